@@ -1,0 +1,326 @@
+//! Configuration: JSON files layered user → project → `PORTCULLIS_CONFIG`, later wins per key.
+//!
+//! Every key has a default (the `Default` impls below are the documentation), so no file is needed.
+//! Files are checked strictly: an unknown key or a value of the wrong type is an error that names the file,
+//! the key's path and, for a typo, the nearest valid key. Objects merge key by key; arrays and scalars are
+//! replaced whole; the maps in [`OPEN_MAPS`] (user-named entries whose order matters) are replaced whole.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::budget;
+use crate::ctx::Env;
+use crate::env_vars;
+use crate::error::{Error, Result};
+
+/// Maps whose keys are the user's own names (so any key is valid) and whose order matters.
+pub const OPEN_MAPS: &[&str] = &[];
+
+/// The whole portcullis configuration.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// The decision log.
+    pub log: LogConfig,
+    /// Rules shared by every Stop/SubagentStop hook.
+    pub stop: StopConfig,
+}
+
+/// `log`: the decision log at `<state>/log.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// Append every verdict other than a silent allow. Default `true`.
+    pub enabled: bool,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { enabled: true }
+    }
+}
+
+/// `stop`: limits every Stop/SubagentStop hook obeys so an agent is never trapped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StopConfig {
+    /// The most consecutive Stop blocks one hook issues for one agent before it lets go and tells the user.
+    /// Default 6; must stay below Claude Code's own cap of 8, which would otherwise end the turn without
+    /// our explanation.
+    pub max_consecutive_blocks: u32,
+}
+
+impl Default for StopConfig {
+    fn default() -> Self {
+        Self {
+            max_consecutive_blocks: 6,
+        }
+    }
+}
+
+/// One config file that exists, in the order it is applied.
+#[derive(Debug, Clone)]
+pub struct Layer {
+    /// Where it came from.
+    pub path: PathBuf,
+    /// Its parsed content.
+    pub value: Value,
+}
+
+impl Config {
+    /// The files consulted, in order: `~/.claude/portcullis.json`, `<project>/.claude/portcullis.json`,
+    /// `$PORTCULLIS_CONFIG`.
+    #[must_use]
+    pub fn paths(env: &Env, project: &Path) -> Vec<PathBuf> {
+        let mut paths = Vec::new();
+        if let Some(home) = env.claude_home() {
+            paths.push(home.join("portcullis.json"));
+        }
+        let project_file = project.join(".claude").join("portcullis.json");
+        if !paths.contains(&project_file) {
+            paths.push(project_file);
+        }
+        if let Some(extra) = env.var(env_vars::PORTCULLIS_CONFIG) {
+            paths.push(PathBuf::from(extra));
+        }
+        paths
+    }
+
+    /// Reads, checks and merges every config file that exists.
+    pub fn load(env: &Env, project: &Path) -> Result<Self> {
+        let mut layers = Vec::new();
+        for path in Self::paths(env, project) {
+            if let Some(layer) = read_layer(&path, env.var(env_vars::PORTCULLIS_CONFIG).as_deref())? {
+                layers.push(layer);
+            }
+        }
+        Self::from_layers(&layers)
+    }
+
+    /// Checks each layer, then merges them over the defaults.
+    pub fn from_layers(layers: &[Layer]) -> Result<Self> {
+        let defaults = serde_json::to_value(Self::default()).map_err(|e| Error::Other(e.to_string()))?;
+        let mut merged = Value::Object(Map::new());
+        for layer in layers {
+            check_keys(&layer.value, &defaults, "").map_err(|message| Error::Config {
+                path: layer.path.clone(),
+                message,
+            })?;
+            serde_json::from_value::<Self>(layer.value.clone()).map_err(|e| Error::Config {
+                path: layer.path.clone(),
+                message: e.to_string(),
+            })?;
+            merge(&mut merged, &layer.value, "");
+        }
+        let last = layers.last().map(|l| l.path.clone()).unwrap_or_default();
+        let config: Self = serde_json::from_value(merged).map_err(|e| Error::Config {
+            path: last.clone(),
+            message: e.to_string(),
+        })?;
+        config.validate().map_err(|message| Error::Config { path: last, message })?;
+        Ok(config)
+    }
+
+    /// Checks rules a type cannot express.
+    fn validate(&self) -> std::result::Result<(), String> {
+        if self.stop.max_consecutive_blocks >= budget::CLIENT_STOP_BLOCK_CAP {
+            return Err(format!(
+                "`stop.max_consecutive_blocks` must be below Claude Code's own cap of {} (found {})",
+                budget::CLIENT_STOP_BLOCK_CAP,
+                self.stop.max_consecutive_blocks
+            ));
+        }
+        Ok(())
+    }
+
+    /// Parses one file's text as a complete config (for `doctor` and tests).
+    pub fn from_text(path: &Path, text: &str) -> Result<Self> {
+        let value = parse_text(path, text)?;
+        Self::from_layers(&[Layer {
+            path: path.to_path_buf(),
+            value,
+        }])
+    }
+}
+
+/// Reads one config file; `Ok(None)` when it does not exist (unless it was named explicitly).
+pub fn read_layer(path: &Path, explicit: Option<&str>) -> Result<Option<Layer>> {
+    let file = match fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit != path.to_str() => return Ok(None),
+        Err(e) => return Err(Error::io("reading config", path, e)),
+    };
+    let mut text = String::new();
+    file.take(budget::MAX_CONFIG_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| Error::io("reading config", path, e))?;
+    if text.len() as u64 > budget::MAX_CONFIG_BYTES {
+        return Err(Error::Config {
+            path: path.to_path_buf(),
+            message: format!("larger than {} bytes", budget::MAX_CONFIG_BYTES),
+        });
+    }
+    Ok(Some(Layer {
+        path: path.to_path_buf(),
+        value: parse_text(path, &text)?,
+    }))
+}
+
+fn parse_text(path: &Path, text: &str) -> Result<Value> {
+    let value: Value = serde_json::from_str(text).map_err(|e| Error::Config {
+        path: path.to_path_buf(),
+        message: format!("not valid JSON: {e}"),
+    })?;
+    if !value.is_object() {
+        return Err(Error::Config {
+            path: path.to_path_buf(),
+            message: "the top level must be a JSON object".into(),
+        });
+    }
+    Ok(value)
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn join(prefix: &str, key: &str) -> String {
+    if prefix.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{prefix}.{key}")
+    }
+}
+
+/// Walks `value` against the serialized defaults: every key must exist there, with a value of the same
+/// JSON kind. A default of `null` (an optional setting) accepts any kind; serde checks it afterwards.
+fn check_keys(value: &Value, defaults: &Value, path: &str) -> std::result::Result<(), String> {
+    let (Value::Object(given), Value::Object(known)) = (value, defaults) else {
+        return Ok(());
+    };
+    for (key, v) in given {
+        let here = join(path, key);
+        let Some(default) = known.get(key) else {
+            let nearest = known
+                .keys()
+                .map(|k| (strsim::jaro_winkler(k, key), k))
+                .filter(|(score, _)| *score > 0.7)
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .map(|(_, k)| format!("; did you mean `{}`?", join(path, k)))
+                .unwrap_or_default();
+            let valid: Vec<&str> = known.keys().map(String::as_str).collect();
+            return Err(format!(
+                "unknown key `{here}`{nearest} (valid here: {})",
+                valid.join(", ")
+            ));
+        };
+        if default.is_null() {
+            continue;
+        }
+        let kinds_match = std::mem::discriminant(v) == std::mem::discriminant(default);
+        if !kinds_match {
+            return Err(format!(
+                "`{here}` must be {}, found {}",
+                kind(default),
+                kind(v)
+            ));
+        }
+        if !OPEN_MAPS.contains(&here.as_str()) {
+            check_keys(v, default, &here)?;
+        }
+    }
+    Ok(())
+}
+
+fn merge(into: &mut Value, layer: &Value, path: &str) {
+    match (into, layer) {
+        (Value::Object(a), Value::Object(b)) if !OPEN_MAPS.contains(&path) => {
+            for (k, v) in b {
+                let here = join(path, k);
+                match a.get_mut(k) {
+                    Some(existing) if existing.is_object() && v.is_object() => merge(existing, v, &here),
+                    _ => {
+                        a.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (slot, v) => *slot = v.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn layer(name: &str, v: Value) -> Layer {
+        Layer {
+            path: PathBuf::from(name),
+            value: v,
+        }
+    }
+
+    #[test]
+    fn no_file_means_defaults() {
+        assert_eq!(Config::from_layers(&[]).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn later_layers_win_per_key() {
+        let c = Config::from_layers(&[
+            layer("user", json!({"log": {"enabled": false}, "stop": {"max_consecutive_blocks": 3}})),
+            layer("project", json!({"stop": {"max_consecutive_blocks": 5}})),
+        ])
+        .unwrap();
+        assert!(!c.log.enabled);
+        assert_eq!(c.stop.max_consecutive_blocks, 5);
+    }
+
+    #[test]
+    fn unknown_key_names_file_key_and_nearest() {
+        let err = Config::from_layers(&[layer("/p/.claude/portcullis.json", json!({"stop": {"max_consecutive_block": 3}}))])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("/p/.claude/portcullis.json"), "{err}");
+        assert!(err.contains("unknown key `stop.max_consecutive_block`"), "{err}");
+        assert!(err.contains("did you mean `stop.max_consecutive_blocks`"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_names_the_key() {
+        let err = Config::from_layers(&[layer("f.json", json!({"log": {"enabled": "yes"}}))])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`log.enabled` must be a boolean, found a string"), "{err}");
+        let err = Config::from_layers(&[layer("f.json", json!({"stop": {"max_consecutive_blocks": -1}}))])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("f.json"), "{err}");
+    }
+
+    #[test]
+    fn stop_cap_must_stay_below_the_clients() {
+        let err = Config::from_layers(&[layer("f.json", json!({"stop": {"max_consecutive_blocks": 8}}))])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("below Claude Code's own cap of 8"), "{err}");
+    }
+
+    #[test]
+    fn text_that_is_not_an_object_is_refused() {
+        assert!(Config::from_text(Path::new("x"), "[1]").is_err());
+        assert!(Config::from_text(Path::new("x"), "{").unwrap_err().to_string().contains("not valid JSON"));
+    }
+}

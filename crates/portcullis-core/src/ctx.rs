@@ -1,0 +1,223 @@
+//! [`Ctx`]: everything a hook's `decide` may consult besides the event: the project root, the
+//! environment, the clock, the deadline, config (loaded on first use) and the state folder. All of it is
+//! injectable, so a unit test needs no process, no HOME and no repository.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+
+use crate::config::Config;
+use crate::env_vars;
+use crate::error::{Error, Result};
+use crate::event::Event;
+use crate::state::StateDir;
+
+/// Where environment variables come from: the process, or a fixed map in tests.
+#[derive(Debug, Clone, Default)]
+pub enum Env {
+    /// `std::env::var`.
+    #[default]
+    Process,
+    /// A fixed set; anything else is unset.
+    Map(HashMap<String, String>),
+}
+
+impl Env {
+    /// A fixed environment from pairs.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        Self::Map(pairs.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
+    }
+
+    /// The value of `key`, treating an empty value as unset.
+    #[must_use]
+    pub fn var(&self, key: &str) -> Option<String> {
+        match self {
+            Self::Process => std::env::var(key).ok(),
+            Self::Map(m) => m.get(key).cloned(),
+        }
+        .filter(|v| !v.is_empty())
+    }
+
+    /// `~/.claude`, honouring `CLAUDE_CONFIG_DIR`.
+    #[must_use]
+    pub fn claude_home(&self) -> Option<PathBuf> {
+        self.var(env_vars::CLAUDE_CONFIG_DIR)
+            .map(PathBuf::from)
+            .or_else(|| self.var(env_vars::HOME).map(|h| PathBuf::from(h).join(".claude")))
+    }
+}
+
+/// A point in time after which growing work (transcripts, git, file walks) must stop.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    end: Instant,
+}
+
+impl Deadline {
+    /// A deadline `d` from now.
+    #[must_use]
+    pub fn after(d: Duration) -> Self {
+        Self { end: Instant::now() + d }
+    }
+
+    /// True once the deadline has passed.
+    #[must_use]
+    pub fn expired(&self) -> bool {
+        Instant::now() >= self.end
+    }
+
+    /// Time left (zero once passed).
+    #[must_use]
+    pub fn remaining(&self) -> Duration {
+        self.end.saturating_duration_since(Instant::now())
+    }
+
+    /// `Err(DeadlineExceeded(phase))` once the deadline has passed.
+    pub fn check(&self, phase: &'static str) -> Result<()> {
+        if self.expired() {
+            Err(Error::DeadlineExceeded(phase))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The context of one hook run.
+#[derive(Debug)]
+pub struct Ctx {
+    /// The hook's name (its binary name).
+    pub hook: &'static str,
+    /// Environment variables.
+    pub env: Env,
+    /// The project root (see [`find_project_root`]).
+    pub project: PathBuf,
+    /// The directory the event happened in (`cwd`, else the project).
+    pub cwd: PathBuf,
+    /// The time this run started.
+    pub now: DateTime<Utc>,
+    /// When growing work must stop.
+    pub deadline: Deadline,
+    config: OnceLock<std::result::Result<Config, String>>,
+    preset_config: Option<Config>,
+}
+
+impl Ctx {
+    /// The context for a real run: project from `CLAUDE_PROJECT_DIR` or the event's `cwd`.
+    #[must_use]
+    pub fn for_event(hook: &'static str, event: &Event, env: Env, deadline: Deadline) -> Self {
+        let process_cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+        let cwd = event
+            .cwd
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .map_or_else(|| process_cwd.clone(), |c| crate::event::absolutize(Path::new(c), &process_cwd));
+        let project = env
+            .var(env_vars::CLAUDE_PROJECT_DIR)
+            .map_or_else(|| find_project_root(&cwd), PathBuf::from);
+        Self {
+            hook,
+            env,
+            project,
+            cwd,
+            now: Utc::now(),
+            deadline,
+            config: OnceLock::new(),
+            preset_config: None,
+        }
+    }
+
+    /// A context for tests: fixed project, empty environment, the given config.
+    #[must_use]
+    pub fn for_test(hook: &'static str, project: &Path, config: Config) -> Self {
+        Self {
+            hook,
+            env: Env::from_pairs([]),
+            project: project.to_path_buf(),
+            cwd: project.to_path_buf(),
+            now: Utc::now(),
+            deadline: Deadline::after(Duration::from_secs(60)),
+            config: OnceLock::new(),
+            preset_config: Some(config),
+        }
+    }
+
+    /// Replaces the environment (tests).
+    #[must_use]
+    pub fn with_env(mut self, env: Env) -> Self {
+        self.env = env;
+        self
+    }
+
+    /// The merged config, loaded on first use. A bad config file is an error naming file and key.
+    pub fn config(&self) -> Result<&Config> {
+        if let Some(c) = &self.preset_config {
+            return Ok(c);
+        }
+        self.config
+            .get_or_init(|| Config::load(&self.env, &self.project).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|m| Error::Other(m.clone()))
+    }
+
+    /// The project's state folder (created on first write).
+    #[must_use]
+    pub fn state(&self) -> StateDir {
+        StateDir::for_project(&self.env, &self.project)
+    }
+
+    /// One warning line on stderr (exit-0 stderr reaches only Claude Code's debug log).
+    pub fn warn(&self, message: &str) {
+        let _ = writeln!(std::io::stderr().lock(), "portcullis {}: warning: {message}", self.hook);
+    }
+}
+
+/// The project root for a `cwd`: the nearest ancestor (or itself) holding `.claude/` or `.git`; the
+/// `cwd` itself when none does.
+#[must_use]
+pub fn find_project_root(cwd: &Path) -> PathBuf {
+    cwd.ancestors()
+        .find(|dir| dir.join(".claude").is_dir() || dir.join(".git").exists())
+        .unwrap_or(cwd)
+        .to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn project_root_walks_up_to_claude_or_git() {
+        let t = tempfile::tempdir().unwrap();
+        let deep = t.path().join("a/b/c");
+        std::fs::create_dir_all(&deep).unwrap();
+        assert_eq!(find_project_root(&deep), deep);
+        std::fs::create_dir_all(t.path().join("a/.claude")).unwrap();
+        assert_eq!(find_project_root(&deep), t.path().join("a"));
+        std::fs::create_dir_all(t.path().join("a/b/.git")).unwrap();
+        assert_eq!(find_project_root(&deep), t.path().join("a/b"));
+    }
+
+    #[test]
+    fn claude_project_dir_wins_over_cwd() {
+        let e = Event::parse(br#"{"hook_event_name":"Stop","cwd":"/somewhere/else"}"#).unwrap();
+        let ctx = Ctx::for_event(
+            "t",
+            &e,
+            Env::from_pairs([("CLAUDE_PROJECT_DIR", "/proj")]),
+            Deadline::after(Duration::from_secs(1)),
+        );
+        assert_eq!(ctx.project, PathBuf::from("/proj"));
+        assert_eq!(ctx.cwd, PathBuf::from("/somewhere/else"));
+    }
+
+    #[test]
+    fn empty_env_values_are_unset() {
+        let env = Env::from_pairs([("HOME", ""), ("CLAUDE_CONFIG_DIR", "/c")]);
+        assert_eq!(env.var("HOME"), None);
+        assert_eq!(env.claude_home(), Some(PathBuf::from("/c")));
+    }
+}

@@ -1,0 +1,31 @@
+//! Every environment variable portcullis reads, in one place.
+//!
+//! The README's environment table is checked against [`ALL`] by a test, so a variable added here without
+//! documentation (or documented without existing) fails CI.
+
+/// The project root Claude Code started in. Set by Claude Code for every hook; wins over the event's `cwd`.
+pub const CLAUDE_PROJECT_DIR: &str = "CLAUDE_PROJECT_DIR";
+/// Relocates `~/.claude` (Claude Code's own variable); the user config and agents are read from there.
+pub const CLAUDE_CONFIG_DIR: &str = "CLAUDE_CONFIG_DIR";
+/// The user's home directory; `~/.claude` lives below it unless `CLAUDE_CONFIG_DIR` is set.
+pub const HOME: &str = "HOME";
+/// Path of an extra config file, applied after the user and project files (later wins per key).
+pub const PORTCULLIS_CONFIG: &str = "PORTCULLIS_CONFIG";
+/// Overrides the state folder (default `<project>/.claude/portcullis/`). Used by tests and CI.
+pub const PORTCULLIS_STATE_DIR: &str = "PORTCULLIS_STATE_DIR";
+/// Overrides the stdin cap in bytes (default 16 MiB). Input over the cap is an error, read no further.
+pub const PORTCULLIS_MAX_STDIN: &str = "PORTCULLIS_MAX_STDIN";
+/// When set to a non-empty value, every portcullis hook exits 0 at once and prints nothing. Set for nested
+/// Claude Code sessions that portcullis itself starts (the escalation advisor), so they cannot recurse.
+pub const PORTCULLIS_DISABLED: &str = "PORTCULLIS_DISABLED";
+
+/// All variables above, for the README consistency test.
+pub const ALL: &[&str] = &[
+    CLAUDE_PROJECT_DIR,
+    CLAUDE_CONFIG_DIR,
+    HOME,
+    PORTCULLIS_CONFIG,
+    PORTCULLIS_STATE_DIR,
+    PORTCULLIS_MAX_STDIN,
+    PORTCULLIS_DISABLED,
+];

@@ -1,0 +1,47 @@
+//! Registration is data: this table says which binary handles which events with which matcher.
+//! `hooks.json`, `portcullis install` and `portcullis doctor` are all generated from it, and a test fails
+//! when the committed `hooks.json` disagrees with it.
+
+use crate::run::Failure;
+
+/// One (event, matcher) a hook binary is registered for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Registration {
+    /// The hook event, e.g. `"PreToolUse"`.
+    pub event: &'static str,
+    /// The matcher (PROTOCOL.md §4), or `None` for every occurrence.
+    pub matcher: Option<&'static str>,
+}
+
+/// One hook binary of the suite.
+#[derive(Debug, Clone, Copy)]
+pub struct HookSpec {
+    /// Binary, package and hooks.json name.
+    pub name: &'static str,
+    /// One line: what it enforces.
+    pub summary: &'static str,
+    /// The events it handles.
+    pub registrations: &'static [Registration],
+    /// The `timeout` (seconds) hooks.json gives Claude Code; above the hook's own deadline.
+    pub timeout_secs: u32,
+    /// What the hook does when it cannot decide.
+    pub on_error: Failure,
+}
+
+/// The matcher for the file-editing tools (`MultiEdit` for older clients).
+pub const FILE_EDIT_MATCHER: &str = "Write|Edit|MultiEdit|NotebookEdit";
+
+/// Every hook binary of the suite.
+pub const HOOKS: &[HookSpec] = &[];
+
+/// The names of all hook binaries plus the manager CLI: everything `install.sh` installs.
+#[must_use]
+pub fn binaries() -> Vec<&'static str> {
+    HOOKS.iter().map(|h| h.name).chain(["portcullis"]).collect()
+}
+
+/// Finds a hook by name.
+#[must_use]
+pub fn hook(name: &str) -> Option<&'static HookSpec> {
+    HOOKS.iter().find(|h| h.name == name)
+}

@@ -1,0 +1,220 @@
+//! The run loop every hook binary shares: bounded stdin, parse, decide, render, log, exit.
+//!
+//! | situation | stdout | stderr | exit |
+//! |---|---|---|---|
+//! | allow, nothing to add | empty | empty | 0 |
+//! | deny / ask / block / context / warning | verdict JSON | empty | 0 |
+//! | error, [`Failure::Open`] | empty | `portcullis <hook>: <cause>` | 1 |
+//! | error, [`Failure::Closed`] | empty | a reason Claude can act on | 2 |
+//! | panic | empty | one line | by policy |
+//! | `PORTCULLIS_DISABLED` set | empty | empty | 0 |
+//!
+//! Exit 1 with empty stdout blocks nothing (Claude Code shows the user a notice and goes on).
+//! Exit 2 blocks the action and feeds stderr to Claude. When the hook is run with arguments (a person at a
+//! terminal), [`Hook::command`] handles them instead.
+
+use std::ffi::OsString;
+use std::io::{self, Read, Write};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use crate::budget;
+use crate::ctx::{Ctx, Deadline, Env};
+use crate::env_vars;
+use crate::error::{Error, Result};
+use crate::event::Event;
+use crate::log::{self, LogEntry};
+use crate::verdict::{self, Verdict};
+
+/// What a hook does when it cannot decide (bad input, I/O error, deadline, panic).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Let the action proceed: exit 1 and one line on stderr naming the hook and the cause.
+    Open,
+    /// Block the action: exit 2 with a reason Claude can act on.
+    Closed,
+}
+
+impl Failure {
+    /// The exit code of this policy.
+    #[must_use]
+    pub fn code(self) -> u8 {
+        match self {
+            Self::Open => 1,
+            Self::Closed => 2,
+        }
+    }
+}
+
+/// A hook binary.
+pub trait Hook {
+    /// The binary's name, as in hooks.json.
+    const NAME: &'static str;
+    /// What happens when the hook cannot decide.
+    const ON_ERROR: Failure;
+
+    /// The decision: pure, all outside access through `ctx`.
+    fn decide(event: &Event, ctx: &Ctx) -> Result<Verdict>;
+
+    /// Runs a subcommand when the binary is started with arguments (by a person, not Claude Code).
+    /// The default knows `--help` and `--version`; anything else is a usage error (exit 64, never 2).
+    #[must_use]
+    fn command(args: Vec<OsString>) -> ExitCode {
+        default_command(Self::NAME, &args)
+    }
+}
+
+/// The exit code for command-line usage errors. Never 2, which Claude Code would read as a block.
+pub const USAGE_EXIT: u8 = 64;
+
+/// `--help`/`--version` for hooks without subcommands.
+#[must_use]
+pub fn default_command(name: &str, args: &[OsString]) -> ExitCode {
+    let first = args.first().and_then(|a| a.to_str()).unwrap_or_default();
+    let mut out = io::stderr().lock();
+    match first {
+        "--version" | "-V" => {
+            let _ = writeln!(io::stdout().lock(), "{name} {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        "--help" | "-h" => {
+            let _ = writeln!(
+                io::stdout().lock(),
+                "{name}: a portcullis hook for Claude Code.\n\nClaude Code runs it with one hook event as JSON on stdin; \
+                 it prints a verdict as JSON or nothing.\nRegister it with `portcullis install`; see `portcullis explain` to try an event."
+            );
+            ExitCode::SUCCESS
+        }
+        other => {
+            let _ = writeln!(out, "{name}: unexpected argument {other:?}; hook mode takes no arguments (try --help)");
+            ExitCode::from(USAGE_EXIT)
+        }
+    }
+}
+
+/// The entry point of every hook binary: `fn main() -> ExitCode { portcullis_core::run::<MyHook>() }`.
+#[must_use]
+pub fn run<H: Hook>() -> ExitCode {
+    install_panic_hook(H::NAME, H::ON_ERROR);
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    if !args.is_empty() {
+        return H::command(args);
+    }
+    let env = Env::Process;
+    if env.var(env_vars::PORTCULLIS_DISABLED).is_some() {
+        return ExitCode::SUCCESS;
+    }
+    let cap = env
+        .var(env_vars::PORTCULLIS_MAX_STDIN)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(budget::MAX_STDIN_BYTES);
+    run_once::<H>(&mut io::stdin().lock(), cap, env)
+}
+
+/// One run on the given input: the testable body of [`run`].
+pub fn run_once<H: Hook>(input: &mut dyn Read, cap: u64, env: Env) -> ExitCode {
+    let started = Instant::now();
+    let deadline = Deadline::after(budget::HOOK_DEADLINE);
+    let event = match read_capped(input, cap).and_then(|bytes| Event::parse(&bytes)) {
+        Ok(e) => e,
+        Err(e) => return fail(H::NAME, H::ON_ERROR, &e),
+    };
+    let ctx = Ctx::for_event(H::NAME, &event, env, deadline);
+    let verdict = match H::decide(&event, &ctx) {
+        Ok(v) => v,
+        Err(e) => {
+            record(&event, &ctx, "error", &e.to_string(), started);
+            return fail(H::NAME, H::ON_ERROR, &e);
+        }
+    };
+    let name = event.name();
+    if let Some(json) = verdict.render(&name) {
+        if let Err(e) = verdict::emit(&json) {
+            // Claude Code closed our stdout: nobody is listening for a verdict anymore.
+            return fail(H::NAME, H::ON_ERROR, &Error::Other(format!("writing verdict: {e}")));
+        }
+    }
+    if !verdict.is_silent() {
+        let text = if verdict.reasons.is_empty() {
+            verdict.context.iter().chain(&verdict.user_messages).cloned().collect::<Vec<_>>().join("\n\n")
+        } else {
+            verdict.reason_text()
+        };
+        record(&event, &ctx, verdict.label(&name), &text, started);
+    }
+    ExitCode::SUCCESS
+}
+
+/// Appends one entry to the decision log unless logging is off. A log failure costs one stderr line,
+/// never the verdict.
+fn record(event: &Event, ctx: &Ctx, verdict: &str, reason: &str, started: Instant) {
+    if ctx.config().is_ok_and(|c| !c.log.enabled) {
+        return;
+    }
+    let entry = LogEntry {
+        time: ctx.now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        session: event.session_id.clone().unwrap_or_default(),
+        agent: event.agent_key().to_owned(),
+        hook: ctx.hook.to_owned(),
+        event: event.name().as_str().to_owned(),
+        tool: event.tool().map(str::to_owned),
+        verdict: verdict.to_owned(),
+        reason: reason.to_owned(),
+        micros: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        detail: None,
+    };
+    if let Err(e) = log::append(&ctx.state().log_path(), &entry, &ctx.deadline) {
+        ctx.warn(&format!("decision log: {e}"));
+    }
+}
+
+/// Reads at most `cap` bytes; more is an error and nothing further is read.
+pub fn read_capped(input: &mut dyn Read, cap: u64) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    input
+        .take(cap.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(Error::ReadInput)?;
+    if bytes.len() as u64 > cap {
+        return Err(Error::InputTooLarge { cap });
+    }
+    Ok(bytes)
+}
+
+/// Maps an error to the hook's policy: one stderr line, exit 1 (open) or 2 (closed).
+#[must_use]
+pub fn fail(hook: &str, policy: Failure, error: &Error) -> ExitCode {
+    let line = failure_line(hook, policy, &error.to_string());
+    let _ = writeln!(io::stderr().lock(), "{line}");
+    ExitCode::from(policy.code())
+}
+
+/// The one stderr line for a failure (newlines folded so it stays one line).
+#[must_use]
+pub fn failure_line(hook: &str, policy: Failure, cause: &str) -> String {
+    let cause = cause.replace(['\n', '\r'], " ");
+    match policy {
+        Failure::Open => format!("portcullis {hook}: {cause}"),
+        Failure::Closed => format!(
+            "portcullis {hook} could not check this action ({cause}); it is blocked to be safe. \
+             Retry once; if it fails again, tell the user that `portcullis doctor` should be run."
+        ),
+    }
+}
+
+fn install_panic_hook(hook: &'static str, policy: Failure) {
+    std::panic::set_hook(Box::new(move |info| {
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        let _ = writeln!(io::stderr().lock(), "{}", failure_line(hook, policy, &format!("internal error: {what}{at}")));
+        // The one place that exits directly: under panic = "abort" this hook runs before the abort, and the
+        // policy's code must win over SIGABRT.
+        #[allow(clippy::exit)]
+        std::process::exit(i32::from(policy.code()));
+    }));
+}

@@ -1,0 +1,296 @@
+//! [`Verdict`]: what a hook decided, and the only code that writes to stdout.
+//!
+//! Rendering follows PROTOCOL.md §6 per event:
+//!
+//! | event | block / deny | ask | context |
+//! |---|---|---|---|
+//! | PreToolUse, PreModelSwitch | `hookSpecificOutput.permissionDecision: "deny"` + reason | `"ask"` + reason | `hookSpecificOutput.additionalContext` (PreToolUse) |
+//! | PermissionRequest | `hookSpecificOutput.decision.behavior: "deny"` + message | (none: no output) | - |
+//! | Stop, SubagentStop, PostToolUse, PostToolUseFailure, PostToolBatch, UserPromptSubmit, UserPromptExpansion, ConfigChange, PreCompact, TaskCreated | top-level `decision: "block"` + `reason` | treated as block | `additionalContext` where the event takes it |
+//! | anything else | cannot block: the reason goes to the user as `systemMessage` | - | where the event takes it |
+//!
+//! An allow with nothing to add renders to nothing at all: an explicit `"allow"` would skip the user's
+//! permission prompt, so portcullis never emits one. `systemMessage` (for the user) is added on every event.
+
+use std::io::{self, Write};
+
+use serde_json::{Map, Value, json};
+
+use crate::event::EventName;
+
+/// How strict a verdict is. Ordered: when rules disagree, the greatest wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum Decision {
+    /// No objection.
+    #[default]
+    Allow,
+    /// Ask the user (PreToolUse only; elsewhere it blocks).
+    Ask,
+    /// Deny the tool call, or block the stop/prompt/result.
+    Block,
+}
+
+/// A hook's answer to one event. Build it with the constructors, combine rules with [`Verdict::merge`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Verdict {
+    /// The strictest decision of the rules that fired.
+    pub decision: Decision,
+    /// Why (for Claude on deny/block; for the user on ask). Every firing rule's reason is kept.
+    pub reasons: Vec<String>,
+    /// Text added to Claude's context (`additionalContext`).
+    pub context: Vec<String>,
+    /// Text shown to the user (`systemMessage`).
+    pub user_messages: Vec<String>,
+}
+
+impl Verdict {
+    /// No objection and nothing to say: renders to no output.
+    #[must_use]
+    pub fn allow() -> Self {
+        Self::default()
+    }
+
+    /// Deny a tool call or block a stop/prompt, with a reason Claude can act on.
+    #[must_use]
+    pub fn block(reason: impl Into<String>) -> Self {
+        Self {
+            decision: Decision::Block,
+            reasons: vec![reason.into()],
+            ..Self::default()
+        }
+    }
+
+    /// Same as [`Verdict::block`]; reads better for PreToolUse.
+    #[must_use]
+    pub fn deny(reason: impl Into<String>) -> Self {
+        Self::block(reason)
+    }
+
+    /// Ask the user to confirm (PreToolUse).
+    #[must_use]
+    pub fn ask(reason: impl Into<String>) -> Self {
+        Self {
+            decision: Decision::Ask,
+            reasons: vec![reason.into()],
+            ..Self::default()
+        }
+    }
+
+    /// Adds text to Claude's context.
+    #[must_use]
+    pub fn with_context(mut self, text: impl Into<String>) -> Self {
+        self.context.push(text.into());
+        self
+    }
+
+    /// Adds a message for the user.
+    #[must_use]
+    pub fn with_user_message(mut self, text: impl Into<String>) -> Self {
+        self.user_messages.push(text.into());
+        self
+    }
+
+    /// Combines two rules' verdicts: the strictest decision wins and every reason, context and message is
+    /// kept, in order.
+    #[must_use]
+    pub fn merge(mut self, other: Self) -> Self {
+        self.decision = self.decision.max(other.decision);
+        self.reasons.extend(other.reasons);
+        self.context.extend(other.context);
+        self.user_messages.extend(other.user_messages);
+        self
+    }
+
+    /// True when rendering prints nothing.
+    #[must_use]
+    pub fn is_silent(&self) -> bool {
+        self.decision == Decision::Allow && self.context.is_empty() && self.user_messages.is_empty()
+    }
+
+    /// A one-word label for logs: `deny`, `block`, `ask`, `context`, `warn` or `allow`.
+    #[must_use]
+    pub fn label(&self, event: &EventName) -> &'static str {
+        match self.decision {
+            Decision::Block if takes_permission_decision(event) || *event == EventName::PermissionRequest => {
+                "deny"
+            }
+            Decision::Block => "block",
+            Decision::Ask => "ask",
+            Decision::Allow if !self.context.is_empty() => "context",
+            Decision::Allow if !self.user_messages.is_empty() => "warn",
+            Decision::Allow => "allow",
+        }
+    }
+
+    /// All reasons as one text (one per paragraph).
+    #[must_use]
+    pub fn reason_text(&self) -> String {
+        self.reasons.join("\n\n")
+    }
+
+    /// The JSON this verdict sends for `event`, or `None` for silence.
+    #[must_use]
+    pub fn render(&self, event: &EventName) -> Option<Value> {
+        if self.is_silent() {
+            return None;
+        }
+        let mut out = Map::new();
+        let mut specific = Map::new();
+        let mut user = self.user_messages.clone();
+        let reason = self.reason_text();
+
+        match self.decision {
+            Decision::Allow => {}
+            _ if takes_permission_decision(event) => {
+                let word = if self.decision == Decision::Ask { "ask" } else { "deny" };
+                specific.insert("permissionDecision".into(), json!(word));
+                specific.insert("permissionDecisionReason".into(), json!(reason));
+            }
+            Decision::Block if *event == EventName::PermissionRequest => {
+                specific.insert("decision".into(), json!({"behavior": "deny", "message": reason}));
+            }
+            Decision::Ask if *event == EventName::PermissionRequest => {
+                // No "ask" exists here: leaving the dialog alone is asking.
+            }
+            _ if takes_block_decision(event) => {
+                out.insert("decision".into(), json!("block"));
+                out.insert("reason".into(), json!(reason));
+            }
+            _ => user.insert(0, reason),
+        }
+
+        if !self.context.is_empty() && takes_additional_context(event) {
+            specific.insert("additionalContext".into(), json!(self.context.join("\n\n")));
+        }
+        if !user.is_empty() {
+            out.insert("systemMessage".into(), json!(user.join("\n")));
+        }
+        if !specific.is_empty() {
+            let mut hso = Map::new();
+            hso.insert("hookEventName".into(), json!(event.as_str()));
+            hso.extend(specific);
+            out.insert("hookSpecificOutput".into(), Value::Object(hso));
+        }
+        if out.is_empty() {
+            None
+        } else {
+            Some(Value::Object(out))
+        }
+    }
+}
+
+/// Events whose `hookSpecificOutput` takes `permissionDecision`.
+#[must_use]
+pub fn takes_permission_decision(event: &EventName) -> bool {
+    matches!(event, EventName::PreToolUse | EventName::PreModelSwitch)
+}
+
+/// Events that take a top-level `decision: "block"`.
+#[must_use]
+pub fn takes_block_decision(event: &EventName) -> bool {
+    use EventName as E;
+    matches!(
+        event,
+        E::UserPromptSubmit
+            | E::UserPromptExpansion
+            | E::PostToolUse
+            | E::PostToolUseFailure
+            | E::PostToolBatch
+            | E::Stop
+            | E::SubagentStop
+            | E::ConfigChange
+            | E::PreCompact
+            | E::TaskCreated
+    )
+}
+
+/// Events whose `hookSpecificOutput` takes `additionalContext`.
+#[must_use]
+pub fn takes_additional_context(event: &EventName) -> bool {
+    use EventName as E;
+    matches!(
+        event,
+        E::PreToolUse
+            | E::PostToolUse
+            | E::PostToolUseFailure
+            | E::PostToolBatch
+            | E::UserPromptSubmit
+            | E::UserPromptExpansion
+            | E::SessionStart
+            | E::Setup
+            | E::SubagentStart
+            | E::PostModelSwitch
+            | E::Notification
+            | E::Stop
+            | E::SubagentStop
+    )
+}
+
+/// Writes the rendered verdict to stdout in one `write_all`. The only stdout writer in portcullis hooks.
+pub fn emit(rendered: &Value) -> io::Result<()> {
+    let mut bytes = serde_json::to_vec(rendered).map_err(io::Error::other)?;
+    bytes.push(b'\n');
+    let stdout = io::stdout();
+    let mut lock = stdout.lock();
+    lock.write_all(&bytes)?;
+    lock.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allow_renders_nothing() {
+        for name in EventName::ALL {
+            assert_eq!(Verdict::allow().render(&EventName::parse(name)), None);
+        }
+    }
+
+    #[test]
+    fn pretooluse_deny_is_a_permission_decision() {
+        let v = Verdict::deny("no").render(&EventName::PreToolUse).unwrap();
+        assert_eq!(
+            v,
+            json!({"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "deny", "permissionDecisionReason": "no"}})
+        );
+    }
+
+    #[test]
+    fn stop_block_is_top_level_with_context() {
+        let v = Verdict::block("finish tests")
+            .with_context("ctx")
+            .with_user_message("hey")
+            .render(&EventName::Stop)
+            .unwrap();
+        assert_eq!(
+            v,
+            json!({"decision": "block", "reason": "finish tests", "systemMessage": "hey",
+                   "hookSpecificOutput": {"hookEventName": "Stop", "additionalContext": "ctx"}})
+        );
+    }
+
+    #[test]
+    fn strictest_wins_and_all_reasons_show() {
+        let v = Verdict::allow()
+            .with_context("c")
+            .merge(Verdict::ask("a"))
+            .merge(Verdict::deny("d"))
+            .merge(Verdict::allow());
+        assert_eq!(v.decision, Decision::Block);
+        assert_eq!(v.reason_text(), "a\n\nd");
+        assert_eq!(v.label(&EventName::PreToolUse), "deny");
+        assert_eq!(v.label(&EventName::Stop), "block");
+    }
+
+    #[test]
+    fn context_is_dropped_where_the_event_does_not_take_it() {
+        assert_eq!(Verdict::allow().with_context("x").render(&EventName::SessionEnd), None);
+    }
+
+    #[test]
+    fn a_block_on_an_event_that_cannot_block_tells_the_user() {
+        let v = Verdict::block("r").render(&EventName::SessionEnd).unwrap();
+        assert_eq!(v, json!({"systemMessage": "r"}));
+    }
+}
