@@ -1,0 +1,169 @@
+//! The command line: parses arguments and prints what a command returns. Usage errors exit 64.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use portcullis_core::ctx::{Env, find_project_root};
+use portcullis_core::registry::HOOKS;
+use portcullis_core::run::USAGE_EXIT;
+
+use crate::commands::{self, CmdResult, LogFilter};
+use crate::settings::{self, Scope};
+
+/// portcullis: deterministic workflow hooks for Claude Code.
+#[derive(Debug, Parser)]
+#[command(name = "portcullis", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Args)]
+#[group(multiple = false)]
+struct ScopeArgs {
+    /// Install into <DIR>/.claude/settings.json (default: the current project).
+    #[arg(long, value_name = "DIR")]
+    project: Option<PathBuf>,
+    /// Install into ~/.claude/settings.json.
+    #[arg(long)]
+    user: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Merge the portcullis hooks into a settings.json, keeping everything else byte for byte.
+    Install {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        /// Print the change as a diff; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Where the hook binaries are (default: beside this executable).
+        #[arg(long, value_name = "DIR")]
+        bin_dir: Option<PathBuf>,
+    },
+    /// Remove exactly the portcullis hooks from a settings.json.
+    Uninstall {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        /// Print the change as a diff; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Check config, binaries, registration and the state folder; exits 1 when a check fails.
+    Doctor {
+        /// The project to check (default: the current one).
+        #[arg(long, value_name = "DIR")]
+        project: Option<PathBuf>,
+        /// Where the hook binaries should be (default: beside this executable).
+        #[arg(long, value_name = "DIR")]
+        bin_dir: Option<PathBuf>,
+    },
+    /// Show the decision log, oldest of the selection first.
+    Log {
+        /// Only this session (a prefix is enough).
+        #[arg(long)]
+        session: Option<String>,
+        /// Only this hook.
+        #[arg(long)]
+        hook: Option<String>,
+        /// Only deny, block and ask verdicts.
+        #[arg(long)]
+        blocked: bool,
+        /// The newest N entries.
+        #[arg(short = 'n', default_value_t = 20)]
+        n: usize,
+        /// Print the raw JSON lines.
+        #[arg(long)]
+        json: bool,
+        /// The project (default: the current one).
+        #[arg(long, value_name = "DIR")]
+        project: Option<PathBuf>,
+    },
+    /// Run one event (JSON on stdin) through every installed portcullis hook that matches it.
+    Explain {
+        /// The project whose settings to read (default: from the event's cwd).
+        #[arg(long, value_name = "DIR")]
+        project: Option<PathBuf>,
+    },
+    /// Print the plugin-format hooks.json generated from the registration table.
+    #[command(hide = true)]
+    HooksJson,
+}
+
+fn current_project() -> PathBuf {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    find_project_root(&cwd)
+}
+
+fn default_bin_dir() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.canonicalize().ok())
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn absolute(p: PathBuf) -> PathBuf {
+    p.canonicalize().unwrap_or_else(|_| std::env::current_dir().map(|c| c.join(&p)).unwrap_or(p))
+}
+
+fn scope(args: ScopeArgs, env: &Env) -> Result<Scope, String> {
+    if args.user {
+        return env
+            .claude_home()
+            .map(Scope::User)
+            .ok_or_else(|| "--user needs HOME (or CLAUDE_CONFIG_DIR) to be set".into());
+    }
+    Ok(Scope::Project(absolute(args.project.unwrap_or_else(current_project))))
+}
+
+/// Runs the CLI with `args` (including the program name).
+#[must_use]
+pub fn main_with(args: Vec<OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { USAGE_EXIT } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let env = Env::Process;
+    let result: CmdResult = match cli.command {
+        Command::Install { scope: s, dry_run, bin_dir } => scope(s, &env).and_then(|s| {
+            commands::install(&s, &absolute(bin_dir.unwrap_or_else(default_bin_dir)), dry_run)
+        }),
+        Command::Uninstall { scope: s, dry_run } => scope(s, &env).and_then(|s| commands::uninstall(&s, dry_run)),
+        Command::Doctor { project, bin_dir } => commands::doctor(
+            &absolute(project.unwrap_or_else(current_project)),
+            &absolute(bin_dir.unwrap_or_else(default_bin_dir)),
+            &env,
+        ),
+        Command::Log { session, hook, blocked, n, json, project } => commands::show_log(
+            &absolute(project.unwrap_or_else(current_project)),
+            &env,
+            &LogFilter { session, hook, blocked, n, json },
+        ),
+        Command::Explain { project } => {
+            commands::read_stdin().and_then(|input| commands::explain(&input, project.as_deref(), &env))
+        }
+        Command::HooksJson => Ok(commands::Report {
+            text: settings::plugin_hooks_json(HOOKS),
+            ok: true,
+        }),
+    };
+    match result {
+        Ok(report) => {
+            let _ = std::io::stdout().lock().write_all(report.text.as_bytes());
+            if report.ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+        }
+        Err(message) => {
+            let _ = writeln!(std::io::stderr().lock(), "portcullis: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! The portcullis manager CLI: `install`, `uninstall`, `doctor`, `log`, `explain`.
+//!
+//! Everything it knows about the hooks comes from [`portcullis_core::registry`]; it edits Claude Code
+//! settings files in place ([`settings`]) and runs hook binaries the way the client does ([`exec`]).
+
+pub mod cli;
+pub mod commands;
+pub mod diff;
+pub mod exec;
+pub mod matcher;
+pub mod settings;
