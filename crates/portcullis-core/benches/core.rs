@@ -13,12 +13,16 @@ use portcullis_core::{Event, EventName, Verdict};
 const PRE_WRITE: &str = include_str!("../../../fixtures/events/PreToolUse-Write.json");
 
 fn parse(c: &mut Criterion) {
-    c.bench_function("parse/pretooluse-write", |b| b.iter(|| Event::parse(black_box(PRE_WRITE.as_bytes()))));
+    c.bench_function("parse/pretooluse-write", |b| {
+        b.iter(|| Event::parse(black_box(PRE_WRITE.as_bytes())));
+    });
 }
 
 fn render(c: &mut Criterion) {
     let v = Verdict::deny("spawn backend-developer").with_context("ctx");
-    c.bench_function("render/pretooluse-deny", |b| b.iter(|| black_box(&v).render(&EventName::PreToolUse)));
+    c.bench_function("render/pretooluse-deny", |b| {
+        b.iter(|| black_box(&v).render(&EventName::PreToolUse));
+    });
 }
 
 fn tail(c: &mut Criterion) {
@@ -27,7 +31,10 @@ fn tail(c: &mut Criterion) {
     for (name, mb) in [("1mb", 1usize), ("50mb", 50)] {
         let path = dir.join(format!("{name}.jsonl"));
         let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-        let filler = format!("{{\"type\":\"attachment\",\"attachment\":{{\"type\":\"x\",\"content\":\"{}\"}}}}\n", "y".repeat(2000));
+        let filler = format!(
+            "{{\"type\":\"attachment\",\"attachment\":{{\"type\":\"x\",\"content\":\"{}\"}}}}\n",
+            "y".repeat(2000)
+        );
         let assistant = "{\"type\":\"assistant\",\"isSidechain\":false,\"message\":{\"id\":\"m\",\"usage\":{\"input_tokens\":5}}}\n";
         let mut written = 0;
         while written < mb * 1024 * 1024 {
@@ -37,7 +44,10 @@ fn tail(c: &mut Criterion) {
         }
         f.flush().unwrap();
         c.bench_function(&format!("transcript_tail/{name}"), |b| {
-            b.iter(|| transcript::tail(&path, &["assistant"], Thread::Main, 1, u64::MAX, |_| true).unwrap());
+            b.iter(|| {
+                transcript::tail(&path, &["assistant"], Thread::Main, 1, u64::MAX, |_| true)
+                    .unwrap()
+            });
         });
     }
     let _ = std::fs::remove_dir_all(dir);

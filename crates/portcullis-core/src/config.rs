@@ -18,16 +18,93 @@ use crate::env_vars;
 use crate::error::{Error, Result};
 
 /// Maps whose keys are the user's own names (so any key is valid) and whose order matters.
-pub const OPEN_MAPS: &[&str] = &[];
+pub const OPEN_MAPS: &[&str] = &["domains"];
 
 /// The whole portcullis configuration.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
+    /// Domain name → globs (relative to the project root), first match wins in file order. `null` (the
+    /// default) means the built-in table documented in the README. Shared by agent-first and feedback-loop.
+    pub domains: Option<DomainTable>,
+    /// agent-first: the main thread delegates domain work.
+    pub agent_first: AgentFirstConfig,
     /// The decision log.
     pub log: LogConfig,
     /// Rules shared by every Stop/SubagentStop hook.
     pub stop: StopConfig,
+}
+
+/// An ordered domain table: `{"backend": ["api/**", "**/*.go"], ...}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DomainTable(pub Vec<(String, Vec<String>)>);
+
+impl Serialize for DomainTable {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (name, globs) in &self.0 {
+            map.serialize_entry(name, globs)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for DomainTable {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        // serde_json's preserve_order keeps the file's order, which "first match wins" depends on.
+        let map = Map::<String, Value>::deserialize(d)?;
+        let mut out = Vec::with_capacity(map.len());
+        for (name, globs) in map {
+            let globs: Vec<String> = serde_json::from_value(globs).map_err(|e| {
+                serde::de::Error::custom(format!("domain `{name}`: expected a list of globs ({e})"))
+            })?;
+            out.push((name, globs));
+        }
+        Ok(Self(out))
+    }
+}
+
+/// How agent-first enforces delegation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Deny the edit.
+    Enforce,
+    /// Allow it, with a reminder in Claude's context.
+    Warn,
+    /// Do nothing.
+    Off,
+}
+
+/// `agent_first`: which main-thread edits must go to a domain's developer agent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AgentFirstConfig {
+    /// `enforce` (deny), `warn` (allow + reminder) or `off`. Default `enforce`.
+    pub mode: Mode,
+    /// The developer agent's name for a domain; `{domain}` is replaced. Default `{domain}-developer`.
+    pub agent_pattern: String,
+    /// Globs the main thread may always edit. Default: `.claude/**`, `**/CLAUDE.md`, `plans/**`, `notes/**`.
+    pub exempt: Vec<String>,
+    /// Main-thread agent types (`claude --agent X`) that may edit domain files themselves. Default none.
+    pub exempt_agent_types: Vec<String>,
+    /// Also check Bash commands that plainly write a file (`>`, `tee`, `sed -i`, `cp`, `mv`). Default `true`.
+    pub shell_writes: bool,
+}
+
+impl Default for AgentFirstConfig {
+    fn default() -> Self {
+        Self {
+            mode: Mode::Enforce,
+            agent_pattern: "{domain}-developer".into(),
+            exempt: [".claude/**", "**/CLAUDE.md", "plans/**", "notes/**"]
+                .map(String::from)
+                .to_vec(),
+            exempt_agent_types: Vec::new(),
+            shell_writes: true,
+        }
+    }
 }
 
 /// `log`: the decision log at `<state>/log.jsonl`.
@@ -94,7 +171,8 @@ impl Config {
     pub fn load(env: &Env, project: &Path) -> Result<Self> {
         let mut layers = Vec::new();
         for path in Self::paths(env, project) {
-            if let Some(layer) = read_layer(&path, env.var(env_vars::PORTCULLIS_CONFIG).as_deref())? {
+            if let Some(layer) = read_layer(&path, env.var(env_vars::PORTCULLIS_CONFIG).as_deref())?
+            {
                 layers.push(layer);
             }
         }
@@ -103,7 +181,8 @@ impl Config {
 
     /// Checks each layer, then merges them over the defaults.
     pub fn from_layers(layers: &[Layer]) -> Result<Self> {
-        let defaults = serde_json::to_value(Self::default()).map_err(|e| Error::Other(e.to_string()))?;
+        let defaults =
+            serde_json::to_value(Self::default()).map_err(|e| Error::Other(e.to_string()))?;
         let mut merged = Value::Object(Map::new());
         for layer in layers {
             check_keys(&layer.value, &defaults, "").map_err(|message| Error::Config {
@@ -121,7 +200,10 @@ impl Config {
             path: last.clone(),
             message: e.to_string(),
         })?;
-        config.validate().map_err(|message| Error::Config { path: last, message })?;
+        config.validate().map_err(|message| Error::Config {
+            path: last,
+            message,
+        })?;
         Ok(config)
     }
 
@@ -151,7 +233,9 @@ impl Config {
 pub fn read_layer(path: &Path, explicit: Option<&str>) -> Result<Option<Layer>> {
     let file = match fs::File::open(path) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit != path.to_str() => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit != path.to_str() => {
+            return Ok(None);
+        }
         Err(e) => return Err(Error::io("reading config", path, e)),
     };
     let mut text = String::new();
@@ -249,7 +333,9 @@ fn merge(into: &mut Value, layer: &Value, path: &str) {
             for (k, v) in b {
                 let here = join(path, k);
                 match a.get_mut(k) {
-                    Some(existing) if existing.is_object() && v.is_object() => merge(existing, v, &here),
+                    Some(existing) if existing.is_object() && v.is_object() => {
+                        merge(existing, v, &here);
+                    }
                     _ => {
                         a.insert(k.clone(), v.clone());
                     }
@@ -280,7 +366,10 @@ mod tests {
     #[test]
     fn later_layers_win_per_key() {
         let c = Config::from_layers(&[
-            layer("user", json!({"log": {"enabled": false}, "stop": {"max_consecutive_blocks": 3}})),
+            layer(
+                "user",
+                json!({"log": {"enabled": false}, "stop": {"max_consecutive_blocks": 3}}),
+            ),
             layer("project", json!({"stop": {"max_consecutive_blocks": 5}})),
         ])
         .unwrap();
@@ -290,12 +379,21 @@ mod tests {
 
     #[test]
     fn unknown_key_names_file_key_and_nearest() {
-        let err = Config::from_layers(&[layer("/p/.claude/portcullis.json", json!({"stop": {"max_consecutive_block": 3}}))])
-            .unwrap_err()
-            .to_string();
+        let err = Config::from_layers(&[layer(
+            "/p/.claude/portcullis.json",
+            json!({"stop": {"max_consecutive_block": 3}}),
+        )])
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("/p/.claude/portcullis.json"), "{err}");
-        assert!(err.contains("unknown key `stop.max_consecutive_block`"), "{err}");
-        assert!(err.contains("did you mean `stop.max_consecutive_blocks`"), "{err}");
+        assert!(
+            err.contains("unknown key `stop.max_consecutive_block`"),
+            "{err}"
+        );
+        assert!(
+            err.contains("did you mean `stop.max_consecutive_blocks`"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -303,24 +401,70 @@ mod tests {
         let err = Config::from_layers(&[layer("f.json", json!({"log": {"enabled": "yes"}}))])
             .unwrap_err()
             .to_string();
-        assert!(err.contains("`log.enabled` must be a boolean, found a string"), "{err}");
-        let err = Config::from_layers(&[layer("f.json", json!({"stop": {"max_consecutive_blocks": -1}}))])
-            .unwrap_err()
-            .to_string();
+        assert!(
+            err.contains("`log.enabled` must be a boolean, found a string"),
+            "{err}"
+        );
+        let err = Config::from_layers(&[layer(
+            "f.json",
+            json!({"stop": {"max_consecutive_blocks": -1}}),
+        )])
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("f.json"), "{err}");
     }
 
     #[test]
-    fn stop_cap_must_stay_below_the_clients() {
-        let err = Config::from_layers(&[layer("f.json", json!({"stop": {"max_consecutive_blocks": 8}}))])
+    fn domains_keep_file_order_and_replace_whole() {
+        let c = Config::from_layers(&[
+            layer(
+                "user",
+                json!({"domains": {"zeta": ["z/**"], "alpha": ["a/**"]}}),
+            ),
+            layer(
+                "project",
+                json!({"domains": {"web": ["**/*.tsx"], "api": ["api/**"]}}),
+            ),
+        ])
+        .unwrap();
+        let names: Vec<&str> = c
+            .domains
+            .as_ref()
+            .unwrap()
+            .0
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
+        assert_eq!(names, ["web", "api"]);
+        let err = Config::from_layers(&[layer("f", json!({"domains": {"x": "not-a-list"}}))])
             .unwrap_err()
             .to_string();
+        assert!(err.contains("domain `x`"), "{err}");
+        let err = Config::from_layers(&[layer("f", json!({"agent_first": {"mode": "enforcing"}}))])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("enforcing") && err.contains("f"), "{err}");
+    }
+
+    #[test]
+    fn stop_cap_must_stay_below_the_clients() {
+        let err = Config::from_layers(&[layer(
+            "f.json",
+            json!({"stop": {"max_consecutive_blocks": 8}}),
+        )])
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("below Claude Code's own cap of 8"), "{err}");
     }
 
     #[test]
     fn text_that_is_not_an_object_is_refused() {
         assert!(Config::from_text(Path::new("x"), "[1]").is_err());
-        assert!(Config::from_text(Path::new("x"), "{").unwrap_err().to_string().contains("not valid JSON"));
+        assert!(
+            Config::from_text(Path::new("x"), "{")
+                .unwrap_err()
+                .to_string()
+                .contains("not valid JSON")
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! environment, the clock, the deadline, config (loaded on first use) and the state folder. All of it is
 //! injectable, so a unit test needs no process, no HOME and no repository.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -29,7 +30,12 @@ pub enum Env {
 impl Env {
     /// A fixed environment from pairs.
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        Self::Map(pairs.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
+        Self::Map(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        )
     }
 
     /// The value of `key`, treating an empty value as unset.
@@ -47,7 +53,10 @@ impl Env {
     pub fn claude_home(&self) -> Option<PathBuf> {
         self.var(env_vars::CLAUDE_CONFIG_DIR)
             .map(PathBuf::from)
-            .or_else(|| self.var(env_vars::HOME).map(|h| PathBuf::from(h).join(".claude")))
+            .or_else(|| {
+                self.var(env_vars::HOME)
+                    .map(|h| PathBuf::from(h).join(".claude"))
+            })
     }
 }
 
@@ -61,7 +70,9 @@ impl Deadline {
     /// A deadline `d` from now.
     #[must_use]
     pub fn after(d: Duration) -> Self {
-        Self { end: Instant::now() + d }
+        Self {
+            end: Instant::now() + d,
+        }
     }
 
     /// True once the deadline has passed.
@@ -103,6 +114,7 @@ pub struct Ctx {
     pub deadline: Deadline,
     config: OnceLock<std::result::Result<Config, String>>,
     preset_config: Option<Config>,
+    notes: RefCell<Vec<String>>,
 }
 
 impl Ctx {
@@ -110,11 +122,10 @@ impl Ctx {
     #[must_use]
     pub fn for_event(hook: &'static str, event: &Event, env: Env, deadline: Deadline) -> Self {
         let process_cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
-        let cwd = event
-            .cwd
-            .as_deref()
-            .filter(|c| !c.is_empty())
-            .map_or_else(|| process_cwd.clone(), |c| crate::event::absolutize(Path::new(c), &process_cwd));
+        let cwd = event.cwd.as_deref().filter(|c| !c.is_empty()).map_or_else(
+            || process_cwd.clone(),
+            |c| crate::event::absolutize(Path::new(c), &process_cwd),
+        );
         let project = env
             .var(env_vars::CLAUDE_PROJECT_DIR)
             .map_or_else(|| find_project_root(&cwd), PathBuf::from);
@@ -127,6 +138,7 @@ impl Ctx {
             deadline,
             config: OnceLock::new(),
             preset_config: None,
+            notes: RefCell::new(Vec::new()),
         }
     }
 
@@ -142,6 +154,7 @@ impl Ctx {
             deadline: Deadline::after(Duration::from_secs(60)),
             config: OnceLock::new(),
             preset_config: Some(config),
+            notes: RefCell::new(Vec::new()),
         }
     }
 
@@ -169,9 +182,25 @@ impl Ctx {
         StateDir::for_project(&self.env, &self.project)
     }
 
+    /// Records a warning for the decision log (written by the run loop as a `warning` entry). For problems
+    /// the user should fix that must not change the verdict, e.g. a malformed agent file.
+    pub fn note(&self, message: impl Into<String>) {
+        self.notes.borrow_mut().push(message.into());
+    }
+
+    /// The warnings recorded so far.
+    #[must_use]
+    pub fn take_notes(&self) -> Vec<String> {
+        std::mem::take(&mut self.notes.borrow_mut())
+    }
+
     /// One warning line on stderr (exit-0 stderr reaches only Claude Code's debug log).
     pub fn warn(&self, message: &str) {
-        let _ = writeln!(std::io::stderr().lock(), "portcullis {}: warning: {message}", self.hook);
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "portcullis {}: warning: {message}",
+            self.hook
+        );
     }
 }
 

@@ -262,7 +262,8 @@ impl Event {
             Some(b'{') => {}
             Some(_) => return Err(Error::BadEvent("expected a JSON object".into())),
         }
-        let event: Self = serde_json::from_slice(bytes).map_err(|e| Error::BadEvent(e.to_string()))?;
+        let event: Self =
+            serde_json::from_slice(bytes).map_err(|e| Error::BadEvent(e.to_string()))?;
         if event.hook_event_name.as_deref().is_none_or(str::is_empty) {
             return Err(Error::MissingField("hook_event_name"));
         }
@@ -292,7 +293,10 @@ impl Event {
     /// The agent this event belongs to: its `agent_id`, or `"main"` for the main thread.
     #[must_use]
     pub fn agent_key(&self) -> &str {
-        self.agent_id.as_deref().filter(|s| !s.is_empty()).unwrap_or("main")
+        self.agent_id
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .unwrap_or("main")
     }
 
     /// The tool name with legacy aliases resolved (`Task` → `Agent`).
@@ -454,7 +458,10 @@ impl ToolInput {
             Self::NotebookEdit(n) => n.notebook_path.as_deref(),
             _ => None,
         };
-        path.filter(|p| !p.is_empty()).map(PathBuf::from).into_iter().collect()
+        path.filter(|p| !p.is_empty())
+            .map(PathBuf::from)
+            .into_iter()
+            .collect()
     }
 
     /// True for Write/Edit/MultiEdit/NotebookEdit.
@@ -467,14 +474,31 @@ impl ToolInput {
     }
 }
 
-/// Resolves `path` against `base` when it is relative. Does not touch the file system.
+/// Resolves `path` against `base` when it is relative, then applies `.` and `..` lexically. Does not touch
+/// the file system.
 #[must_use]
 pub fn absolutize(path: &Path, base: &Path) -> PathBuf {
     if path.is_absolute() {
-        path.to_path_buf()
+        lexical(path)
     } else {
-        base.join(path)
+        lexical(&base.join(path))
     }
+}
+
+/// Applies `.` and `..` without touching the file system (`..` at the root stays at the root).
+#[must_use]
+pub fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -488,38 +512,65 @@ mod tests {
         let e = Event::parse(PRE_WRITE.as_bytes()).unwrap();
         assert_eq!(e.name(), EventName::PreToolUse);
         assert!(!e.is_subagent());
-        assert_eq!(e.touched_paths().unwrap(), vec![PathBuf::from("/home/u/proj/hello.txt")]);
+        assert_eq!(
+            e.touched_paths().unwrap(),
+            vec![PathBuf::from("/home/u/proj/hello.txt")]
+        );
         assert_eq!(e.agent_key(), "main");
     }
 
     #[test]
     fn unknown_event_and_fields_pass() {
-        let e = Event::parse(br#"{"hook_event_name":"FutureThing","session_id":"s","brand_new":{"x":[1]}}"#).unwrap();
+        let e = Event::parse(
+            br#"{"hook_event_name":"FutureThing","session_id":"s","brand_new":{"x":[1]}}"#,
+        )
+        .unwrap();
         assert_eq!(e.name(), EventName::Unknown("FutureThing".into()));
     }
 
     #[test]
     fn explicit_null_reads_as_missing() {
-        let e = Event::parse(br#"{"hook_event_name":"Stop","session_id":null,"stop_hook_active":null}"#).unwrap();
+        let e = Event::parse(
+            br#"{"hook_event_name":"Stop","session_id":null,"stop_hook_active":null}"#,
+        )
+        .unwrap();
         assert!(e.session().is_err());
         assert_eq!(e.stop_hook_active, None);
     }
 
     #[test]
     fn rejects_non_objects_and_missing_name() {
-        for bad in [&b""[..], b"  \n", b"[]", b"42", b"\"x\"", b"not json", b"{}", b"{\"hook_event_name\":5}"] {
-            assert!(Event::parse(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        for bad in [
+            &b""[..],
+            b"  \n",
+            b"[]",
+            b"42",
+            b"\"x\"",
+            b"not json",
+            b"{}",
+            b"{\"hook_event_name\":5}",
+        ] {
+            assert!(
+                Event::parse(bad).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 
     #[test]
     fn task_is_agent_and_multiedit_touches_its_file() {
         let e = Event::parse(br#"{"hook_event_name":"PreToolUse","tool_name":"Task","tool_input":{"prompt":"p","subagent_type":"x"}}"#).unwrap();
-        assert!(matches!(e.tool_input().unwrap(), ToolInput::Agent(a) if a.subagent_type.as_deref() == Some("x")));
+        assert!(
+            matches!(e.tool_input().unwrap(), ToolInput::Agent(a) if a.subagent_type.as_deref() == Some("x"))
+        );
         let m = Event::parse(br#"{"hook_event_name":"PreToolUse","tool_name":"MultiEdit","tool_input":{"file_path":"/p/a.rs","edits":[{"old_string":"a","new_string":"b"}]}}"#).unwrap();
         assert_eq!(m.touched_paths().unwrap(), vec![PathBuf::from("/p/a.rs")]);
         let n = Event::parse(br#"{"hook_event_name":"PreToolUse","tool_name":"NotebookEdit","tool_input":{"notebook_path":"/p/n.ipynb","new_source":"x"}}"#).unwrap();
-        assert_eq!(n.touched_paths().unwrap(), vec![PathBuf::from("/p/n.ipynb")]);
+        assert_eq!(
+            n.touched_paths().unwrap(),
+            vec![PathBuf::from("/p/n.ipynb")]
+        );
     }
 
     #[test]

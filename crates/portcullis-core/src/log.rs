@@ -46,7 +46,8 @@ pub struct LogEntry {
 
 /// Appends one entry. Holds the log's lock for one `write_all` of the whole line.
 pub fn append(path: &Path, entry: &LogEntry, deadline: &Deadline) -> Result<()> {
-    let mut line = serde_json::to_vec(entry).map_err(|e| Error::Other(format!("encoding log entry: {e}")))?;
+    let mut line =
+        serde_json::to_vec(entry).map_err(|e| Error::Other(format!("encoding log entry: {e}")))?;
     line.push(b'\n');
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io("creating log folder", dir, e))?;
@@ -61,12 +62,16 @@ pub fn append(path: &Path, entry: &LogEntry, deadline: &Deadline) -> Result<()> 
     loop {
         match lock.try_write() {
             Ok(mut guard) => {
-                return guard.write_all(&line).map_err(|e| Error::io("appending to log", path, e));
+                return guard
+                    .write_all(&line)
+                    .map_err(|e| Error::io("appending to log", path, e));
             }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && !wait.expired() => {
                 std::thread::sleep(std::time::Duration::from_millis(1));
             }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Err(Error::LockTimeout(path.into())),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                return Err(Error::LockTimeout(path.into()));
+            }
             Err(e) => return Err(Error::io("locking log", path, e)),
         }
     }
@@ -74,13 +79,19 @@ pub fn append(path: &Path, entry: &LogEntry, deadline: &Deadline) -> Result<()> 
 
 /// The last `n` entries that satisfy `keep`, newest first, reading backwards at most `cap` bytes.
 /// A missing log reads as empty. Returns the entries and the number of unreadable lines skipped.
-pub fn tail(path: &Path, n: usize, cap: u64, keep: impl Fn(&LogEntry) -> bool) -> Result<(Vec<LogEntry>, usize)> {
+pub fn tail(
+    path: &Path,
+    n: usize,
+    cap: u64,
+    keep: impl Fn(&LogEntry) -> bool,
+) -> Result<(Vec<LogEntry>, usize)> {
     let file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
         Err(e) => return Err(Error::io("reading log", path, e)),
     };
-    let lines = ReverseLines::new(file, budget::REVERSE_BLOCK_BYTES, cap).map_err(|e| Error::io("reading log", path, e))?;
+    let lines = ReverseLines::new(file, budget::REVERSE_BLOCK_BYTES, cap)
+        .map_err(|e| Error::io("reading log", path, e))?;
     let mut out = Vec::new();
     let mut skipped = 0;
     for line in lines {
@@ -120,7 +131,12 @@ mod tests {
                 let path = path.clone();
                 std::thread::spawn(move || {
                     for j in 0..25 {
-                        append(&path, &entry(i * 25 + j), &Deadline::after(Duration::from_secs(10))).unwrap();
+                        append(
+                            &path,
+                            &entry(i * 25 + j),
+                            &Deadline::after(Duration::from_secs(10)),
+                        )
+                        .unwrap();
                     }
                 })
             })
@@ -140,10 +156,21 @@ mod tests {
         for i in 0..6 {
             append(&path, &entry(i), &Deadline::after(Duration::from_secs(1))).unwrap();
         }
-        std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(b"{torn\n").unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"{torn\n")
+            .unwrap();
         let (got, skipped) = tail(&path, 10, u64::MAX, |e| e.hook == "h0").unwrap();
         assert_eq!(got.len(), 2);
         assert_eq!(skipped, 1);
-        assert_eq!(tail(&t.path().join("none"), 5, 100, |_| true).unwrap().0.len(), 0);
+        assert_eq!(
+            tail(&t.path().join("none"), 5, 100, |_| true)
+                .unwrap()
+                .0
+                .len(),
+            0
+        );
     }
 }

@@ -86,7 +86,10 @@ pub fn default_command(name: &str, args: &[OsString]) -> ExitCode {
             ExitCode::SUCCESS
         }
         other => {
-            let _ = writeln!(out, "{name}: unexpected argument {other:?}; hook mode takes no arguments (try --help)");
+            let _ = writeln!(
+                out,
+                "{name}: unexpected argument {other:?}; hook mode takes no arguments (try --help)"
+            );
             ExitCode::from(USAGE_EXIT)
         }
     }
@@ -127,16 +130,29 @@ pub fn run_once<H: Hook>(input: &mut dyn Read, cap: u64, env: Env) -> ExitCode {
             return fail(H::NAME, H::ON_ERROR, &e);
         }
     };
+    for note in ctx.take_notes() {
+        record(&event, &ctx, "warning", &note, started);
+    }
     let name = event.name();
     if let Some(json) = verdict.render(&name) {
         if let Err(e) = verdict::emit(&json) {
             // Claude Code closed our stdout: nobody is listening for a verdict anymore.
-            return fail(H::NAME, H::ON_ERROR, &Error::Other(format!("writing verdict: {e}")));
+            return fail(
+                H::NAME,
+                H::ON_ERROR,
+                &Error::Other(format!("writing verdict: {e}")),
+            );
         }
     }
     if !verdict.is_silent() {
         let text = if verdict.reasons.is_empty() {
-            verdict.context.iter().chain(&verdict.user_messages).cloned().collect::<Vec<_>>().join("\n\n")
+            verdict
+                .context
+                .iter()
+                .chain(&verdict.user_messages)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n\n")
         } else {
             verdict.reason_text()
         };
@@ -210,8 +226,15 @@ fn install_panic_hook(hook: &'static str, policy: Failure) {
             .map(|s| (*s).to_owned())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".into());
-        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
-        let _ = writeln!(io::stderr().lock(), "{}", failure_line(hook, policy, &format!("internal error: {what}{at}")));
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let _ = writeln!(
+            io::stderr().lock(),
+            "{}",
+            failure_line(hook, policy, &format!("internal error: {what}{at}"))
+        );
         // The one place that exits directly: under panic = "abort" this hook runs before the abort, and the
         // policy's code must win over SIGABRT.
         #[allow(clippy::exit)]

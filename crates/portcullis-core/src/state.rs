@@ -90,7 +90,8 @@ impl StateDir {
 
     /// Creates the folder (and the state root's `.gitignore`) if needed.
     pub fn ensure(&self) -> Result<()> {
-        fs::create_dir_all(&self.root).map_err(|e| Error::io("creating state folder", &self.root, e))?;
+        fs::create_dir_all(&self.root)
+            .map_err(|e| Error::io("creating state folder", &self.root, e))?;
         // The .gitignore goes into the top state folder; sessions/<id> lives below it.
         let top = self
             .root
@@ -115,19 +116,27 @@ impl StateDir {
         let path = self.file(T::NAME);
         let bytes = match read_capped(&path) {
             Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((T::default(), LoadNote::default())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Ok((T::default(), LoadNote::default()));
+            }
             Err(e) if e.kind() == io::ErrorKind::InvalidData => return Ok(set_aside::<T>(&path)),
             Err(e) => return Err(Error::io("reading state", &path, e)),
         };
         match serde_json::from_slice::<Envelope<T>>(&bytes) {
-            Ok(env) if env.schema_version == T::SCHEMA_VERSION => Ok((env.state, LoadNote::default())),
+            Ok(env) if env.schema_version == T::SCHEMA_VERSION => {
+                Ok((env.state, LoadNote::default()))
+            }
             _ => Ok(set_aside::<T>(&path)),
         }
     }
 
     /// Locks, reads, lets `change` modify the state, and writes it back atomically. Returns what `change`
     /// returned. The lock wait ends at [`budget::LOCK_WAIT`] or the deadline, whichever comes first.
-    pub fn update<T: StateFile, R>(&self, deadline: &Deadline, change: impl FnOnce(&mut T) -> R) -> Result<R> {
+    pub fn update<T: StateFile, R>(
+        &self,
+        deadline: &Deadline,
+        change: impl FnOnce(&mut T) -> R,
+    ) -> Result<R> {
         self.ensure()?;
         let lock_path = self.root.join(format!("{}.lock", T::NAME));
         with_lock(&lock_path, deadline, || {
@@ -174,7 +183,11 @@ fn set_aside<T: StateFile>(path: &Path) -> (T, LoadNote) {
 /// Runs `work` while holding an exclusive `fd-lock` on `lock_path` (created if missing). Waits with
 /// `try_write` and a growing pause, never longer than [`budget::LOCK_WAIT`] or the deadline: a blocking
 /// wait could hang on a stuck holder.
-pub fn with_lock<R>(lock_path: &Path, deadline: &Deadline, work: impl FnOnce() -> Result<R>) -> Result<R> {
+pub fn with_lock<R>(
+    lock_path: &Path,
+    deadline: &Deadline,
+    work: impl FnOnce() -> Result<R>,
+) -> Result<R> {
     let file = OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -189,7 +202,9 @@ pub fn with_lock<R>(lock_path: &Path, deadline: &Deadline, work: impl FnOnce() -
         match lock.try_write() {
             Ok(_guard) => {
                 // `work` is taken exactly once: this arm returns.
-                return work.take().map_or_else(|| Err(Error::Other("lock work ran twice".into())), |w| w());
+                return work
+                    .take()
+                    .map_or_else(|| Err(Error::Other("lock work ran twice".into())), |w| w());
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
             Err(e) => return Err(Error::io("locking", lock_path, e)),
@@ -205,9 +220,13 @@ pub fn with_lock<R>(lock_path: &Path, deadline: &Deadline, work: impl FnOnce() -
 fn read_capped(path: &Path) -> io::Result<Vec<u8>> {
     let file = File::open(path)?;
     let mut bytes = Vec::new();
-    file.take(budget::MAX_STATE_BYTES + 1).read_to_end(&mut bytes)?;
+    file.take(budget::MAX_STATE_BYTES + 1)
+        .read_to_end(&mut bytes)?;
     if bytes.len() as u64 > budget::MAX_STATE_BYTES {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, "state file over the size cap"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "state file over the size cap",
+        ));
     }
     Ok(bytes)
 }
@@ -237,8 +256,14 @@ pub fn check_id(id: &str) -> Result<()> {
         && id.len() <= 128
         && id != "."
         && id != ".."
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    if ok { Ok(()) } else { Err(Error::UnsafeId(id.to_owned())) }
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::UnsafeId(id.to_owned()))
+    }
 }
 
 #[cfg(test)]
@@ -270,16 +295,29 @@ mod tests {
         })
         .unwrap();
         let (c, note) = s.load::<Counter>().unwrap();
-        assert_eq!(c, Counter { n: 1, files: vec!["a".into()] });
+        assert_eq!(
+            c,
+            Counter {
+                n: 1,
+                files: vec!["a".into()]
+            }
+        );
         assert!(note.moved_aside.is_none());
-        assert_eq!(fs::read_to_string(t.path().join("state/.gitignore")).unwrap(), "*\n");
+        assert_eq!(
+            fs::read_to_string(t.path().join("state/.gitignore")).unwrap(),
+            "*\n"
+        );
     }
 
     #[test]
     fn corrupt_and_empty_files_are_set_aside() {
         let t = tempfile::tempdir().unwrap();
         let s = StateDir::at(t.path());
-        for junk in [&b"{not json"[..], b"", b"{\"schema_version\":99,\"state\":{\"n\":1,\"files\":[]}}"] {
+        for junk in [
+            &b"{not json"[..],
+            b"",
+            b"{\"schema_version\":99,\"state\":{\"n\":1,\"files\":[]}}",
+        ] {
             fs::write(t.path().join("counter.json"), junk).unwrap();
             let (c, note) = s.load::<Counter>().unwrap();
             assert_eq!(c, Counter::default());

@@ -67,7 +67,9 @@ impl<R: Read + Seek> ReverseLines<R> {
             self.hit_cap = true;
             return Ok(false);
         }
-        let want = (self.block as u64).min(self.pos).min(self.cap - self.scanned);
+        let want = (self.block as u64)
+            .min(self.pos)
+            .min(self.cap - self.scanned);
         let start = self.pos - want;
         self.reader.seek(SeekFrom::Start(start))?;
         let mut chunk = vec![0; usize::try_from(want).unwrap_or(usize::MAX)];
@@ -279,9 +281,9 @@ pub fn tail(
 #[must_use]
 pub fn contains_quoted(haystack: &[u8], needle: &str) -> bool {
     let n = needle.len() + 2;
-    haystack.windows(n).any(|w| {
-        w[0] == b'"' && w[n - 1] == b'"' && &w[1..n - 1] == needle.as_bytes()
-    })
+    haystack
+        .windows(n)
+        .any(|w| w[0] == b'"' && w[n - 1] == b'"' && &w[1..n - 1] == needle.as_bytes())
 }
 
 #[cfg(test)]
@@ -339,7 +341,11 @@ mod tests {
         ];
         std::fs::write(&p, lines.join("\n")).unwrap();
         let got = tail(&p, &["assistant"], Thread::Main, 2, u64::MAX, |_| true).unwrap();
-        let ids: Vec<_> = got.entries.iter().map(|e| e.message.as_ref().unwrap().id.clone().unwrap()).collect();
+        let ids: Vec<_> = got
+            .entries
+            .iter()
+            .map(|e| e.message.as_ref().unwrap().id.clone().unwrap())
+            .collect();
         assert_eq!(ids, ["m3", "m1"]);
         assert_eq!(got.skipped, 1);
     }
@@ -347,7 +353,17 @@ mod tests {
     #[test]
     fn missing_and_directory_transcripts_are_errors() {
         let t = tempfile::tempdir().unwrap();
-        assert!(tail(&t.path().join("nope"), &["assistant"], Thread::Main, 1, 10, |_| true).is_err());
+        assert!(
+            tail(
+                &t.path().join("nope"),
+                &["assistant"],
+                Thread::Main,
+                1,
+                10,
+                |_| true
+            )
+            .is_err()
+        );
         assert!(tail(t.path(), &["assistant"], Thread::Main, 1, 10, |_| true).is_err());
     }
 }

@@ -111,7 +111,9 @@ impl Verdict {
     #[must_use]
     pub fn label(&self, event: &EventName) -> &'static str {
         match self.decision {
-            Decision::Block if takes_permission_decision(event) || *event == EventName::PermissionRequest => {
+            Decision::Block
+                if takes_permission_decision(event) || *event == EventName::PermissionRequest =>
+            {
                 "deny"
             }
             Decision::Block => "block",
@@ -142,12 +144,19 @@ impl Verdict {
         match self.decision {
             Decision::Allow => {}
             _ if takes_permission_decision(event) => {
-                let word = if self.decision == Decision::Ask { "ask" } else { "deny" };
+                let word = if self.decision == Decision::Ask {
+                    "ask"
+                } else {
+                    "deny"
+                };
                 specific.insert("permissionDecision".into(), json!(word));
                 specific.insert("permissionDecisionReason".into(), json!(reason));
             }
             Decision::Block if *event == EventName::PermissionRequest => {
-                specific.insert("decision".into(), json!({"behavior": "deny", "message": reason}));
+                specific.insert(
+                    "decision".into(),
+                    json!({"behavior": "deny", "message": reason}),
+                );
             }
             Decision::Ask if *event == EventName::PermissionRequest => {
                 // No "ask" exists here: leaving the dialog alone is asking.
@@ -285,7 +294,12 @@ mod tests {
 
     #[test]
     fn context_is_dropped_where_the_event_does_not_take_it() {
-        assert_eq!(Verdict::allow().with_context("x").render(&EventName::SessionEnd), None);
+        assert_eq!(
+            Verdict::allow()
+                .with_context("x")
+                .render(&EventName::SessionEnd),
+            None
+        );
     }
 
     #[test]

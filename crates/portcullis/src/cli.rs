@@ -108,7 +108,8 @@ fn default_bin_dir() -> PathBuf {
 }
 
 fn absolute(p: PathBuf) -> PathBuf {
-    p.canonicalize().unwrap_or_else(|_| std::env::current_dir().map(|c| c.join(&p)).unwrap_or(p))
+    p.canonicalize()
+        .unwrap_or_else(|_| std::env::current_dir().map(|c| c.join(&p)).unwrap_or(p))
 }
 
 fn scope(args: ScopeArgs, env: &Env) -> Result<Scope, String> {
@@ -118,7 +119,9 @@ fn scope(args: ScopeArgs, env: &Env) -> Result<Scope, String> {
             .map(Scope::User)
             .ok_or_else(|| "--user needs HOME (or CLAUDE_CONFIG_DIR) to be set".into());
     }
-    Ok(Scope::Project(absolute(args.project.unwrap_or_else(current_project))))
+    Ok(Scope::Project(absolute(
+        args.project.unwrap_or_else(current_project),
+    )))
 }
 
 /// Runs the CLI with `args` (including the program name).
@@ -134,23 +137,45 @@ pub fn main_with(args: Vec<OsString>) -> ExitCode {
     };
     let env = Env::Process;
     let result: CmdResult = match cli.command {
-        Command::Install { scope: s, dry_run, bin_dir } => scope(s, &env).and_then(|s| {
-            commands::install(&s, &absolute(bin_dir.unwrap_or_else(default_bin_dir)), dry_run)
+        Command::Install {
+            scope: s,
+            dry_run,
+            bin_dir,
+        } => scope(s, &env).and_then(|s| {
+            commands::install(
+                &s,
+                &absolute(bin_dir.unwrap_or_else(default_bin_dir)),
+                dry_run,
+            )
         }),
-        Command::Uninstall { scope: s, dry_run } => scope(s, &env).and_then(|s| commands::uninstall(&s, dry_run)),
+        Command::Uninstall { scope: s, dry_run } => {
+            scope(s, &env).and_then(|s| commands::uninstall(&s, dry_run))
+        }
         Command::Doctor { project, bin_dir } => commands::doctor(
             &absolute(project.unwrap_or_else(current_project)),
             &absolute(bin_dir.unwrap_or_else(default_bin_dir)),
             &env,
         ),
-        Command::Log { session, hook, blocked, n, json, project } => commands::show_log(
+        Command::Log {
+            session,
+            hook,
+            blocked,
+            n,
+            json,
+            project,
+        } => commands::show_log(
             &absolute(project.unwrap_or_else(current_project)),
             &env,
-            &LogFilter { session, hook, blocked, n, json },
+            &LogFilter {
+                session,
+                hook,
+                blocked,
+                n,
+                json,
+            },
         ),
-        Command::Explain { project } => {
-            commands::read_stdin().and_then(|input| commands::explain(&input, project.as_deref(), &env))
-        }
+        Command::Explain { project } => commands::read_stdin()
+            .and_then(|input| commands::explain(&input, project.as_deref(), &env)),
         Command::HooksJson => Ok(commands::Report {
             text: settings::plugin_hooks_json(HOOKS),
             ok: true,
@@ -159,7 +184,11 @@ pub fn main_with(args: Vec<OsString>) -> ExitCode {
     match result {
         Ok(report) => {
             let _ = std::io::stdout().lock().write_all(report.text.as_bytes());
-            if report.ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+            if report.ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
         }
         Err(message) => {
             let _ = writeln!(std::io::stderr().lock(), "portcullis: {message}");

@@ -53,7 +53,11 @@ fn write_settings(path: &Path, text: &str) -> Result<(), String> {
 
 /// `portcullis install`.
 pub fn install(scope: &Scope, bin_dir: &Path, dry_run: bool) -> CmdResult {
-    let missing: Vec<&str> = HOOKS.iter().map(|h| h.name).filter(|n| !is_executable(&bin_dir.join(n))).collect();
+    let missing: Vec<&str> = HOOKS
+        .iter()
+        .map(|h| h.name)
+        .filter(|n| !is_executable(&bin_dir.join(n)))
+        .collect();
     if !missing.is_empty() {
         return Err(format!(
             "hook binaries missing from `{}`: {} (run ./install.sh, or pass --bin-dir)",
@@ -72,7 +76,10 @@ pub fn uninstall(scope: &Scope, dry_run: bool) -> CmdResult {
     let path = scope.settings_path();
     let before = read_settings(&path)?;
     if before.is_empty() {
-        return Ok(Report::ok(format!("nothing to remove: `{}` does not exist\n", path.display())));
+        return Ok(Report::ok(format!(
+            "nothing to remove: `{}` does not exist\n",
+            path.display()
+        )));
     }
     let after = settings::uninstall(&path, &before).map_err(|e| e.0)?;
     apply(&path, &before, &after, dry_run, "removed")
@@ -82,13 +89,19 @@ fn apply(path: &Path, before: &str, after: &str, dry_run: bool, verb: &str) -> C
     let label = path.display().to_string();
     if dry_run {
         let d = diff::unified(before, after, &label, 3);
-        return Ok(Report::ok(if d.is_empty() { format!("no change to `{label}`\n") } else { d }));
+        return Ok(Report::ok(if d.is_empty() {
+            format!("no change to `{label}`\n")
+        } else {
+            d
+        }));
     }
     if before == after {
         return Ok(Report::ok(format!("`{label}` already up to date\n")));
     }
     write_settings(path, after)?;
-    Ok(Report::ok(format!("{verb} portcullis hooks in `{label}`\n")))
+    Ok(Report::ok(format!(
+        "{verb} portcullis hooks in `{label}`\n"
+    )))
 }
 
 fn is_executable(path: &Path) -> bool {
@@ -113,13 +126,11 @@ pub fn settings_files(project: &Path, env: &Env) -> Vec<PathBuf> {
 pub fn doctor(project: &Path, bin_dir: &Path, env: &Env) -> CmdResult {
     let mut lines = Vec::new();
     let mut ok = true;
-    let mut check = |name: &str, result: Result<String, String>| {
-        match result {
-            Ok(m) => lines.push(format!("ok    {name}: {m}")),
-            Err(m) => {
-                ok = false;
-                lines.push(format!("FAIL  {name}: {m}"));
-            }
+    let mut check = |name: &str, result: Result<String, String>| match result {
+        Ok(m) => lines.push(format!("ok    {name}: {m}")),
+        Err(m) => {
+            ok = false;
+            lines.push(format!("FAIL  {name}: {m}"));
         }
     };
 
@@ -130,10 +141,15 @@ pub fn doctor(project: &Path, bin_dir: &Path, env: &Env) -> CmdResult {
         .collect();
     check(
         "config",
-        Config::load(env, project).map(|_| {
-            if files.is_empty() { "no config files; defaults apply".into() } else { format!("parsed {}", files.join(", ")) }
-        })
-        .map_err(|e| e.to_string()),
+        Config::load(env, project)
+            .map(|_| {
+                if files.is_empty() {
+                    "no config files; defaults apply".into()
+                } else {
+                    format!("parsed {}", files.join(", "))
+                }
+            })
+            .map_err(|e| e.to_string()),
     );
 
     let missing: Vec<&str> = registry::binaries()
@@ -143,9 +159,17 @@ pub fn doctor(project: &Path, bin_dir: &Path, env: &Env) -> CmdResult {
     check(
         "binaries",
         if missing.is_empty() {
-            Ok(format!("{} binaries in `{}`", registry::binaries().len(), bin_dir.display()))
+            Ok(format!(
+                "{} binaries in `{}`",
+                registry::binaries().len(),
+                bin_dir.display()
+            ))
         } else {
-            Err(format!("missing from `{}`: {}", bin_dir.display(), missing.join(", ")))
+            Err(format!(
+                "missing from `{}`: {}",
+                bin_dir.display(),
+                missing.join(", ")
+            ))
         },
     );
 
@@ -159,7 +183,9 @@ pub fn doctor(project: &Path, bin_dir: &Path, env: &Env) -> CmdResult {
             .map_err(|e| e.to_string())
             .and_then(|()| {
                 let probe = state.path().join(format!(".doctor-{}", std::process::id()));
-                fs::write(&probe, b"ok").and_then(|()| fs::remove_file(&probe)).map_err(|e| format!("`{}` is not writable: {e}", state.path().display()))
+                fs::write(&probe, b"ok")
+                    .and_then(|()| fs::remove_file(&probe))
+                    .map_err(|e| format!("`{}` is not writable: {e}", state.path().display()))
             })
             .map(|()| format!("`{}` is writable", state.path().display())),
     );
@@ -171,7 +197,9 @@ pub fn doctor(project: &Path, bin_dir: &Path, env: &Env) -> CmdResult {
 fn check_registered(project: &Path, env: &Env) -> Result<String, String> {
     let mut found: Vec<(String, Option<String>, String, PathBuf)> = Vec::new();
     for file in settings_files(project, env) {
-        let Ok(text) = fs::read_to_string(&file) else { continue };
+        let Ok(text) = fs::read_to_string(&file) else {
+            continue;
+        };
         let value = settings::check_json(&file, &text).map_err(|e| e.0)?;
         for (e, m, c) in settings::registered(&value) {
             found.push((e, m, c, file.clone()));
@@ -181,27 +209,41 @@ fn check_registered(project: &Path, env: &Env) -> Result<String, String> {
     for hook in HOOKS {
         for reg in hook.registrations {
             let hit = found.iter().find(|(e, m, c, _)| {
-                e == reg.event && m.as_deref() == reg.matcher && Path::new(c).file_name().is_some_and(|n| n == hook.name)
+                e == reg.event
+                    && m.as_deref() == reg.matcher
+                    && Path::new(c).file_name().is_some_and(|n| n == hook.name)
             });
             match hit {
                 None => problems.push(format!("{} is not registered for {}", hook.name, reg.event)),
                 Some((_, _, c, f)) if !is_executable(Path::new(c)) => {
-                    problems.push(format!("`{}` registers `{c}`, which does not exist", f.display()));
+                    problems.push(format!(
+                        "`{}` registers `{c}`, which does not exist",
+                        f.display()
+                    ));
                 }
                 Some(_) => {}
             }
         }
     }
     if problems.is_empty() {
-        let files: std::collections::BTreeSet<String> = found.iter().map(|f| f.3.display().to_string()).collect();
+        let files: std::collections::BTreeSet<String> =
+            found.iter().map(|f| f.3.display().to_string()).collect();
         Ok(format!(
             "{} registrations found in {}",
             found.len(),
-            if files.is_empty() { "no settings file".into() } else { files.into_iter().collect::<Vec<_>>().join(", ") }
+            if files.is_empty() {
+                "no settings file".into()
+            } else {
+                files.into_iter().collect::<Vec<_>>().join(", ")
+            }
         ))
     } else {
         problems.dedup();
-        Err(format!("{} (run `portcullis install --project {}`)", problems.join("; "), project.display()))
+        Err(format!(
+            "{} (run `portcullis install --project {}`)",
+            problems.join("; "),
+            project.display()
+        ))
     }
 }
 
@@ -224,11 +266,14 @@ pub struct LogFilter {
 pub fn show_log(project: &Path, env: &Env, f: &LogFilter) -> CmdResult {
     let path = StateDir::for_project(env, project).log_path();
     let keep = |e: &LogEntry| {
-        f.session.as_ref().is_none_or(|s| e.session.starts_with(s.as_str()))
+        f.session
+            .as_ref()
+            .is_none_or(|s| e.session.starts_with(s.as_str()))
             && f.hook.as_ref().is_none_or(|h| &e.hook == h)
             && (!f.blocked || matches!(e.verdict.as_str(), "deny" | "block" | "ask"))
     };
-    let (mut entries, skipped) = log::tail(&path, f.n, u64::MAX, keep).map_err(|e| e.to_string())?;
+    let (mut entries, skipped) =
+        log::tail(&path, f.n, u64::MAX, keep).map_err(|e| e.to_string())?;
     entries.reverse();
     let mut text = String::new();
     for e in &entries {
@@ -275,16 +320,30 @@ pub fn matching_handlers(event: &Event, project: &Path, env: &Env) -> Vec<Handle
     let name = event.name();
     let mut out: Vec<Handler> = Vec::new();
     for file in settings_files(project, env) {
-        let Ok(text) = fs::read_to_string(&file) else { continue };
-        let Ok(value) = serde_json::from_str::<Value>(&text) else { continue };
-        let groups = value.get("hooks").and_then(|h| h.get(name.as_str())).and_then(Value::as_array);
+        let Ok(text) = fs::read_to_string(&file) else {
+            continue;
+        };
+        let Ok(value) = serde_json::from_str::<Value>(&text) else {
+            continue;
+        };
+        let groups = value
+            .get("hooks")
+            .and_then(|h| h.get(name.as_str()))
+            .and_then(Value::as_array);
         for group in groups.into_iter().flatten() {
             let m = group.get("matcher").and_then(Value::as_str);
             if !matcher::matches(m, event) {
                 continue;
             }
-            for h in group.get("hooks").and_then(Value::as_array).into_iter().flatten() {
-                let Some(command) = h.get("command").and_then(Value::as_str) else { continue };
+            for h in group
+                .get("hooks")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let Some(command) = h.get("command").and_then(Value::as_str) else {
+                    continue;
+                };
                 if !settings::is_ours(command) {
                     continue;
                 }
@@ -293,7 +352,12 @@ pub fn matching_handlers(event: &Event, project: &Path, env: &Env) -> Vec<Handle
                     args: h
                         .get("args")
                         .and_then(Value::as_array)
-                        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(Value::as_str)
+                                .map(str::to_owned)
+                                .collect()
+                        })
                         .unwrap_or_default(),
                     timeout: h.get("timeout").and_then(Value::as_u64).unwrap_or(600),
                 };
@@ -333,15 +397,26 @@ pub fn explain(input: &[u8], project_override: Option<&Path>, env: &Env) -> CmdR
         return Ok(Report::ok(text));
     }
     let _ = writeln!(text, "{what}: {} portcullis hook(s) match", handlers.len());
-    let cwd = event.cwd.as_deref().map_or_else(|| project.clone(), PathBuf::from);
+    let cwd = event
+        .cwd
+        .as_deref()
+        .map_or_else(|| project.clone(), PathBuf::from);
     let mut overall = ("allow".to_owned(), 0u8);
     for h in &handlers {
-        let name = Path::new(&h.command).file_name().and_then(|n| n.to_str()).unwrap_or(&h.command).to_owned();
+        let name = Path::new(&h.command)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or(&h.command)
+            .to_owned();
         let timeout = Duration::from_secs(h.timeout.clamp(1, 600));
-        let (verdict, reason) = match exec::run_hook(&h.command, &h.args, input, &cwd, &project, timeout) {
-            Ok(o) => o.verdict(),
-            Err(e) => ("error".into(), format!("could not start `{}`: {e}", h.command)),
-        };
+        let (verdict, reason) =
+            match exec::run_hook(&h.command, &h.args, input, &cwd, &project, timeout) {
+                Ok(o) => o.verdict(),
+                Err(e) => (
+                    "error".into(),
+                    format!("could not start `{}`: {e}", h.command),
+                ),
+            };
         let rank = match verdict.as_str() {
             "deny" | "block" => 3,
             "ask" => 2,
@@ -351,7 +426,11 @@ pub fn explain(input: &[u8], project_override: Option<&Path>, env: &Env) -> CmdR
         if rank > overall.1 {
             overall = (verdict.clone(), rank);
         }
-        let _ = writeln!(text, "  {name:<20} {verdict:<8} {}", reason.replace('\n', "\n  "));
+        let _ = writeln!(
+            text,
+            "  {name:<20} {verdict:<8} {}",
+            reason.replace('\n', "\n  ")
+        );
     }
     let _ = writeln!(text, "overall: {}", overall.0);
     Ok(Report::ok(text))
@@ -359,5 +438,6 @@ pub fn explain(input: &[u8], project_override: Option<&Path>, env: &Env) -> CmdR
 
 /// Reads stdin with the hooks' cap.
 pub fn read_stdin() -> Result<Vec<u8>, String> {
-    portcullis_core::run::read_capped(&mut std::io::stdin().lock(), budget::MAX_STDIN_BYTES).map_err(|e| e.to_string())
+    portcullis_core::run::read_capped(&mut std::io::stdin().lock(), budget::MAX_STDIN_BYTES)
+        .map_err(|e| e.to_string())
 }

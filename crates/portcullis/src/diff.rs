@@ -9,13 +9,21 @@ pub fn unified(old: &str, new: &str, label: &str, context: usize) -> String {
     let a: Vec<&str> = old.lines().collect();
     let b: Vec<&str> = new.lines().collect();
     if a.len().saturating_mul(b.len()) > 4_000_000 {
-        return format!("--- {label}\n+++ {label}\n(file too large to diff; {} → {} lines)\n", a.len(), b.len());
+        return format!(
+            "--- {label}\n+++ {label}\n(file too large to diff; {} → {} lines)\n",
+            a.len(),
+            b.len()
+        );
     }
     // lcs[i][j] = LCS length of a[i..] and b[j..].
     let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
     for i in (0..a.len()).rev() {
         for j in (0..b.len()).rev() {
-            lcs[i][j] = if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
         }
     }
     let mut ops: Vec<(char, &str)> = Vec::new();

@@ -39,7 +39,11 @@ impl Outcome {
             .flatten();
         if let Some(v) = &json {
             let hso = v.get("hookSpecificOutput");
-            let get = |o: Option<&Value>, k: &str| o.and_then(|o| o.get(k)).and_then(Value::as_str).map(str::to_owned);
+            let get = |o: Option<&Value>, k: &str| {
+                o.and_then(|o| o.get(k))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            };
             if let Some(d) = get(hso, "permissionDecision") {
                 return (d, get(hso, "permissionDecisionReason").unwrap_or_default());
             }
@@ -56,7 +60,10 @@ impl Outcome {
         match self.code {
             Some(0) => ("allow".into(), String::new()),
             Some(2) => ("block".into(), self.stderr.trim().to_owned()),
-            _ => ("error".into(), self.stderr.lines().next().unwrap_or_default().to_owned()),
+            _ => (
+                "error".into(),
+                self.stderr.lines().next().unwrap_or_default().to_owned(),
+            ),
         }
     }
 }

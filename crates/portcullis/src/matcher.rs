@@ -13,9 +13,11 @@ use portcullis_core::event::{Event, EventName};
 pub fn target(event: &Event) -> Option<Option<&str>> {
     use EventName as E;
     let field = match event.name() {
-        E::PreToolUse | E::PostToolUse | E::PostToolUseFailure | E::PermissionRequest | E::PermissionDenied => {
-            event.tool_name.as_deref()
-        }
+        E::PreToolUse
+        | E::PostToolUse
+        | E::PostToolUseFailure
+        | E::PermissionRequest
+        | E::PermissionDenied => event.tool_name.as_deref(),
         E::SessionStart | E::ConfigChange | E::DirectoryAdded => event.source.as_deref(),
         E::SessionEnd => event.reason.as_deref(),
         E::SubagentStart | E::SubagentStop => event.agent_type.as_deref(),
@@ -26,7 +28,10 @@ pub fn target(event: &Event) -> Option<Option<&str>> {
         E::Elicitation | E::ElicitationResult => event.mcp_server_name.as_deref(),
         E::InstructionsLoaded => event.load_reason.as_deref(),
         E::PreModelSwitch | E::PostModelSwitch => event.to_model.as_deref(),
-        E::FileChanged => event.file_path.as_deref().and_then(|p| p.rsplit(['/', '\\']).next()),
+        E::FileChanged => event
+            .file_path
+            .as_deref()
+            .and_then(|p| p.rsplit(['/', '\\']).next()),
         _ => return None,
     };
     Some(field)
@@ -60,9 +65,16 @@ pub fn matches_target(matcher: Option<&str>, target: &str) -> bool {
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '|' | ',' | ' ' | '-'));
     if simple {
-        return m.split(['|', ',']).map(str::trim).filter(|s| !s.is_empty()).any(|name| {
-            name == target || ALIASES.iter().any(|(old, new)| *old == name && *new == target)
-        });
+        return m
+            .split(['|', ','])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .any(|name| {
+                name == target
+                    || ALIASES
+                        .iter()
+                        .any(|(old, new)| *old == name && *new == target)
+            });
     }
     regex::Regex::new(m).is_ok_and(|re| re.is_match(target))
 }
@@ -85,7 +97,10 @@ mod tests {
         assert!(matches_target(None, "Anything"));
         assert!(matches_target(Some("Edit.*"), "NotebookEdit"));
         assert!(!matches_target(Some("mcp__memory"), "mcp__memory__create"));
-        assert!(matches_target(Some("mcp__memory__.*"), "mcp__memory__create"));
+        assert!(matches_target(
+            Some("mcp__memory__.*"),
+            "mcp__memory__create"
+        ));
         assert!(!matches_target(Some("("), "("));
     }
 

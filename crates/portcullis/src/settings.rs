@@ -46,7 +46,10 @@ impl std::fmt::Display for SettingsError {
 /// True when `command` runs one of our binaries (judged by its file name).
 #[must_use]
 pub fn is_ours(command: &str) -> bool {
-    let name = Path::new(command.trim()).file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let name = Path::new(command.trim())
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
     registry::binaries().contains(&name)
 }
 
@@ -83,7 +86,12 @@ pub fn uninstall(path: &Path, text: &str) -> Result<String, SettingsError> {
 }
 
 /// The settings text with our handlers (re)installed, pointing at binaries in `bin_dir`.
-pub fn install(path: &Path, text: &str, bin_dir: &Path, hooks: &[HookSpec]) -> Result<String, SettingsError> {
+pub fn install(
+    path: &Path,
+    text: &str,
+    bin_dir: &Path,
+    hooks: &[HookSpec],
+) -> Result<String, SettingsError> {
     let root = parse(path, text)?;
     remove_ours(&root);
     let obj = root.object_value_or_set();
@@ -107,7 +115,10 @@ fn groups(hooks: &[HookSpec], bin_dir: &Path) -> Vec<(String, Option<String>, Ve
         for reg in hook.registrations {
             let handler = handler_value(&bin_dir.join(hook.name), hook.timeout_secs);
             let matcher = reg.matcher.map(str::to_owned);
-            match out.iter_mut().find(|(e, m, _)| e == reg.event && *m == matcher) {
+            match out
+                .iter_mut()
+                .find(|(e, m, _)| e == reg.event && *m == matcher)
+            {
                 Some((_, _, list)) => list.push(handler),
                 None => out.push((reg.event.to_owned(), matcher, vec![handler])),
             }
@@ -119,7 +130,10 @@ fn groups(hooks: &[HookSpec], bin_dir: &Path) -> Vec<(String, Option<String>, Ve
 fn handler_value(binary: &Path, timeout: u32) -> CstInputValue {
     CstInputValue::Object(vec![
         ("type".into(), CstInputValue::String("command".into())),
-        ("command".into(), CstInputValue::String(binary.display().to_string())),
+        (
+            "command".into(),
+            CstInputValue::String(binary.display().to_string()),
+        ),
         ("args".into(), CstInputValue::Array(Vec::new())),
         ("timeout".into(), CstInputValue::from(timeout)),
     ])
@@ -134,11 +148,17 @@ fn finish(root: &CstRootNode, original: &str) -> String {
 }
 
 fn remove_ours(root: &CstRootNode) {
-    let Some(obj) = root.object_value() else { return };
-    let Some(hooks) = obj.object_value("hooks") else { return };
+    let Some(obj) = root.object_value() else {
+        return;
+    };
+    let Some(hooks) = obj.object_value("hooks") else {
+        return;
+    };
     let mut removed_any_event = false;
     for event in hooks.properties() {
-        let Some(list) = event.array_value() else { continue };
+        let Some(list) = event.array_value() else {
+            continue;
+        };
         if remove_from_event(&list) && list.elements().is_empty() {
             event.remove();
             removed_any_event = true;
@@ -155,8 +175,12 @@ fn remove_ours(root: &CstRootNode) {
 fn remove_from_event(list: &CstArray) -> bool {
     let mut removed = false;
     for group in list.elements() {
-        let Some(group_obj) = group.as_object() else { continue };
-        let Some(handlers) = group_obj.array_value("hooks") else { continue };
+        let Some(group_obj) = group.as_object() else {
+            continue;
+        };
+        let Some(handlers) = group_obj.array_value("hooks") else {
+            continue;
+        };
         let mut removed_here = false;
         for handler in handlers.elements() {
             if handler_is_ours(&handler) {
@@ -191,8 +215,16 @@ pub fn registered(settings: &Value) -> Vec<(String, Option<String>, String)> {
     };
     for (event, groups) in hooks {
         for group in groups.as_array().into_iter().flatten() {
-            let matcher = group.get("matcher").and_then(Value::as_str).map(str::to_owned);
-            for h in group.get("hooks").and_then(Value::as_array).into_iter().flatten() {
+            let matcher = group
+                .get("matcher")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            for h in group
+                .get("hooks")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 if let Some(cmd) = h.get("command").and_then(Value::as_str) {
                     if is_ours(cmd) {
                         out.push((event.clone(), matcher.clone(), cmd.to_owned()));
@@ -211,7 +243,9 @@ pub fn plugin_hooks_json(hooks: &[HookSpec]) -> String {
         let obj = root.object_value_or_set();
         obj.append(
             "description",
-            CstInputValue::String("portcullis: deterministic workflow hooks for Claude Code".into()),
+            CstInputValue::String(
+                "portcullis: deterministic workflow hooks for Claude Code".into(),
+            ),
         );
         let hooks_obj = obj.object_value_or_set("hooks");
         for (event, matcher, handlers) in groups(hooks, Path::new("")) {

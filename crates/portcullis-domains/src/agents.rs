@@ -1,0 +1,252 @@
+//! Agent definitions: Markdown files whose YAML frontmatter has a `name:`.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use walkdir::WalkDir;
+
+/// Where an agent definition was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgentSource {
+    /// `<project>/.claude/agents/`.
+    Project,
+    /// `~/.claude/agents/`.
+    User,
+    /// An enabled plugin's `agents/`.
+    Plugin,
+}
+
+/// One agent definition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentDef {
+    /// The name Claude Code knows it by (`subagent_type`): frontmatter `name`, `plugin:name` for plugins.
+    pub name: String,
+    /// The file.
+    pub path: PathBuf,
+    /// Where it came from.
+    pub source: AgentSource,
+}
+
+/// All agent definitions visible to a project, and the files that could not be read.
+#[derive(Debug, Default)]
+pub struct AgentCatalog {
+    /// Definitions, project first, then user, then plugins.
+    pub agents: Vec<AgentDef>,
+    /// Files skipped, with why (no frontmatter, no `name`, unreadable).
+    pub skipped: Vec<(PathBuf, String)>,
+}
+
+/// Agent files are small; a larger file is read only this far (the frontmatter is at the top).
+const HEAD_BYTES: u64 = 16 * 1024;
+/// How deep the agent folders are walked.
+const MAX_DEPTH: usize = 8;
+
+impl AgentCatalog {
+    /// Scans the project's, the user's (`claude_home` = `~/.claude`) and enabled plugins' agents.
+    #[must_use]
+    pub fn discover(project: &Path, claude_home: Option<&Path>) -> Self {
+        let mut catalog = Self::default();
+        catalog.scan(
+            &project.join(".claude").join("agents"),
+            AgentSource::Project,
+            None,
+        );
+        if let Some(home) = claude_home {
+            catalog.scan(&home.join("agents"), AgentSource::User, None);
+            for (plugin, dir) in enabled_plugin_dirs(project, home) {
+                catalog.scan(&dir.join("agents"), AgentSource::Plugin, Some(&plugin));
+            }
+        }
+        catalog
+    }
+
+    /// The first definition named `name`.
+    #[must_use]
+    pub fn find(&self, name: &str) -> Option<&AgentDef> {
+        self.agents.iter().find(|a| a.name == name)
+    }
+
+    /// A definition named `name`, or a plugin agent named `<plugin>:name`.
+    #[must_use]
+    pub fn find_for_domain(&self, name: &str) -> Option<&AgentDef> {
+        self.find(name).or_else(|| {
+            self.agents.iter().find(|a| {
+                a.source == AgentSource::Plugin && a.name.rsplit(':').next() == Some(name)
+            })
+        })
+    }
+
+    fn scan(&mut self, dir: &Path, source: AgentSource, plugin: Option<&str>) {
+        if !dir.is_dir() {
+            return;
+        }
+        let walker = WalkDir::new(dir)
+            .max_depth(MAX_DEPTH)
+            .follow_links(true)
+            .sort_by_file_name();
+        for entry in walker.into_iter().filter_map(std::result::Result::ok) {
+            let path = entry.path();
+            if !entry.file_type().is_file() || path.extension().is_none_or(|e| e != "md") {
+                continue;
+            }
+            match read_name(path) {
+                Ok(name) => self.agents.push(AgentDef {
+                    name: plugin.map_or_else(|| name.clone(), |p| format!("{p}:{name}")),
+                    path: path.to_path_buf(),
+                    source,
+                }),
+                Err(why) => self.skipped.push((path.to_path_buf(), why)),
+            }
+        }
+    }
+}
+
+/// Reads the `name:` of a file's YAML frontmatter.
+pub(crate) fn read_name(path: &Path) -> Result<String, String> {
+    let mut head = String::new();
+    fs::File::open(path)
+        .and_then(|f| f.take(HEAD_BYTES).read_to_string(&mut head))
+        .map_err(|e| format!("unreadable: {e}"))?;
+    let head = head.strip_prefix('\u{feff}').unwrap_or(&head);
+    let mut lines = head.lines();
+    if lines.next().map(str::trim_end) != Some("---") {
+        return Err("no YAML frontmatter (the file must start with `---`)".into());
+    }
+    for line in lines {
+        let line = line.trim_end();
+        if line == "---" {
+            break;
+        }
+        if let Some(value) = line.strip_prefix("name:") {
+            let value = value.trim().trim_matches(['"', '\'']).trim();
+            if value.is_empty() {
+                return Err("`name:` is empty".into());
+            }
+            return Ok(value.to_owned());
+        }
+    }
+    Err("frontmatter has no `name:`".into())
+}
+
+/// `(plugin name, install folder)` of every plugin enabled in the user's or the project's settings, as
+/// recorded in `~/.claude/plugins/installed_plugins.json`.
+fn enabled_plugin_dirs(project: &Path, home: &Path) -> Vec<(String, PathBuf)> {
+    let mut enabled: Vec<String> = Vec::new();
+    for settings in [
+        home.join("settings.json"),
+        project.join(".claude/settings.json"),
+        project.join(".claude/settings.local.json"),
+    ] {
+        let Some(v) = read_json(&settings) else {
+            continue;
+        };
+        if let Some(map) = v.get("enabledPlugins").and_then(Value::as_object) {
+            for (id, on) in map {
+                if on.as_bool() == Some(true) && !enabled.contains(id) {
+                    enabled.push(id.clone());
+                }
+            }
+        }
+    }
+    if enabled.is_empty() {
+        return Vec::new();
+    }
+    let Some(installed) = read_json(&home.join("plugins").join("installed_plugins.json")) else {
+        return Vec::new();
+    };
+    let plugins = installed.get("plugins").unwrap_or(&installed);
+    enabled
+        .into_iter()
+        .filter_map(|id| {
+            let record = plugins.get(&id)?;
+            let dir = find_install_path(record)?;
+            let name = id.split('@').next().unwrap_or(&id).to_owned();
+            Some((name, PathBuf::from(dir)))
+        })
+        .collect()
+}
+
+/// The first `installPath` in a plugin record (an object, or a list of per-scope objects).
+fn find_install_path(v: &Value) -> Option<&str> {
+    match v {
+        Value::Object(m) => m
+            .get("installPath")
+            .and_then(Value::as_str)
+            .or_else(|| m.values().find_map(find_install_path)),
+        Value::Array(a) => a.iter().find_map(find_install_path),
+        _ => None,
+    }
+}
+
+fn read_json(path: &Path) -> Option<Value> {
+    let text = fs::read_to_string(path).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(p: &Path, text: &str) {
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, text).unwrap();
+    }
+
+    #[test]
+    fn finds_project_user_and_plugin_agents_and_skips_bad_files() {
+        let t = tempfile::tempdir().unwrap();
+        let proj = t.path().join("proj");
+        let home = t.path().join("home/.claude");
+        write(
+            &proj.join(".claude/agents/backend-developer.md"),
+            "---\nname: backend-developer\ndescription: x\n---\nbody",
+        );
+        write(
+            &proj.join(".claude/agents/nested/deep/web.md"),
+            "---\nname: \"frontend-developer\"\n---\n",
+        );
+        write(
+            &proj.join(".claude/agents/broken.md"),
+            "no frontmatter here",
+        );
+        write(
+            &proj.join(".claude/agents/noname.md"),
+            "---\ndescription: x\n---\n",
+        );
+        write(
+            &home.join("agents/infra-developer.md"),
+            "---\nname: infra-developer\n---\n",
+        );
+        write(
+            &home.join("settings.json"),
+            r#"{"enabledPlugins":{"acme@market":true,"off@market":false}}"#,
+        );
+        let plugin_dir = t.path().join("plugins/acme");
+        write(
+            &plugin_dir.join("agents/docs-developer.md"),
+            "---\nname: docs-developer\n---\n",
+        );
+        write(
+            &home.join("plugins/installed_plugins.json"),
+            &format!(
+                r#"{{"version":2,"plugins":{{"acme@market":[{{"scope":"user","installPath":"{}"}}]}}}}"#,
+                plugin_dir.display()
+            ),
+        );
+        let c = AgentCatalog::discover(&proj, Some(&home));
+        assert_eq!(
+            c.find("backend-developer").unwrap().source,
+            AgentSource::Project
+        );
+        assert!(c.find("frontend-developer").is_some());
+        assert_eq!(c.find("infra-developer").unwrap().source, AgentSource::User);
+        assert_eq!(
+            c.find_for_domain("docs-developer").unwrap().name,
+            "acme:docs-developer"
+        );
+        assert_eq!(c.skipped.len(), 2);
+        assert!(c.find("nobody").is_none());
+    }
+}

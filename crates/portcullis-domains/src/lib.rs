@@ -1,0 +1,17 @@
+//! Which domain a file belongs to, and which agents a project defines. Shared by agent-first and
+//! feedback-loop so both hooks always agree.
+//!
+//! - [`DomainMap`]: domain name → globs, first match wins in table order. Globs are relative to the project
+//!   root and `*` stays inside one folder (use `**/` to cross folders).
+//! - [`resolve`]: turns a tool's `file_path` into a project-relative path, resolving `.`/`..` and symlinks;
+//!   a path that ends up outside the project is [`Resolved::Outside`], never matched as if inside.
+//! - [`AgentCatalog`]: agent definitions (`name:` in YAML frontmatter) from the project's `.claude/agents/`,
+//!   the user's `~/.claude/agents/`, and enabled plugins' `agents/`.
+
+mod agents;
+mod domains;
+mod paths;
+
+pub use agents::{AgentCatalog, AgentDef, AgentSource};
+pub use domains::{DEFAULT_DOMAINS, DomainMap, DomainMatch, glob};
+pub use paths::{Resolved, resolve};

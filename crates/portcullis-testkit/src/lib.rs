@@ -1,0 +1,243 @@
+//! Fixture replay for hook binaries, byte for byte.
+//!
+//! A case is `<dir>/<name>.toml` plus siblings:
+//!
+//! | file | meaning |
+//! |---|---|
+//! | `<name>.toml` | `bin` (required when several are registered), `status` (exit code, default 0), `args`, `[env]` |
+//! | `<name>.stdin` | the event, fed on stdin |
+//! | `<name>.stdout`, `<name>.stderr` | the exact expected output (both required: a missing file is a failure, never "unchecked") |
+//! | `<name>.in/` | starting files, copied into a fresh temp dir that becomes the process's cwd |
+//! | `<name>.out/` | files expected afterwards (only the files listed are checked) |
+//!
+//! The process runs with a cleared environment plus `PATH` and the case's `[env]`. In expected text,
+//! `[CWD]` stands for the temp dir and `[..]` matches any characters within one line; everything else must
+//! match exactly (no newline or path-separator normalisation, unlike trycmd: a JSON `\"` must stay `\"`).
+//! Bless with `PORTCULLIS_BLESS=1`: mismatching expectations are rewritten from the actual output (with the
+//! temp dir turned back into `[CWD]`); review the diff as code.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde::Deserialize;
+
+/// One case's `.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CaseSpec {
+    /// The binary's registered name.
+    pub bin: Option<String>,
+    /// Expected exit code.
+    pub status: i32,
+    /// Command-line arguments.
+    pub args: Vec<String>,
+    /// Extra environment (`[CWD]` is replaced by the sandbox path).
+    pub env: BTreeMap<String, String>,
+}
+
+/// Runs every case in `dir` against the binaries in `bins` (name → path); panics with a report of all
+/// failures.
+pub fn run_dir(dir: &Path, bins: &[(&str, &Path)]) {
+    let bless = std::env::var_os("PORTCULLIS_BLESS").is_some();
+    let mut cases: Vec<PathBuf> = fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    cases.sort();
+    assert!(!cases.is_empty(), "no cases in {}", dir.display());
+    let mut failures = String::new();
+    for case in &cases {
+        if let Err(report) = run_case(case, bins, bless) {
+            let _ = writeln!(failures, "--- {}\n{report}", case.display());
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{failures}",
+        failures.matches("--- ").count(),
+        cases.len()
+    );
+}
+
+fn run_case(case: &Path, bins: &[(&str, &Path)], bless: bool) -> Result<(), String> {
+    let spec: CaseSpec = toml::from_str(&fs::read_to_string(case).map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())?;
+    let bin = match (&spec.bin, bins) {
+        (Some(name), _) => bins
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, p)| *p)
+            .ok_or(format!("unknown bin {name}"))?,
+        (None, [(_, p)]) => *p,
+        (None, _) => return Err("`bin` is required".into()),
+    };
+    let sibling = |ext: &str| case.with_extension(ext);
+    let sandbox = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let cwd = sandbox.path().canonicalize().map_err(|e| e.to_string())?;
+    if sibling("in").is_dir() {
+        copy_tree(&sibling("in"), &cwd)?;
+    }
+    let stdin = fs::read(sibling("stdin")).unwrap_or_default();
+    let cwd_text = cwd.display().to_string();
+    let mut cmd = Command::new(bin);
+    cmd.args(&spec.args)
+        .current_dir(&cwd)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in &spec.env {
+        cmd.env(k, v.replace("[CWD]", &cwd_text));
+    }
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("spawning {}: {e}", bin.display()))?;
+    if let Some(mut s) = child.stdin.take() {
+        let _ = s.write_all(&stdin);
+    }
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    let mut problems = Vec::new();
+    if out.status.code() != Some(spec.status) {
+        problems.push(format!(
+            "exit code: expected {}, got {:?}",
+            spec.status,
+            out.status.code()
+        ));
+    }
+    for (ext, actual) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+        check_file(&sibling(ext), actual, &cwd_text, bless, &mut problems);
+    }
+    let out_dir = sibling("out");
+    if out_dir.is_dir() {
+        for expected in walk(&out_dir)? {
+            let rel = expected.strip_prefix(&out_dir).map_err(|e| e.to_string())?;
+            let actual = fs::read(cwd.join(rel)).unwrap_or_else(|_| b"<missing>".to_vec());
+            check_file(&expected, &actual, &cwd_text, bless, &mut problems);
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
+}
+
+fn check_file(
+    expected_path: &Path,
+    actual: &[u8],
+    cwd: &str,
+    bless: bool,
+    problems: &mut Vec<String>,
+) {
+    let actual = String::from_utf8_lossy(actual).replace(cwd, "[CWD]");
+    let Ok(expected) = fs::read_to_string(expected_path) else {
+        if bless {
+            let _ = fs::write(expected_path, &actual);
+        } else {
+            problems.push(format!(
+                "{} is missing (bless with PORTCULLIS_BLESS=1)",
+                expected_path.display()
+            ));
+        }
+        return;
+    };
+    if matches_pattern(&expected, &actual) {
+        return;
+    }
+    if bless {
+        let _ = fs::write(expected_path, &actual);
+    } else {
+        problems.push(format!(
+            "{} differs\n  expected: {expected:?}\n  actual:   {actual:?}",
+            expected_path.display()
+        ));
+    }
+}
+
+/// True when `actual` equals `expected`, where `[..]` in `expected` matches any run of characters other
+/// than a newline.
+#[must_use]
+pub fn matches_pattern(expected: &str, actual: &str) -> bool {
+    let exp_lines: Vec<&str> = expected.split('\n').collect();
+    let act_lines: Vec<&str> = actual.split('\n').collect();
+    exp_lines.len() == act_lines.len()
+        && exp_lines
+            .iter()
+            .zip(&act_lines)
+            .all(|(e, a)| line_matches(e, a))
+}
+
+fn line_matches(pattern: &str, line: &str) -> bool {
+    let parts: Vec<&str> = pattern.split("[..]").collect();
+    if parts.len() == 1 {
+        return pattern == line;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !line.starts_with(first)
+        || !line[first.len()..].ends_with(last)
+        || line.len() < first.len() + last.len()
+    {
+        return false;
+    }
+    let mut rest = &line[first.len()..line.len() - last.len()];
+    for middle in &parts[1..parts.len() - 1] {
+        match rest.find(middle) {
+            Some(i) => rest = &rest[i + middle.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+fn walk(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).map_err(|e| e.to_string())? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if path.is_dir() {
+            out.extend(walk(&path)?);
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(out)
+}
+
+/// Copies a folder tree (files and folders; `.keep` files are placeholders and are skipped).
+pub fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
+    for file in walk(from)? {
+        let rel = file.strip_prefix(from).map_err(|e| e.to_string())?;
+        let dest = to.join(rel);
+        if let Some(parent) = dest.parent() {
+            fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+        }
+        if file.file_name().is_some_and(|n| n == ".keep") {
+            continue;
+        }
+        fs::copy(&file, &dest).map_err(|e| format!("copying {}: {e}", file.display()))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_stay_within_a_line() {
+        assert!(matches_pattern("a[..]c\n", "abbbc\n"));
+        assert!(matches_pattern(
+            "{\"t\":\"[..]\",\"m\":[..]}",
+            "{\"t\":\"2026\",\"m\":12}"
+        ));
+        assert!(!matches_pattern("a[..]c", "ab\nc"));
+        assert!(!matches_pattern("a\\\"b", "a/\"b"));
+        assert!(matches_pattern("x", "x"));
+        assert!(!matches_pattern("x\n", "x"));
+    }
+}
