@@ -440,10 +440,16 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("domain `x`"), "{err}");
-        let err = Config::from_layers(&[layer("f", json!({"agent_first": {"mode": "enforcing"}}))])
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("enforcing") && err.contains("f"), "{err}");
+        let err = Config::from_layers(&[layer(
+            "proj.json",
+            json!({"agent_first": {"mode": "enforcing"}}),
+        )])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("enforcing") && err.contains("proj.json"),
+            "{err}"
+        );
     }
 
     #[test]
