@@ -19,6 +19,9 @@ pub const PORTCULLIS_MAX_STDIN: &str = "PORTCULLIS_MAX_STDIN";
 /// Claude Code sessions that portcullis itself starts (the escalation advisor), so they cannot recurse.
 pub const PORTCULLIS_DISABLED: &str = "PORTCULLIS_DISABLED";
 
+/// Where `install.sh` installs the binaries (default `~/.local/bin`). Read by the script, not the hooks.
+pub const PORTCULLIS_BIN_DIR: &str = "PORTCULLIS_BIN_DIR";
+
 /// All variables above, for the README consistency test.
 pub const ALL: &[&str] = &[
     CLAUDE_PROJECT_DIR,
@@ -28,4 +31,5 @@ pub const ALL: &[&str] = &[
     PORTCULLIS_STATE_DIR,
     PORTCULLIS_MAX_STDIN,
     PORTCULLIS_DISABLED,
+    PORTCULLIS_BIN_DIR,
 ];

@@ -241,3 +241,49 @@ mod tests {
         assert!(!matches_pattern("x\n", "x"));
     }
 }
+
+/// The path of a workspace binary, built fresh: the first call runs `cargo build --workspace --bins` (a
+/// no-op when up to date) for the profile the tests run under, so suite-wide tests never see a stale
+/// binary.
+#[must_use]
+pub fn workspace_bin(name: &str) -> PathBuf {
+    static BUILT: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    let dir = BUILT.get_or_init(|| {
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        // target/<profile>/deps/<test> → target/<profile>
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .ok_or("cannot find the target folder")?
+            .to_path_buf();
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.args(["build", "--workspace", "--bins", "--quiet"]);
+        if profile_dir.file_name().is_some_and(|n| n == "release") {
+            cmd.arg("--release");
+        }
+        let status = cmd
+            .status()
+            .map_err(|e| format!("running cargo build: {e}"))?;
+        if !status.success() {
+            return Err(format!("cargo build failed: {status}"));
+        }
+        Ok(profile_dir)
+    });
+    match dir {
+        Ok(d) => d.join(name),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// A project folder with a real git repository, for tests that need one.
+pub fn git_project() -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let ok = Command::new("git")
+        .args(["init", "-q", "-b", "main"])
+        .current_dir(t.path())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "git init failed");
+    t
+}

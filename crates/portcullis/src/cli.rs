@@ -92,6 +92,9 @@ enum Command {
     /// Print the plugin-format hooks.json generated from the registration table.
     #[command(hide = true)]
     HooksJson,
+    /// Print the names of every binary of the suite, one per line (used by install.sh).
+    #[command(hide = true)]
+    Binaries,
 }
 
 fn current_project() -> PathBuf {
@@ -176,6 +179,13 @@ pub fn main_with(args: Vec<OsString>) -> ExitCode {
         ),
         Command::Explain { project } => commands::read_stdin()
             .and_then(|input| commands::explain(&input, project.as_deref(), &env)),
+        Command::Binaries => Ok(commands::Report {
+            text: portcullis_core::registry::binaries()
+                .iter()
+                .map(|b| format!("{b}\n"))
+                .collect(),
+            ok: true,
+        }),
         Command::HooksJson => Ok(commands::Report {
             text: settings::plugin_hooks_json(HOOKS),
             ok: true,

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Build the portcullis binaries, install them, and (optionally) register the hooks.
+#   ./install.sh [--project DIR | --user]
+# Binaries go to ${PORTCULLIS_BIN_DIR:-$HOME/.local/bin}. Idempotent: running it again rebuilds and
+# re-registers, leaving settings.json byte-identical when nothing changed.
+set -euo pipefail
+
+scope=()
+case "${1:-}" in
+  --project) [ -n "${2:-}" ] || { echo "install.sh: --project needs a folder" >&2; exit 64; }
+             mkdir -p "$2"; scope=(--project "$(cd "$2" && pwd)") ;;
+  --user)    scope=(--user) ;;
+  "")        ;;
+  -h|--help) sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *)         echo "install.sh: unknown option $1 (use --project DIR or --user)" >&2; exit 64 ;;
+esac
+
+command -v cargo >/dev/null 2>&1 || {
+  echo "install.sh: cargo not found; install Rust first (https://rustup.rs)" >&2; exit 1; }
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+bin_dir="${PORTCULLIS_BIN_DIR:-$HOME/.local/bin}"
+
+echo "building release binaries..."
+cargo build --release --locked --bins --manifest-path "$here/Cargo.toml"
+target="${CARGO_TARGET_DIR:-$here/target}"
+
+mkdir -p "$bin_dir"
+bins=$("$target/release/portcullis" binaries)
+for b in $bins; do
+  install -m 0755 "$target/release/$b" "$bin_dir/$b.tmp.$$"
+  mv -f "$bin_dir/$b.tmp.$$" "$bin_dir/$b"   # atomic: a running session never sees a half-copied binary
+done
+echo "installed $(echo $bins | wc -w) binaries to $bin_dir: $(echo $bins)"
+
+if [ ${#scope[@]} -eq 0 ]; then
+  echo "not registered yet; run one of:"
+  echo "  $bin_dir/portcullis install --project /path/to/project"
+  echo "  $bin_dir/portcullis install --user"
+  exit 0
+fi
+"$bin_dir/portcullis" install "${scope[@]}" --bin-dir "$bin_dir"
+case ":$PATH:" in *":$bin_dir:"*) ;; *) echo "note: $bin_dir is not on PATH (the hooks are registered by absolute path, so they work anyway)";; esac

@@ -1,0 +1,175 @@
+//! `portcullis install`/`uninstall` on real settings files: foreign parts stay byte-identical, install is
+//! idempotent, invalid JSON is refused and left untouched, `doctor` passes after install.
+
+use std::path::Path;
+use std::process::Command;
+
+use portcullis_testkit::workspace_bin;
+
+/// A settings file as a user might keep it: 4-space indent, foreign hooks on the same events, other keys.
+const FOREIGN: &str = r#"{
+    "permissions": {
+        "allow": ["Bash(git status)"]
+    },
+    "hooks": {
+        "PreToolUse": [
+            {
+                "matcher": "Bash",
+                "hooks": [
+                    { "type": "command", "command": "/usr/local/bin/my-guard", "timeout": 5 }
+                ]
+            }
+        ],
+        "Stop": [
+            {
+                "hooks": [{ "type": "command", "command": "echo stop >> /tmp/log" }]
+            }
+        ]
+    },
+    "model": "sonnet"
+}
+"#;
+
+fn portcullis(args: &[&str], project: &Path) -> std::process::Output {
+    let bin = workspace_bin("portcullis");
+    let bin_dir = bin.parent().unwrap().to_path_buf();
+    Command::new(&bin)
+        .args(args)
+        .arg("--project")
+        .arg(project)
+        .args(if args[0] == "install" || args[0] == "doctor" {
+            vec!["--bin-dir".into(), bin_dir]
+        } else {
+            vec![]
+        })
+        .env("HOME", project.join("home"))
+        .env_remove("CLAUDE_CONFIG_DIR")
+        .env_remove("PORTCULLIS_CONFIG")
+        .env_remove("PORTCULLIS_STATE_DIR")
+        .env_remove("CLAUDE_PROJECT_DIR")
+        .output()
+        .unwrap()
+}
+
+fn settings(project: &Path) -> String {
+    std::fs::read_to_string(project.join(".claude/settings.json")).unwrap()
+}
+
+#[test]
+fn round_trip_keeps_foreign_parts_byte_identical() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path();
+    std::fs::create_dir_all(p.join(".claude")).unwrap();
+    std::fs::write(p.join(".claude/settings.json"), FOREIGN).unwrap();
+
+    let out = portcullis(&["install"], p);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let installed = settings(p);
+    let v: serde_json::Value = serde_json::from_str(&installed).unwrap();
+    // Foreign hooks are still first and untouched; ours were added after them.
+    assert_eq!(
+        v["hooks"]["PreToolUse"][0]["hooks"][0]["command"],
+        "/usr/local/bin/my-guard"
+    );
+    let ours = &v["hooks"]["PreToolUse"][1]["hooks"][0];
+    assert!(Path::new(ours["command"].as_str().unwrap()).is_absolute());
+    assert!(ours["command"].as_str().unwrap().ends_with("/agent-first"));
+    assert_eq!(ours["args"], serde_json::json!([]));
+    // Every foreign line is still there, verbatim.
+    for line in FOREIGN.lines() {
+        assert!(installed.contains(line), "lost foreign line {line:?}");
+    }
+
+    let again = portcullis(&["install"], p);
+    assert!(again.status.success());
+    assert_eq!(settings(p), installed, "a second install changed the file");
+
+    let out = portcullis(&["uninstall"], p);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        settings(p),
+        FOREIGN,
+        "uninstall did not restore the original bytes"
+    );
+}
+
+#[test]
+fn install_into_a_fresh_project_then_doctor_passes() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path();
+    let out = portcullis(&["install", "--dry-run"], p);
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("+"),
+        "dry run shows the diff"
+    );
+    assert!(
+        !p.join(".claude/settings.json").exists(),
+        "dry run wrote the file"
+    );
+
+    assert!(portcullis(&["install"], p).status.success());
+    let doctor = portcullis(&["doctor"], p);
+    let report = String::from_utf8_lossy(&doctor.stdout);
+    assert!(doctor.status.success(), "{report}");
+    assert_eq!(
+        report.lines().filter(|l| l.starts_with("ok ")).count(),
+        4,
+        "{report}"
+    );
+
+    assert!(portcullis(&["uninstall"], p).status.success());
+    let doctor = portcullis(&["doctor"], p);
+    assert!(
+        !doctor.status.success(),
+        "doctor passed with nothing registered"
+    );
+    assert!(String::from_utf8_lossy(&doctor.stdout).contains("FAIL  settings"));
+}
+
+#[test]
+fn invalid_settings_are_refused_and_untouched() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path();
+    std::fs::create_dir_all(p.join(".claude")).unwrap();
+    let broken = "{ \"hooks\": { \"PreToolUse\": [ }\n";
+    std::fs::write(p.join(".claude/settings.json"), broken).unwrap();
+    for cmd in ["install", "uninstall"] {
+        let out = portcullis(&[cmd], p);
+        assert_eq!(out.status.code(), Some(1), "{cmd}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("not valid JSON") && err.contains("settings.json"),
+            "{err}"
+        );
+        assert_eq!(settings(p), broken);
+    }
+}
+
+#[test]
+fn doctor_reports_a_bad_config_with_its_key() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path();
+    assert!(portcullis(&["install"], p).status.success());
+    std::fs::write(
+        p.join(".claude/portcullis.json"),
+        r#"{"agent_first": {"shell_write": false}}"#,
+    )
+    .unwrap();
+    let out = portcullis(&["doctor"], p);
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    assert!(
+        report.contains("FAIL  config")
+            && report.contains("did you mean `agent_first.shell_writes`"),
+        "{report}"
+    );
+}
