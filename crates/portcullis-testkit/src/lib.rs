@@ -277,6 +277,7 @@ pub fn workspace_bin(name: &str) -> PathBuf {
 }
 
 /// A project folder with a real git repository, for tests that need one.
+#[must_use]
 pub fn git_project() -> tempfile::TempDir {
     let t = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
     let ok = Command::new("git")
