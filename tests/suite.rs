@@ -1,5 +1,9 @@
 //! Whole-suite checks, one test binary (`cargo test -p suite-tests`).
 
+// Test helpers outside #[test] functions are not covered by clippy's allow-unwrap-in-tests; in tests a
+// panic with the failing value is exactly what we want.
+#![allow(clippy::unwrap_used)]
+
 #[path = "suite/contract.rs"]
 mod contract;
 #[path = "suite/install.rs"]

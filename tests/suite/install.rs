@@ -107,9 +107,11 @@ fn install_into_a_fresh_project_then_doctor_passes() {
     let p = t.path();
     let out = portcullis(&["install", "--dry-run"], p);
     assert!(out.status.success());
+    let diff = String::from_utf8_lossy(&out.stdout);
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("+"),
-        "dry run shows the diff"
+        diff.lines()
+            .any(|l| l.starts_with('+') && l.contains("/agent-first\"")),
+        "dry run shows the diff: {diff}"
     );
     assert!(
         !p.join(".claude/settings.json").exists(),

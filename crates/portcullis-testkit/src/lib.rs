@@ -224,24 +224,6 @@ pub fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wildcards_stay_within_a_line() {
-        assert!(matches_pattern("a[..]c\n", "abbbc\n"));
-        assert!(matches_pattern(
-            "{\"t\":\"[..]\",\"m\":[..]}",
-            "{\"t\":\"2026\",\"m\":12}"
-        ));
-        assert!(!matches_pattern("a[..]c", "ab\nc"));
-        assert!(!matches_pattern("a\\\"b", "a/\"b"));
-        assert!(matches_pattern("x", "x"));
-        assert!(!matches_pattern("x\n", "x"));
-    }
-}
-
 /// The path of a workspace binary, built fresh: the first call runs `cargo build --workspace --bins` (a
 /// no-op when up to date) for the profile the tests run under, so suite-wide tests never see a stale
 /// binary.
@@ -287,4 +269,22 @@ pub fn git_project() -> tempfile::TempDir {
         .is_ok_and(|s| s.success());
     assert!(ok, "git init failed");
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_stay_within_a_line() {
+        assert!(matches_pattern("a[..]c\n", "abbbc\n"));
+        assert!(matches_pattern(
+            "{\"t\":\"[..]\",\"m\":[..]}",
+            "{\"t\":\"2026\",\"m\":12}"
+        ));
+        assert!(!matches_pattern("a[..]c", "ab\nc"));
+        assert!(!matches_pattern("a\\\"b", "a/\"b"));
+        assert!(matches_pattern("x", "x"));
+        assert!(!matches_pattern("x\n", "x"));
+    }
 }

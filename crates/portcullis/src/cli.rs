@@ -180,10 +180,7 @@ pub fn main_with(args: Vec<OsString>) -> ExitCode {
         Command::Explain { project } => commands::read_stdin()
             .and_then(|input| commands::explain(&input, project.as_deref(), &env)),
         Command::Binaries => Ok(commands::Report {
-            text: portcullis_core::registry::binaries()
-                .iter()
-                .map(|b| format!("{b}\n"))
-                .collect(),
+            text: portcullis_core::registry::binaries().join("\n") + "\n",
             ok: true,
         }),
         Command::HooksJson => Ok(commands::Report {
