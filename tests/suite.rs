@@ -6,6 +6,8 @@
 
 #[path = "suite/contract.rs"]
 mod contract;
+#[path = "suite/e2e.rs"]
+mod e2e;
 #[path = "suite/install.rs"]
 mod install;
 #[path = "suite/registry.rs"]

@@ -25,6 +25,9 @@ use std::process::{Command, Stdio};
 
 use serde::Deserialize;
 
+pub mod e2e;
+pub mod standin;
+
 /// One case's `.toml`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]

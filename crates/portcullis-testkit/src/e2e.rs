@@ -1,0 +1,277 @@
+//! Running the real Claude Code CLI against the [`crate::standin`] model, headless and offline.
+//!
+//! The client is fetched once with `npm pack @anthropic-ai/claude-code-linux-x64@VERSION` into
+//! `~/.cache/portcullis/claude-code/VERSION/` (or `$PORTCULLIS_E2E_CACHE/VERSION/`), outside the repo.
+//! When it cannot be fetched the tests fail loudly; only `PORTCULLIS_E2E_SKIP=1` (never set in CI) turns
+//! that into a printed skip.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::standin::{Scenario, StandIn};
+use crate::workspace_bin;
+
+/// The pinned client version (PROTOCOL.md).
+pub const CLAUDE_VERSION: &str = "2.1.329";
+
+/// The cached client binary, fetching it on first use. `Err` says why it could not be had.
+pub fn claude_binary() -> Result<PathBuf, String> {
+    let base = std::env::var_os("PORTCULLIS_E2E_CACHE").map_or_else(
+        || {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/portcullis/claude-code")
+        },
+        PathBuf::from,
+    );
+    let dir = base.join(CLAUDE_VERSION);
+    let bin = dir.join("claude");
+    if bin.is_file() {
+        return Ok(bin);
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    // One fetcher at a time: parallel tests would otherwise all download 170 MB.
+    let lock_file = std::fs::File::create(dir.join(".fetch.lock")).map_err(|e| e.to_string())?;
+    let mut lock = fd_lock::RwLock::new(lock_file);
+    let _guard = lock.write().map_err(|e| e.to_string())?;
+    if bin.is_file() {
+        return Ok(bin);
+    }
+    let pkg = format!("@anthropic-ai/claude-code-linux-x64@{CLAUDE_VERSION}");
+    let out = Command::new("npm")
+        .args(["pack", "--silent", &pkg])
+        .current_dir(&dir)
+        .output()
+        .map_err(|e| format!("running npm: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "npm pack {pkg} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let tgz = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_owned();
+    let ok = Command::new("tar")
+        .args(["xzf", &tgz, "package/claude"])
+        .current_dir(&dir)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        return Err(format!("unpacking {tgz} failed"));
+    }
+    std::fs::rename(dir.join("package/claude"), &bin).map_err(|e| e.to_string())?;
+    let _ = std::fs::remove_dir(dir.join("package"));
+    let _ = std::fs::remove_file(dir.join(&tgz));
+    Ok(bin)
+}
+
+/// The client, or `None` when the test should be skipped (only with `PORTCULLIS_E2E_SKIP=1`).
+/// Panics with the reason otherwise.
+#[must_use]
+pub fn claude_or_skip() -> Option<PathBuf> {
+    match claude_binary() {
+        Ok(b) => Some(b),
+        Err(why)
+            if std::env::var_os("PORTCULLIS_E2E_SKIP").is_some()
+                && std::env::var_os("CI").is_none() =>
+        {
+            let _ = writeln!(std::io::stderr(), "skipping end-to-end test: {why}");
+            None
+        }
+        Err(why) => panic!(
+            "the Claude Code client is needed for end-to-end tests: {why} (PORTCULLIS_E2E_SKIP=1 skips locally)"
+        ),
+    }
+}
+
+/// A temp project (real git repo) and a temp HOME.
+#[derive(Debug)]
+pub struct Project {
+    /// The project dir (canonical path).
+    pub dir: PathBuf,
+    /// The HOME used for the client.
+    pub home: PathBuf,
+    _tmp: tempfile::TempDir,
+}
+
+/// What one `claude -p` run left behind.
+#[derive(Debug)]
+pub struct RunResult {
+    /// Exit code of the client (`None` if killed at the timeout).
+    pub code: Option<i32>,
+    /// Client stdout.
+    pub stdout: String,
+    /// Client stderr.
+    pub stderr: String,
+    /// Every Messages API request the stand-in received.
+    pub requests: Vec<Value>,
+}
+
+impl Project {
+    /// A new project with `git init` and an empty HOME beside it.
+    #[must_use]
+    pub fn new() -> Self {
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+        let root = tmp.path().canonicalize().unwrap_or_else(|e| panic!("{e}"));
+        let dir = root.join("project");
+        let home = root.join("home");
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::create_dir_all(&home).unwrap_or_else(|e| panic!("{e}"));
+        let git = |args: &[&str]| {
+            let ok = Command::new("git")
+                .args(args)
+                .current_dir(&dir)
+                .stdout(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(ok, "git {args:?} failed");
+        };
+        git(&["init", "-q", "-b", "main"]);
+        git(&[
+            "-c",
+            "user.email=t@t",
+            "-c",
+            "user.name=t",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "init",
+        ]);
+        Self {
+            dir,
+            home,
+            _tmp: tmp,
+        }
+    }
+
+    /// Writes a file below the project.
+    pub fn write(&self, rel: &str, text: &str) {
+        let path = self.dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap_or_else(|e| panic!("{e}"));
+        }
+        std::fs::write(path, text).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// `portcullis install --project DIR` with the freshly built binaries.
+    pub fn install(&self) {
+        let bin = workspace_bin("portcullis");
+        let out = Command::new(&bin)
+            .args(["install", "--project"])
+            .arg(&self.dir)
+            .arg("--bin-dir")
+            .arg(bin.parent().unwrap_or(Path::new(".")))
+            .env("HOME", &self.home)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            out.status.success(),
+            "install failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Runs `claude -p PROMPT` in the project against a stand-in serving `scenario`, killed after `timeout`.
+    #[must_use]
+    pub fn run(
+        &self,
+        claude: &Path,
+        prompt: &str,
+        scenario: Scenario,
+        timeout: Duration,
+    ) -> RunResult {
+        let standin = StandIn::start(scenario).unwrap_or_else(|e| panic!("stand-in: {e}"));
+        let mut child = Command::new(claude)
+            .args([
+                "-p",
+                prompt,
+                "--dangerously-skip-permissions",
+                "--model",
+                "claude-sonnet-4-5",
+            ])
+            .current_dir(&self.dir)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &self.home)
+            .env("ANTHROPIC_BASE_URL", standin.url())
+            .env("ANTHROPIC_API_KEY", "sk-standin")
+            .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+            .env("DISABLE_TELEMETRY", "1")
+            .env("DISABLE_AUTOUPDATER", "1")
+            .env("IS_SANDBOX", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting claude: {e}"));
+        let started = Instant::now();
+        let code = loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                break status.code();
+            }
+            if started.elapsed() > timeout {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let read = |p: Option<std::process::ChildStdout>| {
+            let mut s = String::new();
+            if let Some(mut p) = p {
+                let _ = std::io::Read::read_to_string(&mut p, &mut s);
+            }
+            s
+        };
+        let stdout = read(child.stdout.take());
+        let mut stderr = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut e, &mut stderr);
+        }
+        RunResult {
+            code,
+            stdout,
+            stderr,
+            requests: standin.requests(),
+        }
+    }
+
+    /// The main transcript of the newest session (`$HOME/.claude/projects/<encoded>/<id>.jsonl`).
+    #[must_use]
+    pub fn transcript(&self) -> Option<PathBuf> {
+        let projects = self.home.join(".claude/projects");
+        let mut found: Vec<PathBuf> = std::fs::read_dir(&projects)
+            .ok()?
+            .flatten()
+            .flat_map(|d| std::fs::read_dir(d.path()).into_iter().flatten().flatten())
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+            .collect();
+        found.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
+        found.pop()
+    }
+
+    /// The decision log's entries.
+    #[must_use]
+    pub fn decision_log(&self) -> Vec<Value> {
+        std::fs::read_to_string(self.dir.join(".claude/portcullis/log.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+}
+
+impl Default for Project {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,295 @@
+//! A scripted stand-in for the Anthropic Messages API on loopback, for driving the real Claude Code CLI
+//! offline (shared/E2E.md). std only: one thread accepts, one thread per connection answers.
+//!
+//! A [`Scenario`] maps marker texts to step lists. A request belongs to the first marker found in its first
+//! user message (the main thread's prompt, or a subagent's task prompt); its step is the number of assistant
+//! turns already in the request, so retries and parallel agents need no shared counter. A request no
+//! marker claims gets a plain "ok". Every request body is recorded for assertions.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+/// Token usage the transcript will record for one response.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Usage {
+    /// `input_tokens`.
+    pub input: u64,
+    /// `cache_read_input_tokens`.
+    pub cache_read: u64,
+    /// `cache_creation_input_tokens`.
+    pub cache_creation: u64,
+    /// `output_tokens`.
+    pub output: u64,
+}
+
+/// One model response.
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// A final text (`end_turn`).
+    Text(String),
+    /// A tool call (`tool_use`) with its input.
+    Tool {
+        /// Tool name, e.g. `Write`.
+        name: String,
+        /// The input object.
+        input: Value,
+    },
+}
+
+/// Marker → steps.
+#[derive(Debug, Clone, Default)]
+pub struct Scenario {
+    rules: Vec<(String, Vec<(Step, Usage)>)>,
+}
+
+impl Scenario {
+    /// An empty scenario.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Requests whose first user message contains `marker` get `steps` in order (then "done").
+    #[must_use]
+    pub fn on(mut self, marker: &str, steps: Vec<Step>) -> Self {
+        self.rules.push((
+            marker.to_owned(),
+            steps
+                .into_iter()
+                .map(|s| {
+                    (
+                        s,
+                        Usage {
+                            input: 100,
+                            output: 10,
+                            ..Usage::default()
+                        },
+                    )
+                })
+                .collect(),
+        ));
+        self
+    }
+
+    /// Like [`Scenario::on`], with the usage of each step.
+    #[must_use]
+    pub fn on_with_usage(mut self, marker: &str, steps: Vec<(Step, Usage)>) -> Self {
+        self.rules.push((marker.to_owned(), steps));
+        self
+    }
+
+    fn answer(&self, body: &Value) -> (Step, Usage) {
+        let messages = body
+            .get("messages")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let first_user = messages
+            .iter()
+            .find(|m| m["role"] == "user")
+            .map(|m| m["content"].to_string())
+            .unwrap_or_default();
+        let turn = messages.iter().filter(|m| m["role"] == "assistant").count();
+        for (marker, steps) in &self.rules {
+            if first_user.contains(marker.as_str()) {
+                return steps.get(turn).cloned().unwrap_or((
+                    Step::Text("done".into()),
+                    Usage {
+                        input: 100,
+                        output: 5,
+                        ..Usage::default()
+                    },
+                ));
+            }
+        }
+        (
+            Step::Text("ok".into()),
+            Usage {
+                input: 10,
+                output: 1,
+                ..Usage::default()
+            },
+        )
+    }
+}
+
+/// A running stand-in server.
+#[derive(Debug)]
+pub struct StandIn {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    requests: Arc<Mutex<Vec<Value>>>,
+}
+
+impl StandIn {
+    /// Starts serving `scenario` on an OS-assigned loopback port. The server thread lives until the test
+    /// process ends.
+    pub fn start(scenario: Scenario) -> std::io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let scenario = Arc::new(scenario);
+        let recorded = Arc::clone(&requests);
+        thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let scenario = Arc::clone(&scenario);
+                let recorded = Arc::clone(&recorded);
+                thread::spawn(move || {
+                    let _ = serve(stream, &scenario, &recorded);
+                });
+            }
+        });
+        Ok(Self { addr, requests })
+    }
+
+    /// The base URL for `ANTHROPIC_BASE_URL`.
+    #[must_use]
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Every `/v1/messages` body received so far.
+    #[must_use]
+    pub fn requests(&self) -> Vec<Value> {
+        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+}
+
+fn serve(
+    stream: TcpStream,
+    scenario: &Scenario,
+    recorded: &Mutex<Vec<Value>>,
+) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut stream = stream;
+    loop {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line)? == 0 {
+            return Ok(());
+        }
+        let mut length = 0usize;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line)?;
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = line.split_once(':') {
+                if k.eq_ignore_ascii_case("content-length") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body)?;
+        let mut parts = request_line.split_whitespace();
+        let method = parts.next().unwrap_or_default().to_owned();
+        let path = parts.next().unwrap_or_default().to_owned();
+        if method != "POST" {
+            respond(&mut stream, "application/json", b"{}")?;
+        } else if path.starts_with("/v1/messages/count_tokens") {
+            respond(&mut stream, "application/json", br#"{"input_tokens":10}"#)?;
+        } else if path.starts_with("/v1/messages") {
+            let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            if let Ok(mut r) = recorded.lock() {
+                r.push(body.clone());
+            }
+            let (step, usage) = scenario.answer(&body);
+            let model = body["model"]
+                .as_str()
+                .unwrap_or("claude-sonnet-4-5")
+                .to_owned();
+            let n = recorded.lock().map_or(0, |r| r.len());
+            if body["stream"] == true {
+                respond(
+                    &mut stream,
+                    "text/event-stream",
+                    sse(&step, usage, &model, n).as_bytes(),
+                )?;
+            } else {
+                respond(
+                    &mut stream,
+                    "application/json",
+                    message(&step, usage, &model, n).to_string().as_bytes(),
+                )?;
+            }
+        } else {
+            respond(&mut stream, "application/json", b"{}")?;
+        }
+    }
+}
+
+fn respond(stream: &mut TcpStream, content_type: &str, body: &[u8]) -> std::io::Result<()> {
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nrequest-id: req_standin\r\nConnection: keep-alive\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(body)?;
+    stream.flush()
+}
+
+fn usage_json(u: Usage) -> Value {
+    json!({"input_tokens": u.input, "cache_creation_input_tokens": u.cache_creation, "cache_read_input_tokens": u.cache_read, "output_tokens": u.output})
+}
+
+fn block(step: &Step, n: usize) -> (Value, &'static str) {
+    match step {
+        Step::Text(t) => (json!({"type": "text", "text": t}), "end_turn"),
+        Step::Tool { name, input } => (
+            json!({"type": "tool_use", "id": format!("toolu_standin_{n:04}"), "name": name, "input": input}),
+            "tool_use",
+        ),
+    }
+}
+
+fn message(step: &Step, u: Usage, model: &str, n: usize) -> Value {
+    let (content, stop_reason) = block(step, n);
+    json!({"id": format!("msg_standin_{n:04}"), "type": "message", "role": "assistant", "model": model,
+           "content": [content], "stop_reason": stop_reason, "stop_sequence": null, "usage": usage_json(u)})
+}
+
+fn sse(step: &Step, u: Usage, model: &str, n: usize) -> String {
+    let mut events: Vec<(&str, Value)> = Vec::new();
+    let mut start_usage = usage_json(u);
+    start_usage["output_tokens"] = json!(1);
+    events.push(("message_start", json!({"type": "message_start", "message": {"id": format!("msg_standin_{n:04}"), "type": "message", "role": "assistant", "model": model, "content": [], "stop_reason": null, "stop_sequence": null, "usage": start_usage}})));
+    let (content, stop_reason) = block(step, n);
+    match step {
+        Step::Text(t) => {
+            events.push(("content_block_start", json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})));
+            events.push(("content_block_delta", json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": t}})));
+        }
+        Step::Tool { input, .. } => {
+            let mut start = content.clone();
+            start["input"] = json!({});
+            events.push((
+                "content_block_start",
+                json!({"type": "content_block_start", "index": 0, "content_block": start}),
+            ));
+            events.push(("content_block_delta", json!({"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": input.to_string()}})));
+        }
+    }
+    events.push((
+        "content_block_stop",
+        json!({"type": "content_block_stop", "index": 0}),
+    ));
+    events.push(("message_delta", json!({"type": "message_delta", "delta": {"stop_reason": stop_reason, "stop_sequence": null}, "usage": {"output_tokens": u.output}})));
+    events.push(("message_stop", json!({"type": "message_stop"})));
+    let mut out = String::new();
+    for (name, data) in events {
+        out.push_str("event: ");
+        out.push_str(name);
+        out.push_str("\ndata: ");
+        out.push_str(&data.to_string());
+        out.push_str("\n\n");
+    }
+    out
+}
