@@ -94,8 +94,16 @@ pub fn install(
 ) -> Result<String, SettingsError> {
     let root = parse(path, text)?;
     remove_ours(&root);
-    let obj = root.object_value_or_set();
-    let hooks_obj = obj.object_value_or_set("hooks");
+    append_groups(
+        &root.object_value_or_set().object_value_or_set("hooks"),
+        hooks,
+        bin_dir,
+    );
+    Ok(finish(&root, text))
+}
+
+/// Appends our matcher groups to a `hooks` object.
+fn append_groups(hooks_obj: &CstObject, hooks: &[HookSpec], bin_dir: &Path) {
     for (event, matcher, handlers) in groups(hooks, bin_dir) {
         let list = hooks_obj.array_value_or_set(&event);
         let mut group: Vec<(String, CstInputValue)> = Vec::new();
@@ -105,7 +113,6 @@ pub fn install(
         group.push(("hooks".into(), CstInputValue::Array(handlers)));
         list.append(CstInputValue::Object(group));
     }
-    Ok(finish(&root, text))
 }
 
 /// Our groups: one per (event, matcher), in registry order, each with the handlers of every hook on it.
@@ -247,16 +254,8 @@ pub fn plugin_hooks_json(hooks: &[HookSpec]) -> String {
                 "portcullis: deterministic workflow hooks for Claude Code".into(),
             ),
         );
-        let hooks_obj = obj.object_value_or_set("hooks");
-        for (event, matcher, handlers) in groups(hooks, Path::new("")) {
-            let list = hooks_obj.array_value_or_set(&event);
-            let mut group = Vec::new();
-            if let Some(m) = matcher {
-                group.push(("matcher".into(), CstInputValue::String(m)));
-            }
-            group.push(("hooks".into(), CstInputValue::Array(handlers)));
-            list.append(CstInputValue::Object(group));
-        }
+        // Bare binary names: the plugin's hooks resolve them on PATH.
+        append_groups(&obj.object_value_or_set("hooks"), hooks, Path::new(""));
         root.to_string()
     });
     root.unwrap_or_default()
