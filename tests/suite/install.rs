@@ -175,3 +175,68 @@ fn doctor_reports_a_bad_config_with_its_key() {
         "{report}"
     );
 }
+
+#[test]
+fn explain_runs_the_installed_hooks_and_log_shows_the_verdict() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path().canonicalize().unwrap();
+    std::fs::create_dir_all(p.join(".claude/agents")).unwrap();
+    std::fs::write(
+        p.join(".claude/agents/backend-developer.md"),
+        "---\nname: backend-developer\n---\n",
+    )
+    .unwrap();
+    assert!(portcullis(&["install"], &p).status.success());
+    let event = format!(
+        r#"{{"session_id":"sess-explain","transcript_path":"/x.jsonl","cwd":"{d}","hook_event_name":"PreToolUse","tool_name":"Write","tool_input":{{"file_path":"{d}/api/x.go","content":"x"}},"tool_use_id":"t1"}}"#,
+        d = p.display()
+    );
+    let mut child = Command::new(workspace_bin("portcullis"))
+        .args(["explain", "--project"])
+        .arg(&p)
+        .env("HOME", p.join("home"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), event.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("PreToolUse Write: 1 portcullis hook(s) match"),
+        "{text}"
+    );
+    assert!(
+        text.contains("agent-first") && text.contains("deny") && text.contains("backend-developer"),
+        "{text}"
+    );
+    assert!(text.trim_end().ends_with("overall: deny"), "{text}");
+
+    // A Read matches no portcullis hook.
+    let read = event.replace("\"Write\"", "\"Read\"");
+    let mut child = Command::new(workspace_bin("portcullis"))
+        .args(["explain", "--project"])
+        .arg(&p)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), read.as_bytes()).unwrap();
+    let text = String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned();
+    assert!(
+        text.contains("no installed portcullis hook matches"),
+        "{text}"
+    );
+
+    let log = portcullis(&["log", "--blocked", "--session", "sess-exp"], &p);
+    let text = String::from_utf8_lossy(&log.stdout);
+    assert!(log.status.success());
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(
+        text.contains("agent-first") && text.contains("PreToolUse Write") && text.contains("deny"),
+        "{text}"
+    );
+    let none = portcullis(&["log", "--hook", "no-such-hook"], &p);
+    assert!(String::from_utf8_lossy(&none.stdout).contains("no decisions logged"));
+}
