@@ -234,3 +234,27 @@ fn usage_errors_never_exit_2() {
         assert_eq!(out.status.code(), Some(0), "{name}");
     }
 }
+
+#[test]
+fn a_panic_takes_the_failure_policy() {
+    let out = run(
+        &workspace_bin("examples/noop_hook"),
+        br#"{"hook_event_name":"PortcullisPanicTest","session_id":"s"}"#,
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("portcullis noop-hook: internal error: deliberate test panic"),
+        "{stderr}"
+    );
+    // The same binary allows a normal event: the panic is the event's doing, not the binary's.
+    let ok = run(
+        &workspace_bin("examples/noop_hook"),
+        include_bytes!("../../fixtures/events/Stop.json"),
+        &[],
+    );
+    assert_eq!(ok.status.code(), Some(0));
+}

@@ -1,5 +1,8 @@
 //! A hook built on the chassis that allows everything: the yardstick for the chassis's own cost.
 //! `cargo build --release -p portcullis-core --example noop_hook`
+//!
+//! For the contract tests it panics on the made-up event `PortcullisPanicTest`, proving that a panic takes
+//! the failure policy (exit 1, one stderr line) rather than crashing with a backtrace.
 
 use portcullis_core::{Ctx, Event, Failure, Hook, Result, Verdict};
 
@@ -9,7 +12,11 @@ impl Hook for Noop {
     const NAME: &'static str = "noop-hook";
     const ON_ERROR: Failure = Failure::Open;
 
-    fn decide(_: &Event, _: &Ctx) -> Result<Verdict> {
+    fn decide(event: &Event, _: &Ctx) -> Result<Verdict> {
+        assert!(
+            event.hook_event_name.as_deref() != Some("PortcullisPanicTest"),
+            "deliberate test panic"
+        );
         Ok(Verdict::allow())
     }
 }

@@ -227,7 +227,8 @@ pub fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// The path of a workspace binary, built fresh: the first call runs `cargo build --workspace --bins` (a
+/// The path of a workspace binary (`examples/<name>` for an example), built fresh: the first call runs
+/// `cargo build --workspace --bins --examples` (a
 /// no-op when up to date) for the profile the tests run under, so suite-wide tests never see a stale
 /// binary.
 #[must_use]
@@ -243,7 +244,7 @@ pub fn workspace_bin(name: &str) -> PathBuf {
             .to_path_buf();
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
-        cmd.args(["build", "--workspace", "--bins", "--quiet"]);
+        cmd.args(["build", "--workspace", "--bins", "--examples", "--quiet"]);
         if profile_dir.file_name().is_some_and(|n| n == "release") {
             cmd.arg("--release");
         }
