@@ -33,19 +33,8 @@ impl Hook for AgentFirst {
         if event.name() != EventName::PreToolUse || event.is_subagent() {
             return Ok(Verdict::allow());
         }
-        // Cheapest rejection first: only editing tools and Bash can matter, and they need no config to say so.
-        let targets_of = |input: &ToolInput, shell_writes: bool| -> Vec<String> {
-            match input {
-                ToolInput::Bash(b) if shell_writes => {
-                    shell::write_targets(b.command.as_deref().unwrap_or_default())
-                }
-                other => other
-                    .touched_paths()
-                    .into_iter()
-                    .map(|p| p.to_string_lossy().into_owned())
-                    .collect(),
-            }
-        };
+        // Cheapest rejection first: only editing tools and Bash can matter, and what they write is known
+        // without config. Most Bash commands write no file and end here, before any config is read.
         if !matches!(
             event.tool(),
             Some("Write" | "Edit" | "MultiEdit" | "NotebookEdit" | "Bash")
@@ -53,19 +42,20 @@ impl Hook for AgentFirst {
             return Ok(Verdict::allow());
         }
         let input = event.tool_input()?;
+        let is_shell = matches!(input, ToolInput::Bash(_));
+        let targets = write_targets(&input);
+        if targets.is_empty() {
+            return Ok(Verdict::allow());
+        }
         let config = ctx.config()?;
         let rules = &config.agent_first;
-        if rules.mode == Mode::Off {
+        if rules.mode == Mode::Off || (is_shell && !rules.shell_writes) {
             return Ok(Verdict::allow());
         }
         if let Some(kind) = &event.agent_type {
             if rules.exempt_agent_types.iter().any(|t| t == kind) {
                 return Ok(Verdict::allow());
             }
-        }
-        let targets = targets_of(&input, rules.shell_writes);
-        if targets.is_empty() {
-            return Ok(Verdict::allow());
         }
         let domains = DomainMap::from_config(config)?;
         let mut catalog: Option<AgentCatalog> = None;
@@ -77,7 +67,11 @@ impl Hook for AgentFirst {
             let Some(hit) = domains.classify(&rel) else {
                 continue;
             };
-            if exempt.get_or_insert(compile_exempt(rules)?).is_match(&rel) {
+            let exempt = match &mut exempt {
+                Some(set) => set,
+                slot @ None => slot.insert(compile_exempt(rules)?),
+            };
+            if exempt.is_match(&rel) {
                 continue;
             }
             let agent_name = rules.agent_pattern.replace("{domain}", &hit.domain);
@@ -107,6 +101,18 @@ impl Hook for AgentFirst {
             ));
         }
         Ok(Verdict::allow())
+    }
+}
+
+/// The files a call writes, as given: the path of an editing tool, or what a shell command plainly writes.
+fn write_targets(input: &ToolInput) -> Vec<String> {
+    match input {
+        ToolInput::Bash(b) => shell::write_targets(b.command.as_deref().unwrap_or_default()),
+        other => other
+            .touched_paths()
+            .into_iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect(),
     }
 }
 
