@@ -6,9 +6,9 @@
 
 #[path = "suite/contract.rs"]
 mod contract;
-#[path = "suite/e2e.rs"]
-mod e2e;
 #[path = "suite/install.rs"]
 mod install;
 #[path = "suite/registry.rs"]
 mod registry;
+#[path = "suite/replay.rs"]
+mod replay;

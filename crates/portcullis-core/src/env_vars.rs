@@ -18,6 +18,10 @@ pub const PORTCULLIS_MAX_STDIN: &str = "PORTCULLIS_MAX_STDIN";
 /// When set to a non-empty value, every portcullis hook exits 0 at once and prints nothing. Set for nested
 /// Claude Code sessions that portcullis itself starts (the escalation advisor), so they cannot recurse.
 pub const PORTCULLIS_DISABLED: &str = "PORTCULLIS_DISABLED";
+/// When set to a non-empty value, silent allows are written to the decision log too (verdict `allow`), so
+/// `portcullis log` shows every event a hook saw. For debugging and the end-to-end tests; off by default
+/// because a hook runs on every tool call.
+pub const PORTCULLIS_LOG_ALLOWS: &str = "PORTCULLIS_LOG_ALLOWS";
 
 /// Where `install.sh` installs the binaries (default `~/.local/bin`). Read by the script, not the hooks.
 pub const PORTCULLIS_BIN_DIR: &str = "PORTCULLIS_BIN_DIR";
@@ -31,5 +35,6 @@ pub const ALL: &[&str] = &[
     PORTCULLIS_STATE_DIR,
     PORTCULLIS_MAX_STDIN,
     PORTCULLIS_DISABLED,
+    PORTCULLIS_LOG_ALLOWS,
     PORTCULLIS_BIN_DIR,
 ];

@@ -144,7 +144,11 @@ pub fn run_once<H: Hook>(input: &mut dyn Read, cap: u64, env: Env) -> ExitCode {
             );
         }
     }
-    if !verdict.is_silent() {
+    if verdict.is_silent() {
+        if ctx.env.var(env_vars::PORTCULLIS_LOG_ALLOWS).is_some() {
+            record(&event, &ctx, "allow", "", started);
+        }
+    } else {
         let text = if verdict.reasons.is_empty() {
             verdict
                 .context

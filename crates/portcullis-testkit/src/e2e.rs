@@ -101,6 +101,15 @@ pub struct Project {
     _tmp: tempfile::TempDir,
 }
 
+/// Extra settings for one client run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Extra environment (the client passes it on to every hook).
+    pub env: Vec<(String, String)>,
+    /// Add `--continue`: resume the project's most recent session.
+    pub continue_session: bool,
+}
+
 /// What one `claude -p` run left behind.
 #[derive(Debug)]
 pub struct RunResult {
@@ -188,15 +197,32 @@ impl Project {
         scenario: Scenario,
         timeout: Duration,
     ) -> RunResult {
+        self.run_with(claude, prompt, scenario, timeout, &RunOptions::default())
+    }
+
+    /// [`Project::run`] with extra environment and, optionally, `--continue` (the project's last session).
+    #[must_use]
+    pub fn run_with(
+        &self,
+        claude: &Path,
+        prompt: &str,
+        scenario: Scenario,
+        timeout: Duration,
+        options: &RunOptions,
+    ) -> RunResult {
         let standin = StandIn::start(scenario).unwrap_or_else(|e| panic!("stand-in: {e}"));
-        let mut child = Command::new(claude)
-            .args([
-                "-p",
-                prompt,
-                "--dangerously-skip-permissions",
-                "--model",
-                "claude-sonnet-4-5",
-            ])
+        let mut cmd = Command::new(claude);
+        cmd.args([
+            "-p",
+            prompt,
+            "--dangerously-skip-permissions",
+            "--model",
+            "claude-sonnet-4-5",
+        ]);
+        if options.continue_session {
+            cmd.arg("--continue");
+        }
+        let mut child = cmd
             .current_dir(&self.dir)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -207,6 +233,7 @@ impl Project {
             .env("DISABLE_TELEMETRY", "1")
             .env("DISABLE_AUTOUPDATER", "1")
             .env("IS_SANDBOX", "1")
+            .envs(options.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -259,6 +286,59 @@ impl Project {
         found.pop()
     }
 
+    /// Every transcript of the project's sessions: main files and `<session>/subagents/*.jsonl`.
+    #[must_use]
+    pub fn all_transcripts(&self) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        let projects = self.home.join(".claude/projects");
+        for dir in std::fs::read_dir(projects).into_iter().flatten().flatten() {
+            collect_jsonl(&dir.path(), &mut out);
+        }
+        out.sort();
+        out
+    }
+
+    /// Copies the session files (everything under `~/.claude/projects/<encoded>/`) into `to`, replacing
+    /// the temp root by `/e2e` in paths and contents (`-e2e` in the encoded folder name) and this
+    /// checkout's path by `/portcullis`. `to` is emptied first.
+    pub fn record_transcripts(&self, to: &Path) -> Result<(), String> {
+        let root = self.dir.parent().unwrap_or(Path::new("/"));
+        let root_text = root.display().to_string();
+        let encoded: String = root_text
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .canonicalize()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        let scrub = |s: &str| {
+            let s = s.replace(&root_text, "/e2e").replace(&encoded, "-e2e");
+            if workspace.is_empty() {
+                s
+            } else {
+                s.replace(&workspace, "/portcullis")
+            }
+        };
+        let _ = std::fs::remove_dir_all(to);
+        let projects = self.home.join(".claude/projects");
+        let mut files = Vec::new();
+        for dir in std::fs::read_dir(&projects).into_iter().flatten().flatten() {
+            collect_files(&dir.path(), &mut files);
+            for file in std::mem::take(&mut files) {
+                let rel = file.strip_prefix(dir.path()).map_err(|e| e.to_string())?;
+                let dest = to.join(scrub(&rel.display().to_string()));
+                if let Some(parent) = dest.parent() {
+                    std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+                }
+                let text = std::fs::read_to_string(&file).map_err(|e| e.to_string())?;
+                std::fs::write(&dest, scrub(&text)).map_err(|e| e.to_string())?;
+            }
+        }
+        Ok(())
+    }
+
     /// The decision log's entries.
     #[must_use]
     pub fn decision_log(&self) -> Vec<Value> {
@@ -268,6 +348,26 @@ impl Project {
             .filter_map(|l| serde_json::from_str(l).ok())
             .collect()
     }
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            collect_files(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+fn collect_jsonl(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut all = Vec::new();
+    collect_files(dir, &mut all);
+    out.extend(
+        all.into_iter()
+            .filter(|p| p.extension().is_some_and(|x| x == "jsonl")),
+    );
 }
 
 impl Default for Project {

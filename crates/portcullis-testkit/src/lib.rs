@@ -26,6 +26,7 @@ use std::process::{Command, Stdio};
 use serde::Deserialize;
 
 pub mod e2e;
+pub mod scenario;
 pub mod standin;
 
 /// One case's `.toml`.

@@ -1,10 +1,11 @@
 //! A scripted stand-in for the Anthropic Messages API on loopback, for driving the real Claude Code CLI
 //! offline (shared/E2E.md). std only: one thread accepts, one thread per connection answers.
 //!
-//! A [`Scenario`] maps marker texts to step lists. A request belongs to the first marker found in its first
-//! user message (the main thread's prompt, or a subagent's task prompt); its step is the number of assistant
-//! turns already in the request, so retries and parallel agents need no shared counter. A request no
-//! marker claims gets a plain "ok". Every request body is recorded for assertions.
+//! A [`Scenario`] maps marker texts to step lists. A request belongs to the marker found in its newest
+//! user prompt that has one (the main thread's prompt, a later prompt of a continued session, or a
+//! subagent's task prompt; tool results do not count); its step is the number of assistant turns since that
+//! prompt, so retries and parallel agents need no shared counter. A request no marker claims gets a plain
+//! "ok". Every request body is recorded for assertions.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -89,23 +90,29 @@ impl Scenario {
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();
-        let first_user = messages
-            .iter()
-            .find(|m| m["role"] == "user")
-            .map(|m| m["content"].to_string())
-            .unwrap_or_default();
-        let turn = messages.iter().filter(|m| m["role"] == "assistant").count();
-        for (marker, steps) in &self.rules {
-            if first_user.contains(marker.as_str()) {
-                return steps.get(turn).cloned().unwrap_or((
-                    Step::Text("done".into()),
-                    Usage {
-                        input: 100,
-                        output: 5,
-                        ..Usage::default()
-                    },
-                ));
+        // The newest user message that carries a marker decides the script; the step is the number of
+        // assistant turns since it. Tool results are user messages too, but carry no prompt text.
+        for (at, message) in messages.iter().enumerate().rev() {
+            if message["role"] != "user" {
+                continue;
             }
+            let text = prompt_text(&message["content"]);
+            let Some((_, steps)) = self.rules.iter().find(|(m, _)| text.contains(m.as_str()))
+            else {
+                continue;
+            };
+            let turn = messages[at..]
+                .iter()
+                .filter(|m| m["role"] == "assistant")
+                .count();
+            return steps.get(turn).cloned().unwrap_or((
+                Step::Text("done".into()),
+                Usage {
+                    input: 100,
+                    output: 5,
+                    ..Usage::default()
+                },
+            ));
         }
         (
             Step::Text("ok".into()),
@@ -115,6 +122,20 @@ impl Scenario {
                 ..Usage::default()
             },
         )
+    }
+}
+
+/// The prompt text of a user message's content: the string, or its `text` blocks (not tool results).
+fn prompt_text(content: &Value) -> String {
+    match content {
+        Value::String(s) => s.clone(),
+        Value::Array(blocks) => blocks
+            .iter()
+            .filter(|b| b["type"] == "text")
+            .filter_map(|b| b["text"].as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => String::new(),
     }
 }
 

@@ -89,6 +89,32 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         project: Option<PathBuf>,
     },
+    /// Replay a recorded session through the hooks, as Claude Code would have fired them, and print a
+    /// timeline of their verdicts. Hooks run with a throwaway state folder: the project's state and
+    /// decision log are not touched.
+    Replay {
+        /// The session transcript: ~/.claude/projects/<encoded project>/<session>.jsonl (subagents are found
+        /// beside it).
+        transcript: PathBuf,
+        /// Run the portcullis handlers of this settings.json or hooks.json instead of the installed ones.
+        #[arg(long, value_name = "FILE")]
+        hooks: Option<PathBuf>,
+        /// Replay into this project (recorded paths are rewritten to it); default: the recorded one.
+        #[arg(long, value_name = "DIR")]
+        project: Option<PathBuf>,
+        /// Where bare command names (as in hooks.json) are found (default: beside this executable).
+        #[arg(long, value_name = "DIR")]
+        bin_dir: Option<PathBuf>,
+        /// One JSON object per event, then a summary object.
+        #[arg(long)]
+        json: bool,
+        /// Compare the timeline with FILE; exit 1 with a diff when a verdict changed.
+        #[arg(long, value_name = "FILE")]
+        expect: Option<PathBuf>,
+        /// With --expect: write the timeline to FILE instead of comparing.
+        #[arg(long, requires = "expect")]
+        bless: bool,
+    },
     /// Print the plugin-format hooks.json generated from the registration table.
     #[command(hide = true)]
     HooksJson,
@@ -179,6 +205,26 @@ pub fn main_with(args: Vec<OsString>) -> ExitCode {
         ),
         Command::Explain { project } => commands::read_stdin()
             .and_then(|input| commands::explain(&input, project.as_deref(), &env)),
+        Command::Replay {
+            transcript,
+            hooks,
+            project,
+            bin_dir,
+            json,
+            expect,
+            bless,
+        } => crate::replay::replay(
+            &crate::replay::Options {
+                transcript,
+                hooks,
+                project: project.map(absolute),
+                bin_dir: absolute(bin_dir.unwrap_or_else(default_bin_dir)),
+                json,
+                expect,
+                bless,
+            },
+            &env,
+        ),
         Command::Binaries => Ok(commands::Report {
             text: portcullis_core::registry::binaries().join("\n") + "\n",
             ok: true,

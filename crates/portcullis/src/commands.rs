@@ -314,18 +314,28 @@ pub struct Handler {
     pub timeout: u64,
 }
 
+/// The parsed settings files of `project` (see [`settings_files`]); unreadable or invalid files are skipped.
+#[must_use]
+pub fn load_settings(project: &Path, env: &Env) -> Vec<Value> {
+    settings_files(project, env)
+        .iter()
+        .filter_map(|f| fs::read_to_string(f).ok())
+        .filter_map(|t| serde_json::from_str::<Value>(&t).ok())
+        .collect()
+}
+
 /// Our handlers that Claude Code would run for `event`, deduplicated like the client does.
 #[must_use]
 pub fn matching_handlers(event: &Event, project: &Path, env: &Env) -> Vec<Handler> {
+    matching_handlers_in(event, &load_settings(project, env))
+}
+
+/// Our handlers among `settings` (settings.json or hooks.json shaped values) that run for `event`.
+#[must_use]
+pub fn matching_handlers_in(event: &Event, settings: &[Value]) -> Vec<Handler> {
     let name = event.name();
     let mut out: Vec<Handler> = Vec::new();
-    for file in settings_files(project, env) {
-        let Ok(text) = fs::read_to_string(&file) else {
-            continue;
-        };
-        let Ok(value) = serde_json::from_str::<Value>(&text) else {
-            continue;
-        };
+    for value in settings {
         let groups = value
             .get("hooks")
             .and_then(|h| h.get(name.as_str()))
@@ -410,7 +420,7 @@ pub fn explain(input: &[u8], project_override: Option<&Path>, env: &Env) -> CmdR
             .to_owned();
         let timeout = Duration::from_secs(h.timeout.clamp(1, 600));
         let (verdict, reason) =
-            match exec::run_hook(&h.command, &h.args, input, &cwd, &project, timeout) {
+            match exec::run_hook(&h.command, &h.args, input, &cwd, &project, timeout, &[]) {
                 Ok(o) => o.verdict(),
                 Err(e) => (
                     "error".into(),

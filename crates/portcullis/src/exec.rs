@@ -68,7 +68,7 @@ impl Outcome {
     }
 }
 
-/// Runs `command args` with `input` on stdin in `cwd`, killing it after `timeout`.
+/// Runs `command args` with `input` on stdin in `cwd` (with `env` added), killing it after `timeout`.
 pub fn run_hook(
     command: &str,
     args: &[String],
@@ -76,12 +76,14 @@ pub fn run_hook(
     cwd: &Path,
     project: &Path,
     timeout: Duration,
+    env: &[(&str, &std::ffi::OsStr)],
 ) -> std::io::Result<Outcome> {
     let started = Instant::now();
     let mut child = Command::new(command)
         .args(args)
         .current_dir(if cwd.is_dir() { cwd } else { project })
         .env("CLAUDE_PROJECT_DIR", project)
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -1,4 +1,4 @@
-//! The portcullis manager CLI: `install`, `uninstall`, `doctor`, `log`, `explain`.
+//! The portcullis manager CLI: `install`, `uninstall`, `doctor`, `log`, `explain`, `replay`.
 //!
 //! Everything it knows about the hooks comes from [`portcullis_core::registry`]; it edits Claude Code
 //! settings files in place ([`settings`]) and runs hook binaries the way the client does ([`exec`]).
@@ -8,4 +8,5 @@ pub mod commands;
 pub mod diff;
 pub mod exec;
 pub mod matcher;
+pub mod replay;
 pub mod settings;

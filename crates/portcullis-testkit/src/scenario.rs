@@ -1,0 +1,530 @@
+//! End-to-end scenarios as data: one TOML file per behaviour under `tests/e2e/`, run against the real
+//! client by [`run_file`].
+//!
+//! ```toml
+//! description = "what this proves"
+//! prompts = ["E2E-X: do it"]             # later prompts continue the session (`claude -p --continue`)
+//! env = { PORTCULLIS_LOG_ALLOWS = "1" }   # extra environment for the client and so for every hook
+//! install = true                          # `portcullis install --project` first (default true)
+//!
+//! [files]                                 # written into the project before the run
+//! ".claude/agents/backend-developer.md" = "..."
+//!
+//! [[hooks]]                               # extra handlers added to the project settings (test-only)
+//! event = "Stop"
+//! command = "echo_hook"                   # a workspace binary or example, by name
+//! args = ["{events}", "--block-stops", "1"]
+//!
+//! [[agent]]                               # the stand-in model: per marker, the steps in order
+//! marker = "E2E-X"
+//! steps = [
+//!   { tool = "Write", input = { file_path = "{project}/api/x.go", content = "package api\n" } },
+//!   { text = "done", usage = { input = 150000 } },
+//! ]
+//!
+//! [expect]
+//! exit = 0                                # the client's exit code of the last run (default 0)
+//! files = { "api/x.go" = "package api\n" }
+//! files_absent = ["api/y.go"]
+//! transcript_contains = ["\"is_error\":true"]   # the main transcript and every subagent transcript
+//! transcript_lacks = []
+//! requests_contain = ["belongs to the `backend` domain"]  # some model request contains this text
+//! log = [{ hook = "agent-first", verdict = "deny" }]       # each matches some decision-log entry
+//! log_absent = [{ verdict = "deny" }]                     # none matches any entry
+//! events = [{ hook_event_name = "Stop", stop_hook_active = false }]  # in this order among echo_hook's events
+//! events_absent = [{ hook_event_name = "PostToolUseFailure" }]        # no echo_hook event matches
+//! ```
+//!
+//! Placeholders in strings: `{project}` (the project dir), `{events}` (the echo file), `{home}`.
+//! "Matches" is a subset test: every key of the pattern is present with an equal value (recursively);
+//! `"{any}"` matches any present value and `"{not:X}"` any present value but X.
+//!
+//! With `PORTCULLIS_RECORD=1`, a scenario with `record = "DIR"` copies the session's transcripts (main and
+//! subagents) into `DIR` (relative to the scenario file) with the temp root scrubbed to `/e2e`: that is how
+//! the replay fixtures are made.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::e2e::{Project, RunOptions};
+use crate::standin::{Scenario, Step, Usage};
+use crate::workspace_bin;
+
+/// How long one client run may take before it is killed.
+pub const RUN_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// One scenario file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// What the scenario proves (shown on failure).
+    pub description: String,
+    /// The prompts, one client run each; the second and later continue the session.
+    pub prompts: Vec<String>,
+    /// Extra environment for the client.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Whether to run `portcullis install --project` first.
+    #[serde(default = "yes")]
+    pub install: bool,
+    /// Files written into the project first.
+    #[serde(default)]
+    pub files: BTreeMap<String, String>,
+    /// Extra (test-only) hook handlers.
+    #[serde(default)]
+    pub hooks: Vec<ExtraHook>,
+    /// The stand-in model's script.
+    #[serde(default, rename = "agent")]
+    pub agents: Vec<AgentScript>,
+    /// What must hold afterwards.
+    #[serde(default)]
+    pub expect: Expect,
+    /// Where `PORTCULLIS_RECORD=1` saves the scrubbed transcripts.
+    pub record: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// An extra handler in the project's settings.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtraHook {
+    /// The event, e.g. `Stop`.
+    pub event: String,
+    /// The matcher, if the event takes one.
+    pub matcher: Option<String>,
+    /// A workspace binary or example, by name.
+    pub command: String,
+    /// Its arguments (placeholders allowed).
+    #[serde(default)]
+    pub args: Vec<String>,
+}
+
+/// Steps for the requests whose first user message contains `marker`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentScript {
+    /// The marker text.
+    pub marker: String,
+    /// The responses in order.
+    pub steps: Vec<StepSpec>,
+}
+
+/// One response: a `text`, or a `tool` with its `input`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepSpec {
+    /// A final text.
+    pub text: Option<String>,
+    /// A tool name.
+    pub tool: Option<String>,
+    /// The tool input.
+    pub input: Option<Value>,
+    /// Usage the transcript records (missing fields are 0; default input 100, output 10).
+    pub usage: Option<UsageSpec>,
+}
+
+/// `usage = { input, cache_read, cache_creation, output }`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UsageSpec {
+    /// `input_tokens`.
+    pub input: u64,
+    /// `cache_read_input_tokens`.
+    pub cache_read: u64,
+    /// `cache_creation_input_tokens`.
+    pub cache_creation: u64,
+    /// `output_tokens`.
+    pub output: u64,
+}
+
+/// The `[expect]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Expect {
+    /// Exit code of the last client run (default 0).
+    pub exit: Option<i32>,
+    /// Files that must exist with this content.
+    pub files: BTreeMap<String, String>,
+    /// Files that must not exist.
+    pub files_absent: Vec<String>,
+    /// Texts some transcript must contain.
+    pub transcript_contains: Vec<String>,
+    /// Texts no transcript may contain.
+    pub transcript_lacks: Vec<String>,
+    /// Texts some model request must contain.
+    pub requests_contain: Vec<String>,
+    /// Patterns each matched by some decision-log entry.
+    pub log: Vec<Value>,
+    /// Patterns no decision-log entry may match.
+    pub log_absent: Vec<Value>,
+    /// Patterns matched in order by the events `echo_hook` recorded.
+    pub events: Vec<Value>,
+    /// Patterns no recorded event may match.
+    pub events_absent: Vec<Value>,
+}
+
+/// What a scenario run produced, for assertions beyond the file's.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The project (kept alive until this is dropped).
+    pub project: Project,
+    /// The echo file's events.
+    pub events: Vec<Value>,
+}
+
+/// What a run left to check.
+struct Observed {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    requests: Vec<String>,
+    events: Vec<Value>,
+    transcripts: Vec<PathBuf>,
+    transcript_text: String,
+    log: Vec<Value>,
+}
+
+/// Parses and runs one scenario file; `Err` is a report of every expectation that failed.
+pub fn run_file(path: &Path, claude: &Path) -> Result<Outcome, String> {
+    let text = fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let spec: ScenarioFile =
+        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let project = Project::new();
+    let events_file = project.home.join("events.jsonl");
+    let subst = |s: &str| {
+        s.replace("{project}", &project.dir.display().to_string())
+            .replace("{events}", &events_file.display().to_string())
+            .replace("{home}", &project.home.display().to_string())
+    };
+    let seen = execute(&spec, &project, claude, &events_file, &subst)?;
+    let failures = check(&spec.expect, &seen, &project, &subst);
+    if failures.is_empty() {
+        if let Some(dir) = &spec.record {
+            if std::env::var_os("PORTCULLIS_RECORD").is_some() {
+                let to = path.parent().unwrap_or(Path::new(".")).join(dir);
+                project.record_transcripts(&to)?;
+            }
+        }
+        return Ok(Outcome {
+            project,
+            events: seen.events,
+        });
+    }
+    Err(report(path, &spec, &seen, &failures))
+}
+
+fn execute(
+    spec: &ScenarioFile,
+    project: &Project,
+    claude: &Path,
+    events_file: &Path,
+    subst: &dyn Fn(&str) -> String,
+) -> Result<Observed, String> {
+    for (rel, content) in &spec.files {
+        project.write(rel, &subst(content));
+    }
+    if spec.install {
+        project.install();
+    }
+    if !spec.hooks.is_empty() {
+        add_hooks(project, &spec.hooks, subst)?;
+    }
+    let scenario = spec.agents.iter().fold(Scenario::new(), |sc, a| {
+        sc.on_with_usage(&a.marker, a.steps.iter().map(|s| step(s, subst)).collect())
+    });
+    let env: Vec<(String, String)> = spec
+        .env
+        .iter()
+        .map(|(k, v)| (k.clone(), subst(v)))
+        .collect();
+    let mut requests = Vec::new();
+    let mut last = None;
+    for (i, prompt) in spec.prompts.iter().enumerate() {
+        let options = RunOptions {
+            env: env.clone(),
+            continue_session: i > 0,
+        };
+        let run = project.run_with(
+            claude,
+            &subst(prompt),
+            scenario.clone(),
+            RUN_TIMEOUT,
+            &options,
+        );
+        requests.extend(run.requests.iter().map(Value::to_string));
+        last = Some(run);
+    }
+    let run = last.ok_or("a scenario needs at least one prompt")?;
+    let transcripts = project.all_transcripts();
+    Ok(Observed {
+        code: run.code,
+        stdout: run.stdout,
+        stderr: run.stderr,
+        requests,
+        events: fs::read_to_string(events_file)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect(),
+        transcript_text: transcripts
+            .iter()
+            .map(|p| fs::read_to_string(p).unwrap_or_default())
+            .collect(),
+        transcripts,
+        log: project.decision_log(),
+    })
+}
+
+/// Every failed expectation, one `  - ` line each; empty when all hold.
+fn check(
+    ex: &Expect,
+    seen: &Observed,
+    project: &Project,
+    subst: &dyn Fn(&str) -> String,
+) -> String {
+    let mut failures = String::new();
+    let mut fail = |s: String| {
+        let _ = writeln!(failures, "  - {s}");
+    };
+    let want_exit = ex.exit.unwrap_or(0);
+    if seen.code != Some(want_exit) {
+        fail(format!("client exit {:?}, expected {want_exit}", seen.code));
+    }
+    for (rel, want) in &ex.files {
+        match fs::read_to_string(project.dir.join(rel)) {
+            Ok(got) if got == subst(want) => {}
+            Ok(got) => fail(format!("{rel}: content {got:?}, expected {want:?}")),
+            Err(e) => fail(format!("{rel}: {e}")),
+        }
+    }
+    for rel in &ex.files_absent {
+        if project.dir.join(rel).exists() {
+            fail(format!("{rel} exists, expected absent"));
+        }
+    }
+    for t in &ex.transcript_contains {
+        if !seen.transcript_text.contains(&subst(t)) {
+            fail(format!("no transcript contains {t:?}"));
+        }
+    }
+    for t in &ex.transcript_lacks {
+        if seen.transcript_text.contains(&subst(t)) {
+            fail(format!("a transcript contains {t:?}"));
+        }
+    }
+    for t in &ex.requests_contain {
+        if !seen.requests.iter().any(|r| r.contains(&subst(t))) {
+            fail(format!("no model request contains {t:?}"));
+        }
+    }
+    let patterns = |list: &[Value]| -> Vec<Value> {
+        list.iter().map(|p| substitute(p.clone(), subst)).collect()
+    };
+    for pattern in &patterns(&ex.log) {
+        if !seen.log.iter().any(|e| subset(pattern, e)) {
+            fail(format!("no decision-log entry matches {pattern}"));
+        }
+    }
+    for pattern in &patterns(&ex.log_absent) {
+        if let Some(e) = seen.log.iter().find(|e| subset(pattern, e)) {
+            fail(format!("decision-log entry {e} matches {pattern}"));
+        }
+    }
+    let mut rest = seen.events.iter();
+    for pattern in &patterns(&ex.events) {
+        if !rest.any(|e| subset(pattern, e)) {
+            fail(format!(
+                "no echo event matches {pattern} (in order after the previous ones)"
+            ));
+        }
+    }
+    for pattern in &patterns(&ex.events_absent) {
+        if let Some(e) = seen.events.iter().find(|e| subset(pattern, e)) {
+            fail(format!("echo event {e} matches {pattern}"));
+        }
+    }
+    failures
+}
+
+fn report(path: &Path, spec: &ScenarioFile, seen: &Observed, failures: &str) -> String {
+    let mut report = format!(
+        "{}\n{}\nfailed:\n{failures}",
+        path.display(),
+        spec.description
+    );
+    let _ = writeln!(report, "client stderr: {}", seen.stderr.trim());
+    let _ = writeln!(report, "client stdout: {}", seen.stdout.trim());
+    let _ = writeln!(report, "decision log:");
+    for e in &seen.log {
+        let _ = writeln!(report, "  {e}");
+    }
+    let _ = writeln!(report, "echo events:");
+    for e in &seen.events {
+        let _ = writeln!(
+            report,
+            "  {} {}",
+            e["hook_event_name"],
+            e.get("tool_name").unwrap_or(&Value::Null)
+        );
+    }
+    let _ = writeln!(report, "transcripts: {:?}", seen.transcripts);
+    if std::env::var_os("PORTCULLIS_E2E_DUMP").is_some() {
+        for r in &seen.requests {
+            let _ = writeln!(report, "request: {r}");
+        }
+    }
+    report
+}
+
+fn step(s: &StepSpec, subst: &dyn Fn(&str) -> String) -> (Step, Usage) {
+    let usage = s.usage.as_ref().map_or(
+        Usage {
+            input: 100,
+            output: 10,
+            ..Usage::default()
+        },
+        |u| Usage {
+            input: u.input,
+            cache_read: u.cache_read,
+            cache_creation: u.cache_creation,
+            output: u.output,
+        },
+    );
+    let step = match (&s.text, &s.tool) {
+        (Some(t), _) => Step::Text(subst(t)),
+        (None, Some(name)) => Step::Tool {
+            name: name.clone(),
+            input: substitute(s.input.clone().unwrap_or(Value::Null), subst),
+        },
+        (None, None) => Step::Text(String::new()),
+    };
+    (step, usage)
+}
+
+fn substitute(v: Value, subst: &dyn Fn(&str) -> String) -> Value {
+    match v {
+        Value::String(s) => Value::String(subst(&s)),
+        Value::Array(a) => Value::Array(a.into_iter().map(|x| substitute(x, subst)).collect()),
+        Value::Object(o) => Value::Object(
+            o.into_iter()
+                .map(|(k, x)| (k, substitute(x, subst)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// True when every key of `pattern` is in `value` with a matching value: objects recursively, the string
+/// `"{any}"` matches any non-null value, `"{not:X}"` any non-null value but the string X, anything else by
+/// equality.
+#[must_use]
+pub fn subset(pattern: &Value, value: &Value) -> bool {
+    match (pattern, value) {
+        (Value::Object(p), Value::Object(v)) => p
+            .iter()
+            .all(|(k, pv)| v.get(k).is_some_and(|vv| subset(pv, vv))),
+        (Value::String(p), v) if p == "{any}" => !v.is_null(),
+        (Value::String(p), v) if p.starts_with("{not:") && p.ends_with('}') => {
+            !v.is_null() && v.as_str() != Some(&p[5..p.len() - 1])
+        }
+        _ => pattern == value,
+    }
+}
+
+fn add_hooks(
+    project: &Project,
+    hooks: &[ExtraHook],
+    subst: &dyn Fn(&str) -> String,
+) -> Result<(), String> {
+    let path = project.dir.join(".claude/settings.json");
+    let mut settings: Value = fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_else(|| serde_json::json!({}));
+    for h in hooks {
+        let bin = resolve_bin(&h.command);
+        let mut group = serde_json::json!({"hooks": [{
+            "type": "command",
+            "command": bin.display().to_string(),
+            "args": h.args.iter().map(|a| subst(a)).collect::<Vec<_>>(),
+            "timeout": 30,
+        }]});
+        if let Some(m) = &h.matcher {
+            group["matcher"] = Value::String(m.clone());
+        }
+        let list = settings["hooks"][&h.event]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let mut list = list;
+        list.push(group);
+        settings["hooks"][&h.event] = Value::Array(list);
+    }
+    fs::create_dir_all(project.dir.join(".claude")).map_err(|e| e.to_string())?;
+    fs::write(
+        &path,
+        serde_json::to_string_pretty(&settings).unwrap_or_default(),
+    )
+    .map_err(|e| e.to_string())
+}
+
+fn resolve_bin(name: &str) -> PathBuf {
+    let bin = workspace_bin(name);
+    if bin.is_file() {
+        return bin;
+    }
+    workspace_bin(&format!("examples/{name}"))
+}
+
+/// Every scenario file in `dir`, sorted.
+#[must_use]
+pub fn scenario_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn subset_is_recursive_and_exact_on_leaves() {
+        let v = json!({"a": 1, "b": {"c": "x", "d": [1]}});
+        assert!(subset(&json!({"a": 1}), &v));
+        assert!(subset(&json!({"b": {"c": "x"}}), &v));
+        assert!(!subset(&json!({"b": {"c": "y"}}), &v));
+        assert!(!subset(&json!({"z": null}), &v));
+        assert!(!subset(&json!({"b": {"d": [1, 2]}}), &v));
+        assert!(subset(&json!({"a": "{any}"}), &v));
+        assert!(!subset(&json!({"z": "{any}"}), &v));
+        assert!(subset(&json!({"b": {"c": "{not:main}"}}), &v));
+        assert!(!subset(&json!({"b": {"c": "{not:x}"}}), &v));
+    }
+
+    #[test]
+    fn a_scenario_file_with_an_unknown_key_is_refused() {
+        let err = toml::from_str::<ScenarioFile>(
+            "description = \"x\"\nprompts = [\"p\"]\n[expect]\nexits = 0\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("exits"), "{err}");
+    }
+}

@@ -1,0 +1,655 @@
+//! `portcullis replay`: a recorded session through the hooks, as Claude Code would have fired them.
+//!
+//! The transcript is streamed line by line (a line over [`MAX_LINE_BYTES`] is skipped without being held),
+//! so memory stays bounded whatever the file's size; a line that is not JSON is counted and skipped, never
+//! fatal. [`synth`] turns entries into events; this module finds the matching portcullis handlers (in the
+//! project's settings, or `--hooks FILE`), runs them as processes with a throwaway state folder (so a
+//! replay never touches the project's real state or decision log), and prints a timeline.
+
+pub mod synth;
+
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use portcullis_core::ctx::{Env, find_project_root};
+use portcullis_core::env_vars;
+use portcullis_core::event::Event;
+use serde_json::{Value, json};
+
+use crate::commands::{CmdResult, Handler, Report, load_settings, matching_handlers_in};
+use crate::diff;
+use crate::exec;
+use synth::{Emit, Synthesizer, Thread};
+
+/// The longest transcript line replay reads; longer lines are skipped (and counted) without being held
+/// in memory. The biggest real lines (`prompt_snapshot`) are ~110 KB.
+pub const MAX_LINE_BYTES: usize = 32 * 1024 * 1024;
+
+/// How deep subagents of subagents are followed.
+const MAX_AGENT_DEPTH: usize = 4;
+
+/// What `portcullis replay` was asked to do.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The main transcript (`~/.claude/projects/<encoded>/<session>.jsonl`).
+    pub transcript: PathBuf,
+    /// A settings.json or hooks.json whose portcullis handlers to run instead of the installed ones.
+    pub hooks: Option<PathBuf>,
+    /// The project to run in (default: the recorded `cwd`'s project); recorded paths are rewritten to it.
+    pub project: Option<PathBuf>,
+    /// Where bare command names (as in hooks.json) are looked up first.
+    pub bin_dir: PathBuf,
+    /// Print one JSON object per event instead of the text timeline.
+    pub json: bool,
+    /// Compare the text timeline with this file.
+    pub expect: Option<PathBuf>,
+    /// With `expect`: write the timeline to the file instead of comparing.
+    pub bless: bool,
+}
+
+/// One hook's verdict on one event.
+#[derive(Debug, Clone)]
+struct HookRun {
+    hook: String,
+    verdict: String,
+    reason: String,
+}
+
+/// Streams the transcript, runs the hooks, and renders the result.
+pub fn replay(opts: &Options, env: &Env) -> CmdResult {
+    let mut run = Run::new(opts, env)?;
+    let file = open(&opts.transcript)?;
+    let path_text = opts.transcript.display().to_string();
+    let mut synth = Synthesizer::new(Thread::Main, &path_text);
+    run.stream(file, &mut synth, 0)?;
+    run.finish()
+}
+
+fn open(path: &Path) -> Result<BufReader<File>, String> {
+    if path.is_dir() {
+        return Err(format!(
+            "`{}` is a directory, not a transcript",
+            path.display()
+        ));
+    }
+    File::open(path)
+        .map(BufReader::new)
+        .map_err(|e| format!("opening `{}`: {e}", path.display()))
+}
+
+struct Run<'a> {
+    opts: &'a Options,
+    env: &'a Env,
+    /// Resolved at the first event (from `--project` or the recorded `cwd`).
+    project: Option<PathBuf>,
+    recorded_cwd: String,
+    settings: Option<Vec<Value>>,
+    state: TempDir,
+    seq: usize,
+    text: String,
+    json_lines: String,
+    skipped: usize,
+    hooked_events: usize,
+    verdict_counts: Vec<(String, usize)>,
+    notes: Vec<String>,
+    /// A Stop of this turn was blocked by a replayed hook: the next Stop is `stop_hook_active`.
+    stop_blocked: bool,
+    /// Calls a replayed PreToolUse hook denied: the client would not have run them, so no Post event.
+    denied: std::collections::HashSet<String>,
+}
+
+impl<'a> Run<'a> {
+    fn new(opts: &'a Options, env: &'a Env) -> Result<Self, String> {
+        let settings = match &opts.hooks {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("reading `{}`: {e}", path.display()))?;
+                let value: Value = serde_json::from_str(&text)
+                    .map_err(|e| format!("`{}` is not valid JSON: {e}", path.display()))?;
+                Some(vec![value])
+            }
+            None => None,
+        };
+        Ok(Self {
+            opts,
+            env,
+            project: None,
+            recorded_cwd: String::new(),
+            settings,
+            state: TempDir::new()?,
+            seq: 0,
+            text: String::new(),
+            json_lines: String::new(),
+            skipped: 0,
+            hooked_events: 0,
+            verdict_counts: Vec::new(),
+            notes: Vec::new(),
+            stop_blocked: false,
+            denied: std::collections::HashSet::new(),
+        })
+    }
+
+    fn stream(
+        &mut self,
+        mut reader: impl BufRead,
+        synth: &mut Synthesizer,
+        depth: usize,
+    ) -> Result<(), String> {
+        let mut line = Vec::new();
+        loop {
+            match read_line_bounded(&mut reader, &mut line, MAX_LINE_BYTES) {
+                Ok(Line::End) => return Ok(()),
+                Ok(Line::TooLong) => self.skipped += 1,
+                Ok(Line::Complete) => {
+                    if line.iter().all(u8::is_ascii_whitespace) {
+                        continue;
+                    }
+                    let Ok(entry) = serde_json::from_slice::<Value>(&line) else {
+                        self.skipped += 1;
+                        continue;
+                    };
+                    for emit in synth.entry(&entry) {
+                        match emit {
+                            Emit::Event(event) => self.fire(event),
+                            Emit::Subagent {
+                                agent_id,
+                                agent_type,
+                                tool_use_id,
+                            } => {
+                                self.subagent(synth, &agent_id, &agent_type, &tool_use_id, depth)?;
+                            }
+                        }
+                    }
+                }
+                Err(e) => {
+                    return Err(format!("reading `{}`: {e}", self.opts.transcript.display()));
+                }
+            }
+        }
+    }
+
+    fn subagent(
+        &mut self,
+        parent: &Synthesizer,
+        agent_id: &str,
+        agent_type: &str,
+        tool_use_id: &str,
+        depth: usize,
+    ) -> Result<(), String> {
+        let dir = self
+            .opts
+            .transcript
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(&parent.session_id)
+            .join("subagents");
+        let agent_id = if agent_id.is_empty() {
+            agent_for_tool_use(&dir, tool_use_id).unwrap_or_default()
+        } else {
+            agent_id.to_owned()
+        };
+        let path = dir.join(format!("agent-{agent_id}.jsonl"));
+        let path_text = path.display().to_string();
+        let mut synth = Synthesizer::new(
+            Thread::Subagent {
+                agent_id: agent_id.clone(),
+                agent_type: agent_type.to_owned(),
+            },
+            &parent.transcript_path,
+        );
+        synth.session_id.clone_from(&parent.session_id);
+        synth.cwd.clone_from(&parent.cwd);
+        synth.set_prompt_id(parent.prompt_id());
+        self.fire(synth.event("SubagentStart", json!({})));
+        if depth >= MAX_AGENT_DEPTH {
+            self.notes.push(format!(
+                "subagent {agent_id} is nested deeper than {MAX_AGENT_DEPTH}: its events were not replayed"
+            ));
+        } else {
+            match open(&path) {
+                Ok(file) => self.stream(file, &mut synth, depth + 1)?,
+                Err(_) => self.notes.push(format!(
+                    "no transcript for subagent `{agent_id}` ({agent_type}): its own events were not replayed"
+                )),
+            }
+        }
+        let stop = synth.event(
+            "SubagentStop",
+            json!({"stop_hook_active": false, "agent_transcript_path": path_text,
+                   "last_assistant_message": synth.last_text, "background_tasks": [], "session_crons": []}),
+        );
+        self.fire(stop);
+        Ok(())
+    }
+
+    fn project(&mut self, event: &Value) -> PathBuf {
+        if let Some(p) = &self.project {
+            return p.clone();
+        }
+        event["cwd"]
+            .as_str()
+            .unwrap_or_default()
+            .clone_into(&mut self.recorded_cwd);
+        let project = self.opts.project.clone().unwrap_or_else(|| {
+            let cwd = Path::new(&self.recorded_cwd);
+            if cwd.is_dir() {
+                find_project_root(cwd)
+            } else {
+                self.notes.push(format!(
+                    "the recorded project `{}` does not exist here; pass --project DIR to replay into another folder",
+                    self.recorded_cwd
+                ));
+                cwd.to_path_buf()
+            }
+        });
+        self.project = Some(project.clone());
+        project
+    }
+
+    fn fire(&mut self, mut event: Value) {
+        let tool_use_id = event["tool_use_id"].as_str().unwrap_or_default().to_owned();
+        let name = event["hook_event_name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if name.starts_with("PostToolUse") && self.denied.remove(&tool_use_id) {
+            return;
+        }
+        self.seq += 1;
+        let project = self.project(&event);
+        let project_text = project.display().to_string();
+        if !self.recorded_cwd.is_empty() && self.recorded_cwd != project_text {
+            rewrite_paths(&mut event, &self.recorded_cwd, &project_text);
+        }
+        match name.as_str() {
+            "UserPromptSubmit" => self.stop_blocked = false,
+            "Stop" if self.stop_blocked => event["stop_hook_active"] = json!(true),
+            _ => {}
+        }
+        let input = event.to_string();
+        let Ok(parsed) = Event::parse(input.as_bytes()) else {
+            return;
+        };
+        if self.settings.is_none() {
+            self.settings = Some(load_settings(&project, self.env));
+        }
+        let handlers = matching_handlers_in(&parsed, self.settings.as_deref().unwrap_or_default());
+        let runs: Vec<HookRun> = handlers
+            .iter()
+            .map(|h| self.run_handler(h, &input, &project))
+            .collect();
+        if name == "Stop" && runs.iter().any(|r| r.verdict == "block") {
+            self.stop_blocked = true;
+        }
+        if name == "PreToolUse" && runs.iter().any(|r| r.verdict == "deny") {
+            self.denied.insert(tool_use_id);
+        }
+        self.render(&event, &name, &runs, &project_text);
+    }
+
+    fn run_handler(&self, h: &Handler, input: &str, project: &Path) -> HookRun {
+        let hook = Path::new(&h.command)
+            .file_name()
+            .map_or_else(|| h.command.clone(), |n| n.to_string_lossy().into_owned());
+        let command = if h.command.contains('/') {
+            PathBuf::from(&h.command)
+        } else {
+            let local = self.opts.bin_dir.join(&h.command);
+            if local.is_file() {
+                local
+            } else {
+                PathBuf::from(&h.command)
+            }
+        };
+        let cwd = Path::new(
+            serde_json::from_str::<Value>(input)
+                .ok()
+                .as_ref()
+                .and_then(|v| v["cwd"].as_str())
+                .unwrap_or_default(),
+        )
+        .to_path_buf();
+        let state = self.state.path.as_os_str();
+        let env = [(env_vars::PORTCULLIS_STATE_DIR, state)];
+        let timeout = Duration::from_secs(h.timeout.clamp(1, 600));
+        let (verdict, reason) = match exec::run_hook(
+            &command.display().to_string(),
+            &h.args,
+            input.as_bytes(),
+            &cwd,
+            project,
+            timeout,
+            &env,
+        ) {
+            Ok(o) => o.verdict(),
+            Err(e) => (
+                "error".into(),
+                format!("could not start `{}`: {e}", h.command),
+            ),
+        };
+        HookRun {
+            hook,
+            verdict,
+            reason,
+        }
+    }
+
+    fn render(&mut self, event: &Value, name: &str, runs: &[HookRun], project: &str) {
+        let subject = subject(event, project);
+        if self.opts.json {
+            let hooks: Vec<Value> = runs
+                .iter()
+                .map(|r| json!({"hook": r.hook, "verdict": r.verdict, "reason": r.reason}))
+                .collect();
+            let line = json!({"seq": self.seq, "event": name,
+                "agent": event.get("agent_type").cloned().unwrap_or(json!("main")),
+                "tool": event.get("tool_name"), "subject": subject, "hooks": hooks});
+            let _ = writeln!(self.json_lines, "{line}");
+        }
+        if runs.is_empty() {
+            return;
+        }
+        self.hooked_events += 1;
+        let agent = event["agent_type"]
+            .as_str()
+            .map(|t| format!("[{t}] "))
+            .unwrap_or_default();
+        let _ = writeln!(self.text, "{:>4}  {agent}{name} {subject}", self.seq);
+        for r in runs {
+            match self
+                .verdict_counts
+                .iter_mut()
+                .find(|(v, _)| *v == r.verdict)
+            {
+                Some((_, n)) => *n += 1,
+                None => self.verdict_counts.push((r.verdict.clone(), 1)),
+            }
+            let _ = writeln!(self.text, "        {}: {}", r.hook, r.verdict);
+            let reason = self.scrub(&r.reason, project);
+            for line in reason.lines() {
+                let _ = writeln!(self.text, "          {line}");
+            }
+        }
+    }
+
+    fn scrub(&self, text: &str, project: &str) -> String {
+        text.replace(&format!("{project}/"), "")
+            .replace(project, ".")
+            .replace(&self.state.path.display().to_string(), "[STATE]")
+    }
+
+    fn finish(mut self) -> CmdResult {
+        self.verdict_counts.sort();
+        let verdicts = if self.verdict_counts.is_empty() {
+            "no verdicts".to_owned()
+        } else {
+            self.verdict_counts
+                .iter()
+                .map(|(v, n)| format!("{v} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let _ = writeln!(
+            self.text,
+            "{} events, {} with portcullis hooks ({verdicts}); {} unreadable lines skipped",
+            self.seq, self.hooked_events, self.skipped
+        );
+        let mut out = if self.opts.json {
+            let summary = json!({"summary": {"events": self.seq, "hooked_events": self.hooked_events,
+                "skipped_lines": self.skipped, "notes": self.notes}});
+            let _ = writeln!(self.json_lines, "{summary}");
+            std::mem::take(&mut self.json_lines)
+        } else {
+            let mut t = self.text.clone();
+            for n in &self.notes {
+                let _ = writeln!(t, "note: {n}");
+            }
+            t
+        };
+        let Some(expect) = &self.opts.expect else {
+            return Ok(Report {
+                text: out,
+                ok: true,
+            });
+        };
+        if self.opts.bless {
+            portcullis_core::state::write_atomic(expect, self.text.as_bytes())
+                .map_err(|e| format!("writing `{}`: {e}", expect.display()))?;
+            let _ = writeln!(out, "wrote the timeline to `{}`", expect.display());
+            return Ok(Report {
+                text: out,
+                ok: true,
+            });
+        }
+        let want = std::fs::read_to_string(expect)
+            .map_err(|e| format!("reading `{}`: {e}", expect.display()))?;
+        if want == self.text {
+            return Ok(Report {
+                text: format!(
+                    "the timeline matches `{}` ({} events)\n",
+                    expect.display(),
+                    self.seq
+                ),
+                ok: true,
+            });
+        }
+        Ok(Report {
+            text: format!(
+                "the timeline differs from `{}` (- expected, + now):\n{}",
+                expect.display(),
+                diff::unified(&want, &self.text, &expect.display().to_string(), 2)
+            ),
+            ok: false,
+        })
+    }
+}
+
+/// A short description of what the event is about: a file, a command, a prompt.
+fn subject(event: &Value, project: &str) -> String {
+    let short = |s: &str| {
+        let first = s.lines().next().unwrap_or_default();
+        if first.chars().count() > 60 || s.contains('\n') {
+            format!("{}…", first.chars().take(60).collect::<String>())
+        } else {
+            first.to_owned()
+        }
+    };
+    let input = &event["tool_input"];
+    let tool = event["tool_name"].as_str().unwrap_or_default();
+    if let Some(path) = input["file_path"]
+        .as_str()
+        .or(input["notebook_path"].as_str())
+    {
+        let rel = path
+            .strip_prefix(project)
+            .map_or(path, |r| r.trim_start_matches('/'));
+        return format!("{tool} {rel}");
+    }
+    if let Some(cmd) = input["command"].as_str() {
+        return format!("{tool} `{}`", short(cmd));
+    }
+    if let Some(t) = input["subagent_type"].as_str() {
+        return format!("{tool} {t}");
+    }
+    if !tool.is_empty() {
+        return tool.to_owned();
+    }
+    if let Some(p) = event["prompt"].as_str() {
+        return format!("{:?}", short(p));
+    }
+    if let Some(s) = event["source"].as_str() {
+        return s.to_owned();
+    }
+    String::new()
+}
+
+/// Replaces `from` by `to` at the start of every string in `v` that is `from` or a path below it.
+fn rewrite_paths(v: &mut Value, from: &str, to: &str) {
+    match v {
+        Value::String(s) => {
+            if s == from {
+                to.clone_into(s);
+            } else if let Some(rest) = s.strip_prefix(from) {
+                if rest.starts_with('/') {
+                    *s = format!("{to}{rest}");
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| rewrite_paths(x, from, to)),
+        Value::Object(o) => o.values_mut().for_each(|x| rewrite_paths(x, from, to)),
+        _ => {}
+    }
+}
+
+/// The agent id whose `agent-<id>.meta.json` names `tool_use_id` (for results that lack `agentId`).
+fn agent_for_tool_use(dir: &Path, tool_use_id: &str) -> Option<String> {
+    std::fs::read_dir(dir).ok()?.flatten().find_map(|e| {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let id = name.strip_prefix("agent-")?.strip_suffix(".meta.json")?;
+        let meta: Value = serde_json::from_str(&std::fs::read_to_string(e.path()).ok()?).ok()?;
+        (meta["toolUseId"] == tool_use_id).then(|| id.to_owned())
+    })
+}
+
+/// What [`read_line_bounded`] found.
+#[derive(Debug, PartialEq, Eq)]
+enum Line {
+    /// `buf` holds one line (without its newline).
+    Complete,
+    /// The line was longer than the cap; it was read past and dropped.
+    TooLong,
+    /// End of input.
+    End,
+}
+
+/// Reads one line into `buf`, never holding more than `max` bytes of it.
+fn read_line_bounded(
+    reader: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<Line> {
+    buf.clear();
+    let mut too_long = false;
+    let mut read_any = false;
+    loop {
+        let chunk = reader.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(match (read_any, too_long) {
+                (false, _) => Line::End,
+                (true, true) => Line::TooLong,
+                (true, false) => Line::Complete,
+            });
+        }
+        read_any = true;
+        let (part, done) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => (&chunk[..i], Some(i + 1)),
+            None => (chunk, None),
+        };
+        if !too_long {
+            if buf.len() + part.len() > max {
+                too_long = true;
+                buf.clear();
+                buf.shrink_to_fit();
+            } else {
+                buf.extend_from_slice(part);
+            }
+        }
+        let used = done.unwrap_or(chunk.len());
+        reader.consume(used);
+        if done.is_some() {
+            return Ok(if too_long {
+                Line::TooLong
+            } else {
+                Line::Complete
+            });
+        }
+    }
+}
+
+/// A private temp folder removed on drop (the replayed hooks' state).
+struct TempDir {
+    path: PathBuf,
+}
+
+impl TempDir {
+    fn new() -> Result<Self, String> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let path =
+            std::env::temp_dir().join(format!("portcullis-replay-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&path)
+            .map_err(|e| format!("creating `{}`: {e}", path.display()))?;
+        Ok(Self { path })
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(input: &[u8], max: usize) -> Vec<Result<String, &'static str>> {
+        let mut r = std::io::Cursor::new(input.to_vec());
+        let mut buf = Vec::new();
+        let mut out = Vec::new();
+        loop {
+            match read_line_bounded(&mut r, &mut buf, max).unwrap() {
+                Line::End => return out,
+                Line::TooLong => out.push(Err("too long")),
+                Line::Complete => out.push(Ok(String::from_utf8(buf.clone()).unwrap())),
+            }
+        }
+    }
+
+    #[test]
+    fn bounded_lines_skip_long_ones_and_keep_the_rest() {
+        assert_eq!(
+            lines(b"ab\nxxxxxxxx\ncd\n\nlast", 4),
+            [
+                Ok("ab".into()),
+                Err("too long"),
+                Ok("cd".into()),
+                Ok(String::new()),
+                Ok("last".into())
+            ]
+        );
+        assert_eq!(lines(b"", 4), []);
+        assert_eq!(lines(b"xxxxxx", 4), [Err("too long")]);
+    }
+
+    #[test]
+    fn bounded_lines_work_across_small_buffer_refills() {
+        let input = b"hello world\nsecond line here\n";
+        let mut r = BufReader::with_capacity(3, &input[..]);
+        let mut buf = Vec::new();
+        assert_eq!(
+            read_line_bounded(&mut r, &mut buf, 100).unwrap(),
+            Line::Complete
+        );
+        assert_eq!(buf, b"hello world");
+        assert_eq!(
+            read_line_bounded(&mut r, &mut buf, 5).unwrap(),
+            Line::TooLong
+        );
+        assert_eq!(read_line_bounded(&mut r, &mut buf, 5).unwrap(), Line::End);
+    }
+
+    #[test]
+    fn paths_are_rewritten_only_at_a_path_boundary() {
+        let mut v = json!({"a": "/e2e/project/x.go", "b": "/e2e/project", "c": "/e2e/projectile", "d": ["/e2e/project/y"]});
+        rewrite_paths(&mut v, "/e2e/project", "/tmp/p");
+        assert_eq!(
+            v,
+            json!({"a": "/tmp/p/x.go", "b": "/tmp/p", "c": "/e2e/projectile", "d": ["/tmp/p/y"]})
+        );
+    }
+}

@@ -1,0 +1,277 @@
+//! `portcullis replay` on transcripts recorded from the real client (`tests/replay/<name>/`, made by the
+//! e2e scenarios with `PORTCULLIS_RECORD=1`): the timelines match the reviewed expectations, a changed
+//! verdict fails with a diff, bad lines are skipped and counted, and the project's own state is untouched.
+//!
+//! A fixture folder holds the session (`<id>.jsonl`, subagents in `<id>/subagents/`), `project/` (files the
+//! replay project starts with) and `expected.timeline`. Re-bless after an intended verdict change with
+//! `portcullis replay … --expect expected.timeline --bless` and review the diff.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use portcullis_testkit::{copy_tree, workspace_bin};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/replay")
+        .join(name)
+}
+
+fn session(dir: &Path) -> PathBuf {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .unwrap_or_else(|| panic!("no session in {}", dir.display()))
+}
+
+/// A temp project with the fixture's `project/` files.
+fn project(name: &str) -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    copy_tree(&fixture(name).join("project"), t.path()).unwrap();
+    t
+}
+
+fn hooks_json() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hooks.json")
+}
+
+fn replay(args: &[&str], transcript: &Path, project: &Path) -> Output {
+    let bin = workspace_bin("portcullis");
+    Command::new(&bin)
+        .arg("replay")
+        .arg(transcript)
+        .arg("--project")
+        .arg(project)
+        .arg("--bin-dir")
+        .arg(bin.parent().unwrap())
+        .args(args)
+        .env("HOME", project.join("no-home"))
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn recorded_sessions_replay_to_their_expected_timelines() {
+    for name in ["subagent", "mixed", "compact"] {
+        let dir = fixture(name);
+        let p = project(name);
+        let expected = dir.join("expected.timeline");
+        let out = replay(
+            &[
+                "--hooks",
+                hooks_json().to_str().unwrap(),
+                "--expect",
+                expected.to_str().unwrap(),
+            ],
+            &session(&dir),
+            p.path(),
+        );
+        assert!(out.status.success(), "{name}: {}", text(&out));
+        assert!(text(&out).contains("the timeline matches"), "{name}");
+    }
+}
+
+#[test]
+fn the_timeline_shows_the_deny_the_subagent_and_the_event_count() {
+    let p = project("mixed");
+    let out = replay(
+        &["--hooks", hooks_json().to_str().unwrap()],
+        &session(&fixture("mixed")),
+        p.path(),
+    );
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(
+        t.contains("   3  PreToolUse Write api/x.go\n        agent-first: deny\n"),
+        "{t}"
+    );
+    assert!(t.contains("delegate this change"), "{t}");
+    // The denied Write never ran, so no PostToolUse(Failure) for it; the failing Bash gets one.
+    assert!(
+        t.contains("9 events, 3 with portcullis hooks (allow 2, deny 1)"),
+        "{t}"
+    );
+
+    let p = project("subagent");
+    let out = replay(
+        &["--hooks", hooks_json().to_str().unwrap()],
+        &session(&fixture("subagent")),
+        p.path(),
+    );
+    assert!(
+        text(&out).contains("[backend-developer] PreToolUse Write api/x.go"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn json_output_has_every_synthesized_event_in_client_order() {
+    let p = project("subagent");
+    let out = replay(&["--json"], &session(&fixture("subagent")), p.path());
+    assert!(out.status.success(), "{}", text(&out));
+    let events: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| {
+            let e = v["event"].as_str()?.to_owned();
+            Some(format!("{e}:{}", v["agent"].as_str().unwrap_or_default()))
+        })
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "SessionStart:main",
+            "UserPromptSubmit:main",
+            "PreToolUse:main",
+            "PostToolUse:main",
+            "PreToolUse:main",
+            "SubagentStart:backend-developer",
+            "PreToolUse:backend-developer",
+            "PostToolUse:backend-developer",
+            "SubagentStop:backend-developer",
+            "PostToolUse:main",
+            "Stop:main",
+        ]
+    );
+    let compact = replay(&["--json"], &session(&fixture("compact")), p.path());
+    let t = String::from_utf8_lossy(&compact.stdout);
+    let order: Vec<&str> = [
+        "\"PreCompact\"",
+        "\"subject\":\"compact\"",
+        "\"PostCompact\"",
+    ]
+    .iter()
+    .map(|needle| {
+        assert!(t.contains(needle), "{needle} missing: {t}");
+        *needle
+    })
+    .collect();
+    assert!(t.find(order[0]) < t.find(order[1]) && t.find(order[1]) < t.find(order[2]));
+}
+
+#[test]
+fn a_changed_verdict_fails_with_a_diff() {
+    let p = project("mixed");
+    std::fs::write(
+        p.path().join(".claude/portcullis.json"),
+        r#"{"agent_first": {"mode": "off"}}"#,
+    )
+    .unwrap();
+    let dir = fixture("mixed");
+    let out = replay(
+        &[
+            "--hooks",
+            hooks_json().to_str().unwrap(),
+            "--expect",
+            dir.join("expected.timeline").to_str().unwrap(),
+        ],
+        &session(&dir),
+        p.path(),
+    );
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("the timeline differs"), "{t}");
+    assert!(t.contains("-        agent-first: deny"), "{t}");
+    assert!(t.contains("+        agent-first: allow"), "{t}");
+}
+
+#[test]
+fn bless_writes_the_expectation_that_then_matches() {
+    let p = project("subagent");
+    let file = p.path().join("timeline.txt");
+    let transcript = session(&fixture("subagent"));
+    let hooks = hooks_json();
+    let args = [
+        "--hooks",
+        hooks.to_str().unwrap(),
+        "--expect",
+        file.to_str().unwrap(),
+    ];
+    let blessed = replay(&[&args[..], &["--bless"]].concat(), &transcript, p.path());
+    assert!(blessed.status.success(), "{}", text(&blessed));
+    assert!(
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .contains("agent-first: allow")
+    );
+    let again = replay(&args, &transcript, p.path());
+    assert!(again.status.success(), "{}", text(&again));
+}
+
+#[test]
+fn installed_hooks_are_used_without_hooks_flag_and_project_state_is_untouched() {
+    let p = project("mixed");
+    let bin = workspace_bin("portcullis");
+    let ok = Command::new(&bin)
+        .args(["install", "--project"])
+        .arg(p.path())
+        .arg("--bin-dir")
+        .arg(bin.parent().unwrap())
+        .env("HOME", p.path().join("no-home"))
+        .output()
+        .unwrap()
+        .status
+        .success();
+    assert!(ok);
+    let out = replay(&[], &session(&fixture("mixed")), p.path());
+    assert!(text(&out).contains("agent-first: deny"), "{}", text(&out));
+    assert!(
+        !p.path().join(".claude/portcullis").exists(),
+        "replay wrote into the project's state folder"
+    );
+}
+
+#[test]
+fn bad_lines_are_skipped_and_counted_never_fatal() {
+    let p = project("mixed");
+    let original = std::fs::read_to_string(session(&fixture("mixed"))).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.jsonl");
+    let mut damaged = String::from("not json at all\n\u{0}\u{1}garbage\n");
+    damaged.push_str(&original);
+    // An over-long line (past the 32 MiB cap) is read past without being held, then a truncated last line.
+    damaged.push('"');
+    damaged.push_str(&"x".repeat(33 * 1024 * 1024));
+    damaged.push_str("\"\n{\"type\":\"user\",\"mess");
+    std::fs::write(&path, damaged).unwrap();
+    let out = replay(
+        &["--hooks", hooks_json().to_str().unwrap()],
+        &path,
+        p.path(),
+    );
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(t.contains("agent-first: deny"), "{t}");
+    assert!(t.contains("4 unreadable lines skipped"), "{t}");
+}
+
+#[test]
+fn a_missing_transcript_a_directory_and_a_missing_subagent_file_are_clear() {
+    let p = project("subagent");
+    let out = replay(&[], &p.path().join("nope.jsonl"), p.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("opening"), "{}", text(&out));
+    let out = replay(&[], p.path(), p.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("is a directory"), "{}", text(&out));
+
+    // The main transcript alone: the subagent's start and stop are still fired, with a note.
+    let dir = tempfile::tempdir().unwrap();
+    let lone = dir.path().join("s.jsonl");
+    std::fs::copy(session(&fixture("subagent")), &lone).unwrap();
+    let out = replay(&[], &lone, p.path());
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(t.contains("no transcript for subagent"), "{t}");
+}
