@@ -62,7 +62,14 @@ fn text(o: &Output) -> String {
 
 #[test]
 fn recorded_sessions_replay_to_their_expected_timelines() {
-    for name in ["subagent", "mixed", "compact"] {
+    for name in [
+        "subagent",
+        "mixed",
+        "compact",
+        "gate-deny",
+        "gate-warn",
+        "gate-1m",
+    ] {
         let dir = fixture(name);
         let p = project(name);
         let expected = dir.join("expected.timeline");
@@ -98,7 +105,7 @@ fn the_timeline_shows_the_deny_the_subagent_and_the_event_count() {
     assert!(t.contains("delegate this change"), "{t}");
     // The denied Write never ran, so no PostToolUse(Failure) for it; the failing Bash gets one.
     assert!(
-        t.contains("9 events, 3 with portcullis hooks (allow 2, deny 1)"),
+        t.contains("9 events, 4 with portcullis hooks (allow 3, deny 1)"),
         "{t}"
     );
 
@@ -158,6 +165,24 @@ fn json_output_has_every_synthesized_event_in_client_order() {
     })
     .collect();
     assert!(t.find(order[0]) < t.find(order[1]) && t.find(order[1]) < t.find(order[2]));
+}
+
+#[test]
+fn hooks_that_read_the_transcript_see_it_as_it_was_when_the_event_fired() {
+    // The recorded session ends at 88%, but its first prompt came at 0%: replayed against the whole file,
+    // compaction-gate would have flagged the prompt too.
+    let p = project("gate-deny");
+    let out = replay(
+        &["--hooks", hooks_json().to_str().unwrap()],
+        &session(&fixture("gate-deny")),
+        p.path(),
+    );
+    let t = text(&out);
+    assert!(
+        t.contains("UserPromptSubmit \"E2E-CG-DENY: delegate the handler\"\n        compaction-gate: allow\n"),
+        "{t}"
+    );
+    assert!(t.contains("compaction-gate: deny"), "{t}");
 }
 
 #[test]

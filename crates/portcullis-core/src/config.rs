@@ -29,6 +29,8 @@ pub struct Config {
     pub domains: Option<DomainTable>,
     /// agent-first: the main thread delegates domain work.
     pub agent_first: AgentFirstConfig,
+    /// compaction-gate: context use, warnings, and no new subagents near the limit.
+    pub compaction_gate: CompactionGateConfig,
     /// The decision log.
     pub log: LogConfig,
     /// Rules shared by every Stop/SubagentStop hook.
@@ -103,6 +105,35 @@ impl Default for AgentFirstConfig {
                 .to_vec(),
             exempt_agent_types: Vec::new(),
             shell_writes: true,
+        }
+    }
+}
+
+/// `compaction_gate`: bands of context use, as percent of the whole window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CompactionGateConfig {
+    /// `enforce` (deny spawning above `block_percent`), `warn` (only warn) or `off`. Default `enforce`.
+    pub mode: Mode,
+    /// The context window in tokens; `null` (default) detects it: 1M for a 1M session, else 200K.
+    /// `PORTCULLIS_CONTEXT_WINDOW` overrides both.
+    pub window_tokens: Option<u64>,
+    /// From here on Claude and the user are told the figures. Default 75.
+    pub warn_percent: f64,
+    /// From here on the advice is to compact now. Default 80.
+    pub compact_percent: f64,
+    /// From here on new subagents are refused. Default 85.
+    pub block_percent: f64,
+}
+
+impl Default for CompactionGateConfig {
+    fn default() -> Self {
+        Self {
+            mode: Mode::Enforce,
+            window_tokens: None,
+            warn_percent: 75.0,
+            compact_percent: 80.0,
+            block_percent: 85.0,
         }
     }
 }
@@ -209,6 +240,20 @@ impl Config {
 
     /// Checks rules a type cannot express.
     fn validate(&self) -> std::result::Result<(), String> {
+        let g = &self.compaction_gate;
+        if !(0.0 < g.warn_percent
+            && g.warn_percent <= g.compact_percent
+            && g.compact_percent <= g.block_percent
+            && g.block_percent <= 100.0)
+        {
+            return Err(format!(
+                "`compaction_gate` needs 0 < warn_percent <= compact_percent <= block_percent <= 100 (found {}, {}, {})",
+                g.warn_percent, g.compact_percent, g.block_percent
+            ));
+        }
+        if g.window_tokens == Some(0) {
+            return Err("`compaction_gate.window_tokens` must be positive".into());
+        }
         if self.stop.max_consecutive_blocks >= budget::CLIENT_STOP_BLOCK_CAP {
             return Err(format!(
                 "`stop.max_consecutive_blocks` must be below Claude Code's own cap of {} (found {})",

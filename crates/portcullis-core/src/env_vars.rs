@@ -22,6 +22,15 @@ pub const PORTCULLIS_DISABLED: &str = "PORTCULLIS_DISABLED";
 /// `portcullis log` shows every event a hook saw. For debugging and the end-to-end tests; off by default
 /// because a hook runs on every tool call.
 pub const PORTCULLIS_LOG_ALLOWS: &str = "PORTCULLIS_LOG_ALLOWS";
+/// The context window in tokens for compaction-gate, over config and detection (e.g. `1000000`).
+pub const PORTCULLIS_CONTEXT_WINDOW: &str = "PORTCULLIS_CONTEXT_WINDOW";
+/// Claude Code's own: `1` holds 1M-capable models to 200K. compaction-gate reads it for the window.
+pub const CLAUDE_CODE_DISABLE_1M_CONTEXT: &str = "CLAUDE_CODE_DISABLE_1M_CONTEXT";
+/// Claude Code's own: auto-compact at this percent of the effective window. compaction-gate reads it to
+/// show where the client will compact.
+pub const CLAUDE_AUTOCOMPACT_PCT_OVERRIDE: &str = "CLAUDE_AUTOCOMPACT_PCT_OVERRIDE";
+/// Claude Code's own: a smaller window for auto-compaction (tokens). compaction-gate reads it likewise.
+pub const CLAUDE_CODE_AUTO_COMPACT_WINDOW: &str = "CLAUDE_CODE_AUTO_COMPACT_WINDOW";
 
 /// Where `install.sh` installs the binaries (default `~/.local/bin`). Read by the script, not the hooks.
 pub const PORTCULLIS_BIN_DIR: &str = "PORTCULLIS_BIN_DIR";
@@ -36,5 +45,9 @@ pub const ALL: &[&str] = &[
     PORTCULLIS_MAX_STDIN,
     PORTCULLIS_DISABLED,
     PORTCULLIS_LOG_ALLOWS,
+    PORTCULLIS_CONTEXT_WINDOW,
+    CLAUDE_CODE_DISABLE_1M_CONTEXT,
+    CLAUDE_AUTOCOMPACT_PCT_OVERRIDE,
+    CLAUDE_CODE_AUTO_COMPACT_WINDOW,
     PORTCULLIS_BIN_DIR,
 ];

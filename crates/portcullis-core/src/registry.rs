@@ -32,16 +32,34 @@ pub struct HookSpec {
 pub const FILE_EDIT_MATCHER: &str = "Write|Edit|MultiEdit|NotebookEdit";
 
 /// Every hook binary of the suite.
-pub const HOOKS: &[HookSpec] = &[HookSpec {
-    name: "agent-first",
-    summary: "The main thread may not edit a file whose domain has a developer agent: it is told to spawn that agent.",
-    registrations: &[Registration {
-        event: "PreToolUse",
-        matcher: Some("Write|Edit|MultiEdit|NotebookEdit|Bash"),
-    }],
-    timeout_secs: 10,
-    on_error: Failure::Open,
-}];
+pub const HOOKS: &[HookSpec] = &[
+    HookSpec {
+        name: "agent-first",
+        summary: "The main thread may not edit a file whose domain has a developer agent: it is told to spawn that agent.",
+        registrations: &[Registration {
+            event: "PreToolUse",
+            matcher: Some("Write|Edit|MultiEdit|NotebookEdit|Bash"),
+        }],
+        timeout_secs: 10,
+        on_error: Failure::Open,
+    },
+    HookSpec {
+        name: "compaction-gate",
+        summary: "Measures the context in use from the transcript: warns from 75%, refuses to spawn subagents from 85%.",
+        registrations: &[
+            Registration {
+                event: "PreToolUse",
+                matcher: Some("Agent|Task"),
+            },
+            Registration {
+                event: "UserPromptSubmit",
+                matcher: None,
+            },
+        ],
+        timeout_secs: 10,
+        on_error: Failure::Open,
+    },
+];
 
 /// The names of all hook binaries plus the manager CLI: everything `install.sh` installs.
 #[must_use]

@@ -108,6 +108,8 @@ pub struct RunOptions {
     pub env: Vec<(String, String)>,
     /// Add `--continue`: resume the project's most recent session.
     pub continue_session: bool,
+    /// `--model` (default `claude-sonnet-4-5`).
+    pub model: Option<String>,
 }
 
 /// What one `claude -p` run left behind.
@@ -217,7 +219,7 @@ impl Project {
             prompt,
             "--dangerously-skip-permissions",
             "--model",
-            "claude-sonnet-4-5",
+            options.model.as_deref().unwrap_or("claude-sonnet-4-5"),
         ]);
         if options.continue_session {
             cmd.arg("--continue");
@@ -300,7 +302,7 @@ impl Project {
 
     /// Copies the session files (everything under `~/.claude/projects/<encoded>/`) into `to`, replacing
     /// the temp root by `/e2e` in paths and contents (`-e2e` in the encoded folder name) and this
-    /// checkout's path by `/portcullis`. `to` is emptied first.
+    /// checkout's path by `/portcullis`. Earlier sessions in `to` are removed; `project/` and other files stay.
     pub fn record_transcripts(&self, to: &Path) -> Result<(), String> {
         let root = self.dir.parent().unwrap_or(Path::new("/"));
         let root_text = root.display().to_string();
@@ -321,7 +323,16 @@ impl Project {
                 s.replace(&workspace, "/portcullis")
             }
         };
-        let _ = std::fs::remove_dir_all(to);
+        // Replace the recorded sessions, keep the rest (`project/`, `expected.timeline`).
+        for e in std::fs::read_dir(to).into_iter().flatten().flatten() {
+            let p = e.path();
+            let name = e.file_name();
+            if p.is_dir() && name != "project" {
+                let _ = std::fs::remove_dir_all(&p);
+            } else if p.extension().is_some_and(|x| x == "jsonl") {
+                let _ = std::fs::remove_file(&p);
+            }
+        }
         let projects = self.home.join(".claude/projects");
         let mut files = Vec::new();
         for dir in std::fs::read_dir(&projects).into_iter().flatten().flatten() {

@@ -5,7 +5,7 @@
 //! | file | meaning |
 //! |---|---|
 //! | `<name>.toml` | `bin` (required when several are registered), `status` (exit code, default 0), `args`, `[env]` |
-//! | `<name>.stdin` | the event, fed on stdin |
+//! | `<name>.stdin` | the event, fed on stdin (`[CWD]` is replaced by the sandbox path) |
 //! | `<name>.stdout`, `<name>.stderr` | the exact expected output (both required: a missing file is a failure, never "unchecked") |
 //! | `<name>.in/` | starting files, copied into a fresh temp dir that becomes the process's cwd |
 //! | `<name>.out/` | files expected afterwards (only the files listed are checked) |
@@ -86,8 +86,11 @@ fn run_case(case: &Path, bins: &[(&str, &Path)], bless: bool) -> Result<(), Stri
     if sibling("in").is_dir() {
         copy_tree(&sibling("in"), &cwd)?;
     }
-    let stdin = fs::read(sibling("stdin")).unwrap_or_default();
     let cwd_text = cwd.display().to_string();
+    let stdin = match String::from_utf8(fs::read(sibling("stdin")).unwrap_or_default()) {
+        Ok(text) => text.replace("[CWD]", &cwd_text).into_bytes(),
+        Err(raw) => raw.into_bytes(), // invalid UTF-8 is fed as is
+    };
     let mut cmd = Command::new(bin);
     cmd.args(&spec.args)
         .current_dir(&cwd)

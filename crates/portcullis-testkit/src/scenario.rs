@@ -6,6 +6,7 @@
 //! prompts = ["E2E-X: do it"]             # later prompts continue the session (`claude -p --continue`)
 //! env = { PORTCULLIS_LOG_ALLOWS = "1" }   # extra environment for the client and so for every hook
 //! install = true                          # `portcullis install --project` first (default true)
+//! model = "claude-sonnet-4-5[1m]"         # the client's --model (default claude-sonnet-4-5)
 //!
 //! [files]                                 # written into the project before the run
 //! ".claude/agents/backend-developer.md" = "..."
@@ -70,6 +71,8 @@ pub struct ScenarioFile {
     /// Extra environment for the client.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// The `--model` for the client (default `claude-sonnet-4-5`; e.g. `claude-sonnet-4-5[1m]`).
+    pub model: Option<String>,
     /// Whether to run `portcullis install --project` first.
     #[serde(default = "yes")]
     pub install: bool,
@@ -118,7 +121,7 @@ pub struct AgentScript {
     pub steps: Vec<StepSpec>,
 }
 
-/// One response: a `text`, or a `tool` with its `input`.
+/// One response: a `text`, a `tool` with its `input`, or both (a two-block response).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StepSpec {
@@ -252,6 +255,7 @@ fn execute(
         let options = RunOptions {
             env: env.clone(),
             continue_session: i > 0,
+            model: spec.model.clone(),
         };
         let run = project.run_with(
             claude,
@@ -400,7 +404,12 @@ fn step(s: &StepSpec, subst: &dyn Fn(&str) -> String) -> (Step, Usage) {
         },
     );
     let step = match (&s.text, &s.tool) {
-        (Some(t), _) => Step::Text(subst(t)),
+        (Some(t), Some(name)) => Step::TextAndTool {
+            text: subst(t),
+            name: name.clone(),
+            input: substitute(s.input.clone().unwrap_or(Value::Null), subst),
+        },
+        (Some(t), None) => Step::Text(subst(t)),
         (None, Some(name)) => Step::Tool {
             name: name.clone(),
             input: substitute(s.input.clone().unwrap_or(Value::Null), subst),

@@ -4,7 +4,8 @@
 //! A [`Scenario`] maps marker texts to step lists. A request belongs to the marker found in its newest
 //! user prompt that has one (the main thread's prompt, a later prompt of a continued session, or a
 //! subagent's task prompt; tool results do not count); its step is the number of assistant turns since that
-//! prompt, so retries and parallel agents need no shared counter. A request no marker claims gets a plain
+//! prompt, so retries and parallel agents need no shared counter. When several markers match, the longest
+//! wins. A request no marker claims gets a plain
 //! "ok". Every request body is recorded for assertions.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -36,6 +37,16 @@ pub enum Step {
     /// A tool call (`tool_use`) with its input.
     Tool {
         /// Tool name, e.g. `Write`.
+        name: String,
+        /// The input object.
+        input: Value,
+    },
+    /// A text block, then a tool call: one response with two content blocks, which the client writes
+    /// as two transcript lines with the same usage.
+    TextAndTool {
+        /// The text.
+        text: String,
+        /// Tool name.
         name: String,
         /// The input object.
         input: Value,
@@ -97,7 +108,12 @@ impl Scenario {
                 continue;
             }
             let text = prompt_text(&message["content"]);
-            let Some((_, steps)) = self.rules.iter().find(|(m, _)| text.contains(m.as_str()))
+            // The longest marker wins, so `X-SUB` is not taken for `X`.
+            let Some((_, steps)) = self
+                .rules
+                .iter()
+                .filter(|(m, _)| text.contains(m.as_str()))
+                .max_by_key(|(m, _)| m.len())
             else {
                 continue;
             };
@@ -261,20 +277,29 @@ fn usage_json(u: Usage) -> Value {
     json!({"input_tokens": u.input, "cache_creation_input_tokens": u.cache_creation, "cache_read_input_tokens": u.cache_read, "output_tokens": u.output})
 }
 
-fn block(step: &Step, n: usize) -> (Value, &'static str) {
+fn tool_block(name: &str, input: &Value, n: usize) -> Value {
+    json!({"type": "tool_use", "id": format!("toolu_standin_{n:04}"), "name": name, "input": input})
+}
+
+/// The content blocks of a response and its stop reason.
+fn blocks(step: &Step, n: usize) -> (Vec<Value>, &'static str) {
     match step {
-        Step::Text(t) => (json!({"type": "text", "text": t}), "end_turn"),
-        Step::Tool { name, input } => (
-            json!({"type": "tool_use", "id": format!("toolu_standin_{n:04}"), "name": name, "input": input}),
+        Step::Text(t) => (vec![json!({"type": "text", "text": t})], "end_turn"),
+        Step::Tool { name, input } => (vec![tool_block(name, input, n)], "tool_use"),
+        Step::TextAndTool { text, name, input } => (
+            vec![
+                json!({"type": "text", "text": text}),
+                tool_block(name, input, n),
+            ],
             "tool_use",
         ),
     }
 }
 
 fn message(step: &Step, u: Usage, model: &str, n: usize) -> Value {
-    let (content, stop_reason) = block(step, n);
+    let (content, stop_reason) = blocks(step, n);
     json!({"id": format!("msg_standin_{n:04}"), "type": "message", "role": "assistant", "model": model,
-           "content": [content], "stop_reason": stop_reason, "stop_sequence": null, "usage": usage_json(u)})
+           "content": content, "stop_reason": stop_reason, "stop_sequence": null, "usage": usage_json(u)})
 }
 
 fn sse(step: &Step, u: Usage, model: &str, n: usize) -> String {
@@ -282,26 +307,25 @@ fn sse(step: &Step, u: Usage, model: &str, n: usize) -> String {
     let mut start_usage = usage_json(u);
     start_usage["output_tokens"] = json!(1);
     events.push(("message_start", json!({"type": "message_start", "message": {"id": format!("msg_standin_{n:04}"), "type": "message", "role": "assistant", "model": model, "content": [], "stop_reason": null, "stop_sequence": null, "usage": start_usage}})));
-    let (content, stop_reason) = block(step, n);
-    match step {
-        Step::Text(t) => {
-            events.push(("content_block_start", json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})));
-            events.push(("content_block_delta", json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": t}})));
-        }
-        Step::Tool { input, .. } => {
-            let mut start = content.clone();
+    let (content, stop_reason) = blocks(step, n);
+    for (index, block) in content.iter().enumerate() {
+        if block["type"] == "text" {
+            events.push(("content_block_start", json!({"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}})));
+            events.push(("content_block_delta", json!({"type": "content_block_delta", "index": index, "delta": {"type": "text_delta", "text": block["text"]}})));
+        } else {
+            let mut start = block.clone();
             start["input"] = json!({});
             events.push((
                 "content_block_start",
-                json!({"type": "content_block_start", "index": 0, "content_block": start}),
+                json!({"type": "content_block_start", "index": index, "content_block": start}),
             ));
-            events.push(("content_block_delta", json!({"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": input.to_string()}})));
+            events.push(("content_block_delta", json!({"type": "content_block_delta", "index": index, "delta": {"type": "input_json_delta", "partial_json": block["input"].to_string()}})));
         }
+        events.push((
+            "content_block_stop",
+            json!({"type": "content_block_stop", "index": index}),
+        ));
     }
-    events.push((
-        "content_block_stop",
-        json!({"type": "content_block_stop", "index": 0}),
-    ));
     events.push(("message_delta", json!({"type": "message_delta", "delta": {"stop_reason": stop_reason, "stop_sequence": null}, "usage": {"output_tokens": u.output}})));
     events.push(("message_stop", json!({"type": "message_stop"})));
     let mut out = String::new();

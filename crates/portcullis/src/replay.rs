@@ -59,13 +59,44 @@ struct HookRun {
 }
 
 /// Streams the transcript, runs the hooks, and renders the result.
+///
+/// Hooks that read the transcript must see it as it was when the event fired, not the whole session: the
+/// lines read so far are appended to a live copy in the throwaway folder (the subagents' likewise, in the
+/// client's layout), and the events name that copy as `transcript_path`.
 pub fn replay(opts: &Options, env: &Env) -> CmdResult {
     let mut run = Run::new(opts, env)?;
     let file = open(&opts.transcript)?;
-    let path_text = opts.transcript.display().to_string();
-    let mut synth = Synthesizer::new(Thread::Main, &path_text);
-    run.stream(file, &mut synth, 0)?;
+    let name = opts.transcript.file_name().map_or_else(
+        || "session.jsonl".into(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let live = run.state.path.join("transcripts").join(name);
+    let mut synth = Synthesizer::new(Thread::Main, &live.display().to_string());
+    run.stream(file, &mut synth, &live, 0)?;
     run.finish()
+}
+
+/// Appends one line to a live transcript copy, creating it (and its folder) on first use.
+fn append_line(copy: &mut Option<File>, path: &Path, bytes: &[u8]) -> Result<(), String> {
+    use std::io::Write;
+    if copy.is_none() {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("creating `{}`: {e}", dir.display()))?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| format!("creating `{}`: {e}", path.display()))?;
+        *copy = Some(file);
+    }
+    if let Some(f) = copy.as_mut() {
+        f.write_all(bytes)
+            .and_then(|()| f.write_all(b"\n"))
+            .map_err(|e| format!("writing `{}`: {e}", path.display()))?;
+    }
+    Ok(())
 }
 
 fn open(path: &Path) -> Result<BufReader<File>, String> {
@@ -136,9 +167,11 @@ impl<'a> Run<'a> {
         &mut self,
         mut reader: impl BufRead,
         synth: &mut Synthesizer,
+        live_path: &Path,
         depth: usize,
     ) -> Result<(), String> {
         let mut line = Vec::new();
+        let mut live_copy = None;
         loop {
             match read_line_bounded(&mut reader, &mut line, MAX_LINE_BYTES) {
                 Ok(Line::End) => return Ok(()),
@@ -147,6 +180,7 @@ impl<'a> Run<'a> {
                     if line.iter().all(u8::is_ascii_whitespace) {
                         continue;
                     }
+                    append_line(&mut live_copy, live_path, &line)?;
                     let Ok(entry) = serde_json::from_slice::<Value>(&line) else {
                         self.skipped += 1;
                         continue;
@@ -159,7 +193,14 @@ impl<'a> Run<'a> {
                                 agent_type,
                                 tool_use_id,
                             } => {
-                                self.subagent(synth, &agent_id, &agent_type, &tool_use_id, depth)?;
+                                self.subagent(
+                                    synth,
+                                    live_path,
+                                    &agent_id,
+                                    &agent_type,
+                                    &tool_use_id,
+                                    depth,
+                                )?;
                             }
                         }
                     }
@@ -174,6 +215,7 @@ impl<'a> Run<'a> {
     fn subagent(
         &mut self,
         parent: &Synthesizer,
+        parent_live: &Path,
         agent_id: &str,
         agent_type: &str,
         tool_use_id: &str,
@@ -192,7 +234,12 @@ impl<'a> Run<'a> {
             agent_id.to_owned()
         };
         let path = dir.join(format!("agent-{agent_id}.jsonl"));
-        let path_text = path.display().to_string();
+        // The client's layout, beside the live main copy: `<session>/subagents/agent-<id>.jsonl`.
+        let live = parent_live
+            .with_extension("")
+            .join("subagents")
+            .join(format!("agent-{agent_id}.jsonl"));
+        let path_text = live.display().to_string();
         let mut synth = Synthesizer::new(
             Thread::Subagent {
                 agent_id: agent_id.clone(),
@@ -210,7 +257,7 @@ impl<'a> Run<'a> {
             ));
         } else {
             match open(&path) {
-                Ok(file) => self.stream(file, &mut synth, depth + 1)?,
+                Ok(file) => self.stream(file, &mut synth, &live, depth + 1)?,
                 Err(_) => self.notes.push(format!(
                     "no transcript for subagent `{agent_id}` ({agent_type}): its own events were not replayed"
                 )),

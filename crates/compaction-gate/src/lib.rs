@@ -1,0 +1,206 @@
+//! compaction-gate: knows the context in use, warns, and refuses to spawn subagents near the limit.
+//!
+//! - **Events**: `PreToolUse` with matcher `Agent|Task`, and `UserPromptSubmit`.
+//! - **Measures**: the last main-thread response's usage in the session transcript ([`context`]); for a
+//!   subagent's own calls, the subagent's transcript (`<session>/subagents/agent-<agent_id>.jsonl`).
+//! - **Decides** (bands in percent of the whole window, `compaction_gate.*_percent`): below `warn` nothing;
+//!   from `warn` (75) and from `compact` (80) a spawn is allowed with the figures in Claude's context and a
+//!   `systemMessage` for the user; from `block` (85) a spawn is denied (`mode: enforce`) with the figures and
+//!   the remedy. A prompt is never blocked: from `warn` on it gets the figures as context.
+//! - **`ON_ERROR`**: [`Failure::Open`]. A missing, empty or unreadable transcript is an allow with one stderr
+//!   line: not knowing the context is no reason to stop work.
+//! - **Budget**: reads from the end of the transcript and stops at the last response and its request line;
+//!   the cost does not grow with the file (benchmarked on 1 MB to 1 GB).
+//! - **State**: none.
+
+pub mod cli;
+pub mod context;
+
+use std::path::Path;
+
+use portcullis_core::config::{CompactionGateConfig, Mode};
+use portcullis_core::{Ctx, Event, EventName, Failure, Hook, Result, Verdict};
+
+use context::{Measure, Scope, short_tokens};
+
+/// The hook.
+pub struct CompactionGate;
+
+/// Where a measure falls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Band {
+    /// Below `warn_percent`.
+    Ok,
+    /// From `warn_percent`.
+    Warn,
+    /// From `compact_percent`.
+    ShouldCompact,
+    /// From `block_percent`.
+    Block,
+}
+
+impl Band {
+    /// The band of `percent` under `cfg`.
+    #[must_use]
+    pub fn of(percent: f64, cfg: &CompactionGateConfig) -> Self {
+        if percent >= cfg.block_percent {
+            Self::Block
+        } else if percent >= cfg.compact_percent {
+            Self::ShouldCompact
+        } else if percent >= cfg.warn_percent {
+            Self::Warn
+        } else {
+            Self::Ok
+        }
+    }
+
+    /// `ok`, `warn`, `should_compact`, `block`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Warn => "warn",
+            Self::ShouldCompact => "should_compact",
+            Self::Block => "block",
+        }
+    }
+}
+
+impl Hook for CompactionGate {
+    const NAME: &'static str = "compaction-gate";
+    const ON_ERROR: Failure = Failure::Open;
+
+    fn decide(event: &Event, ctx: &Ctx) -> Result<Verdict> {
+        let name = event.name();
+        let spawning = name == EventName::PreToolUse && matches!(event.tool(), Some("Agent"));
+        if !spawning && name != EventName::UserPromptSubmit {
+            return Ok(Verdict::allow());
+        }
+        let cfg = &ctx.config()?.compaction_gate;
+        if cfg.mode == Mode::Off {
+            return Ok(Verdict::allow());
+        }
+        let Some(measure) = measure_event(event, ctx, cfg) else {
+            return Ok(Verdict::allow());
+        };
+        Ok(decide(&measure, cfg, spawning, event.is_subagent()))
+    }
+
+    fn command(args: Vec<std::ffi::OsString>) -> std::process::ExitCode {
+        cli::main_with(args)
+    }
+}
+
+/// Measures the transcript that belongs to the event's thread; `None` (with one stderr line) when it
+/// cannot be read.
+fn measure_event(event: &Event, ctx: &Ctx, cfg: &CompactionGateConfig) -> Option<Measure> {
+    let Some(main) = event.transcript_path.as_deref().filter(|p| !p.is_empty()) else {
+        ctx.warn("the event has no transcript_path; context not measured");
+        return None;
+    };
+    let (path, scope) = match event.agent_id.as_deref().filter(|id| !id.is_empty()) {
+        Some(id) => (
+            context::subagent_transcript(Path::new(main), id),
+            Scope::Subagent,
+        ),
+        None => (Path::new(main).to_path_buf(), Scope::Main),
+    };
+    if std::fs::metadata(&path).is_ok_and(|m| m.is_file() && m.len() == 0) {
+        ctx.warn(&format!(
+            "the transcript `{}` is empty; context not measured",
+            path.display()
+        ));
+        return None;
+    }
+    match context::measure(&path, scope, cfg.window_tokens, &ctx.env) {
+        Ok(m) if m.empty => None,
+        Ok(m) => Some(m),
+        Err(e) => {
+            ctx.warn(&format!(
+                "cannot read the transcript `{}` ({e}); context not measured",
+                path.display()
+            ));
+            None
+        }
+    }
+}
+
+/// The verdict for a measure: pure.
+#[must_use]
+pub fn decide(
+    m: &Measure,
+    cfg: &CompactionGateConfig,
+    spawning: bool,
+    in_subagent: bool,
+) -> Verdict {
+    let band = Band::of(m.percent, cfg);
+    if band == Band::Ok {
+        return Verdict::allow();
+    }
+    let figures = figures(m);
+    let whose = if in_subagent {
+        "This subagent's context"
+    } else {
+        "The context"
+    };
+    if !spawning {
+        return Verdict::allow().with_context(format!(
+            "[compaction-gate] {whose} is at {figures}. {}",
+            advice(band, cfg, in_subagent)
+        ));
+    }
+    if band == Band::Block && cfg.mode == Mode::Enforce {
+        let remedy = if in_subagent {
+            "Finish your own task and report back; the main thread can spawn further agents."
+        } else {
+            "Run /compact first (or finish this piece of work in the main thread), then spawn the agent."
+        };
+        return Verdict::deny(format!(
+            "[compaction-gate] {whose} is at {figures}, above the {}% limit for spawning subagents: the agent's \
+             report would arrive in a context with no room left for it. {remedy}",
+            cfg.block_percent
+        ));
+    }
+    Verdict::allow()
+        .with_context(format!(
+            "[compaction-gate] {whose} is at {figures}. {}",
+            advice(band, cfg, in_subagent)
+        ))
+        .with_user_message(format!(
+            "compaction-gate: context at {:.1}% ({} of {}){}",
+            m.percent,
+            short_tokens(m.used_tokens),
+            short_tokens(m.window_tokens),
+            if band >= Band::ShouldCompact {
+                "; consider /compact"
+            } else {
+                ""
+            }
+        ))
+}
+
+fn figures(m: &Measure) -> String {
+    format!(
+        "{:.1}% of the {}-token window ({} tokens used; Claude Code auto-compacts at about {})",
+        m.percent,
+        short_tokens(m.window_tokens),
+        m.used_tokens,
+        m.autocompact_tokens
+    )
+}
+
+fn advice(band: Band, cfg: &CompactionGateConfig, in_subagent: bool) -> String {
+    match (band, in_subagent) {
+        (Band::Block | Band::ShouldCompact, false) => format!(
+            "Compact now (/compact) or wrap up: from {}% new subagents are refused.",
+            cfg.block_percent
+        ),
+        (Band::Block | Band::ShouldCompact, true) => {
+            "Wrap up and report back soon; keep what you read small.".into()
+        }
+        _ => format!(
+            "Prefer finishing the current piece of work; plan a /compact before {}%.",
+            cfg.compact_percent
+        ),
+    }
+}
