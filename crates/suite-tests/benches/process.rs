@@ -108,6 +108,60 @@ fn write_event(project: &Path, file: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// A transcript of about `bytes` built by repeating the lines of a recorded session (minus its last
+/// response), then that session's final request and response: the hook must find the end without reading
+/// the rest.
+fn big_transcript(path: &Path, bytes: u64) {
+    let session = std::fs::read_dir(root().join("tests/replay/gate-deny"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .unwrap();
+    let text = std::fs::read_to_string(session).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let body = lines[..lines.len() - 1].join("\n") + "\n";
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut written = 0;
+    while written < bytes {
+        f.write_all(body.as_bytes()).unwrap();
+        written += body.len() as u64;
+    }
+    writeln!(f, "{}", lines[lines.len() - 1]).unwrap();
+    f.flush().unwrap();
+}
+
+fn agent_event(project: &Path, transcript: &Path) -> Vec<u8> {
+    format!(
+        r#"{{"session_id":"s","transcript_path":"{t}","cwd":"{p}","permission_mode":"bypassPermissions","hook_event_name":"PreToolUse","tool_name":"Agent","tool_input":{{"description":"d","prompt":"p","subagent_type":"general-purpose"}},"tool_use_id":"toolu_1"}}"#,
+        t = transcript.display(),
+        p = project.display()
+    )
+    .into_bytes()
+}
+
+/// Peak resident memory (KiB) of one run, from `/usr/bin/time -f %M`; `None` without it.
+fn peak_kib(bin: &Path, stdin: &[u8], project: &Path) -> Option<u64> {
+    let mut child = Command::new("/usr/bin/time")
+        .args(["-f", "%M"])
+        .arg(bin)
+        .current_dir(project)
+        .env("CLAUDE_PROJECT_DIR", project)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .ok()?;
+    child.stdin.take()?.write_all(stdin).ok()?;
+    let out = child.wait_with_output().ok()?;
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .last()?
+        .trim()
+        .parse()
+        .ok()
+}
+
 fn main() {
     let runs: usize = std::env::args()
         .skip(1)
@@ -146,13 +200,36 @@ fn main() {
             project: big.clone(),
         },
     ];
+    // compaction-gate on transcripts of 1 MB, 100 MB and 1 GB (PORTCULLIS_BENCH_SMALL=1 skips the 1 GB).
+    let gate_project = tmp.path().join("gate");
+    std::fs::create_dir_all(gate_project.join(".claude")).unwrap();
+    let mut sizes: Vec<(&'static str, u64)> = vec![
+        ("compaction-gate / Agent, 1 MB transcript", 1 << 20),
+        ("compaction-gate / Agent, 100 MB transcript", 100 << 20),
+    ];
+    if std::env::var_os("PORTCULLIS_BENCH_SMALL").is_none() {
+        sizes.push(("compaction-gate / Agent, 1 GB transcript", 1 << 30));
+    }
+    let mut gate_cases = Vec::new();
+    for (name, bytes) in sizes {
+        let path = gate_project.join(format!("t{bytes}.jsonl"));
+        big_transcript(&path, bytes);
+        gate_cases.push(Case {
+            name,
+            bin: rel.join("compaction-gate"),
+            stdin: agent_event(&gate_project, &path),
+            project: gate_project.clone(),
+        });
+    }
+    let mut cases = cases;
+    cases.extend(gate_cases);
     let baseline = rel.join("examples/empty_stdin");
     println!(
         "whole-process timing, {runs} runs each, interleaved with `empty_stdin` (reads stdin, exits)"
     );
     println!(
-        "{:<48} {:>12} {:>12} {:>7}",
-        "case", "median", "baseline", "ratio"
+        "{:<48} {:>12} {:>12} {:>7} {:>10}",
+        "case", "median", "baseline", "ratio", "peak RSS"
     );
     for case in &cases {
         let (mut hook, mut base) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
@@ -164,12 +241,17 @@ fn main() {
             base.push(time_once(&baseline, &case.stdin, &case.project));
         }
         let (h, b) = (median(hook), median(base));
+        let peak = peak_kib(&case.bin, &case.stdin, &case.project).map_or_else(
+            || "?".to_owned(),
+            |k| format!("{:.1} MiB", k as f64 / 1024.0),
+        );
         println!(
-            "{:<48} {:>10.0}µs {:>10.0}µs {:>6.2}x",
+            "{:<48} {:>10.0}µs {:>10.0}µs {:>6.2}x {:>10}",
             case.name,
             h.as_secs_f64() * 1e6,
             b.as_secs_f64() * 1e6,
-            h.as_secs_f64() / b.as_secs_f64()
+            h.as_secs_f64() / b.as_secs_f64(),
+            peak
         );
     }
 }
