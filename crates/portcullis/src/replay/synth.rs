@@ -16,6 +16,7 @@
 
 use std::collections::HashMap;
 
+use portcullis_core::transcript::content_text;
 use serde_json::{Map, Value, json};
 
 /// What one entry produced.
@@ -137,7 +138,7 @@ impl Synthesizer {
                 return;
             }
         }
-        let text = prompt_text(content);
+        let text = content_text(content);
         if text.contains("Stop hook feedback:") {
             self.stop_feedback = true;
             return;
@@ -168,7 +169,7 @@ impl Synthesizer {
         let Some((tool, input)) = self.pending.remove(&id) else {
             return; // a result whose call we never saw (e.g. cut off before the file starts)
         };
-        let error_text = prompt_text(&block["content"]);
+        let error_text = content_text(&block["content"]);
         if block["is_error"] == true && is_hook_denial(&error_text) {
             return; // denied by a PreToolUse hook: the tool never ran and the client fires no Post event
         }
@@ -327,21 +328,6 @@ pub fn is_hook_denial(text: &str) -> bool {
     text.strip_prefix("PreToolUse:")
         .and_then(|rest| rest.split_once(' '))
         .is_some_and(|(_, rest)| rest.starts_with("hook error:"))
-}
-
-/// The text of a message content: the string, or its `text` blocks joined.
-#[must_use]
-pub fn prompt_text(content: &Value) -> String {
-    match content {
-        Value::String(s) => s.clone(),
-        Value::Array(blocks) => blocks
-            .iter()
-            .filter(|b| b["type"] == "text")
-            .filter_map(|b| b["text"].as_str())
-            .collect::<Vec<_>>()
-            .join("\n"),
-        _ => String::new(),
-    }
 }
 
 #[cfg(test)]
