@@ -186,6 +186,34 @@ fn hooks_that_read_the_transcript_see_it_as_it_was_when_the_event_fired() {
 }
 
 #[test]
+fn a_call_denied_now_but_allowed_in_the_recording_gets_no_post_event() {
+    // In the recording the main thread wrote notes.txt. Here notes.txt belongs to `backend`, so
+    // agent-first denies it and the client would never have run the Write.
+    let p = project("subagent");
+    std::fs::write(
+        p.path().join(".claude/portcullis.json"),
+        r#"{"domains": {"backend": ["notes.txt", "api/**"]}}"#,
+    )
+    .unwrap();
+    let out = replay(
+        &["--json", "--hooks", hooks_json().to_str().unwrap()],
+        &session(&fixture("subagent")),
+        p.path(),
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let notes: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|v| v["subject"] == "Write notes.txt")
+        .collect();
+    assert_eq!(notes.len(), 1, "{lines:?}");
+    assert_eq!(notes[0]["event"], "PreToolUse");
+    assert_eq!(notes[0]["hooks"][0]["verdict"], "deny");
+}
+
+#[test]
 fn a_changed_verdict_fails_with_a_diff() {
     let p = project("mixed");
     std::fs::write(

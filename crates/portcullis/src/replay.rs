@@ -326,7 +326,7 @@ impl<'a> Run<'a> {
         let handlers = matching_handlers_in(&parsed, self.settings.as_deref().unwrap_or_default());
         let runs: Vec<HookRun> = handlers
             .iter()
-            .map(|h| self.run_handler(h, &input, &project))
+            .map(|h| self.run_handler(h, &input, &parsed, &project))
             .collect();
         if name == "Stop" && runs.iter().any(|r| r.verdict == "block") {
             self.stop_blocked = true;
@@ -337,7 +337,7 @@ impl<'a> Run<'a> {
         self.render(&event, &name, &runs, &project_text);
     }
 
-    fn run_handler(&self, h: &Handler, input: &str, project: &Path) -> HookRun {
+    fn run_handler(&self, h: &Handler, input: &str, parsed: &Event, project: &Path) -> HookRun {
         let hook = Path::new(&h.command)
             .file_name()
             .map_or_else(|| h.command.clone(), |n| n.to_string_lossy().into_owned());
@@ -351,14 +351,7 @@ impl<'a> Run<'a> {
                 PathBuf::from(&h.command)
             }
         };
-        let cwd = Path::new(
-            serde_json::from_str::<Value>(input)
-                .ok()
-                .as_ref()
-                .and_then(|v| v["cwd"].as_str())
-                .unwrap_or_default(),
-        )
-        .to_path_buf();
+        let cwd = Path::new(parsed.cwd.as_deref().unwrap_or_default());
         let state = self.state.path.as_os_str();
         let env = [(env_vars::PORTCULLIS_STATE_DIR, state)];
         let timeout = Duration::from_secs(h.timeout.clamp(1, 600));
@@ -366,7 +359,7 @@ impl<'a> Run<'a> {
             &command.display().to_string(),
             &h.args,
             input.as_bytes(),
-            &cwd,
+            cwd,
             project,
             timeout,
             &env,
