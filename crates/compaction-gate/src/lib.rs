@@ -143,11 +143,12 @@ pub fn decide(
     } else {
         "The context"
     };
+    let told = Verdict::allow().with_context(format!(
+        "[compaction-gate] {whose} is at {figures}. {}",
+        advice(band, cfg, in_subagent)
+    ));
     if !spawning {
-        return Verdict::allow().with_context(format!(
-            "[compaction-gate] {whose} is at {figures}. {}",
-            advice(band, cfg, in_subagent)
-        ));
+        return told;
     }
     if band == Band::Block && cfg.mode == Mode::Enforce {
         let remedy = if in_subagent {
@@ -161,22 +162,17 @@ pub fn decide(
             cfg.block_percent
         ));
     }
-    Verdict::allow()
-        .with_context(format!(
-            "[compaction-gate] {whose} is at {figures}. {}",
-            advice(band, cfg, in_subagent)
-        ))
-        .with_user_message(format!(
-            "compaction-gate: context at {:.1}% ({} of {}){}",
-            m.percent,
-            short_tokens(m.used_tokens),
-            short_tokens(m.window_tokens),
-            if band >= Band::ShouldCompact {
-                "; consider /compact"
-            } else {
-                ""
-            }
-        ))
+    told.with_user_message(format!(
+        "compaction-gate: context at {:.1}% ({} of {}){}",
+        m.percent,
+        short_tokens(m.used_tokens),
+        short_tokens(m.window_tokens),
+        if band >= Band::ShouldCompact {
+            "; consider /compact"
+        } else {
+            ""
+        }
+    ))
 }
 
 fn figures(m: &Measure) -> String {
