@@ -25,7 +25,7 @@ fn main() -> std::process::ExitCode {
                 let Some(claude) = claude_or_skip() else {
                     return Ok(());
                 };
-                run_file(&path, &claude).map(drop).map_err(Failed::from)
+                run_file(&path, &claude).map_err(Failed::from)
             })
         })
         .collect();

@@ -175,15 +175,6 @@ pub struct Expect {
     pub events_absent: Vec<Value>,
 }
 
-/// What a scenario run produced, for assertions beyond the file's.
-#[derive(Debug)]
-pub struct Outcome {
-    /// The project (kept alive until this is dropped).
-    pub project: Project,
-    /// The echo file's events.
-    pub events: Vec<Value>,
-}
-
 /// What a run left to check.
 struct Observed {
     code: Option<i32>,
@@ -197,7 +188,7 @@ struct Observed {
 }
 
 /// Parses and runs one scenario file; `Err` is a report of every expectation that failed.
-pub fn run_file(path: &Path, claude: &Path) -> Result<Outcome, String> {
+pub fn run_file(path: &Path, claude: &Path) -> Result<(), String> {
     let text = fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let spec: ScenarioFile =
         toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -217,10 +208,7 @@ pub fn run_file(path: &Path, claude: &Path) -> Result<Outcome, String> {
                 project.record_transcripts(&to)?;
             }
         }
-        return Ok(Outcome {
-            project,
-            events: seen.events,
-        });
+        return Ok(());
     }
     Err(report(path, &spec, &seen, &failures))
 }
