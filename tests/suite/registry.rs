@@ -93,6 +93,13 @@ fn readme_tables_match_the_code() {
         "agent_first.exempt_agent_types",
         "agent_first.shell_writes",
         "domains",
+        "feedback_loop.mode",
+        "feedback_loop.reviewer_pattern",
+        "feedback_loop.tester_pattern",
+        "feedback_loop.max_iterations",
+        "feedback_loop.skip_domains",
+        "feedback_loop.ignore",
+        "feedback_loop.test_commands",
         "log.enabled",
         "stop.max_consecutive_blocks",
     ] {

@@ -28,7 +28,8 @@
 //! [`run`](mod@run) (the loop and exit codes), [`ctx`] (injectable environment, clock, deadline),
 //! [`config`] (layered JSON config), [`state`] (locked, atomic state files), [`transcript`] (reading JSONL
 //! from the end), [`log`] (the decision log), [`registry`] (which binary handles which events),
-//! [`budget`] (time and size limits), [`env_vars`] (every variable we read).
+//! [`budget`] (time and size limits), [`env_vars`] (every variable we read), [`stop_cap`] (no Stop hook
+//! blocks forever).
 
 #![deny(missing_docs)]
 
@@ -42,6 +43,7 @@ pub mod log;
 pub mod registry;
 pub mod run;
 pub mod state;
+pub mod stop_cap;
 pub mod transcript;
 pub mod verdict;
 

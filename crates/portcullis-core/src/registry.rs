@@ -59,6 +59,30 @@ pub const HOOKS: &[HookSpec] = &[
         timeout_secs: 10,
         on_error: Failure::Open,
     },
+    HookSpec {
+        name: "feedback-loop",
+        summary: "Edits mark their domain modified; the turn may not end until every modified domain has passed review and testing.",
+        registrations: &[
+            Registration {
+                event: "PostToolUse",
+                matcher: Some("Write|Edit|MultiEdit|NotebookEdit|Bash"),
+            },
+            Registration {
+                event: "PostToolUseFailure",
+                matcher: Some("Bash"),
+            },
+            Registration {
+                event: "SubagentStop",
+                matcher: None,
+            },
+            Registration {
+                event: "Stop",
+                matcher: None,
+            },
+        ],
+        timeout_secs: 10,
+        on_error: Failure::Open,
+    },
 ];
 
 /// The names of all hook binaries plus the manager CLI: everything `install.sh` installs.

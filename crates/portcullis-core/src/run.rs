@@ -124,7 +124,7 @@ pub fn run_once<H: Hook>(input: &mut dyn Read, cap: u64, env: Env) -> ExitCode {
     };
     let ctx = Ctx::for_event(H::NAME, &event, env, deadline);
     let verdict = match H::decide(&event, &ctx) {
-        Ok(v) => v,
+        Ok(v) => crate::stop_cap::apply(&event, &ctx, v),
         Err(e) => {
             record(&event, &ctx, "error", &e.to_string(), started);
             return fail(H::NAME, H::ON_ERROR, &e);

@@ -1,0 +1,276 @@
+//! `feedback-loop status | record | reset`: the ledger by hand.
+
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use portcullis_core::config::Config;
+use portcullis_core::ctx::{Deadline, Env, find_project_root};
+use portcullis_core::env_vars;
+use portcullis_core::run::USAGE_EXIT;
+use portcullis_core::state::{StateDir, StateFile};
+use portcullis_domains::AgentCatalog;
+use serde_json::json;
+
+use crate::ledger::{Heard, Ledger, Outcome, Phase, Recorded};
+use crate::rules::{self, Need, Rules};
+
+/// feedback-loop: which modified domains still need review and testing in a Claude Code session. Without
+/// a subcommand it is the hook (one event on stdin).
+#[derive(Debug, Parser)]
+#[command(name = "feedback-loop", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// The session (default: the one whose record changed last).
+    #[arg(long, value_name = "ID", global = true)]
+    session: Option<String>,
+    /// The project (default: $CLAUDE_PROJECT_DIR, else the one around the current folder).
+    #[arg(long, value_name = "DIR", global = true)]
+    project: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show modified domains, their files, each phase and the round.
+    Status {
+        /// One JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record a verdict from another workflow (a CI run, a human review).
+    Record {
+        /// The domain.
+        #[arg(long)]
+        domain: String,
+        /// The phase.
+        #[arg(long, value_enum)]
+        phase: PhaseArg,
+        /// The result.
+        #[arg(long, value_enum)]
+        result: ResultArg,
+    },
+    /// Forget the session's record (modified domains, verdicts, rounds).
+    Reset,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum PhaseArg {
+    Review,
+    Testing,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ResultArg {
+    Pass,
+    Fail,
+}
+
+/// Runs the command line (`args` without the program name).
+#[must_use]
+pub fn main_with(args: Vec<OsString>) -> ExitCode {
+    let cli =
+        match Cli::try_parse_from(std::iter::once(OsString::from("feedback-loop")).chain(args)) {
+            Ok(c) => c,
+            Err(e) => {
+                let code = if e.use_stderr() { USAGE_EXIT } else { 0 };
+                let _ = e.print();
+                return ExitCode::from(code);
+            }
+        };
+    match run(cli, &Env::Process) {
+        Ok(text) => {
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            let _ = writeln!(std::io::stderr().lock(), "feedback-loop: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli, env: &Env) -> Result<String, String> {
+    let project = cli
+        .project
+        .or_else(|| env.var(env_vars::CLAUDE_PROJECT_DIR).map(PathBuf::from))
+        .unwrap_or_else(|| {
+            find_project_root(&std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")))
+        });
+    let project = project.canonicalize().unwrap_or(project);
+    let top = StateDir::for_project(env, &project);
+    let session = match cli.session {
+        Some(id) => id,
+        None => newest_session(top.path()).ok_or_else(|| {
+            format!(
+                "no session has changes on record in `{}`; pass --session ID",
+                top.path().display()
+            )
+        })?,
+    };
+    let dir = top.session(&session).map_err(|e| e.to_string())?;
+    let config = Config::load(env, &project).map_err(|e| e.to_string())?;
+    let rules = Rules::new(&config.feedback_loop).map_err(|e| e.to_string())?;
+    let deadline = Deadline::after(Duration::from_secs(10));
+    match cli.command {
+        Command::Status { json } => {
+            let (ledger, _) = dir.load::<Ledger>().map_err(|e| e.to_string())?;
+            let catalog = AgentCatalog::discover(&project, env.claude_home().as_deref());
+            Ok(status(&session, &ledger, &rules, &catalog, &project, json))
+        }
+        Command::Record {
+            domain,
+            phase,
+            result,
+        } => {
+            let phase = match phase {
+                PhaseArg::Review => Phase::Review,
+                PhaseArg::Testing => Phase::Testing,
+            };
+            let outcome = match result {
+                ResultArg::Pass => Outcome::Pass,
+                ResultArg::Fail => Outcome::Fail,
+            };
+            let heard = Heard {
+                domain: domain.clone(),
+                phase: Some(phase),
+                by: "`feedback-loop record`".into(),
+                at: chrono::Utc::now().to_rfc3339(),
+                detail: format!(
+                    "recorded by hand: {phase} {}",
+                    if outcome == Outcome::Pass {
+                        "pass"
+                    } else {
+                        "fail"
+                    }
+                ),
+            };
+            let recorded = dir
+                .update::<Ledger, _>(&deadline, |l| l.record(phase, outcome, heard))
+                .map_err(|e| e.to_string())?;
+            match recorded {
+                Recorded::Set => Ok(format!("{domain}: {phase} recorded\n")),
+                Recorded::ResetAll => Ok(format!(
+                    "{domain}: testing failed; every modified domain is pending again\n"
+                )),
+                Recorded::NotModified => Err(format!(
+                    "the `{domain}` domain has no changes on record in session {session}"
+                )),
+            }
+        }
+        Command::Reset => {
+            dir.reset::<Ledger>(&deadline).map_err(|e| e.to_string())?;
+            Ok(format!("session {session}: record cleared\n"))
+        }
+    }
+}
+
+/// The session folder whose ledger changed last.
+fn newest_session(state: &Path) -> Option<String> {
+    let sessions = std::fs::read_dir(state.join("sessions")).ok()?;
+    sessions
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let file = e.path().join(format!("{}.json", Ledger::NAME));
+            let modified = file.metadata().ok()?.modified().ok()?;
+            Some((modified, e.file_name().to_string_lossy().into_owned()))
+        })
+        .max()
+        .map(|(_, id)| id)
+}
+
+fn need_text(need: &Need) -> String {
+    match need {
+        Need::Yes { how } => how.clone(),
+        Need::Skipped { why } => format!("skipped: {why}"),
+    }
+}
+
+fn status(
+    session: &str,
+    ledger: &Ledger,
+    rules: &Rules,
+    catalog: &AgentCatalog,
+    project: &Path,
+    json: bool,
+) -> String {
+    let checks = rules.check(ledger, catalog, project);
+    if json {
+        let domains: Vec<_> = checks
+            .iter()
+            .map(|c| {
+                let state = &ledger.domains[&c.domain];
+                json!({
+                    "domain": c.domain,
+                    "files": state.files,
+                    "more_files": state.more_files,
+                    "review": {"status": c.review.1, "need": c.review.0, "heard": state.review.heard},
+                    "testing": {"status": c.testing.1, "need": c.testing.0, "heard": state.testing.heard},
+                    "missing": c.missing(),
+                })
+            })
+            .collect();
+        let v = json!({
+            "session": session,
+            "iteration": ledger.iteration,
+            "max_iterations": rules.max_iterations,
+            "clean": ledger.is_clean(),
+            "verified": checks.iter().all(|c| c.missing().is_empty()),
+            "domains": domains,
+            "last_failure": ledger.last_failure,
+        });
+        return format!("{v}\n");
+    }
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "session {session}: round {} of {}",
+        ledger.iteration + 1,
+        rules.max_iterations
+    );
+    if ledger.is_clean() {
+        let _ = writeln!(t, "nothing modified since the last verified stop");
+        return t;
+    }
+    for c in &checks {
+        let state = &ledger.domains[&c.domain];
+        let _ = writeln!(t, "{} ({})", c.domain, rules::files_text(state));
+        for (phase, (need, status), heard) in [
+            (Phase::Review, &c.review, &state.review.heard),
+            (Phase::Testing, &c.testing, &state.testing.heard),
+        ] {
+            let by = heard
+                .as_ref()
+                .map(|h| format!(" by {} ({})", h.by, h.detail))
+                .unwrap_or_default();
+            let status = if matches!(need, Need::Skipped { .. }) {
+                "-".to_owned()
+            } else {
+                format!("{}{by}", status.as_str())
+            };
+            let _ = writeln!(t, "  {phase:<8} {status:<10} {}", need_text(need));
+        }
+    }
+    if let Some(f) = &ledger.last_failure {
+        let _ = writeln!(
+            t,
+            "last failed test: {} in `{}` ({})",
+            f.by, f.domain, f.detail
+        );
+    }
+    let missing = checks.iter().any(|c| !c.missing().is_empty());
+    let _ = writeln!(
+        t,
+        "{}",
+        if missing {
+            "the main thread's Stop is blocked until every required phase passes"
+        } else {
+            "verified: the next Stop clears this record"
+        }
+    );
+    t
+}

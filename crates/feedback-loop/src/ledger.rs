@@ -1,0 +1,354 @@
+//! The ledger: which domains this session modified, and what each phase has heard since.
+//!
+//! Pure data and pure transitions; the hook and the CLI load it from, and store it in,
+//! `sessions/<id>/feedback-loop.json` under the state lock.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use portcullis_core::state::StateFile;
+use serde::{Deserialize, Serialize};
+
+/// The most files listed per domain; more are counted, not named (a generated tree must not bloat state).
+pub const MAX_FILES_PER_DOMAIN: usize = 200;
+
+/// One session's feedback-loop state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Ledger {
+    /// Reset rounds so far: each failed test run sends every modified domain round again.
+    pub iteration: u32,
+    /// Modified domains by name.
+    pub domains: BTreeMap<String, DomainState>,
+    /// The latest failed test run, for the block reason.
+    pub last_failure: Option<Heard>,
+}
+
+impl StateFile for Ledger {
+    const NAME: &'static str = "feedback-loop";
+    const SCHEMA_VERSION: u32 = 1;
+}
+
+/// One modified domain.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DomainState {
+    /// Project-relative paths edited (at most [`MAX_FILES_PER_DOMAIN`]).
+    pub files: BTreeSet<String>,
+    /// Edited files not listed because of the cap.
+    pub more_files: u64,
+    /// The review phase.
+    pub review: PhaseState,
+    /// The testing phase.
+    pub testing: PhaseState,
+}
+
+/// The two phases every modified domain goes through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// A reviewer agent's verdict.
+    Review,
+    /// A tester agent's verdict or a test command's exit status.
+    Testing,
+}
+
+impl Phase {
+    /// Both phases, in the order they are reported.
+    pub const ALL: [Self; 2] = [Self::Review, Self::Testing];
+
+    /// `"review"` or `"testing"`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Review => "review",
+            Self::Testing => "testing",
+        }
+    }
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// Where a phase stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Nothing heard since the last edit.
+    #[default]
+    Pending,
+    /// Passed since the last edit.
+    Pass,
+    /// Failed since the last edit.
+    Fail,
+    /// The agent finished without a verdict it could be held to.
+    NoVerdict,
+}
+
+impl Status {
+    /// The word shown in reasons and `status`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Pass => "pass",
+            Self::Fail => "fail",
+            Self::NoVerdict => "no verdict",
+        }
+    }
+}
+
+/// One phase of one domain.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PhaseState {
+    /// Where it stands.
+    pub status: Status,
+    /// What set it, when it is not pending.
+    pub heard: Option<Heard>,
+}
+
+/// A verdict as heard: from whom, when, and its first line.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Heard {
+    /// The domain it was about.
+    pub domain: String,
+    /// The phase.
+    pub phase: Option<Phase>,
+    /// The agent type, the test command, or `feedback-loop record`.
+    pub by: String,
+    /// RFC 3339 time.
+    pub at: String,
+    /// A short excerpt (the verdict line, or the error).
+    pub detail: String,
+}
+
+/// A verdict to record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Passed.
+    Pass,
+    /// Failed.
+    Fail,
+    /// No verdict could be read.
+    NoVerdict,
+}
+
+/// What [`Ledger::record`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// The phase now holds the verdict.
+    Set,
+    /// A failed test: every modified domain went back to pending and the round count went up.
+    ResetAll,
+    /// The domain was not modified in this session: nothing to record.
+    NotModified,
+}
+
+impl Ledger {
+    /// True when nothing is modified.
+    #[must_use]
+    pub fn is_clean(&self) -> bool {
+        self.domains.is_empty()
+    }
+
+    /// True if recording this edit would change nothing (the file is listed and both phases pending):
+    /// the hook then skips the locked write.
+    #[must_use]
+    pub fn already_tracks(&self, domain: &str, file: &str) -> bool {
+        self.domains.get(domain).is_some_and(|d| {
+            d.files.contains(file)
+                && d.review.status == Status::Pending
+                && d.testing.status == Status::Pending
+        })
+    }
+
+    /// An edit: the domain is modified, the file listed, and both phases go back to pending.
+    pub fn track_edit(&mut self, domain: &str, file: &str) {
+        let d = self.domains.entry(domain.to_owned()).or_default();
+        if !d.files.contains(file) {
+            if d.files.len() < MAX_FILES_PER_DOMAIN {
+                d.files.insert(file.to_owned());
+            } else {
+                d.more_files += 1;
+            }
+        }
+        d.review = PhaseState::default();
+        d.testing = PhaseState::default();
+    }
+
+    /// Records a verdict for one domain's phase. A failed test resets every modified domain (both phases)
+    /// and counts a round, as the seed's inter-phase loop has it: all domains go round again.
+    pub fn record(&mut self, phase: Phase, outcome: Outcome, heard: Heard) -> Recorded {
+        let Some(d) = self.domains.get_mut(&heard.domain) else {
+            return Recorded::NotModified;
+        };
+        if phase == Phase::Testing && outcome == Outcome::Fail {
+            for d in self.domains.values_mut() {
+                d.review = PhaseState::default();
+                d.testing = PhaseState::default();
+            }
+            self.iteration = self.iteration.saturating_add(1);
+            self.last_failure = Some(Heard {
+                phase: Some(phase),
+                ..heard
+            });
+            return Recorded::ResetAll;
+        }
+        let status = match outcome {
+            Outcome::Pass => Status::Pass,
+            Outcome::Fail => Status::Fail,
+            Outcome::NoVerdict => Status::NoVerdict,
+        };
+        let slot = match phase {
+            Phase::Review => &mut d.review,
+            Phase::Testing => &mut d.testing,
+        };
+        *slot = PhaseState {
+            status,
+            heard: Some(Heard {
+                phase: Some(phase),
+                ..heard
+            }),
+        };
+        Recorded::Set
+    }
+
+    /// A test command's result for every modified domain it covers (`"*"`: all). Returns whether anything
+    /// was recorded.
+    pub fn record_test_run(
+        &mut self,
+        covers: &dyn Fn(&str) -> bool,
+        passed: bool,
+        heard: &Heard,
+    ) -> bool {
+        let covered: Vec<String> = self.domains.keys().filter(|d| covers(d)).cloned().collect();
+        let Some(first) = covered.first() else {
+            return false;
+        };
+        if !passed {
+            // One reset for the run, however many domains it covers.
+            let heard = Heard {
+                domain: first.clone(),
+                ..heard.clone()
+            };
+            self.record(Phase::Testing, Outcome::Fail, heard);
+            return true;
+        }
+        for domain in covered {
+            let heard = Heard {
+                domain,
+                ..heard.clone()
+            };
+            self.record(Phase::Testing, Outcome::Pass, heard);
+        }
+        true
+    }
+
+    /// Forgets every modified domain and the round count (all verified, or `feedback-loop reset`).
+    pub fn clear(&mut self) {
+        *self = Self::default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn heard(domain: &str, by: &str) -> Heard {
+        Heard {
+            domain: domain.into(),
+            by: by.into(),
+            ..Heard::default()
+        }
+    }
+
+    #[test]
+    fn an_edit_sends_its_domain_back_to_pending() {
+        let mut l = Ledger::default();
+        l.track_edit("backend", "api/x.go");
+        l.record(
+            Phase::Review,
+            Outcome::Pass,
+            heard("backend", "backend-reviewer"),
+        );
+        assert_eq!(l.domains["backend"].review.status, Status::Pass);
+        assert!(!l.already_tracks("backend", "api/x.go"));
+        l.track_edit("backend", "api/x.go");
+        assert_eq!(l.domains["backend"].review.status, Status::Pending);
+        assert!(l.already_tracks("backend", "api/x.go"));
+    }
+
+    #[test]
+    fn a_failed_test_in_one_domain_resets_every_domain() {
+        let mut l = Ledger::default();
+        l.track_edit("backend", "api/x.go");
+        l.track_edit("frontend", "web/a.tsx");
+        for d in ["backend", "frontend"] {
+            l.record(Phase::Review, Outcome::Pass, heard(d, "r"));
+        }
+        l.record(Phase::Testing, Outcome::Pass, heard("backend", "t"));
+        let r = l.record(
+            Phase::Testing,
+            Outcome::Fail,
+            heard("frontend", "frontend-tester"),
+        );
+        assert_eq!(r, Recorded::ResetAll);
+        assert_eq!(l.iteration, 1);
+        for d in l.domains.values() {
+            assert_eq!(d.review.status, Status::Pending);
+            assert_eq!(d.testing.status, Status::Pending);
+        }
+        assert_eq!(l.last_failure.as_ref().unwrap().by, "frontend-tester");
+    }
+
+    #[test]
+    fn a_review_fail_stays_in_its_domain_and_counts_no_round() {
+        let mut l = Ledger::default();
+        l.track_edit("backend", "a.go");
+        l.track_edit("frontend", "b.tsx");
+        l.record(Phase::Review, Outcome::Pass, heard("frontend", "r"));
+        l.record(Phase::Review, Outcome::Fail, heard("backend", "r"));
+        assert_eq!(l.iteration, 0);
+        assert_eq!(l.domains["backend"].review.status, Status::Fail);
+        assert_eq!(l.domains["frontend"].review.status, Status::Pass);
+    }
+
+    #[test]
+    fn verdicts_for_unmodified_domains_are_not_recorded() {
+        let mut l = Ledger::default();
+        assert_eq!(
+            l.record(Phase::Review, Outcome::Pass, heard("backend", "r")),
+            Recorded::NotModified
+        );
+        assert!(l.is_clean());
+    }
+
+    #[test]
+    fn one_failed_test_run_is_one_round_however_many_domains_it_covers() {
+        let mut l = Ledger::default();
+        l.track_edit("backend", "a.go");
+        l.track_edit("frontend", "b.tsx");
+        assert!(l.record_test_run(&|_| true, false, &heard("", "cargo test")));
+        assert_eq!(l.iteration, 1);
+        assert!(l.record_test_run(&|d| d == "backend", true, &heard("", "go test")));
+        assert_eq!(l.domains["backend"].testing.status, Status::Pass);
+        assert_eq!(l.domains["frontend"].testing.status, Status::Pending);
+        assert!(!l.record_test_run(&|d| d == "infra", true, &heard("", "x")));
+    }
+
+    #[test]
+    fn the_file_list_is_capped_and_counts_the_rest() {
+        let mut l = Ledger::default();
+        for i in 0..MAX_FILES_PER_DOMAIN + 5 {
+            l.track_edit("backend", &format!("f{i}.go"));
+        }
+        l.track_edit("backend", "f0.go");
+        assert_eq!(l.domains["backend"].files.len(), MAX_FILES_PER_DOMAIN);
+        assert_eq!(l.domains["backend"].more_files, 5);
+    }
+}

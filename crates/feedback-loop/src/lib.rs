@@ -1,0 +1,296 @@
+//! feedback-loop: no turn ends with unreviewed, untested changes.
+//!
+//! - **Events**: `PostToolUse` (file-editing tools and Bash), `PostToolUseFailure` (Bash), `SubagentStop`,
+//!   `Stop`.
+//! - **Tracks**: an edit (main thread or subagent) marks its file's domain modified
+//!   ([`portcullis_domains::DomainMap`], the same table agent-first uses) and sets its `review` and
+//!   `testing` phases to pending.
+//! - **Hears**: a reviewer or tester agent (`{domain}-reviewer`, `{domain}-tester`) finishing, through
+//!   `SubagentStop`'s `last_assistant_message` ([`report`]); a Bash test command (`feedback_loop.test_commands`)
+//!   passing (PostToolUse) or failing (PostToolUseFailure). A failed test resets every modified domain and
+//!   counts a round ([`ledger`]).
+//! - **Decides**: at the main thread's `Stop`, blocks while a modified domain lacks a required phase,
+//!   naming per domain what is missing and which agent or command supplies it. A phase is required only
+//!   when the project can supply it ([`rules`]). All passed → allow and start clean. Subagents still
+//!   running → allow: the turn is not the end of the work. A reviewer or tester that finishes without a
+//!   readable verdict is sent back once to give one.
+//! - **Never traps**: past `feedback_loop.max_iterations` rounds it lets the turn end and tells the user
+//!   what was left unverified; the chassis' stop cap ([`portcullis_core::stop_cap`]) does the same after
+//!   `stop.max_consecutive_blocks` blocked stops in a row.
+//! - **`ON_ERROR`**: [`Failure::Open`]: a broken config or state file must not stop every turn.
+//! - **State**: `sessions/<id>/feedback-loop.json` ([`ledger::Ledger`]), locked and atomic. A Bash call or
+//!   a stop with nothing modified costs one failed file open.
+
+pub mod cli;
+pub mod ledger;
+pub mod report;
+pub mod rules;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use portcullis_core::config::Mode;
+use portcullis_core::event::{FILE_EDIT_TOOLS, ToolInput};
+use portcullis_core::state::StateDir;
+use portcullis_core::{Ctx, Event, EventName, Failure, Hook, Result, Verdict};
+use portcullis_domains::{AgentCatalog, DomainMap, Resolved, resolve};
+
+use crate::ledger::{Heard, Ledger, Outcome, Phase, Recorded};
+use crate::rules::{DomainCheck, Rules};
+
+/// The hook.
+pub struct FeedbackLoop;
+
+impl Hook for FeedbackLoop {
+    const NAME: &'static str = "feedback-loop";
+    const ON_ERROR: Failure = Failure::Open;
+
+    fn decide(event: &Event, ctx: &Ctx) -> Result<Verdict> {
+        match event.name() {
+            EventName::PostToolUse | EventName::PostToolUseFailure => on_tool(event, ctx),
+            EventName::SubagentStop => on_subagent_stop(event, ctx),
+            EventName::Stop => on_stop(event, ctx),
+            _ => Ok(Verdict::allow()),
+        }
+    }
+
+    fn command(args: Vec<OsString>) -> ExitCode {
+        cli::main_with(args)
+    }
+}
+
+fn session_state(event: &Event, ctx: &Ctx) -> Result<StateDir> {
+    ctx.state().session(event.session()?)
+}
+
+fn mode(ctx: &Ctx) -> Result<Mode> {
+    Ok(ctx.config()?.feedback_loop.mode)
+}
+
+fn on_tool(event: &Event, ctx: &Ctx) -> Result<Verdict> {
+    let Some(tool) = event.tool() else {
+        return Ok(Verdict::allow());
+    };
+    if FILE_EDIT_TOOLS.contains(&tool) {
+        // A failed edit changed nothing.
+        if event.name() == EventName::PostToolUse {
+            track_edits(event, ctx)?;
+        }
+        return Ok(Verdict::allow());
+    }
+    if tool == "Bash" {
+        return hear_test_run(event, ctx);
+    }
+    Ok(Verdict::allow())
+}
+
+fn track_edits(event: &Event, ctx: &Ctx) -> Result<()> {
+    if mode(ctx)? == Mode::Off {
+        return Ok(());
+    }
+    let paths = event.touched_paths()?;
+    if paths.is_empty() {
+        return Ok(());
+    }
+    let config = ctx.config()?;
+    let rules = Rules::new(&config.feedback_loop)?;
+    let domains = DomainMap::from_config(config)?;
+    let mut edits = Vec::new();
+    for path in &paths {
+        let Resolved::Inside(rel) = resolve(&path.to_string_lossy(), &ctx.cwd, &ctx.project) else {
+            continue;
+        };
+        let Some(hit) = domains.classify(&rel) else {
+            continue;
+        };
+        if rules.tracks(&hit.domain, &rel) {
+            edits.push((hit.domain, rel));
+        }
+    }
+    if edits.is_empty() {
+        return Ok(());
+    }
+    let state = session_state(event, ctx)?;
+    // Editing the same file again changes nothing on record: a plain read, no lock, no write.
+    let (ledger, _) = state.load::<Ledger>()?;
+    if edits.iter().all(|(d, f)| ledger.already_tracks(d, f)) {
+        return Ok(());
+    }
+    state.update::<Ledger, _>(&ctx.deadline, |ledger| {
+        for (domain, file) in &edits {
+            ledger.track_edit(domain, file);
+        }
+    })
+}
+
+fn hear_test_run(event: &Event, ctx: &Ctx) -> Result<Verdict> {
+    let ToolInput::Bash(bash) = event.tool_input()? else {
+        return Ok(Verdict::allow());
+    };
+    // A background command's PostToolUse fires at launch, before any test has run.
+    if bash.run_in_background == Some(true) {
+        return Ok(Verdict::allow());
+    }
+    let Some(command) = bash.command.as_deref() else {
+        return Ok(Verdict::allow());
+    };
+    let state = session_state(event, ctx)?;
+    if state.load::<Ledger>()?.0.is_clean() || mode(ctx)? == Mode::Off {
+        return Ok(Verdict::allow());
+    }
+    let rules = Rules::new(&ctx.config()?.feedback_loop)?;
+    let Some(domains) = rules.test_run(command, &ctx.project) else {
+        return Ok(Verdict::allow());
+    };
+    let passed = event.name() == EventName::PostToolUse;
+    let heard = Heard {
+        by: format!("`{}`", one_line(command, 120)),
+        at: ctx.now.to_rfc3339(),
+        detail: if passed {
+            "exit 0".into()
+        } else {
+            one_line(event.error.as_deref().unwrap_or("failed"), 200)
+        },
+        ..Heard::default()
+    };
+    let covers = |d: &str| domains.iter().any(|c| c == "*" || c == d);
+    let (recorded, round) = state.update::<Ledger, _>(&ctx.deadline, |ledger| {
+        (
+            ledger.record_test_run(&covers, passed, &heard),
+            ledger.iteration,
+        )
+    })?;
+    if recorded && !passed {
+        return Ok(Verdict::allow().with_context(format!(
+            "[feedback-loop] The test run failed, so every modified domain goes back to pending (round {} of {}): \
+             fix the failure, then get review and testing again.",
+            round + 1,
+            rules.max_iterations
+        )));
+    }
+    Ok(Verdict::allow())
+}
+
+fn on_subagent_stop(event: &Event, ctx: &Ctx) -> Result<Verdict> {
+    let Some(agent_type) = event.agent_type.as_deref() else {
+        return Ok(Verdict::allow());
+    };
+    let state = session_state(event, ctx)?;
+    let (ledger, _) = state.load::<Ledger>()?;
+    if ledger.is_clean() || mode(ctx)? == Mode::Off {
+        return Ok(Verdict::allow());
+    }
+    let rules = Rules::new(&ctx.config()?.feedback_loop)?;
+    let Some(role) = rules.role_of(agent_type) else {
+        return Ok(Verdict::allow());
+    };
+    if !ledger.domains.contains_key(&role.domain) {
+        ctx.note(format!(
+            "`{agent_type}` finished, but the `{}` domain has no changes on record: nothing to record",
+            role.domain
+        ));
+        return Ok(Verdict::allow());
+    }
+    let message = event.last_assistant_message.as_deref().unwrap_or_default();
+    let found = report::parse(message);
+    let (outcome, detail) = found
+        .as_ref()
+        .map_or((Outcome::NoVerdict, String::new()), |f| {
+            (f.outcome, f.excerpt.clone())
+        });
+    let heard = Heard {
+        domain: role.domain.clone(),
+        by: format!("`{agent_type}`"),
+        at: ctx.now.to_rfc3339(),
+        detail,
+        phase: Some(role.phase),
+    };
+    let recorded = state.update::<Ledger, _>(&ctx.deadline, |ledger| {
+        ledger.record(role.phase, outcome, heard)
+    })?;
+    // Sent back once: a second answer without a verdict stays "no verdict" and the Stop reason says so.
+    let sent_back_before = event.stop_hook_active.unwrap_or(false);
+    if outcome == Outcome::NoVerdict
+        && recorded == Recorded::Set
+        && !sent_back_before
+        && mode(ctx)? == Mode::Enforce
+    {
+        return Ok(Verdict::block(format!(
+            "[feedback-loop] You are `{agent_type}`: your {phase} of the `{domain}` domain is recorded only from an \
+             explicit verdict, and none could be read from your final message. Finish with your findings and \
+             then {how}.",
+            phase = role.phase,
+            domain = role.domain,
+            how = report::HOW_TO_REPORT
+        )));
+    }
+    Ok(Verdict::allow())
+}
+
+fn on_stop(event: &Event, ctx: &Ctx) -> Result<Verdict> {
+    let state = session_state(event, ctx)?;
+    let (ledger, _) = state.load::<Ledger>()?;
+    if ledger.is_clean() {
+        return Ok(Verdict::allow());
+    }
+    let mode = mode(ctx)?;
+    // Subagents still at work (reviewers, testers, developers) will end in a later turn's Stop.
+    if mode == Mode::Off || event.has_running_background_tasks() {
+        return Ok(Verdict::allow());
+    }
+    let rules = Rules::new(&ctx.config()?.feedback_loop)?;
+    let catalog = AgentCatalog::discover(&ctx.project, ctx.env.claude_home().as_deref());
+    let checks = rules.check(&ledger, &catalog, &ctx.project);
+    if checks.iter().all(|c| c.missing().is_empty()) {
+        // Verified (or nothing the project can verify): the next task starts clean. Only the ledger that
+        // was checked is cleared; an edit that landed meanwhile stays on record.
+        state.update::<Ledger, _>(&ctx.deadline, |now| {
+            if *now == ledger {
+                now.clear();
+            }
+        })?;
+        return Ok(Verdict::allow());
+    }
+    let reason = rules::missing_text(&ledger, &checks, rules.max_iterations);
+    if ledger.iteration >= rules.max_iterations {
+        return Ok(Verdict::allow().with_user_message(format!(
+            "[feedback-loop] let the turn end after {} rounds of failed tests (feedback_loop.max_iterations). Left \
+             unverified: {}. `feedback-loop reset` clears the record.",
+            ledger.iteration,
+            unverified(&checks)
+        )));
+    }
+    if mode == Mode::Warn {
+        return Ok(Verdict::allow().with_user_message(format!(
+            "[feedback-loop] (warn mode) the turn ends with unverified changes: {}.",
+            unverified(&checks)
+        )));
+    }
+    Ok(Verdict::block(reason))
+}
+
+/// `backend: review, testing; frontend: testing`.
+fn unverified(checks: &[DomainCheck]) -> String {
+    checks
+        .iter()
+        .filter_map(|c| {
+            let missing = c.missing();
+            (!missing.is_empty()).then(|| {
+                let phases: Vec<&str> = missing.iter().map(|p| Phase::as_str(*p)).collect();
+                format!("{} ({})", c.domain, phases.join(", "))
+            })
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The first line of `text`, at most `max` characters.
+fn one_line(text: &str, max: usize) -> String {
+    let line = text.lines().next().unwrap_or_default().trim();
+    if line.chars().count() > max {
+        let cut: String = line.chars().take(max).collect();
+        format!("{cut}…")
+    } else {
+        line.to_owned()
+    }
+}

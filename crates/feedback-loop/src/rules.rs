@@ -1,0 +1,441 @@
+//! What the project can verify: reviewer and tester agents by domain, test commands, and for each
+//! modified domain which phases are required and which are still missing.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use globset::{GlobSet, GlobSetBuilder};
+use portcullis_core::config::FeedbackLoopConfig;
+use portcullis_core::{Error, Result};
+use portcullis_domains::AgentCatalog;
+use regex::Regex;
+use serde::Serialize;
+
+use crate::ledger::{DomainState, Ledger, Phase, Status};
+use crate::report::HOW_TO_REPORT;
+
+/// `feedback_loop`, compiled.
+#[derive(Debug)]
+pub struct Rules {
+    reviewer: AgentPattern,
+    tester: AgentPattern,
+    skip_domains: Vec<String>,
+    ignore: GlobSet,
+    tests: Vec<TestRule>,
+    /// `feedback_loop.max_iterations`.
+    pub max_iterations: u32,
+}
+
+/// A test command rule, compiled.
+#[derive(Debug)]
+struct TestRule {
+    pattern: Regex,
+    source: String,
+    domains: Vec<String>,
+    when_exists: Vec<String>,
+}
+
+impl TestRule {
+    fn covers(&self, domain: &str) -> bool {
+        self.domains.iter().any(|d| d == "*" || d == domain)
+    }
+
+    /// The command counts only when one of its project files exists (a Rust project's `npm test` is not
+    /// a test run of that project).
+    fn available(&self, project: &Path) -> bool {
+        self.when_exists.is_empty() || self.when_exists.iter().any(|f| project.join(f).exists())
+    }
+}
+
+/// `{domain}-reviewer` both ways: a domain's agent name, and the domain of an agent type.
+#[derive(Debug)]
+struct AgentPattern {
+    text: String,
+    prefix: String,
+    suffix: String,
+}
+
+impl AgentPattern {
+    fn new(key: &str, text: &str) -> Result<Self> {
+        let Some((prefix, suffix)) = text.split_once("{domain}") else {
+            return Err(Error::Other(format!(
+                "`feedback_loop.{key}` must contain `{{domain}}` (found `{text}`)"
+            )));
+        };
+        Ok(Self {
+            text: text.to_owned(),
+            prefix: prefix.to_owned(),
+            suffix: suffix.to_owned(),
+        })
+    }
+
+    fn name_for(&self, domain: &str) -> String {
+        self.text.replace("{domain}", domain)
+    }
+
+    /// The domain an agent type stands for; a plugin's `plugin:name` is read by its name.
+    fn domain_of<'a>(&self, agent_type: &'a str) -> Option<&'a str> {
+        let name = agent_type.rsplit_once(':').map_or(agent_type, |(_, n)| n);
+        name.strip_prefix(self.prefix.as_str())?
+            .strip_suffix(self.suffix.as_str())
+            .filter(|d| !d.is_empty())
+    }
+}
+
+/// Which phase an agent type reports on, and for which domain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Role {
+    /// Review or testing.
+    pub phase: Phase,
+    /// The domain.
+    pub domain: String,
+}
+
+/// Whether a phase must pass for a domain, and why (not).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "required", rename_all = "snake_case")]
+pub enum Need {
+    /// Required; `how` says what satisfies it.
+    Yes {
+        /// e.g. "spawn `backend-reviewer`" or "run `cargo test`".
+        how: String,
+    },
+    /// Skipped; `why` says what is missing for it to be required.
+    Skipped {
+        /// e.g. "no agent `backend-reviewer` is defined".
+        why: String,
+    },
+}
+
+/// One modified domain's phases, checked.
+#[derive(Debug, Clone, Serialize)]
+pub struct DomainCheck {
+    /// The domain.
+    pub domain: String,
+    /// Review: need and status.
+    pub review: (Need, Status),
+    /// Testing: need and status.
+    pub testing: (Need, Status),
+}
+
+impl DomainCheck {
+    /// The required phases that have not passed.
+    #[must_use]
+    pub fn missing(&self) -> Vec<Phase> {
+        [
+            (Phase::Review, &self.review),
+            (Phase::Testing, &self.testing),
+        ]
+        .into_iter()
+        .filter(|(_, (need, status))| matches!(need, Need::Yes { .. }) && *status != Status::Pass)
+        .map(|(p, _)| p)
+        .collect()
+    }
+}
+
+impl Rules {
+    /// Compiles the config; a bad pattern or glob is an error naming the key.
+    pub fn new(config: &FeedbackLoopConfig) -> Result<Self> {
+        let mut ignore = GlobSetBuilder::new();
+        for g in &config.ignore {
+            ignore.add(
+                portcullis_domains::glob(g).map_err(|e| {
+                    Error::Other(format!("feedback_loop.ignore: bad glob `{g}`: {e}"))
+                })?,
+            );
+        }
+        let mut tests = Vec::with_capacity(config.test_commands.len());
+        for (i, t) in config.test_commands.iter().enumerate() {
+            let pattern = Regex::new(&t.pattern).map_err(|e| {
+                Error::Other(format!(
+                    "feedback_loop.test_commands[{i}].pattern: bad regular expression `{}`: {e}",
+                    t.pattern
+                ))
+            })?;
+            tests.push(TestRule {
+                pattern,
+                source: t.pattern.clone(),
+                domains: t.domains.clone(),
+                when_exists: t.when_exists.clone(),
+            });
+        }
+        Ok(Self {
+            reviewer: AgentPattern::new("reviewer_pattern", &config.reviewer_pattern)?,
+            tester: AgentPattern::new("tester_pattern", &config.tester_pattern)?,
+            skip_domains: config.skip_domains.clone(),
+            ignore: ignore
+                .build()
+                .map_err(|e| Error::Other(format!("feedback_loop.ignore: {e}")))?,
+            tests,
+            max_iterations: config.max_iterations,
+        })
+    }
+
+    /// Whether an edit of this project-relative path in this domain is tracked.
+    #[must_use]
+    pub fn tracks(&self, domain: &str, rel: &str) -> bool {
+        !self.skip_domains.iter().any(|d| d == domain) && !self.ignore.is_match(rel)
+    }
+
+    /// The phase and domain an agent type reports on, if it is a reviewer or tester.
+    #[must_use]
+    pub fn role_of(&self, agent_type: &str) -> Option<Role> {
+        if let Some(domain) = self.reviewer.domain_of(agent_type) {
+            return Some(Role {
+                phase: Phase::Review,
+                domain: domain.to_owned(),
+            });
+        }
+        self.tester.domain_of(agent_type).map(|domain| Role {
+            phase: Phase::Testing,
+            domain: domain.to_owned(),
+        })
+    }
+
+    /// The domains a Bash command tests (`None`: it is no test command of this project). `"*"` in the
+    /// list means every domain.
+    #[must_use]
+    pub fn test_run(&self, command: &str, project: &Path) -> Option<Vec<String>> {
+        let mut domains = Vec::new();
+        for rule in &self.tests {
+            if rule.pattern.is_match(command) && rule.available(project) {
+                domains.extend(rule.domains.iter().cloned());
+            }
+        }
+        (!domains.is_empty()).then_some(domains)
+    }
+
+    /// Checks every modified domain against what the project can verify.
+    #[must_use]
+    pub fn check(
+        &self,
+        ledger: &Ledger,
+        catalog: &AgentCatalog,
+        project: &Path,
+    ) -> Vec<DomainCheck> {
+        ledger
+            .domains
+            .iter()
+            .map(|(domain, state)| self.check_domain(domain, state, catalog, project))
+            .collect()
+    }
+
+    fn check_domain(
+        &self,
+        domain: &str,
+        state: &DomainState,
+        catalog: &AgentCatalog,
+        project: &Path,
+    ) -> DomainCheck {
+        let reviewer = self.reviewer.name_for(domain);
+        let review = if catalog.find_for_domain(&reviewer).is_some() {
+            Need::Yes {
+                how: format!("spawn `{reviewer}`"),
+            }
+        } else {
+            Need::Skipped {
+                why: format!("no agent `{reviewer}` is defined"),
+            }
+        };
+        let tester = self.tester.name_for(domain);
+        let has_tester = catalog.find_for_domain(&tester).is_some();
+        let commands: Vec<&str> = self
+            .tests
+            .iter()
+            .filter(|t| t.covers(domain) && t.available(project))
+            .map(|t| t.source.as_str())
+            .collect();
+        let testing = match (has_tester, commands.is_empty()) {
+            (true, true) => Need::Yes {
+                how: format!("spawn `{tester}`"),
+            },
+            (true, false) => Need::Yes {
+                how: format!(
+                    "spawn `{tester}`, or run the tests in Bash (a command matching `{}`)",
+                    commands[0]
+                ),
+            },
+            (false, false) => Need::Yes {
+                how: format!(
+                    "run the tests in Bash (a command matching `{}`)",
+                    commands.join("` or `")
+                ),
+            },
+            (false, true) => Need::Skipped {
+                why: format!("no agent `{tester}` is defined and no test command covers it"),
+            },
+        };
+        DomainCheck {
+            domain: domain.to_owned(),
+            review: (review, state.review.status),
+            testing: (testing, state.testing.status),
+        }
+    }
+}
+
+/// The block reason: per domain, what is missing and how to get it.
+#[must_use]
+pub fn missing_text(ledger: &Ledger, checks: &[DomainCheck], max_iterations: u32) -> String {
+    let mut out = String::from(
+        "[feedback-loop] This turn changed code that has not passed review and testing yet. Before finishing:",
+    );
+    for check in checks {
+        let missing = check.missing();
+        if missing.is_empty() {
+            continue;
+        }
+        let files = ledger
+            .domains
+            .get(&check.domain)
+            .map(files_text)
+            .unwrap_or_default();
+        let steps: Vec<String> = missing
+            .into_iter()
+            .filter_map(|phase| {
+                let (need, status) = match phase {
+                    Phase::Review => &check.review,
+                    Phase::Testing => &check.testing,
+                };
+                match need {
+                    Need::Yes { how } => Some(format!("{phase} {} -> {how}", status.as_str())),
+                    Need::Skipped { .. } => None,
+                }
+            })
+            .collect();
+        let _ = write!(out, "\n- {} ({files}): {}.", check.domain, steps.join("; "));
+    }
+    if let Some(f) = &ledger.last_failure {
+        let _ = write!(
+            out,
+            "\nRound {} of {max_iterations}: testing failed in `{}` (by {}: {}), so every modified domain goes round again.",
+            ledger.iteration + 1,
+            f.domain,
+            f.by,
+            f.detail
+        );
+    }
+    let _ = write!(
+        out,
+        "\nReviewers and testers must {HOW_TO_REPORT}. Fix what fails, then ask again; edits send a domain back to pending."
+    );
+    out
+}
+
+/// `api/x.go, api/y.go and 3 more`.
+#[must_use]
+pub fn files_text(state: &DomainState) -> String {
+    const SHOWN: usize = 3;
+    let shown: Vec<&str> = state.files.iter().take(SHOWN).map(String::as_str).collect();
+    let rest = (state.files.len().saturating_sub(SHOWN) as u64) + state.more_files;
+    if rest == 0 {
+        shown.join(", ")
+    } else {
+        format!("{} and {rest} more", shown.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use portcullis_core::config::TestCommand;
+
+    fn rules() -> Rules {
+        Rules::new(&FeedbackLoopConfig::default()).unwrap()
+    }
+
+    #[test]
+    fn agent_types_map_to_roles() {
+        let r = rules();
+        assert_eq!(
+            r.role_of("backend-reviewer"),
+            Some(Role {
+                phase: Phase::Review,
+                domain: "backend".into()
+            })
+        );
+        assert_eq!(
+            r.role_of("my-plugin:frontend-tester").unwrap().domain,
+            "frontend"
+        );
+        assert_eq!(r.role_of("-reviewer"), None);
+        assert_eq!(r.role_of("backend-developer"), None);
+        assert_eq!(r.role_of("general-purpose"), None);
+    }
+
+    #[test]
+    fn default_test_commands_need_their_project_file() {
+        let t = tempfile::tempdir().unwrap();
+        let r = rules();
+        assert_eq!(r.test_run("cargo test -p x", t.path()), None);
+        std::fs::write(t.path().join("Cargo.toml"), "").unwrap();
+        for cmd in [
+            "cargo test",
+            "cd sub && cargo +nightly test --workspace",
+            "cargo nextest run",
+            "RUST_BACKTRACE=1 timeout 600 cargo test -q",
+            "(cd crates/x; cargo test)",
+        ] {
+            assert_eq!(r.test_run(cmd, t.path()), Some(vec!["*".into()]), "{cmd}");
+        }
+        for cmd in [
+            "cargo build",
+            "cargo testing",
+            "echo cargotest",
+            "echo cargo test",
+            "git commit -m 'cargo test passes'",
+            "npm test",
+        ] {
+            assert_eq!(r.test_run(cmd, t.path()), None, "{cmd}");
+        }
+        std::fs::write(t.path().join("go.mod"), "").unwrap();
+        assert!(r.test_run("go test ./...", t.path()).is_some());
+    }
+
+    #[test]
+    fn configured_commands_cover_their_domains_only() {
+        let config = FeedbackLoopConfig {
+            test_commands: vec![TestCommand {
+                pattern: r"^make e2e\b".into(),
+                domains: vec!["frontend".into()],
+                when_exists: vec![],
+            }],
+            ..FeedbackLoopConfig::default()
+        };
+        let r = Rules::new(&config).unwrap();
+        assert_eq!(
+            r.test_run("make e2e", Path::new("/nonexistent")),
+            Some(vec!["frontend".into()])
+        );
+        let bad = FeedbackLoopConfig {
+            test_commands: vec![TestCommand {
+                pattern: "(".into(),
+                domains: vec![],
+                when_exists: vec![],
+            }],
+            ..FeedbackLoopConfig::default()
+        };
+        let err = Rules::new(&bad).unwrap_err().to_string();
+        assert!(
+            err.contains("feedback_loop.test_commands[0].pattern"),
+            "{err}"
+        );
+        let bad = FeedbackLoopConfig {
+            reviewer_pattern: "reviewer".into(),
+            ..FeedbackLoopConfig::default()
+        };
+        assert!(
+            Rules::new(&bad)
+                .unwrap_err()
+                .to_string()
+                .contains("{domain}")
+        );
+    }
+
+    #[test]
+    fn docs_and_claude_files_are_not_tracked() {
+        let r = rules();
+        assert!(r.tracks("backend", "api/x.go"));
+        assert!(!r.tracks("docs", "README.md"));
+        assert!(!r.tracks("backend", ".claude/hooks/x.py"));
+    }
+}
