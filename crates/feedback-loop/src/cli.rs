@@ -198,7 +198,10 @@ fn status(
     project: &Path,
     json: bool,
 ) -> String {
-    let checks = rules.check(ledger, catalog, project);
+    let checks = match rules.check(ledger, catalog, project) {
+        Ok(c) => c,
+        Err(e) => return format!("feedback-loop: {e}\n"),
+    };
     if json {
         let domains: Vec<_> = checks
             .iter()

@@ -139,7 +139,7 @@ fn hear_test_run(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         return Ok(Verdict::allow());
     }
     let rules = Rules::new(&ctx.config()?.feedback_loop)?;
-    let Some(domains) = rules.test_run(command, &ctx.project) else {
+    let Some(domains) = rules.test_run(command, &ctx.project)? else {
         return Ok(Verdict::allow());
     };
     let passed = event.name() == EventName::PostToolUse;
@@ -240,7 +240,7 @@ fn on_stop(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     }
     let rules = Rules::new(&ctx.config()?.feedback_loop)?;
     let catalog = AgentCatalog::discover(&ctx.project, ctx.env.claude_home().as_deref());
-    let checks = rules.check(&ledger, &catalog, &ctx.project);
+    let checks = rules.check(&ledger, &catalog, &ctx.project)?;
     if checks.iter().all(|c| c.missing().is_empty()) {
         // Verified (or nothing the project can verify): the next task starts clean. Only the ledger that
         // was checked is cleared; an edit that landed meanwhile stays on record.

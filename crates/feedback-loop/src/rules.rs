@@ -1,6 +1,7 @@
 //! What the project can verify: reviewer and tester agents by domain, test commands, and for each
 //! modified domain which phases are required and which are still missing.
 
+use std::cell::OnceCell;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -26,16 +27,32 @@ pub struct Rules {
     pub max_iterations: u32,
 }
 
-/// A test command rule, compiled.
+/// A test command rule. Its pattern is compiled on first use: compiling every default pattern costs more
+/// than the rest of an edit's tracking, and most calls need none or one of them.
 #[derive(Debug)]
 struct TestRule {
-    pattern: Regex,
+    index: usize,
     source: String,
     domains: Vec<String>,
     when_exists: Vec<String>,
+    pattern: OnceCell<std::result::Result<Regex, String>>,
 }
 
 impl TestRule {
+    fn pattern(&self) -> Result<&Regex> {
+        self.pattern
+            .get_or_init(|| {
+                Regex::new(&self.source).map_err(|e| {
+                    format!(
+                        "feedback_loop.test_commands[{}].pattern: bad regular expression `{}`: {e}",
+                        self.index, self.source
+                    )
+                })
+            })
+            .as_ref()
+            .map_err(|m| Error::Other(m.clone()))
+    }
+
     fn covers(&self, domain: &str) -> bool {
         self.domains.iter().any(|d| d == "*" || d == domain)
     }
@@ -134,7 +151,8 @@ impl DomainCheck {
 }
 
 impl Rules {
-    /// Compiles the config; a bad pattern or glob is an error naming the key.
+    /// Reads the config; a bad glob or agent pattern is an error naming the key. A bad test command pattern
+    /// is reported where it is first needed ([`Rules::test_run`], [`Rules::check`]).
     pub fn new(config: &FeedbackLoopConfig) -> Result<Self> {
         let mut ignore = GlobSetBuilder::new();
         for g in &config.ignore {
@@ -144,21 +162,18 @@ impl Rules {
                 })?,
             );
         }
-        let mut tests = Vec::with_capacity(config.test_commands.len());
-        for (i, t) in config.test_commands.iter().enumerate() {
-            let pattern = Regex::new(&t.pattern).map_err(|e| {
-                Error::Other(format!(
-                    "feedback_loop.test_commands[{i}].pattern: bad regular expression `{}`: {e}",
-                    t.pattern
-                ))
-            })?;
-            tests.push(TestRule {
-                pattern,
+        let tests = config
+            .test_commands
+            .iter()
+            .enumerate()
+            .map(|(index, t)| TestRule {
+                index,
                 source: t.pattern.clone(),
                 domains: t.domains.clone(),
                 when_exists: t.when_exists.clone(),
-            });
-        }
+                pattern: OnceCell::new(),
+            })
+            .collect();
         Ok(Self {
             reviewer: AgentPattern::new("reviewer_pattern", &config.reviewer_pattern)?,
             tester: AgentPattern::new("tester_pattern", &config.tester_pattern)?,
@@ -194,25 +209,25 @@ impl Rules {
 
     /// The domains a Bash command tests (`None`: it is no test command of this project). `"*"` in the
     /// list means every domain.
-    #[must_use]
-    pub fn test_run(&self, command: &str, project: &Path) -> Option<Vec<String>> {
+    pub fn test_run(&self, command: &str, project: &Path) -> Result<Option<Vec<String>>> {
         let mut domains = Vec::new();
         for rule in &self.tests {
-            if rule.pattern.is_match(command) && rule.available(project) {
+            if rule.available(project) && rule.pattern()?.is_match(command) {
                 domains.extend(rule.domains.iter().cloned());
             }
         }
-        (!domains.is_empty()).then_some(domains)
+        Ok((!domains.is_empty()).then_some(domains))
     }
 
-    /// Checks every modified domain against what the project can verify.
-    #[must_use]
+    /// Checks every modified domain against what the project can verify. A test command offered as the
+    /// way to satisfy testing must compile: a bad one is an error naming it, rather than a reason pointing
+    /// at a command that can never be recognised.
     pub fn check(
         &self,
         ledger: &Ledger,
         catalog: &AgentCatalog,
         project: &Path,
-    ) -> Vec<DomainCheck> {
+    ) -> Result<Vec<DomainCheck>> {
         ledger
             .domains
             .iter()
@@ -226,7 +241,7 @@ impl Rules {
         state: &DomainState,
         catalog: &AgentCatalog,
         project: &Path,
-    ) -> DomainCheck {
+    ) -> Result<DomainCheck> {
         let reviewer = self.reviewer.name_for(domain);
         let review = if catalog.find_for_domain(&reviewer).is_some() {
             Need::Yes {
@@ -239,12 +254,13 @@ impl Rules {
         };
         let tester = self.tester.name_for(domain);
         let has_tester = catalog.find_for_domain(&tester).is_some();
-        let commands: Vec<&str> = self
-            .tests
-            .iter()
-            .filter(|t| t.covers(domain) && t.available(project))
-            .map(|t| t.source.as_str())
-            .collect();
+        let mut commands: Vec<&str> = Vec::new();
+        for t in &self.tests {
+            if t.covers(domain) && t.available(project) {
+                t.pattern()?;
+                commands.push(&t.source);
+            }
+        }
         let testing = match (has_tester, commands.is_empty()) {
             (true, true) => Need::Yes {
                 how: format!("spawn `{tester}`"),
@@ -265,11 +281,11 @@ impl Rules {
                 why: format!("no agent `{tester}` is defined and no test command covers it"),
             },
         };
-        DomainCheck {
+        Ok(DomainCheck {
             domain: domain.to_owned(),
             review: (review, state.review.status),
             testing: (testing, state.testing.status),
-        }
+        })
     }
 }
 
@@ -366,7 +382,7 @@ mod tests {
     fn default_test_commands_need_their_project_file() {
         let t = tempfile::tempdir().unwrap();
         let r = rules();
-        assert_eq!(r.test_run("cargo test -p x", t.path()), None);
+        assert_eq!(r.test_run("cargo test -p x", t.path()).unwrap(), None);
         std::fs::write(t.path().join("Cargo.toml"), "").unwrap();
         for cmd in [
             "cargo test",
@@ -375,7 +391,11 @@ mod tests {
             "RUST_BACKTRACE=1 timeout 600 cargo test -q",
             "(cd crates/x; cargo test)",
         ] {
-            assert_eq!(r.test_run(cmd, t.path()), Some(vec!["*".into()]), "{cmd}");
+            assert_eq!(
+                r.test_run(cmd, t.path()).unwrap(),
+                Some(vec!["*".into()]),
+                "{cmd}"
+            );
         }
         for cmd in [
             "cargo build",
@@ -385,10 +405,10 @@ mod tests {
             "git commit -m 'cargo test passes'",
             "npm test",
         ] {
-            assert_eq!(r.test_run(cmd, t.path()), None, "{cmd}");
+            assert_eq!(r.test_run(cmd, t.path()).unwrap(), None, "{cmd}");
         }
         std::fs::write(t.path().join("go.mod"), "").unwrap();
-        assert!(r.test_run("go test ./...", t.path()).is_some());
+        assert!(r.test_run("go test ./...", t.path()).unwrap().is_some());
     }
 
     #[test]
@@ -403,7 +423,7 @@ mod tests {
         };
         let r = Rules::new(&config).unwrap();
         assert_eq!(
-            r.test_run("make e2e", Path::new("/nonexistent")),
+            r.test_run("make e2e", Path::new("/nonexistent")).unwrap(),
             Some(vec!["frontend".into()])
         );
         let bad = FeedbackLoopConfig {
@@ -414,7 +434,11 @@ mod tests {
             }],
             ..FeedbackLoopConfig::default()
         };
-        let err = Rules::new(&bad).unwrap_err().to_string();
+        let err = Rules::new(&bad)
+            .unwrap()
+            .test_run("x", Path::new("/"))
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("feedback_loop.test_commands[0].pattern"),
             "{err}"

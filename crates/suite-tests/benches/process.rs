@@ -17,6 +17,8 @@ struct Case {
     bin: PathBuf,
     stdin: Vec<u8>,
     project: PathBuf,
+    /// Files removed before every timed run (untimed), so each run takes the same path.
+    reset: Vec<PathBuf>,
 }
 
 fn root() -> PathBuf {
@@ -140,6 +142,98 @@ fn agent_event(project: &Path, transcript: &Path) -> Vec<u8> {
     .into_bytes()
 }
 
+/// A captured event re-pointed at `project`, with `changes` applied.
+fn captured(name: &str, project: &Path, changes: &serde_json::Value) -> Vec<u8> {
+    let mut e: serde_json::Value =
+        serde_json::from_slice(&fixture(&format!("fixtures/events/{name}.json"))).unwrap();
+    e["cwd"] = project.display().to_string().into();
+    e["session_id"] = "bench".into();
+    for (k, v) in changes.as_object().unwrap() {
+        e[k] = v.clone();
+    }
+    e.to_string().into_bytes()
+}
+
+/// feedback-loop: the common paths (a Bash call or a Stop with nothing modified, an edit already on record)
+/// and the writing ones (a first edit, a blocking Stop) in a project with reviewer and tester agents.
+fn feedback_cases(rel: &Path, tmp: &Path) -> Vec<Case> {
+    let bin = rel.join("feedback-loop");
+    let clean = tmp.join("fl-clean");
+    agent_project(&clean, 50, 0);
+    let dirty = tmp.join("fl-dirty");
+    agent_project(&dirty, 50, 0);
+    for a in ["backend-reviewer", "backend-tester", "frontend-reviewer"] {
+        std::fs::write(
+            dirty.join(format!(".claude/agents/{a}.md")),
+            format!("---\nname: {a}\n---\n"),
+        )
+        .unwrap();
+    }
+    let session = dirty.join(".claude/portcullis/sessions/bench");
+    let write = |p: &Path, f: &str| {
+        captured(
+            "PostToolUse-Write",
+            p,
+            &serde_json::json!({"tool_input": {"file_path": p.join(f), "content": "x"}}),
+        )
+    };
+    // Put two domains on record once; the timed runs below never clear them (no verdicts arrive).
+    for f in ["api/x.go", "web/app.tsx"] {
+        let mut child = Command::new(&bin)
+            .current_dir(&dirty)
+            .env("CLAUDE_PROJECT_DIR", &dirty)
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(&write(&dirty, f))
+            .unwrap();
+        assert!(child.wait().unwrap().success());
+    }
+    let fresh = tmp.join("fl-fresh");
+    agent_project(&fresh, 50, 0);
+    vec![
+        Case {
+            name: "feedback-loop / Bash, nothing modified",
+            bin: bin.clone(),
+            stdin: captured("PostToolUse-Bash", &clean, &serde_json::json!({})),
+            project: clean.clone(),
+            reset: vec![],
+        },
+        Case {
+            name: "feedback-loop / Stop, nothing modified",
+            bin: bin.clone(),
+            stdin: captured("Stop", &clean, &serde_json::json!({})),
+            project: clean.clone(),
+            reset: vec![],
+        },
+        Case {
+            name: "feedback-loop / Write, file already on record",
+            bin: bin.clone(),
+            stdin: write(&dirty, "api/x.go"),
+            project: dirty.clone(),
+            reset: vec![],
+        },
+        Case {
+            name: "feedback-loop / Write, first edit (locked write)",
+            bin: bin.clone(),
+            stdin: write(&fresh, "api/x.go"),
+            project: fresh.clone(),
+            reset: vec![fresh.join(".claude/portcullis/sessions/bench/feedback-loop.json")],
+        },
+        Case {
+            name: "feedback-loop / Stop, 2 domains unverified: block",
+            bin,
+            stdin: captured("Stop", &dirty, &serde_json::json!({})),
+            project: dirty.clone(),
+            reset: vec![session.join("stop-chains.json")],
+        },
+    ]
+}
+
 /// Peak resident memory (KiB) of one run, from `/usr/bin/time -f %M`; `None` without it.
 fn peak_kib(bin: &Path, stdin: &[u8], project: &Path) -> Option<u64> {
     let mut child = Command::new("/usr/bin/time")
@@ -180,24 +274,28 @@ fn main() {
             bin: rel.join("examples/noop_hook"),
             stdin: fixture("fixtures/events/PreToolUse-Write.json"),
             project: plain.clone(),
+            reset: vec![],
         },
         Case {
             name: "agent-first / PreToolUse Read (not an edit)",
             bin: rel.join("agent-first"),
             stdin: fixture("fixtures/events/PreToolUse-Read.json"),
             project: plain.clone(),
+            reset: vec![],
         },
         Case {
             name: "agent-first / allow: path no domain claims",
             bin: rel.join("agent-first"),
             stdin: write_event(&big, "notes.txt"),
             project: big.clone(),
+            reset: vec![],
         },
         Case {
             name: "agent-first / deny: 50 agents, 20 domains",
             bin: rel.join("agent-first"),
             stdin: write_event(&big, "api/x.go"),
             project: big.clone(),
+            reset: vec![],
         },
     ];
     // compaction-gate on transcripts of 1 MB, 100 MB and 1 GB (PORTCULLIS_BENCH_SMALL=1 skips the 1 GB).
@@ -219,10 +317,12 @@ fn main() {
             bin: rel.join("compaction-gate"),
             stdin: agent_event(&gate_project, &path),
             project: gate_project.clone(),
+            reset: vec![],
         });
     }
     let mut cases = cases;
     cases.extend(gate_cases);
+    cases.extend(feedback_cases(&rel, tmp.path()));
     let baseline = rel.join("examples/empty_stdin");
     println!(
         "whole-process timing, {runs} runs each, interleaved with `empty_stdin` (reads stdin, exits)"
@@ -237,6 +337,9 @@ fn main() {
             time_once(&case.bin, &case.stdin, &case.project);
         }
         for _ in 0..runs {
+            for f in &case.reset {
+                let _ = std::fs::remove_file(f);
+            }
             hook.push(time_once(&case.bin, &case.stdin, &case.project));
             base.push(time_once(&baseline, &case.stdin, &case.project));
         }
