@@ -100,6 +100,10 @@ fn readme_tables_match_the_code() {
         "feedback_loop.skip_domains",
         "feedback_loop.ignore",
         "feedback_loop.test_commands",
+        "output_location.mode",
+        "output_location.output_dir",
+        "output_location.patterns",
+        "output_location.allowed",
         "log.enabled",
         "stop.max_consecutive_blocks",
     ] {

@@ -83,6 +83,26 @@ pub const HOOKS: &[HookSpec] = &[
         timeout_secs: 10,
         on_error: Failure::Open,
     },
+    HookSpec {
+        name: "output-location",
+        summary: "Markdown outputs that appear outside .claude/.output/ block the subagent's or turn's end, with safe fix commands from the git state.",
+        registrations: &[
+            Registration {
+                event: "SessionStart",
+                matcher: Some("startup|resume|clear"),
+            },
+            Registration {
+                event: "SubagentStop",
+                matcher: None,
+            },
+            Registration {
+                event: "Stop",
+                matcher: None,
+            },
+        ],
+        timeout_secs: 10,
+        on_error: Failure::Open,
+    },
 ];
 
 /// The names of all hook binaries plus the manager CLI: everything `install.sh` installs.

@@ -234,6 +234,102 @@ fn feedback_cases(rel: &Path, tmp: &Path) -> Vec<Case> {
     ]
 }
 
+/// A git repository of `files` committed files (in folders of 100) plus 10 untracked ones, 5 of them
+/// Markdown, and a SessionStart baseline taken before they appeared.
+fn big_repo(dir: &Path, files: usize, bin: &Path) {
+    for i in 0..files {
+        let d = dir.join(format!("src/m{}", i / 100));
+        if i % 100 == 0 {
+            std::fs::create_dir_all(&d).unwrap();
+        }
+        let ext = if i % 10 == 0 { "md" } else { "rs" };
+        std::fs::write(d.join(format!("f{i}.{ext}")), format!("{i}\n")).unwrap();
+    }
+    std::fs::create_dir_all(dir.join(".claude")).unwrap();
+    let git = |args: &[&str]| {
+        let ok = Command::new("git")
+            .current_dir(dir)
+            .args([
+                "-c",
+                "user.name=b",
+                "-c",
+                "user.email=b@b",
+                "-c",
+                "init.defaultBranch=main",
+            ])
+            .args(args)
+            .stdout(Stdio::null())
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "big"]);
+    let start = captured("SessionStart-startup", dir, &serde_json::json!({}));
+    let mut child = Command::new(bin)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&start).unwrap();
+    assert!(child.wait().unwrap().success());
+    for i in 0..10 {
+        let ext = if i % 2 == 0 { "md" } else { "txt" };
+        std::fs::write(dir.join(format!("src/m{i}/new{i}.{ext}")), "new\n").unwrap();
+    }
+}
+
+/// output-location's Stop check against `git status --porcelain` on the same repository (the issue's
+/// target: no slower than git itself). Both are whole processes, interleaved.
+fn output_location_vs_git(rel: &Path, tmp: &Path, runs: usize) {
+    let bin = rel.join("output-location");
+    let repo = tmp.join("big-repo");
+    let files = if std::env::var_os("PORTCULLIS_BENCH_SMALL").is_some() {
+        5_000
+    } else {
+        50_000
+    };
+    big_repo(&repo, files, &bin);
+    let stop = captured(
+        "Stop",
+        &repo,
+        &serde_json::json!({"stop_hook_active": false}),
+    );
+    let state = repo.join(".claude/portcullis/sessions/bench/stop-chains.json");
+    let git_status = |repo: &Path| {
+        let start = Instant::now();
+        let ok = Command::new("git")
+            .current_dir(repo)
+            .args(["status", "--porcelain"])
+            .stdout(Stdio::null())
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+        start.elapsed()
+    };
+    for _ in 0..5 {
+        time_once(&bin, &stop, &repo);
+        git_status(&repo);
+    }
+    let (mut hook, mut git) = (Vec::new(), Vec::new());
+    for _ in 0..runs.min(100) {
+        let _ = std::fs::remove_file(&state);
+        hook.push(time_once(&bin, &stop, &repo));
+        git.push(git_status(&repo));
+    }
+    let (h, g) = (median(hook), median(git));
+    println!(
+        "{:<48} {:>10.0}µs {:>10.0}µs {:>6.2}x   (baseline: git status --porcelain)",
+        format!("output-location / Stop, {files} files, 10 new"),
+        h.as_secs_f64() * 1e6,
+        g.as_secs_f64() * 1e6,
+        h.as_secs_f64() / g.as_secs_f64()
+    );
+}
+
 /// Peak resident memory (KiB) of one run, from `/usr/bin/time -f %M`; `None` without it.
 fn peak_kib(bin: &Path, stdin: &[u8], project: &Path) -> Option<u64> {
     let mut child = Command::new("/usr/bin/time")
@@ -357,4 +453,5 @@ fn main() {
             peak
         );
     }
+    output_location_vs_git(&rel, tmp.path(), runs);
 }

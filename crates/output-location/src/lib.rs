@@ -1,0 +1,262 @@
+//! output-location: agents' notes, plans and reports go under one folder (`.claude/.output/` by default).
+//!
+//! - **Events**: `SessionStart` (baseline), `SubagentStop` and `Stop` (check).
+//! - **Baseline**: at `SessionStart` (startup, resume, clear) the stray-looking files that already exist
+//!   are recorded, so only files that appeared during the session are ever blamed. A resumed session keeps
+//!   its first baseline. Without one (hook installed mid-session, state lost), files modified after the
+//!   session's first transcript timestamp count as new.
+//! - **Check** ([`scan`]): Markdown files (`output_location.patterns`) outside the allowed places
+//!   (`output_location.allowed` and the output folder) that are untracked or staged-but-never-committed.
+//!   At `SubagentStop` only the files that subagent's transcript names are its own, so it moves its own
+//!   files; at `Stop`, every new stray file (defence in depth), unless subagents are still running.
+//! - **Decides**: block with one exact, quoted fix per file, safe for its git state ([`advice`]).
+//!   Modified tracked files are named as not new and never moved. The chassis' stop cap
+//!   ([`portcullis_core::stop_cap`]) lets go after `stop.max_consecutive_blocks` blocked stops in a row.
+//! - **`ON_ERROR`**: [`Failure::Open`]: a broken repository or config must not keep any agent from
+//!   finishing.
+//! - **State**: `sessions/<id>/output-location.json` (the baseline).
+
+pub mod advice;
+pub mod scan;
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use portcullis_core::config::Mode;
+use portcullis_core::state::StateFile;
+use portcullis_core::transcript::{Entry, contains_quoted};
+use portcullis_core::{Ctx, Event, EventName, Failure, Hook, Result, Verdict, budget};
+use serde::{Deserialize, Serialize};
+
+use crate::scan::{Candidate, Matcher};
+
+/// The most baseline paths kept (a project full of untracked notes must not bloat state).
+pub const MAX_BASELINE: usize = 20_000;
+
+/// The hook.
+pub struct OutputLocation;
+
+/// What existed when the session started.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Baseline {
+    /// Whether a baseline was taken (state files default to "not taken").
+    pub taken: bool,
+    /// When (RFC 3339).
+    pub at: String,
+    /// Stray-looking files (untracked or staged-new) that already existed, project-relative.
+    pub paths: BTreeSet<String>,
+}
+
+impl StateFile for Baseline {
+    const NAME: &'static str = "output-location";
+    const SCHEMA_VERSION: u32 = 1;
+}
+
+impl Hook for OutputLocation {
+    const NAME: &'static str = "output-location";
+    const ON_ERROR: Failure = Failure::Open;
+
+    fn decide(event: &Event, ctx: &Ctx) -> Result<Verdict> {
+        match event.name() {
+            EventName::SessionStart => take_baseline(event, ctx),
+            EventName::SubagentStop | EventName::Stop => check(event, ctx),
+            _ => Ok(Verdict::allow()),
+        }
+    }
+}
+
+fn config(ctx: &Ctx) -> Result<&portcullis_core::config::OutputLocationConfig> {
+    Ok(&ctx.config()?.output_location)
+}
+
+fn take_baseline(event: &Event, ctx: &Ctx) -> Result<Verdict> {
+    let source = event.source.as_deref().unwrap_or("startup");
+    if !matches!(source, "startup" | "resume" | "clear") || config(ctx)?.mode == Mode::Off {
+        return Ok(Verdict::allow());
+    }
+    let state = ctx.state().session(event.session()?)?;
+    if source == "resume" && state.load::<Baseline>()?.0.taken {
+        return Ok(Verdict::allow());
+    }
+    let matcher = Matcher::new(config(ctx)?)?;
+    let found = scan::scan(&ctx.project, &matcher, None)?;
+    let paths: BTreeSet<String> = found
+        .candidates
+        .into_iter()
+        .map(|c| c.path)
+        .take(MAX_BASELINE)
+        .collect();
+    let at = ctx.now.to_rfc3339();
+    state.update::<Baseline, _>(&ctx.deadline, |b| {
+        *b = Baseline {
+            taken: true,
+            at,
+            paths,
+        };
+    })?;
+    Ok(Verdict::allow())
+}
+
+fn check(event: &Event, ctx: &Ctx) -> Result<Verdict> {
+    let cfg = config(ctx)?;
+    if cfg.mode == Mode::Off {
+        return Ok(Verdict::allow());
+    }
+    // Running subagents are checked at their own SubagentStop; a later Stop sees what they leave.
+    if event.name() == EventName::Stop && event.has_running_background_tasks() {
+        return Ok(Verdict::allow());
+    }
+    let matcher = Matcher::new(cfg)?;
+    let state = ctx.state().session(event.session()?)?;
+    let (baseline, _) = state.load::<Baseline>()?;
+    // Without a baseline, files modified after the session's first transcript line count as new.
+    let fallback_start = if baseline.taken {
+        None
+    } else {
+        let Some(start) = event
+            .transcript_path
+            .as_deref()
+            .and_then(|p| session_start(Path::new(p)))
+        else {
+            ctx.note("no baseline and no readable transcript start: nothing can be told apart as new, nothing blamed");
+            return Ok(Verdict::allow());
+        };
+        Some(start)
+    };
+    let since = fallback_start.or_else(|| {
+        chrono::DateTime::parse_from_rfc3339(&baseline.at)
+            .ok()
+            .map(std::time::SystemTime::from)
+    });
+    let found = scan::scan(&ctx.project, &matcher, since)?;
+    if found.truncated {
+        ctx.note(format!(
+            "the project walk stopped after {} entries; files further on were not checked",
+            scan::MAX_WALK_ENTRIES
+        ));
+    }
+    let new: Vec<Candidate> = found
+        .candidates
+        .iter()
+        .filter(|c| match fallback_start {
+            None => !baseline.paths.contains(&c.path),
+            Some(start) => scan::modified(&ctx.project, &c.path).is_some_and(|m| m > start),
+        })
+        .cloned()
+        .collect();
+    let mine = if event.name() == EventName::SubagentStop {
+        own_files(event, ctx, new)
+    } else {
+        new
+    };
+    if mine.is_empty() {
+        return Ok(Verdict::allow());
+    }
+    let bucket = if event.name() == EventName::SubagentStop {
+        advice::bucket(event.agent_type.as_deref().unwrap_or("subagent"))
+    } else {
+        let session = event.session()?;
+        format!(
+            "session-{}",
+            advice::bucket(session.get(..8).unwrap_or(session))
+        )
+    };
+    let dest = format!("{}/{bucket}", matcher.output_dir);
+    let project = ctx.project.clone();
+    let fixes = advice::fixes(&mine, &dest, &|rel| project.join(rel).exists());
+    let tracked = scan::modified_tracked(&ctx.project, &found.tracked_strays);
+    let reason = advice::reason(&fixes, &tracked, &matcher.output_dir, &ctx.project);
+    if cfg.mode == Mode::Warn {
+        let names: Vec<&str> = fixes.iter().map(|f| f.path.as_str()).collect();
+        return Ok(Verdict::allow().with_user_message(format!(
+            "[output-location] (warn mode) Markdown outputs outside `{}/`: {}",
+            matcher.output_dir,
+            names.join(", ")
+        )));
+    }
+    Ok(Verdict::block(reason))
+}
+
+/// The new stray files a subagent's own tool calls name (a `Write` path, a `Bash` command), read from
+/// the `tool_use` inputs of its transcript. Only tool inputs count: the client puts `git status` output
+/// and other context into every subagent's transcript, so plain text would blame agents for their
+/// neighbours' files (seen with the real client). Without a readable transcript every new stray file is
+/// its own: better one agent moves a neighbour's file than a stray file goes unseen.
+fn own_files(event: &Event, ctx: &Ctx, new: Vec<Candidate>) -> Vec<Candidate> {
+    let Some(path) = event.agent_transcript_path.as_deref() else {
+        return new;
+    };
+    let Ok(text) = read_tail(Path::new(path), budget::TRANSCRIPT_SCAN_BYTES) else {
+        return new;
+    };
+    let inputs = tool_inputs(&text);
+    new.into_iter()
+        .filter(|c| {
+            let abs = ctx.project.join(&c.path);
+            let abs = abs.to_string_lossy();
+            inputs
+                .iter()
+                .any(|i| i.contains(abs.as_ref()) || i.contains(&c.path))
+        })
+        .collect()
+}
+
+/// The `tool_use` inputs of a transcript's assistant lines, as JSON text.
+fn tool_inputs(transcript: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in transcript.split(|b| *b == b'\n') {
+        if !contains_quoted(line, "tool_use") {
+            continue;
+        }
+        let Ok(entry) = serde_json::from_slice::<Entry>(line) else {
+            continue;
+        };
+        let Some(serde_json::Value::Array(blocks)) = entry.message.and_then(|m| m.content) else {
+            continue;
+        };
+        for block in blocks {
+            if block.get("type").and_then(serde_json::Value::as_str) == Some("tool_use") {
+                if let Some(input) = block.get("input") {
+                    out.push(input.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The last `cap` bytes of a file.
+fn read_tail(path: &Path, cap: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path)?;
+    let len = f.metadata()?.len();
+    f.seek(SeekFrom::Start(len.saturating_sub(cap)))?;
+    let mut out = Vec::new();
+    f.take(cap).read_to_end(&mut out)?;
+    Ok(out)
+}
+
+/// The first timestamp of a transcript: when the session started. Reads at most 64 lines and 8 MiB.
+#[must_use]
+pub fn session_start(transcript: &Path) -> Option<std::time::SystemTime> {
+    let file = std::fs::File::open(transcript).ok()?;
+    // A bound on what is read, however long the first lines are.
+    let reader = BufReader::new(std::io::Read::take(file, 8 << 20));
+    for line in reader.split(b'\n').take(64) {
+        let line = line.ok()?;
+        if line.len() > 4 << 20 {
+            continue;
+        }
+        let Ok(entry) = serde_json::from_slice::<Entry>(&line) else {
+            continue;
+        };
+        if let Some(ts) = entry.timestamp.as_deref() {
+            if let Ok(t) = chrono::DateTime::parse_from_rfc3339(ts) {
+                return Some(std::time::SystemTime::from(t));
+            }
+        }
+    }
+    None
+}
