@@ -8,8 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use portcullis_core::config::{CompactionGateConfig, Config};
-use portcullis_core::ctx::{Env, find_project_root};
-use portcullis_core::env_vars;
+use portcullis_core::ctx::{Env, cli_project};
 use portcullis_core::run::USAGE_EXIT;
 use serde_json::{Value, json};
 
@@ -101,12 +100,7 @@ fn status(
     json: bool,
     check: bool,
 ) -> Result<(String, u8), String> {
-    let project = project
-        .or_else(|| env.var(env_vars::CLAUDE_PROJECT_DIR).map(PathBuf::from))
-        .unwrap_or_else(|| {
-            find_project_root(&std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")))
-        });
-    let project = project.canonicalize().unwrap_or(project);
+    let project = cli_project(project, env);
     let path = match (transcript, session) {
         (Some(p), _) => p,
         (None, sessions) => {

@@ -9,8 +9,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use portcullis_core::config::Config;
-use portcullis_core::ctx::{Deadline, Env, find_project_root};
-use portcullis_core::env_vars;
+use portcullis_core::ctx::{Deadline, Env, cli_project};
 use portcullis_core::run::USAGE_EXIT;
 use portcullis_core::state::{StateDir, StateFile};
 use portcullis_domains::AgentCatalog;
@@ -95,13 +94,7 @@ pub fn main_with(args: Vec<OsString>) -> ExitCode {
 }
 
 fn run(cli: Cli, env: &Env) -> Result<String, String> {
-    let project = cli
-        .project
-        .or_else(|| env.var(env_vars::CLAUDE_PROJECT_DIR).map(PathBuf::from))
-        .unwrap_or_else(|| {
-            find_project_root(&std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")))
-        });
-    let project = project.canonicalize().unwrap_or(project);
+    let project = cli_project(cli.project, env);
     let top = StateDir::for_project(env, &project);
     let session = match cli.session {
         Some(id) => id,

@@ -204,6 +204,19 @@ impl Ctx {
     }
 }
 
+/// The project a command-line tool works on: `explicit` (`--project`), else `$CLAUDE_PROJECT_DIR`, else
+/// the project around the current folder; canonical when it exists. The hooks' counterpart is
+/// [`Ctx::for_event`].
+#[must_use]
+pub fn cli_project(explicit: Option<PathBuf>, env: &Env) -> PathBuf {
+    let project = explicit
+        .or_else(|| env.var(env_vars::CLAUDE_PROJECT_DIR).map(PathBuf::from))
+        .unwrap_or_else(|| {
+            find_project_root(&std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")))
+        });
+    project.canonicalize().unwrap_or(project)
+}
+
 /// The project root for a `cwd`: the nearest ancestor (or itself) holding `.claude/` or `.git`; the
 /// `cwd` itself when none does.
 #[must_use]
@@ -241,6 +254,15 @@ mod tests {
         );
         assert_eq!(ctx.project, PathBuf::from("/proj"));
         assert_eq!(ctx.cwd, PathBuf::from("/somewhere/else"));
+    }
+
+    #[test]
+    fn cli_project_prefers_the_flag_then_the_env() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().canonicalize().unwrap();
+        let env = Env::from_pairs([("CLAUDE_PROJECT_DIR", "/from-env")]);
+        assert_eq!(cli_project(Some(p.clone()), &env), p);
+        assert_eq!(cli_project(None, &env), PathBuf::from("/from-env"));
     }
 
     #[test]
