@@ -86,14 +86,8 @@ impl Project {
     }
 
     fn run(&self, event: &Value) -> Output {
-        let mut child = self.command().stdin(Stdio::piped()).spawn().unwrap();
-        child
-            .stdin
-            .take()
+        portcullis_testkit::run_with_stdin(&mut self.command(), event.to_string().as_bytes())
             .unwrap()
-            .write_all(event.to_string().as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
     }
 
     fn command(&self) -> Command {

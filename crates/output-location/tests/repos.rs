@@ -4,9 +4,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 
@@ -79,23 +78,12 @@ impl Repo {
     }
 
     fn run(&self, event: &Value) -> Output {
-        let mut child = Command::new(BIN)
-            .current_dir(&self.root)
+        let mut cmd = Command::new(BIN);
+        cmd.current_dir(&self.root)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.root.join("no-home"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(event.to_string().as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
+            .env("HOME", self.root.join("no-home"));
+        portcullis_testkit::run_with_stdin(&mut cmd, event.to_string().as_bytes()).unwrap()
     }
 
     fn start(&self) {

@@ -43,6 +43,20 @@ pub struct CaseSpec {
     pub env: BTreeMap<String, String>,
 }
 
+/// Runs `cmd` with `stdin` fed to it and its stdout and stderr captured: one hook call as a process.
+pub fn run_with_stdin(cmd: &mut Command, stdin: &[u8]) -> std::io::Result<std::process::Output> {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    if let Some(mut input) = child.stdin.take() {
+        // A hook may exit without reading all of stdin; a closed pipe is its answer, not a test error.
+        let _ = input.write_all(stdin);
+    }
+    child.wait_with_output()
+}
+
 /// Runs every case in `dir` against the binaries in `bins` (name → path); panics with a report of all
 /// failures.
 pub fn run_dir(dir: &Path, bins: &[(&str, &Path)]) {
