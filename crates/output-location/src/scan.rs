@@ -94,8 +94,6 @@ impl Matcher {
 pub struct Scan {
     /// Candidates (untracked or staged-new), sorted by path.
     pub candidates: Vec<Candidate>,
-    /// Whether the project is in a git repository.
-    pub git: bool,
     /// True when the walk stopped at [`MAX_WALK_ENTRIES`].
     pub truncated: bool,
     /// Tracked stray-looking files as the index records them, for [`modified_tracked`].
@@ -188,11 +186,10 @@ fn git_scan(
         tracked.sort_unstable();
     }
     let mut scan = Scan {
-        git: true,
-        ..Scan::default()
+        candidates: staged_new(repo, &prefix, &staged_strays, since),
+        tracked_strays: staged_strays,
+        truncated: false,
     };
-    scan.candidates = staged_new(repo, &prefix, &staged_strays, since);
-    scan.tracked_strays = staged_strays;
     let holds_tracked = |dir: &str| {
         let key = format!("{prefix}{dir}/");
         let i = tracked.partition_point(|p| p.as_slice() < key.as_bytes());
