@@ -1,41 +1,65 @@
 //! output-location: agents' notes, plans and reports go under one folder (`.claude/.output/` by default).
 //!
-//! - **Events**: `SessionStart` (baseline), `SubagentStop` and `Stop` (check).
+//! - **Events**: `SessionStart` (baseline), `PostToolUse` of the file tools (a subagent's stray writes),
+//!   `SubagentStop` and `Stop` (check).
 //! - **Baseline**: at `SessionStart` (startup, resume, clear) the stray-looking files that already exist
 //!   are recorded, so only files that appeared during the session are ever blamed. A resumed session keeps
 //!   its first baseline. Without one (hook installed mid-session, state lost), files modified after the
 //!   session's first transcript timestamp count as new.
 //! - **Check** ([`scan`]): Markdown files (`output_location.patterns`) outside the allowed places
 //!   (`output_location.allowed` and the output folder) that are untracked or staged-but-never-committed.
-//!   At `SubagentStop` only the files that subagent's transcript names are its own, so it moves its own
-//!   files; at `Stop`, every new stray file (defence in depth), unless subagents are still running.
+//!   At `SubagentStop` only the subagent's own files count, so it moves its own files: those its file
+//!   tools wrote (recorded at `PostToolUse`, since the client writes a subagent's transcript lazily and
+//!   its last calls may be missing at `SubagentStop`) and those its transcript's tool inputs name (a
+//!   `Bash` command that created one). At `Stop`, every new stray file (defence in depth), unless
+//!   subagents are still running.
 //! - **Decides**: block with one exact, quoted fix per file, safe for its git state ([`advice`]).
 //!   Modified tracked files are named as not new and never moved. The chassis' stop cap
 //!   ([`portcullis_core::stop_cap`]) lets go after `stop.max_consecutive_blocks` blocked stops in a row.
 //! - **`ON_ERROR`**: [`Failure::Open`]: a broken repository or config must not keep any agent from
 //!   finishing.
-//! - **State**: `sessions/<id>/output-location.json` (the baseline).
+//! - **State**: `sessions/<id>/output-location.json` (the baseline) and
+//!   `sessions/<id>/output-location-writes.json` (stray writes per running subagent).
 
 pub mod advice;
 pub mod scan;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use portcullis_core::config::Mode;
+use portcullis_core::event::FILE_EDIT_TOOLS;
 use portcullis_core::state::StateFile;
 use portcullis_core::transcript::{Entry, contains_quoted};
 use portcullis_core::{Ctx, Event, EventName, Failure, Hook, Result, Verdict, budget};
 use serde::{Deserialize, Serialize};
+
+use portcullis_domains::{Resolved, resolve};
 
 use crate::scan::{Candidate, Matcher};
 
 /// The most baseline paths kept (a project full of untracked notes must not bloat state).
 pub const MAX_BASELINE: usize = 20_000;
 
+/// The most stray writes kept per subagent, and the most subagents kept (a bound on state size).
+pub const MAX_WRITES: usize = 1_000;
+
 /// The hook.
 pub struct OutputLocation;
+
+/// Stray-looking files each running subagent wrote with a file tool, keyed by `agent_id`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Writes {
+    /// `agent_id` → project-relative paths.
+    pub by_agent: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl StateFile for Writes {
+    const NAME: &'static str = "output-location-writes";
+    const SCHEMA_VERSION: u32 = 1;
+}
 
 /// What existed when the session started.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,6 +85,7 @@ impl Hook for OutputLocation {
     fn decide(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         match event.name() {
             EventName::SessionStart => take_baseline(event, ctx),
+            EventName::PostToolUse => record_write(event, ctx),
             EventName::SubagentStop | EventName::Stop => check(event, ctx),
             _ => Ok(Verdict::allow()),
         }
@@ -95,6 +120,59 @@ fn take_baseline(event: &Event, ctx: &Ctx) -> Result<Verdict> {
             at,
             paths,
         };
+    })?;
+    Ok(Verdict::allow())
+}
+
+/// Records a subagent's file-tool writes that look like stray outputs. Writes of the main thread need
+/// no record: `Stop` checks every new file.
+fn record_write(event: &Event, ctx: &Ctx) -> Result<Verdict> {
+    let Some(agent) = event.agent_id.as_deref() else {
+        return Ok(Verdict::allow());
+    };
+    if !event.tool().is_some_and(|t| FILE_EDIT_TOOLS.contains(&t)) {
+        return Ok(Verdict::allow());
+    }
+    let cfg = config(ctx)?;
+    if cfg.mode == Mode::Off {
+        return Ok(Verdict::allow());
+    }
+    let paths = event.touched_paths()?;
+    if paths.is_empty() {
+        return Ok(Verdict::allow());
+    }
+    let outputs = scan::output_patterns(cfg)?;
+    let written: Vec<String> = paths
+        .iter()
+        .filter_map(
+            |p| match resolve(&p.to_string_lossy(), &ctx.cwd, &ctx.project) {
+                Resolved::Inside(rel) if outputs.is_match(&rel) => Some(rel),
+                _ => None,
+            },
+        )
+        .collect();
+    if written.is_empty() {
+        return Ok(Verdict::allow());
+    }
+    let matcher = Matcher::new(cfg)?;
+    let strays: Vec<String> = written
+        .into_iter()
+        .filter(|rel| matcher.is_stray(rel))
+        .collect();
+    if strays.is_empty() {
+        return Ok(Verdict::allow());
+    }
+    let state = ctx.state().session(event.session()?)?;
+    state.update::<Writes, _>(&ctx.deadline, |w| {
+        if !w.by_agent.contains_key(agent) && w.by_agent.len() >= MAX_WRITES {
+            return;
+        }
+        let mine = w.by_agent.entry(agent.to_owned()).or_default();
+        for rel in strays {
+            if mine.len() < MAX_WRITES {
+                mine.insert(rel);
+            }
+        }
     })?;
     Ok(Verdict::allow())
 }
@@ -147,11 +225,21 @@ fn check(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         .cloned()
         .collect();
     let mine = if event.name() == EventName::SubagentStop {
-        own_files(event, ctx, new)
+        let written = match event.agent_id.as_deref() {
+            Some(agent) => state
+                .load::<Writes>()?
+                .0
+                .by_agent
+                .remove(agent)
+                .unwrap_or_default(),
+            None => BTreeSet::new(),
+        };
+        own_files(event, ctx, new, &written)
     } else {
         new
     };
     if mine.is_empty() {
+        forget_writes(event, ctx)?;
         return Ok(Verdict::allow());
     }
     let bucket = if event.name() == EventName::SubagentStop {
@@ -179,21 +267,45 @@ fn check(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     Ok(Verdict::block(reason))
 }
 
-/// The new stray files a subagent's own tool calls name (a `Write` path, a `Bash` command), read from
-/// the `tool_use` inputs of its transcript. Only tool inputs count: the client puts `git status` output
-/// and other context into every subagent's transcript, so plain text would blame agents for their
-/// neighbours' files (seen with the real client). Without a readable transcript every new stray file is
-/// its own: better one agent moves a neighbour's file than a stray file goes unseen.
-fn own_files(event: &Event, ctx: &Ctx, new: Vec<Candidate>) -> Vec<Candidate> {
-    let Some(path) = event.agent_transcript_path.as_deref() else {
+/// A subagent that may end has no further use for its write record.
+fn forget_writes(event: &Event, ctx: &Ctx) -> Result<()> {
+    let Some(agent) = event.agent_id.as_deref() else {
+        return Ok(());
+    };
+    let state = ctx.state().session(event.session()?)?;
+    if !state.load::<Writes>()?.0.by_agent.contains_key(agent) {
+        return Ok(());
+    }
+    state.update::<Writes, _>(&ctx.deadline, |w| {
+        w.by_agent.remove(agent);
+    })
+}
+
+/// The new stray files that are a subagent's own: those its file tools wrote (`written`, recorded at
+/// `PostToolUse`) and those named by the `tool_use` inputs of its transcript (a `Bash` command that
+/// created one). Only tool inputs count: the client puts `git status` output and other context into
+/// every subagent's transcript, so plain text would blame agents for their neighbours' files (seen with
+/// the real client). Without a readable transcript or a record, every new stray file is its own: better
+/// one agent moves a neighbour's file than a stray file goes unseen.
+fn own_files(
+    event: &Event,
+    ctx: &Ctx,
+    new: Vec<Candidate>,
+    written: &BTreeSet<String>,
+) -> Vec<Candidate> {
+    let inputs = event
+        .agent_transcript_path
+        .as_deref()
+        .and_then(|path| read_tail(Path::new(path), budget::TRANSCRIPT_SCAN_BYTES).ok())
+        .map(|text| tool_inputs(&text));
+    let Some(inputs) = inputs else {
         return new;
     };
-    let Ok(text) = read_tail(Path::new(path), budget::TRANSCRIPT_SCAN_BYTES) else {
-        return new;
-    };
-    let inputs = tool_inputs(&text);
     new.into_iter()
         .filter(|c| {
+            if written.contains(&c.path) {
+                return true;
+            }
             let abs = ctx.project.join(&c.path);
             let abs = abs.to_string_lossy();
             inputs

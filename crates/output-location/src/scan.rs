@@ -69,6 +69,12 @@ fn build(key: &str, globs: &[String]) -> Result<GlobSet> {
         .map_err(|e| Error::Other(format!("output_location.{key}: {e}")))
 }
 
+/// Compiles `output_location.patterns` alone: the cheap first question (is this an output at all?) that
+/// spares the common path compiling the allow list.
+pub fn output_patterns(config: &OutputLocationConfig) -> Result<GlobSet> {
+    build("patterns", &config.patterns)
+}
+
 impl Matcher {
     /// Compiles the config; a bad glob is an error naming the key.
     pub fn new(config: &OutputLocationConfig) -> Result<Self> {

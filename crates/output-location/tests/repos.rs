@@ -300,6 +300,56 @@ fn a_subagent_is_blamed_for_its_own_files_only() {
 }
 
 #[test]
+fn a_subagents_write_counts_before_its_transcript_shows_it() {
+    // The client flushes a subagent's transcript lazily: at SubagentStop its last Write may be missing.
+    // PostToolUse records the write, so the stop is blocked all the same.
+    let r = Repo::git();
+    r.start();
+    r.put("LATE.md", "x");
+    let write = r.event(
+        "PostToolUse-Write-subagent",
+        &json!({"agent_id": "agent-late", "tool_input": {"file_path": r.root.join("LATE.md"), "content": "x"}}),
+    );
+    let out = r.run(&write);
+    assert!(out.status.success() && out.stdout.is_empty(), "{out:?}");
+    let stop_of = |agent: &str| {
+        let path = r.root.join("agent.jsonl");
+        std::fs::write(
+            &path,
+            "{\"type\":\"user\",\"message\":{\"content\":\"write it\"}}\n",
+        )
+        .unwrap();
+        verdict(&r.run(&r.event(
+            "SubagentStop-subagent",
+            &json!({"agent_id": agent, "agent_type": "writer", "agent_transcript_path": path, "background_tasks": []}),
+        )))
+    };
+    assert_eq!(
+        stop_of("agent-other"),
+        None,
+        "another agent's write is not its own"
+    );
+    let reason = stop_of("agent-late").expect("blocked for the recorded write");
+    assert!(
+        reason.contains(".claude/.output/writer/LATE.md"),
+        "{reason}"
+    );
+    r.apply(&reason);
+    assert_eq!(stop_of("agent-late"), None);
+    let writes = std::fs::read_dir(r.root.join(".claude/portcullis/sessions"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join("output-location-writes.json"))
+        .find(|p| p.exists())
+        .expect("the write record");
+    let record: Value = serde_json::from_slice(&std::fs::read(writes).unwrap()).unwrap();
+    assert_eq!(
+        record["state"]["by_agent"],
+        json!({}),
+        "a finished agent's record is dropped: {record}"
+    );
+}
+
+#[test]
 fn a_plain_folder_is_walked_with_the_time_fallback() {
     let r = Repo::plain();
     r.put("OLD.md", "x");

@@ -92,6 +92,10 @@ pub const HOOKS: &[HookSpec] = &[
                 matcher: Some("startup|resume|clear"),
             },
             Registration {
+                event: "PostToolUse",
+                matcher: Some(FILE_EDIT_MATCHER),
+            },
+            Registration {
                 event: "SubagentStop",
                 matcher: None,
             },

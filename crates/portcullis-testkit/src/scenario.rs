@@ -7,6 +7,7 @@
 //! env = { PORTCULLIS_LOG_ALLOWS = "1" }   # extra environment for the client and so for every hook
 //! install = true                          # `portcullis install --project` first (default true)
 //! model = "claude-sonnet-4-5[1m]"         # the client's --model (default claude-sonnet-4-5)
+//! git = true                              # the project is a git repository, files committed (default false)
 //!
 //! [files]                                 # written into the project before the run
 //! ".claude/agents/backend-developer.md" = "..."
@@ -76,6 +77,9 @@ pub struct ScenarioFile {
     /// Whether to run `portcullis install --project` first.
     #[serde(default = "yes")]
     pub install: bool,
+    /// Whether the project is a git repository with `files` (and the install) committed.
+    #[serde(default)]
+    pub git: bool,
     /// Files written into the project first.
     #[serde(default)]
     pub files: BTreeMap<String, String>,
@@ -213,6 +217,35 @@ pub fn run_file(path: &Path, claude: &Path) -> Result<(), String> {
     Err(report(path, &spec, &seen, &failures))
 }
 
+/// `git init` and one commit of everything in `dir`, with a fixed identity and no user or system config.
+fn git_commit_all(dir: &Path) -> Result<(), String> {
+    for args in [
+        &["init", "-q"][..],
+        &["add", "-A"],
+        &["commit", "-q", "-m", "scenario files"],
+    ] {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "e2e")
+            .env("GIT_AUTHOR_EMAIL", "e2e@example.invalid")
+            .env("GIT_COMMITTER_NAME", "e2e")
+            .env("GIT_COMMITTER_EMAIL", "e2e@example.invalid")
+            .output()
+            .map_err(|e| format!("git {}: {e}", args.join(" ")))?;
+        if !out.status.success() {
+            return Err(format!(
+                "git {}: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn execute(
     spec: &ScenarioFile,
     project: &Project,
@@ -228,6 +261,9 @@ fn execute(
     }
     if !spec.hooks.is_empty() {
         add_hooks(project, &spec.hooks, subst)?;
+    }
+    if spec.git {
+        git_commit_all(&project.dir)?;
     }
     let scenario = spec.agents.iter().fold(Scenario::new(), |sc, a| {
         sc.on_with_usage(&a.marker, a.steps.iter().map(|s| step(s, subst)).collect())

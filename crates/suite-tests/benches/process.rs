@@ -234,6 +234,21 @@ fn feedback_cases(rel: &Path, tmp: &Path) -> Vec<Case> {
     ]
 }
 
+/// output-location's `PostToolUse` common path: a subagent's write of a file that is no Markdown output.
+fn output_location_write_case(rel: &Path, project: &Path) -> Case {
+    Case {
+        name: "output-location / subagent Write, not Markdown",
+        bin: rel.join("output-location"),
+        stdin: captured(
+            "PostToolUse-Write-subagent",
+            project,
+            &serde_json::json!({"tool_input": {"file_path": project.join("api/x.go"), "content": "x"}}),
+        ),
+        project: project.to_owned(),
+        reset: vec![],
+    }
+}
+
 /// A git repository of `files` committed files (in folders of 100) plus 10 untracked ones, 5 of them
 /// Markdown, and a SessionStart baseline taken before they appeared.
 fn big_repo(dir: &Path, files: usize, bin: &Path) {
@@ -419,6 +434,7 @@ fn main() {
     let mut cases = cases;
     cases.extend(gate_cases);
     cases.extend(feedback_cases(&rel, tmp.path()));
+    cases.push(output_location_write_case(&rel, &big));
     let baseline = rel.join("examples/empty_stdin");
     println!(
         "whole-process timing, {runs} runs each, interleaved with `empty_stdin` (reads stdin, exits)"
