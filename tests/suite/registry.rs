@@ -104,6 +104,10 @@ fn readme_tables_match_the_code() {
         "output_location.output_dir",
         "output_location.patterns",
         "output_location.allowed",
+        "loop_detect.mode",
+        "loop_detect.threshold",
+        "loop_detect.window",
+        "loop_detect.repeated_failures",
         "log.enabled",
         "stop.max_consecutive_blocks",
     ] {

@@ -35,6 +35,10 @@ pub struct Config {
     pub feedback_loop: FeedbackLoopConfig,
     /// output-location: agents' Markdown outputs go under one folder.
     pub output_location: OutputLocationConfig,
+    /// loop-detect: near-identical outputs and repeated failures mean an agent is stuck.
+    pub loop_detect: LoopDetectConfig,
+    /// iteration-limit: attempts per call are capped; completion-promise loops.
+    pub iteration_limit: IterationLimitConfig,
     /// The decision log.
     pub log: LogConfig,
     /// Rules shared by every Stop/SubagentStop hook.
@@ -271,6 +275,66 @@ impl Default for OutputLocationConfig {
     }
 }
 
+/// `loop_detect`: when an agent repeats itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoopDetectConfig {
+    /// `enforce` (tell Claude and the user), `warn` (tell the user only) or `off`. Default `enforce`.
+    pub mode: Mode,
+    /// Outputs count as near-identical when their similarity is above this (0 to 1). Default `0.9`.
+    pub threshold: f64,
+    /// How many consecutive near-identical outputs mean stuck (2 to 10). Default `3`.
+    pub window: u32,
+    /// How many failures in a row of one exact tool call earn a note (2 to 100). Default `3`.
+    pub repeated_failures: u32,
+}
+
+impl Default for LoopDetectConfig {
+    fn default() -> Self {
+        Self {
+            mode: Mode::Enforce,
+            threshold: 0.9,
+            window: 3,
+            repeated_failures: 3,
+        }
+    }
+}
+
+/// `iteration_limit`: attempts per call, and completion-promise loops.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IterationLimitConfig {
+    /// `enforce` (deny past the cap), `warn` (tell the user) or `off`. Default `enforce`.
+    pub mode: Mode,
+    /// The most attempts of one call (normalised Bash command, or tool and input) per agent and prompt;
+    /// the next one is denied. Default `10`.
+    pub max_attempts: u32,
+    /// Tools whose calls are never counted (reading is not retrying). Default: `Read`, `Glob`, `Grep`,
+    /// `LS`, `TodoWrite`, `TaskOutput`, `TaskList`, `TaskGet`.
+    pub exempt_tools: Vec<String>,
+}
+
+impl Default for IterationLimitConfig {
+    fn default() -> Self {
+        Self {
+            mode: Mode::Enforce,
+            max_attempts: 10,
+            exempt_tools: [
+                "Read",
+                "Glob",
+                "Grep",
+                "LS",
+                "TodoWrite",
+                "TaskOutput",
+                "TaskList",
+                "TaskGet",
+            ]
+            .map(String::from)
+            .to_vec(),
+        }
+    }
+}
+
 /// `log`: the decision log at `<state>/log.jsonl`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -389,6 +453,22 @@ impl Config {
         }
         if self.feedback_loop.max_iterations == 0 {
             return Err("`feedback_loop.max_iterations` must be at least 1".into());
+        }
+        let l = &self.loop_detect;
+        if !(l.threshold > 0.0 && l.threshold < 1.0) {
+            return Err(format!(
+                "`loop_detect.threshold` must be between 0 and 1, exclusive (found {})",
+                l.threshold
+            ));
+        }
+        if !(2..=10).contains(&l.window) || !(2..=100).contains(&l.repeated_failures) {
+            return Err(format!(
+                "`loop_detect.window` must be 2 to 10 and `loop_detect.repeated_failures` 2 to 100 (found {} and {})",
+                l.window, l.repeated_failures
+            ));
+        }
+        if self.iteration_limit.max_attempts == 0 {
+            return Err("`iteration_limit.max_attempts` must be at least 1".into());
         }
         let dir = &self.output_location.output_dir;
         if dir.is_empty() || Path::new(dir).is_absolute() || dir.split('/').any(|c| c == "..") {

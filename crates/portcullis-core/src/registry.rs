@@ -107,6 +107,30 @@ pub const HOOKS: &[HookSpec] = &[
         timeout_secs: 10,
         on_error: Failure::Open,
     },
+    HookSpec {
+        name: "loop-detect",
+        summary: "Near-identical final answers in a row, or one exact call failing again and again, mean an agent is stuck: Claude and the user are told, and the decision log records it.",
+        registrations: &[
+            Registration {
+                event: "PostToolUse",
+                matcher: None,
+            },
+            Registration {
+                event: "PostToolUseFailure",
+                matcher: None,
+            },
+            Registration {
+                event: "SubagentStop",
+                matcher: None,
+            },
+            Registration {
+                event: "Stop",
+                matcher: None,
+            },
+        ],
+        timeout_secs: 10,
+        on_error: Failure::Open,
+    },
 ];
 
 /// The names of all hook binaries plus the manager CLI: everything `install.sh` installs.

@@ -144,7 +144,24 @@ pub fn run_once<H: Hook>(input: &mut dyn Read, cap: u64, env: Env) -> ExitCode {
             );
         }
     }
-    if verdict.is_silent() {
+    if let Some(mark) = &verdict.log_mark {
+        let text = verdict
+            .reasons
+            .iter()
+            .chain(&verdict.context)
+            .chain(&verdict.user_messages)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n\n");
+        record_with(
+            &event,
+            &ctx,
+            mark.verdict,
+            &text,
+            started,
+            Some(mark.detail.clone()),
+        );
+    } else if verdict.is_silent() {
         if ctx.env.var(env_vars::PORTCULLIS_LOG_ALLOWS).is_some() {
             record(&event, &ctx, "allow", "", started);
         }
@@ -168,6 +185,18 @@ pub fn run_once<H: Hook>(input: &mut dyn Read, cap: u64, env: Env) -> ExitCode {
 /// Appends one entry to the decision log unless logging is off. A log failure costs one stderr line,
 /// never the verdict.
 fn record(event: &Event, ctx: &Ctx, verdict: &str, reason: &str, started: Instant) {
+    record_with(event, ctx, verdict, reason, started, None);
+}
+
+/// [`record`] with a hook's details.
+fn record_with(
+    event: &Event,
+    ctx: &Ctx,
+    verdict: &str,
+    reason: &str,
+    started: Instant,
+    detail: Option<serde_json::Value>,
+) {
     if ctx.config().is_ok_and(|c| !c.log.enabled) {
         return;
     }
@@ -181,7 +210,7 @@ fn record(event: &Event, ctx: &Ctx, verdict: &str, reason: &str, started: Instan
         verdict: verdict.to_owned(),
         reason: reason.to_owned(),
         micros: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-        detail: None,
+        detail,
     };
     if let Err(e) = log::append(&ctx.state().log_path(), &entry, &ctx.deadline) {
         ctx.warn(&format!("decision log: {e}"));

@@ -41,6 +41,17 @@ pub struct Verdict {
     pub context: Vec<String>,
     /// Text shown to the user (`systemMessage`).
     pub user_messages: Vec<String>,
+    /// A hook-specific decision-log marker that replaces the generic label (never rendered).
+    pub log_mark: Option<LogMark>,
+}
+
+/// A decision-log marker such as loop-detect's `stuck`, with details other hooks read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogMark {
+    /// The log entry's `verdict` field.
+    pub verdict: &'static str,
+    /// The log entry's `detail` field.
+    pub detail: Value,
 }
 
 impl Verdict {
@@ -90,6 +101,14 @@ impl Verdict {
         self
     }
 
+    /// Logs this verdict as `verdict` with `detail` instead of its generic label. A verdict that is
+    /// otherwise silent is logged too.
+    #[must_use]
+    pub fn with_log_mark(mut self, verdict: &'static str, detail: Value) -> Self {
+        self.log_mark = Some(LogMark { verdict, detail });
+        self
+    }
+
     /// Combines two rules' verdicts: the strictest decision wins and every reason, context and message is
     /// kept, in order.
     #[must_use]
@@ -98,6 +117,7 @@ impl Verdict {
         self.reasons.extend(other.reasons);
         self.context.extend(other.context);
         self.user_messages.extend(other.user_messages);
+        self.log_mark = self.log_mark.or(other.log_mark);
         self
     }
 

@@ -19,6 +19,8 @@ struct Case {
     project: PathBuf,
     /// Files removed before every timed run (untimed), so each run takes the same path.
     reset: Vec<PathBuf>,
+    /// Files written back before every timed run (untimed), for the same reason.
+    restore: Vec<(PathBuf, Vec<u8>)>,
 }
 
 fn root() -> PathBuf {
@@ -202,6 +204,7 @@ fn feedback_cases(rel: &Path, tmp: &Path) -> Vec<Case> {
             stdin: captured("PostToolUse-Bash", &clean, &serde_json::json!({})),
             project: clean.clone(),
             reset: vec![],
+            restore: vec![],
         },
         Case {
             name: "feedback-loop / Stop, nothing modified",
@@ -209,6 +212,7 @@ fn feedback_cases(rel: &Path, tmp: &Path) -> Vec<Case> {
             stdin: captured("Stop", &clean, &serde_json::json!({})),
             project: clean.clone(),
             reset: vec![],
+            restore: vec![],
         },
         Case {
             name: "feedback-loop / Write, file already on record",
@@ -216,6 +220,7 @@ fn feedback_cases(rel: &Path, tmp: &Path) -> Vec<Case> {
             stdin: write(&dirty, "api/x.go"),
             project: dirty.clone(),
             reset: vec![],
+            restore: vec![],
         },
         Case {
             name: "feedback-loop / Write, first edit (locked write)",
@@ -223,6 +228,7 @@ fn feedback_cases(rel: &Path, tmp: &Path) -> Vec<Case> {
             stdin: write(&fresh, "api/x.go"),
             project: fresh.clone(),
             reset: vec![fresh.join(".claude/portcullis/sessions/bench/feedback-loop.json")],
+            restore: vec![],
         },
         Case {
             name: "feedback-loop / Stop, 2 domains unverified: block",
@@ -230,6 +236,7 @@ fn feedback_cases(rel: &Path, tmp: &Path) -> Vec<Case> {
             stdin: captured("Stop", &dirty, &serde_json::json!({})),
             project: dirty.clone(),
             reset: vec![session.join("stop-chains.json")],
+            restore: vec![],
         },
     ]
 }
@@ -246,7 +253,81 @@ fn output_location_write_case(rel: &Path, project: &Path) -> Case {
         ),
         project: project.to_owned(),
         reset: vec![],
+        restore: vec![],
     }
+}
+
+/// Runs `bin` once on `stdin` in `project` (setup, untimed).
+fn run_once(bin: &Path, project: &Path, stdin: &[u8]) {
+    let mut child = Command::new(bin)
+        .current_dir(project)
+        .env("CLAUDE_PROJECT_DIR", project)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
+/// loop-detect: a tool result with no failure on record (the common path), and a Stop whose 100 KB
+/// answer is the third near-identical one (normalise, compare every pair, write, log).
+fn loop_detect_cases(rel: &Path, tmp: &Path) -> Vec<Case> {
+    let bin = rel.join("loop-detect");
+    let project = tmp.join("loop");
+    std::fs::create_dir_all(project.join(".claude")).unwrap();
+    let answer = |attempt: u32| {
+        use std::fmt::Write as _;
+        const WORDS: [&str; 16] = [
+            "build", "failed", "module", "resolve", "import", "path", "retry", "cache", "error",
+            "expected", "type", "found", "value", "trait", "bound", "lifetime",
+        ];
+        let mut s = String::new();
+        let mut x: u64 = 7;
+        let mut line = 0;
+        while s.len() < 100 << 10 {
+            line += 1;
+            for _ in 0..8 {
+                x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                s.push_str(WORDS[usize::try_from(x >> 60).unwrap()]);
+                s.push(' ');
+            }
+            let _ = writeln!(
+                s,
+                "(line {line}, 2026-11-21T10:00:{attempt:02}Z, attempt {attempt})"
+            );
+        }
+        s
+    };
+    let stop = |attempt| {
+        captured(
+            "Stop",
+            &project,
+            &serde_json::json!({"last_assistant_message": answer(attempt), "prompt_id": "p"}),
+        )
+    };
+    run_once(&bin, &project, &stop(1));
+    run_once(&bin, &project, &stop(2));
+    let state = project.join(".claude/portcullis/sessions/bench/loop-detect.json");
+    let two_on_record = std::fs::read(&state).unwrap();
+    vec![
+        Case {
+            name: "loop-detect / PostToolUse, no failure on record",
+            bin: bin.clone(),
+            stdin: captured("PostToolUse-Bash", &project, &serde_json::json!({})),
+            project: project.clone(),
+            reset: vec![],
+            restore: vec![],
+        },
+        Case {
+            name: "loop-detect / Stop, third 100 KB answer: stuck",
+            bin,
+            stdin: stop(3),
+            project,
+            reset: vec![],
+            restore: vec![(state, two_on_record)],
+        },
+    ]
 }
 
 /// A git repository of `files` committed files (in folders of 100) plus 10 untracked ones, 5 of them
@@ -367,6 +448,33 @@ fn peak_kib(bin: &Path, stdin: &[u8], project: &Path) -> Option<u64> {
         .ok()
 }
 
+/// compaction-gate on transcripts of 1 MB, 100 MB and 1 GB (PORTCULLIS_BENCH_SMALL=1 skips the 1 GB).
+fn gate_cases(rel: &Path, tmp: &Path) -> Vec<Case> {
+    let gate_project = tmp.join("gate");
+    std::fs::create_dir_all(gate_project.join(".claude")).unwrap();
+    let mut sizes: Vec<(&'static str, u64)> = vec![
+        ("compaction-gate / Agent, 1 MB transcript", 1 << 20),
+        ("compaction-gate / Agent, 100 MB transcript", 100 << 20),
+    ];
+    if std::env::var_os("PORTCULLIS_BENCH_SMALL").is_none() {
+        sizes.push(("compaction-gate / Agent, 1 GB transcript", 1 << 30));
+    }
+    let mut gate_cases = Vec::new();
+    for (name, bytes) in sizes {
+        let path = gate_project.join(format!("t{bytes}.jsonl"));
+        big_transcript(&path, bytes);
+        gate_cases.push(Case {
+            name,
+            bin: rel.join("compaction-gate"),
+            stdin: agent_event(&gate_project, &path),
+            project: gate_project.clone(),
+            reset: vec![],
+            restore: vec![],
+        });
+    }
+    gate_cases
+}
+
 fn main() {
     let runs: usize = std::env::args()
         .skip(1)
@@ -386,6 +494,7 @@ fn main() {
             stdin: fixture("fixtures/events/PreToolUse-Write.json"),
             project: plain.clone(),
             reset: vec![],
+            restore: vec![],
         },
         Case {
             name: "agent-first / PreToolUse Read (not an edit)",
@@ -393,6 +502,7 @@ fn main() {
             stdin: fixture("fixtures/events/PreToolUse-Read.json"),
             project: plain.clone(),
             reset: vec![],
+            restore: vec![],
         },
         Case {
             name: "agent-first / allow: path no domain claims",
@@ -400,6 +510,7 @@ fn main() {
             stdin: write_event(&big, "notes.txt"),
             project: big.clone(),
             reset: vec![],
+            restore: vec![],
         },
         Case {
             name: "agent-first / deny: 50 agents, 20 domains",
@@ -407,34 +518,15 @@ fn main() {
             stdin: write_event(&big, "api/x.go"),
             project: big.clone(),
             reset: vec![],
+            restore: vec![],
         },
     ];
-    // compaction-gate on transcripts of 1 MB, 100 MB and 1 GB (PORTCULLIS_BENCH_SMALL=1 skips the 1 GB).
-    let gate_project = tmp.path().join("gate");
-    std::fs::create_dir_all(gate_project.join(".claude")).unwrap();
-    let mut sizes: Vec<(&'static str, u64)> = vec![
-        ("compaction-gate / Agent, 1 MB transcript", 1 << 20),
-        ("compaction-gate / Agent, 100 MB transcript", 100 << 20),
-    ];
-    if std::env::var_os("PORTCULLIS_BENCH_SMALL").is_none() {
-        sizes.push(("compaction-gate / Agent, 1 GB transcript", 1 << 30));
-    }
-    let mut gate_cases = Vec::new();
-    for (name, bytes) in sizes {
-        let path = gate_project.join(format!("t{bytes}.jsonl"));
-        big_transcript(&path, bytes);
-        gate_cases.push(Case {
-            name,
-            bin: rel.join("compaction-gate"),
-            stdin: agent_event(&gate_project, &path),
-            project: gate_project.clone(),
-            reset: vec![],
-        });
-    }
+    let gate_cases = gate_cases(&rel, tmp.path());
     let mut cases = cases;
     cases.extend(gate_cases);
     cases.extend(feedback_cases(&rel, tmp.path()));
     cases.push(output_location_write_case(&rel, &big));
+    cases.extend(loop_detect_cases(&rel, tmp.path()));
     let baseline = rel.join("examples/empty_stdin");
     println!(
         "whole-process timing, {runs} runs each, interleaved with `empty_stdin` (reads stdin, exits)"
@@ -451,6 +543,9 @@ fn main() {
         for _ in 0..runs {
             for f in &case.reset {
                 let _ = std::fs::remove_file(f);
+            }
+            for (f, bytes) in &case.restore {
+                std::fs::write(f, bytes).unwrap();
             }
             hook.push(time_once(&case.bin, &case.stdin, &case.project));
             base.push(time_once(&baseline, &case.stdin, &case.project));

@@ -1,0 +1,327 @@
+//! loop-detect: an agent that repeats itself is stuck; it is told so, and so is the user.
+//!
+//! - **Events**: `Stop` and `SubagentStop` (near-identical outputs); `PostToolUse` and
+//!   `PostToolUseFailure` (the same call failing again and again).
+//! - **Stuck outputs**: per agent (the main thread, or each `agent_id`) and per prompt, the last
+//!   `loop_detect.window` (3) final outputs are kept, from `last_assistant_message` (the transcript's last
+//!   assistant text only when that field is absent). When all of them are pairwise more than
+//!   `loop_detect.threshold` (0.9) alike by [`similarity`], the agent is stuck. Empty outputs are not
+//!   counted. After a report the window restarts from the latest output, so a loop that goes on is
+//!   reported again every `window - 1` outputs.
+//! - **Stuck → escalate, not block**: the decision log gets a `stuck` entry (escalation-advisor reads
+//!   it), Claude gets `additionalContext` (its last outputs were near-identical: change approach or report
+//!   what blocks it; it reaches Claude when another hook blocks the stop), and the user a `systemMessage`.
+//!   loop-detect never blocks, so it can never trap anyone.
+//! - **Repeated failures**: when one exact call (tool and input) of one agent has failed
+//!   `loop_detect.repeated_failures` (3) times with no success of that call in between, Claude gets
+//!   `additionalContext`: it will not work a fourth time unchanged.
+//! - **`ON_ERROR`**: [`Failure::Open`]: noticing a loop is advice; a broken state file must not stop work.
+//! - **State**: `sessions/<id>/loop-detect.json` (outputs) and `sessions/<id>/loop-failures.json`
+//!   (failure counts), both bounded.
+
+pub mod similarity;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use portcullis_core::config::{LoopDetectConfig, Mode};
+use portcullis_core::state::StateFile;
+use portcullis_core::transcript::{self, Thread};
+use portcullis_core::{Ctx, Event, EventName, Failure, Hook, Result, Verdict, budget};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::similarity::{MAX_COMPARED, all_similar, comparable};
+
+/// The most agents whose outputs or failures are kept per session; the least recently seen goes first.
+/// (Outputs are up to 32 KiB each, so this bounds the state file near 1.5 MiB.)
+pub const MAX_AGENTS: usize = 16;
+
+/// The most distinct failing calls kept per agent.
+pub const MAX_FAILING_CALLS: usize = 32;
+
+/// The hook.
+pub struct LoopDetect;
+
+/// The recent outputs of every agent of a session.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Outputs {
+    /// A counter that orders agents by when they were last seen.
+    pub clock: u64,
+    /// Agent key → its window.
+    pub agents: BTreeMap<String, Window>,
+}
+
+/// One agent's last outputs within one prompt.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Window {
+    /// The prompt these outputs answer.
+    pub prompt: Option<String>,
+    /// When this agent was last seen ([`Outputs::clock`]).
+    pub seen: u64,
+    /// The comparable forms ([`similarity::comparable`]) of the last outputs, oldest first.
+    pub outputs: Vec<String>,
+    /// How many times this agent was found stuck in this prompt.
+    pub stuck: u32,
+}
+
+impl StateFile for Outputs {
+    const NAME: &'static str = "loop-detect";
+    const SCHEMA_VERSION: u32 = 1;
+}
+
+/// Failing calls per agent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Failures {
+    /// A counter that orders agents by when they were last seen.
+    pub clock: u64,
+    /// Agent key → its failing calls.
+    pub agents: BTreeMap<String, AgentFailures>,
+}
+
+/// One agent's failing calls.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AgentFailures {
+    /// When this agent was last seen ([`Failures::clock`]).
+    pub seen: u64,
+    /// Call key ([`call_key`]) → failures in a row.
+    pub calls: BTreeMap<String, u32>,
+}
+
+impl StateFile for Failures {
+    const NAME: &'static str = "loop-failures";
+    const SCHEMA_VERSION: u32 = 1;
+}
+
+impl Hook for LoopDetect {
+    const NAME: &'static str = "loop-detect";
+    const ON_ERROR: Failure = Failure::Open;
+
+    fn decide(event: &Event, ctx: &Ctx) -> Result<Verdict> {
+        let config = &ctx.config()?.loop_detect;
+        if config.mode == Mode::Off {
+            return Ok(Verdict::allow());
+        }
+        match event.name() {
+            EventName::Stop | EventName::SubagentStop => on_stop(event, ctx, config),
+            EventName::PostToolUse => on_success(event, ctx),
+            EventName::PostToolUseFailure => on_failure(event, ctx, config),
+            _ => Ok(Verdict::allow()),
+        }
+    }
+}
+
+/// The final output of this stop: `last_assistant_message`, else the transcript's last assistant text.
+fn final_output(event: &Event) -> Option<String> {
+    if let Some(text) = &event.last_assistant_message {
+        return Some(text.clone());
+    }
+    let (path, thread) = if event.name() == EventName::SubagentStop {
+        (event.agent_transcript_path.as_deref()?, Thread::Any)
+    } else {
+        (event.transcript_path.as_deref()?, Thread::Main)
+    };
+    let tail = transcript::tail(
+        Path::new(path),
+        &["assistant"],
+        thread,
+        1,
+        budget::TRANSCRIPT_SCAN_BYTES,
+        |e| e.message.as_ref().is_some_and(|m| !m.text().is_empty()),
+    )
+    .ok()?;
+    tail.entries
+        .first()?
+        .message
+        .as_ref()
+        .map(transcript::Message::text)
+}
+
+fn on_stop(event: &Event, ctx: &Ctx, config: &LoopDetectConfig) -> Result<Verdict> {
+    let Some(text) = final_output(event) else {
+        return Ok(Verdict::allow());
+    };
+    if text.trim().is_empty() {
+        return Ok(Verdict::allow());
+    }
+    let form = String::from_utf8_lossy(&comparable(&text, MAX_COMPARED)).into_owned();
+    let agent = event.agent_key().to_owned();
+    let prompt = event.prompt_id.clone();
+    let window = usize::try_from(config.window).unwrap_or(3);
+    let state = ctx.state().session(event.session()?)?;
+    let found = state.update::<Outputs, _>(&ctx.deadline, |all| {
+        all.clock += 1;
+        let clock = all.clock;
+        let w = all.agents.entry(agent.clone()).or_default();
+        if w.prompt != prompt {
+            *w = Window {
+                prompt: prompt.clone(),
+                ..Window::default()
+            };
+        }
+        w.seen = clock;
+        w.outputs.push(form);
+        let excess = w.outputs.len().saturating_sub(window);
+        w.outputs.drain(..excess);
+        let stuck = w.outputs.len() == window && {
+            let forms: Vec<Vec<u8>> = w.outputs.iter().map(|o| o.clone().into_bytes()).collect();
+            all_similar(&forms, config.threshold)
+        };
+        if stuck {
+            w.stuck += 1;
+            w.outputs.drain(..window - 1);
+        }
+        let times = w.stuck;
+        evict(&mut all.agents, |w| w.seen);
+        stuck.then_some(times)
+    })?;
+    let Some(times) = found else {
+        return Ok(Verdict::allow());
+    };
+    let who = who(event);
+    let percent = (config.threshold * 100.0).round();
+    let context = format!(
+        "[loop-detect] Your last {window} answers were near-identical (more than {percent}% alike). \
+         Repeating the same answer will not end this. Change your approach, or, if something outside your \
+         control blocks you, say exactly what it is and stop."
+    );
+    let message = format!(
+        "[loop-detect] {who} gave {window} near-identical answers in a row{}: it looks stuck.",
+        if times > 1 {
+            format!(" (time {times} this prompt)")
+        } else {
+            String::new()
+        }
+    );
+    let verdict = Verdict::allow().with_user_message(message).with_log_mark(
+        "stuck",
+        json!({"window": window, "threshold": config.threshold, "times": times}),
+    );
+    Ok(match config.mode {
+        Mode::Enforce => verdict.with_context(context),
+        _ => verdict,
+    })
+}
+
+/// "the main thread" or "the subagent `type`".
+fn who(event: &Event) -> String {
+    if event.is_subagent() {
+        format!(
+            "The subagent `{}`",
+            event.agent_type.as_deref().unwrap_or("?")
+        )
+    } else {
+        "The main thread".to_owned()
+    }
+}
+
+/// Drops the least recently seen agents beyond [`MAX_AGENTS`].
+fn evict<T>(agents: &mut BTreeMap<String, T>, seen: impl Fn(&T) -> u64) {
+    while agents.len() > MAX_AGENTS {
+        let Some(oldest) = agents
+            .iter()
+            .min_by_key(|(_, v)| seen(v))
+            .map(|(k, _)| k.clone())
+        else {
+            break;
+        };
+        agents.remove(&oldest);
+    }
+}
+
+/// One exact call: the tool and its input (as canonical JSON, keys sorted), hashed (FNV-1a, stable across
+/// runs and builds).
+#[must_use]
+pub fn call_key(tool: &str, input: &str) -> String {
+    let canonical = serde_json::from_str::<serde_json::Value>(input)
+        .map_or_else(|_| input.to_owned(), |v| v.to_string());
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in tool.bytes().chain([0]).chain(canonical.bytes()) {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{tool}:{hash:016x}")
+}
+
+fn key_of(event: &Event) -> Option<String> {
+    let tool = event.tool()?;
+    let input = event.tool_input.as_ref().map_or("null", |r| r.get());
+    Some(call_key(tool, input))
+}
+
+/// A success of a call that failed before clears its count. The common path (no failures on record)
+/// is one failed file open.
+fn on_success(event: &Event, ctx: &Ctx) -> Result<Verdict> {
+    let Some(key) = key_of(event) else {
+        return Ok(Verdict::allow());
+    };
+    let state = ctx.state().session(event.session()?)?;
+    let agent = event.agent_key();
+    let on_record = state
+        .load::<Failures>()?
+        .0
+        .agents
+        .get(agent)
+        .is_some_and(|a| a.calls.contains_key(&key));
+    if on_record {
+        state.update::<Failures, _>(&ctx.deadline, |f| {
+            if let Some(a) = f.agents.get_mut(agent) {
+                a.calls.remove(&key);
+            }
+        })?;
+    }
+    Ok(Verdict::allow())
+}
+
+fn on_failure(event: &Event, ctx: &Ctx, config: &LoopDetectConfig) -> Result<Verdict> {
+    if event.is_interrupt == Some(true) {
+        return Ok(Verdict::allow());
+    }
+    let Some(key) = key_of(event) else {
+        return Ok(Verdict::allow());
+    };
+    let agent = event.agent_key().to_owned();
+    let state = ctx.state().session(event.session()?)?;
+    let count = state.update::<Failures, _>(&ctx.deadline, |f| {
+        f.clock += 1;
+        let clock = f.clock;
+        let a = f.agents.entry(agent.clone()).or_default();
+        a.seen = clock;
+        if !a.calls.contains_key(&key) && a.calls.len() >= MAX_FAILING_CALLS {
+            // Keep the worst offenders: drop one call that failed only once, if any.
+            if let Some(k) = a
+                .calls
+                .iter()
+                .find(|(_, n)| **n <= 1)
+                .map(|(k, _)| k.clone())
+            {
+                a.calls.remove(&k);
+            } else {
+                return 0;
+            }
+        }
+        let n = a.calls.entry(key.clone()).or_insert(0);
+        *n += 1;
+        let count = *n;
+        evict(&mut f.agents, |a| a.seen);
+        count
+    })?;
+    if count < config.repeated_failures {
+        return Ok(Verdict::allow());
+    }
+    let tool = event.tool().unwrap_or("?");
+    let text = format!(
+        "[loop-detect] This exact {tool} call has now failed {count} times in a row. It will not work \
+         another time unchanged: read the error, change the input or the approach, or report what blocks you."
+    );
+    let verdict = Verdict::allow()
+        .with_log_mark("repeated-failure", json!({"tool": tool, "failures": count}));
+    Ok(match config.mode {
+        Mode::Enforce => verdict.with_context(text),
+        _ => verdict.with_user_message(text),
+    })
+}
