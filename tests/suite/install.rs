@@ -204,7 +204,7 @@ fn explain_runs_the_installed_hooks_and_log_shows_the_verdict() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
     assert!(
-        text.contains("PreToolUse Write: 1 portcullis hook(s) match"),
+        text.contains("PreToolUse Write: 2 portcullis hook(s) match"),
         "{text}"
     );
     assert!(

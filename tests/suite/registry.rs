@@ -108,6 +108,9 @@ fn readme_tables_match_the_code() {
         "loop_detect.threshold",
         "loop_detect.window",
         "loop_detect.repeated_failures",
+        "iteration_limit.mode",
+        "iteration_limit.max_attempts",
+        "iteration_limit.exempt_tools",
         "log.enabled",
         "stop.max_consecutive_blocks",
     ] {

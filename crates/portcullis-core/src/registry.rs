@@ -131,6 +131,29 @@ pub const HOOKS: &[HookSpec] = &[
         timeout_secs: 10,
         on_error: Failure::Open,
     },
+    HookSpec {
+        name: "iteration-limit",
+        summary: "Attempts of one call are capped per agent and prompt (10); `iteration-limit loop start --promise TEXT -- PROMPT` feeds the prompt back at each Stop until the answer is exactly <promise>TEXT</promise>.",
+        registrations: &[
+            // Calls that change something or cost something; reads never spawn the hook at all.
+            Registration {
+                event: "PreToolUse",
+                matcher: Some(
+                    "^(Bash|Write|Edit|MultiEdit|NotebookEdit|Agent|Task|WebFetch|WebSearch|Skill|mcp__.*)$",
+                ),
+            },
+            Registration {
+                event: "UserPromptSubmit",
+                matcher: None,
+            },
+            Registration {
+                event: "Stop",
+                matcher: None,
+            },
+        ],
+        timeout_secs: 10,
+        on_error: Failure::Open,
+    },
 ];
 
 /// The names of all hook binaries plus the manager CLI: everything `install.sh` installs.

@@ -37,7 +37,8 @@
 //! events_absent = [{ hook_event_name = "PostToolUseFailure" }]        # no echo_hook event matches
 //! ```
 //!
-//! Placeholders in strings: `{project}` (the project dir), `{events}` (the echo file), `{home}`.
+//! Placeholders in strings: `{project}` (the project dir), `{events}` (the echo file), `{home}`, `{bin}`
+//! (the folder of the workspace's binaries, for agents that run portcullis commands).
 //! "Matches" is a subset test: every key of the pattern is present with an equal value (recursively);
 //! `"{any}"` matches any present value and `"{not:X}"` any present value but X.
 //!
@@ -198,10 +199,15 @@ pub fn run_file(path: &Path, claude: &Path) -> Result<(), String> {
         toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     let project = Project::new();
     let events_file = project.home.join("events.jsonl");
+    let bin_dir = workspace_bin("portcullis")
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
     let subst = |s: &str| {
         s.replace("{project}", &project.dir.display().to_string())
             .replace("{events}", &events_file.display().to_string())
             .replace("{home}", &project.home.display().to_string())
+            .replace("{bin}", &bin_dir.display().to_string())
     };
     let seen = execute(&spec, &project, claude, &events_file, &subst)?;
     let failures = check(&spec.expect, &seen, &project, &subst);

@@ -310,7 +310,16 @@ fn loop_detect_cases(rel: &Path, tmp: &Path) -> Vec<Case> {
     run_once(&bin, &project, &stop(2));
     let state = project.join(".claude/portcullis/sessions/bench/loop-detect.json");
     let two_on_record = std::fs::read(&state).unwrap();
+    let attempts = project.join(".claude/portcullis/sessions/bench/attempts.json");
     vec![
+        Case {
+            name: "iteration-limit / PreToolUse Bash, counted",
+            bin: rel.join("iteration-limit"),
+            stdin: captured("PreToolUse-Bash", &project, &serde_json::json!({})),
+            project: project.clone(),
+            reset: vec![attempts],
+            restore: vec![],
+        },
         Case {
             name: "loop-detect / PostToolUse, no failure on record",
             bin: bin.clone(),
