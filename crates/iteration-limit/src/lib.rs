@@ -26,7 +26,7 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 
 use portcullis_core::config::{IterationLimitConfig, Mode};
-use portcullis_core::state::StateFile;
+use portcullis_core::state::{StateFile, stable_hash};
 use portcullis_core::{Ctx, Event, EventName, Failure, Hook, Result, Verdict};
 use serde::{Deserialize, Serialize};
 
@@ -120,7 +120,7 @@ fn count_attempt(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     let input = event.tool_input.as_ref().map_or("null", |r| r.get());
     let (key, label) = call_key(tool, input);
     // Keys are stored hashed-short: the full command can be long.
-    let key = short_hash(&key);
+    let key = format!("{:016x}", stable_hash(key.bytes()));
     let agent = event.agent_key().to_owned();
     let prompt = event.prompt_id.clone();
     let state = ctx.state().session(event.session()?)?;
@@ -161,14 +161,4 @@ pub fn verdict_for(count: u32, label: &str, config: &IterationLimitConfig) -> Ve
         Mode::Enforce => Verdict::deny(text),
         _ => Verdict::allow().with_user_message(text),
     }
-}
-
-/// FNV-1a, 64 bits, as hex: stable across runs and builds.
-fn short_hash(text: &str) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
-        hash ^= u64::from(b);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{hash:016x}")
 }

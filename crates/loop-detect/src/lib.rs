@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use portcullis_core::config::{LoopDetectConfig, Mode};
-use portcullis_core::state::StateFile;
+use portcullis_core::state::{StateFile, stable_hash};
 use portcullis_core::transcript::{self, Thread};
 use portcullis_core::{Ctx, Event, EventName, Failure, Hook, Result, Verdict, budget};
 use serde::{Deserialize, Serialize};
@@ -233,17 +233,12 @@ fn evict<T>(agents: &mut BTreeMap<String, T>, seen: impl Fn(&T) -> u64) {
     }
 }
 
-/// One exact call: the tool and its input (as canonical JSON, keys sorted), hashed (FNV-1a, stable across
-/// runs and builds).
+/// One exact call: the tool and its input (as canonical JSON, keys sorted), hashed with [`stable_hash`].
 #[must_use]
 pub fn call_key(tool: &str, input: &str) -> String {
     let canonical = serde_json::from_str::<serde_json::Value>(input)
         .map_or_else(|_| input.to_owned(), |v| v.to_string());
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in tool.bytes().chain([0]).chain(canonical.bytes()) {
-        hash ^= u64::from(b);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
+    let hash = stable_hash(tool.bytes().chain([0]).chain(canonical.bytes()));
     format!("{tool}:{hash:016x}")
 }
 
