@@ -251,18 +251,17 @@ fn key_of(event: &Event) -> Option<String> {
 /// A success of a call that failed before clears its count. The common path (no failures on record)
 /// is one failed file open.
 fn on_success(event: &Event, ctx: &Ctx) -> Result<Verdict> {
+    let state = ctx.state().session(event.session()?)?;
+    let agent = event.agent_key();
+    let (failures, _) = state.load::<Failures>()?;
+    let Some(failing) = failures.agents.get(agent).filter(|a| !a.calls.is_empty()) else {
+        return Ok(Verdict::allow());
+    };
+    // Only now is the input worth parsing and hashing (a Write's input can be megabytes).
     let Some(key) = key_of(event) else {
         return Ok(Verdict::allow());
     };
-    let state = ctx.state().session(event.session()?)?;
-    let agent = event.agent_key();
-    let on_record = state
-        .load::<Failures>()?
-        .0
-        .agents
-        .get(agent)
-        .is_some_and(|a| a.calls.contains_key(&key));
-    if on_record {
+    if failing.calls.contains_key(&key) {
         state.update::<Failures, _>(&ctx.deadline, |f| {
             if let Some(a) = f.agents.get_mut(agent) {
                 a.calls.remove(&key);
