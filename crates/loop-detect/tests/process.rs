@@ -266,6 +266,28 @@ fn one_exact_call_failing_three_times_gets_a_note() {
 }
 
 #[test]
+fn interrupted_calls_are_not_failures() {
+    let p = Project::new();
+    for _ in 0..4 {
+        let mut e = p.event(
+            "PostToolUseFailure-Bash",
+            &json!({"error": "Interrupted", "is_interrupt": true}),
+        );
+        e["tool_input"] = json!({"command": "cargo build", "description": "build"});
+        assert_eq!(
+            p.run(&e),
+            None,
+            "the user stopped it; the call did not fail"
+        );
+    }
+    assert_eq!(
+        bash(&p, true, "cargo build"),
+        None,
+        "counting starts at the first real failure"
+    );
+}
+
+#[test]
 fn a_corrupt_state_file_is_set_aside_and_counting_starts_again() {
     let p = Project::new();
     assert_eq!(p.stop(&answer(1)), None);
