@@ -2,14 +2,14 @@
 
 use std::ffi::OsString;
 use std::fmt::Write as _;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use portcullis_core::config::{CompactionGateConfig, Config};
 use portcullis_core::ctx::{Env, cli_project};
-use portcullis_core::run::USAGE_EXIT;
+use portcullis_core::run::{USAGE_EXIT, finish_command};
 use serde_json::{Value, json};
 
 use crate::Band;
@@ -74,16 +74,7 @@ pub fn main_with(args: Vec<OsString>) -> ExitCode {
         } => status(&env, transcript, session.as_deref(), project, json, check),
         Command::Statusline => statusline(&env),
     };
-    match result {
-        Ok((text, code)) => {
-            let _ = std::io::stdout().lock().write_all(text.as_bytes());
-            ExitCode::from(code)
-        }
-        Err(message) => {
-            let _ = writeln!(std::io::stderr().lock(), "compaction-gate: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    finish_command("compaction-gate", result)
 }
 
 fn gate_config(project: &Path, env: &Env) -> Result<CompactionGateConfig, String> {

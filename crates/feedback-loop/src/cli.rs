@@ -2,7 +2,6 @@
 
 use std::ffi::OsString;
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -10,7 +9,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 use portcullis_core::config::Config;
 use portcullis_core::ctx::{Deadline, Env, cli_project};
-use portcullis_core::run::USAGE_EXIT;
+use portcullis_core::run::{USAGE_EXIT, finish_command};
 use portcullis_core::state::{StateDir, StateFile};
 use portcullis_domains::AgentCatalog;
 use serde_json::json;
@@ -81,16 +80,10 @@ pub fn main_with(args: Vec<OsString>) -> ExitCode {
                 return ExitCode::from(code);
             }
         };
-    match run(cli, &Env::Process) {
-        Ok(text) => {
-            let _ = std::io::stdout().lock().write_all(text.as_bytes());
-            ExitCode::SUCCESS
-        }
-        Err(message) => {
-            let _ = writeln!(std::io::stderr().lock(), "feedback-loop: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    finish_command(
+        "feedback-loop",
+        run(cli, &Env::Process).map(|text| (text, 0)),
+    )
 }
 
 fn run(cli: Cli, env: &Env) -> Result<String, String> {

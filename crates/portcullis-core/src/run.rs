@@ -95,6 +95,23 @@ pub fn default_command(name: &str, args: &[OsString]) -> ExitCode {
     }
 }
 
+/// How every portcullis command line ends: `Ok((text, code))` prints `text` to stdout and exits with
+/// `code`; `Err(message)` prints `<name>: <message>` on stderr and exits 1 (never 2, which Claude Code
+/// would read as a block when a hook's command is run by mistake).
+#[must_use]
+pub fn finish_command(name: &str, result: std::result::Result<(String, u8), String>) -> ExitCode {
+    match result {
+        Ok((text, code)) => {
+            let _ = io::stdout().lock().write_all(text.as_bytes());
+            ExitCode::from(code)
+        }
+        Err(message) => {
+            let _ = writeln!(io::stderr().lock(), "{name}: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// The entry point of every hook binary: `fn main() -> ExitCode { portcullis_core::run::<MyHook>() }`.
 #[must_use]
 pub fn run<H: Hook>() -> ExitCode {

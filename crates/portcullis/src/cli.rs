@@ -1,14 +1,13 @@
 //! The command line: parses arguments and prints what a command returns. Usage errors exit 64.
 
 use std::ffi::OsString;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use portcullis_core::ctx::{Env, find_project_root};
 use portcullis_core::registry::HOOKS;
-use portcullis_core::run::USAGE_EXIT;
+use portcullis_core::run::{USAGE_EXIT, finish_command};
 
 use crate::commands::{self, CmdResult, LogFilter};
 use crate::settings::{self, Scope};
@@ -234,18 +233,8 @@ pub fn main_with(args: Vec<OsString>) -> ExitCode {
             ok: true,
         }),
     };
-    match result {
-        Ok(report) => {
-            let _ = std::io::stdout().lock().write_all(report.text.as_bytes());
-            if report.ok {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            }
-        }
-        Err(message) => {
-            let _ = writeln!(std::io::stderr().lock(), "portcullis: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    finish_command(
+        "portcullis",
+        result.map(|report| (report.text, u8::from(!report.ok))),
+    )
 }
