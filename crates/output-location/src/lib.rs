@@ -224,22 +224,31 @@ fn check(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         })
         .cloned()
         .collect();
+    let agent = event
+        .agent_id
+        .as_deref()
+        .filter(|_| event.name() == EventName::SubagentStop);
+    let written = match agent {
+        Some(agent) => state
+            .load::<Writes>()?
+            .0
+            .by_agent
+            .remove(agent)
+            .unwrap_or_default(),
+        None => BTreeSet::new(),
+    };
     let mine = if event.name() == EventName::SubagentStop {
-        let written = match event.agent_id.as_deref() {
-            Some(agent) => state
-                .load::<Writes>()?
-                .0
-                .by_agent
-                .remove(agent)
-                .unwrap_or_default(),
-            None => BTreeSet::new(),
-        };
         own_files(event, ctx, new, &written)
     } else {
         new
     };
     if mine.is_empty() {
-        forget_writes(event, ctx)?;
+        // A subagent that may end has no further use for its write record.
+        if let (Some(agent), false) = (agent, written.is_empty()) {
+            state.update::<Writes, _>(&ctx.deadline, |w| {
+                w.by_agent.remove(agent);
+            })?;
+        }
         return Ok(Verdict::allow());
     }
     let bucket = if event.name() == EventName::SubagentStop {
@@ -265,20 +274,6 @@ fn check(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         )));
     }
     Ok(Verdict::block(reason))
-}
-
-/// A subagent that may end has no further use for its write record.
-fn forget_writes(event: &Event, ctx: &Ctx) -> Result<()> {
-    let Some(agent) = event.agent_id.as_deref() else {
-        return Ok(());
-    };
-    let state = ctx.state().session(event.session()?)?;
-    if !state.load::<Writes>()?.0.by_agent.contains_key(agent) {
-        return Ok(());
-    }
-    state.update::<Writes, _>(&ctx.deadline, |w| {
-        w.by_agent.remove(agent);
-    })
 }
 
 /// The new stray files that are a subagent's own: those its file tools wrote (`written`, recorded at
