@@ -11,6 +11,17 @@ pub const MAX_STDIN_BYTES: u64 = 16 * 1024 * 1024;
 /// `timeout` that hooks.json gives Claude Code (see [`crate::registry`]), so we decide before we are killed.
 pub const HOOK_DEADLINE: Duration = Duration::from_secs(8);
 
+/// The deadline of escalation-advisor, which may wait for an advisor model. Its hooks.json `timeout` is
+/// [`ADVISOR_HOOK_TIMEOUT_SECS`]; the advisor itself gets at most [`ADVISOR_MAX_TIMEOUT_SECS`].
+pub const ADVISOR_HOOK_DEADLINE: Duration = Duration::from_secs(50);
+
+/// Claude Code's `timeout` for escalation-advisor, above its deadline.
+pub const ADVISOR_HOOK_TIMEOUT_SECS: u32 = 60;
+
+/// The longest `escalation_advisor.timeout_secs` may be: well inside [`ADVISOR_HOOK_DEADLINE`], leaving
+/// time to read the transcript before and to build the fallback after.
+pub const ADVISOR_MAX_TIMEOUT_SECS: u32 = 40;
+
 /// The longest a state update waits for another process's lock before giving up.
 pub const LOCK_WAIT: Duration = Duration::from_secs(3);
 

@@ -39,6 +39,8 @@ pub struct Config {
     pub loop_detect: LoopDetectConfig,
     /// iteration-limit: attempts per call are capped; completion-promise loops.
     pub iteration_limit: IterationLimitConfig,
+    /// escalation-advisor: a one-line hint from another model when an agent keeps getting blocked.
+    pub escalation_advisor: EscalationAdvisorConfig,
     /// The decision log.
     pub log: LogConfig,
     /// Rules shared by every Stop/SubagentStop hook.
@@ -335,6 +337,49 @@ impl Default for IterationLimitConfig {
     }
 }
 
+/// `escalation_advisor`: when an agent's stops keep being blocked, ask another model why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EscalationAdvisorConfig {
+    /// `enforce` (the hint goes to Claude and the user), `warn` (to the user only) or `off`. Default
+    /// `enforce`.
+    pub mode: Mode,
+    /// Escalate when more than this many stops of one agent in a row were blocked (1 to
+    /// `stop.max_consecutive_blocks` - 1, so it is reached before the stop cap lets go). Default `3`.
+    pub threshold: u32,
+    /// The advisor: a program and its arguments; the prompt goes to its stdin, the hint comes from its
+    /// stdout. Default: the Claude Code CLI with a small model, no tools, no session file and no hooks.
+    pub command: Vec<String>,
+    /// How long the advisor may take, in seconds (1 to 40; the hook itself gives up at 50). Default `25`.
+    pub timeout_secs: u32,
+    /// The most bytes of the prompt sent to the advisor (1024 to 262144). Default `24576`.
+    pub max_prompt_bytes: u32,
+}
+
+impl Default for EscalationAdvisorConfig {
+    fn default() -> Self {
+        Self {
+            mode: Mode::Enforce,
+            threshold: 3,
+            command: [
+                "claude",
+                "-p",
+                "--model",
+                "haiku",
+                "--tools",
+                "",
+                "--no-session-persistence",
+                "--settings",
+                r#"{"disableAllHooks":true}"#,
+            ]
+            .map(String::from)
+            .to_vec(),
+            timeout_secs: 25,
+            max_prompt_bytes: 24 * 1024,
+        }
+    }
+}
+
 /// `log`: the decision log at `<state>/log.jsonl`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -469,6 +514,27 @@ impl Config {
         }
         if self.iteration_limit.max_attempts == 0 {
             return Err("`iteration_limit.max_attempts` must be at least 1".into());
+        }
+        let e = &self.escalation_advisor;
+        if e.threshold == 0 || e.threshold >= self.stop.max_consecutive_blocks {
+            return Err(format!(
+                "`escalation_advisor.threshold` must be 1 to `stop.max_consecutive_blocks` - 1 ({}), or it is never reached (found {})",
+                self.stop.max_consecutive_blocks.saturating_sub(1),
+                e.threshold
+            ));
+        }
+        if e.command.first().is_none_or(String::is_empty) {
+            return Err("`escalation_advisor.command` must name a program".into());
+        }
+        if !(1..=budget::ADVISOR_MAX_TIMEOUT_SECS).contains(&e.timeout_secs)
+            || !(1024..=262_144).contains(&e.max_prompt_bytes)
+        {
+            return Err(format!(
+                "`escalation_advisor.timeout_secs` must be 1 to {} and `escalation_advisor.max_prompt_bytes` 1024 to 262144 (found {} and {})",
+                budget::ADVISOR_MAX_TIMEOUT_SECS,
+                e.timeout_secs,
+                e.max_prompt_bytes
+            ));
         }
         let dir = &self.output_location.output_dir;
         if dir.is_empty() || Path::new(dir).is_absolute() || dir.split('/').any(|c| c == "..") {

@@ -28,12 +28,13 @@
 //! [`run`](mod@run) (the loop and exit codes), [`ctx`] (injectable environment, clock, deadline),
 //! [`config`] (layered JSON config), [`state`] (locked, atomic state files), [`transcript`] (reading JSONL
 //! from the end), [`log`] (the decision log), [`registry`] (which binary handles which events),
-//! [`budget`] (time and size limits), [`env_vars`] (every variable we read), [`stop_cap`] (no Stop hook
+//! [`budget`] (time and size limits), [`child`] (running another program with a time limit), [`env_vars`] (every variable we read), [`stop_cap`] (no Stop hook
 //! blocks forever).
 
 #![deny(missing_docs)]
 
 pub mod budget;
+pub mod child;
 pub mod config;
 pub mod ctx;
 pub mod env_vars;

@@ -154,6 +154,23 @@ pub const HOOKS: &[HookSpec] = &[
         timeout_secs: 10,
         on_error: Failure::Open,
     },
+    HookSpec {
+        name: "escalation-advisor",
+        summary: "When more than 3 stops of an agent in a row were blocked, or loop-detect found it stuck, another model reads the transcript tail and gives a one-line hint (a fallback from the decision log when it cannot).",
+        registrations: &[
+            Registration {
+                event: "SubagentStop",
+                matcher: None,
+            },
+            Registration {
+                event: "Stop",
+                matcher: None,
+            },
+        ],
+        // It may wait for the advisor model (`escalation_advisor.timeout_secs`, at most 40 s).
+        timeout_secs: crate::budget::ADVISOR_HOOK_TIMEOUT_SECS,
+        on_error: Failure::Open,
+    },
 ];
 
 /// The names of all hook binaries plus the manager CLI: everything `install.sh` installs.

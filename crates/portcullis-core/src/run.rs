@@ -52,6 +52,8 @@ pub trait Hook {
     const NAME: &'static str;
     /// What happens when the hook cannot decide.
     const ON_ERROR: Failure;
+    /// How long one run may take before it gives up (inside the hook's hooks.json `timeout`).
+    const DEADLINE: std::time::Duration = budget::HOOK_DEADLINE;
 
     /// The decision: pure, all outside access through `ctx`.
     fn decide(event: &Event, ctx: &Ctx) -> Result<Verdict>;
@@ -134,7 +136,7 @@ pub fn run<H: Hook>() -> ExitCode {
 /// One run on the given input: the testable body of [`run`].
 pub fn run_once<H: Hook>(input: &mut dyn Read, cap: u64, env: Env) -> ExitCode {
     let started = Instant::now();
-    let deadline = Deadline::after(budget::HOOK_DEADLINE);
+    let deadline = Deadline::after(H::DEADLINE);
     let event = match read_capped(input, cap).and_then(|bytes| Event::parse(&bytes)) {
         Ok(e) => e,
         Err(e) => return fail(H::NAME, H::ON_ERROR, &e),

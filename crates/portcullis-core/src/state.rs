@@ -31,6 +31,11 @@ pub trait StateFile: Serialize + DeserializeOwned + Default {
     const NAME: &'static str;
     /// Bumped when the layout changes; a file of another version is set aside and read as empty.
     const SCHEMA_VERSION: u32;
+    /// Whether a write waits for the disk (`fsync`) before the rename. `false` keeps every write atomic
+    /// against a crash of the process (readers see the old or the new version), but after a power loss
+    /// the file may come back empty and is then set aside. For state whose loss costs only advice, on
+    /// paths where the fsync would be most of the hook's time.
+    const DURABLE: bool = true;
 }
 
 #[derive(Serialize, Deserialize)]
@@ -147,7 +152,7 @@ impl StateDir {
                 state: &state,
             })
             .map_err(|e| Error::Other(format!("encoding state: {e}")))?;
-            write_atomic(&self.file(T::NAME), &bytes)?;
+            write_file(&self.file(T::NAME), &bytes, T::DURABLE)?;
             Ok(out)
         })
     }
@@ -242,6 +247,11 @@ pub fn stable_hash(bytes: impl IntoIterator<Item = u8>) -> u64 {
 
 /// Writes `bytes` to `path` atomically: a temp file in the same folder, `sync_all`, `rename`.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_file(path, bytes, true)
+}
+
+/// [`write_atomic`], with the `sync_all` only when `durable`.
+fn write_file(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("state");
     let nanos = chrono::Utc::now().timestamp_subsec_nanos();
@@ -249,7 +259,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let result = (|| {
         let mut f = File::create(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
+        if durable {
+            f.sync_all()?;
+        }
         fs::rename(&tmp, path)
     })();
     result.map_err(|e| {

@@ -18,6 +18,16 @@ use crate::workspace_bin;
 /// The pinned client version (PROTOCOL.md).
 pub const CLAUDE_VERSION: &str = "2.1.329";
 
+/// `$PATH` with `first` in front.
+fn path_with(first: Option<&Path>) -> std::ffi::OsString {
+    let rest = std::env::var_os("PATH").unwrap_or_default();
+    let dirs = first
+        .map(Path::to_path_buf)
+        .into_iter()
+        .chain(std::env::split_paths(&rest));
+    std::env::join_paths(dirs).unwrap_or(rest)
+}
+
 /// The cached client binary, fetching it on first use. `Err` says why it could not be had.
 pub fn claude_binary() -> Result<PathBuf, String> {
     let base = std::env::var_os("PORTCULLIS_E2E_CACHE").map_or_else(
@@ -227,7 +237,9 @@ impl Project {
         let mut child = cmd
             .current_dir(&self.dir)
             .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            // The client's own folder first, so `claude` (escalation-advisor's default advisor) is the
+            // pinned client, talking to the same stand-in.
+            .env("PATH", path_with(claude.parent()))
             .env("HOME", &self.home)
             .env("ANTHROPIC_BASE_URL", standin.url())
             .env("ANTHROPIC_API_KEY", "sk-standin")

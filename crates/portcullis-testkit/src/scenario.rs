@@ -31,6 +31,7 @@
 //! transcript_contains = ["\"is_error\":true"]   # the main transcript and every subagent transcript
 //! transcript_lacks = []
 //! requests_contain = ["belongs to the `backend` domain"]  # some model request contains this text
+//! requests_count = { "Why is the agent stuck?" = 1 }      # exactly this many model requests contain it
 //! log = [{ hook = "agent-first", verdict = "deny" }]       # each matches some decision-log entry
 //! log_absent = [{ verdict = "deny" }]                     # none matches any entry
 //! events = [{ hook_event_name = "Stop", stop_hook_active = false }]  # in this order among echo_hook's events
@@ -170,6 +171,8 @@ pub struct Expect {
     pub transcript_lacks: Vec<String>,
     /// Texts some model request must contain.
     pub requests_contain: Vec<String>,
+    /// Text → exactly how many model requests contain it.
+    pub requests_count: BTreeMap<String, usize>,
     /// Patterns each matched by some decision-log entry.
     pub log: Vec<Value>,
     /// Patterns no decision-log entry may match.
@@ -358,6 +361,18 @@ fn check(
     for t in &ex.requests_contain {
         if !seen.requests.iter().any(|r| r.contains(&subst(t))) {
             fail(format!("no model request contains {t:?}"));
+        }
+    }
+    for (t, want) in &ex.requests_count {
+        let got = seen
+            .requests
+            .iter()
+            .filter(|r| r.contains(&subst(t)))
+            .count();
+        if got != *want {
+            fail(format!(
+                "{got} model requests contain {t:?}, expected {want}"
+            ));
         }
     }
     let patterns = |list: &[Value]| -> Vec<Value> {

@@ -1,12 +1,15 @@
 //! Running hook processes the way Claude Code does: the event on stdin, `CLAUDE_PROJECT_DIR` set, the
 //! session's cwd, a timeout. Used by `explain` and `replay`.
 
-use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
+use portcullis_core::child;
 use serde_json::Value;
+
+/// The most output kept per stream of one hook run (Claude Code reads far less of a verdict).
+const MAX_HOOK_OUTPUT: usize = 16 * 1024 * 1024;
 
 /// What one hook process did.
 #[derive(Debug, Clone)]
@@ -78,60 +81,17 @@ pub fn run_hook(
     timeout: Duration,
     env: &[(&str, &std::ffi::OsStr)],
 ) -> std::io::Result<Outcome> {
-    let started = Instant::now();
-    let mut child = Command::new(command)
-        .args(args)
+    let mut cmd = Command::new(command);
+    cmd.args(args)
         .current_dir(if cwd.is_dir() { cwd } else { project })
         .env("CLAUDE_PROJECT_DIR", project)
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let mut stdin = child.stdin.take();
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || {
-        if let Some(s) = stdin.as_mut() {
-            let _ = s.write_all(&input);
-        }
-    });
-    let mut out_pipe = child.stdout.take();
-    let mut err_pipe = child.stderr.take();
-    let out_reader = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        if let Some(p) = out_pipe.as_mut() {
-            let _ = p.read_to_end(&mut s);
-        }
-        s
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        if let Some(p) = err_pipe.as_mut() {
-            let _ = p.read_to_end(&mut s);
-        }
-        s
-    });
-    let mut timed_out = false;
-    let status = loop {
-        if let Some(st) = child.try_wait()? {
-            break Some(st);
-        }
-        if started.elapsed() > timeout {
-            let _ = child.kill();
-            let _ = child.wait();
-            timed_out = true;
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    };
-    let _ = writer.join();
-    let stdout = out_reader.join().unwrap_or_default();
-    let stderr = err_reader.join().unwrap_or_default();
+        .envs(env.iter().copied());
+    let done = child::run(cmd, input, timeout, MAX_HOOK_OUTPUT)?;
     Ok(Outcome {
-        code: status.and_then(|s| s.code()),
-        stdout: String::from_utf8_lossy(&stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&stderr).into_owned(),
-        timed_out,
-        elapsed: started.elapsed(),
+        code: done.code,
+        stdout: String::from_utf8_lossy(&done.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&done.stderr).into_owned(),
+        timed_out: done.timed_out,
+        elapsed: done.elapsed,
     })
 }

@@ -339,6 +339,57 @@ fn loop_detect_cases(rel: &Path, tmp: &Path) -> Vec<Case> {
     ]
 }
 
+/// escalation-advisor on stops that do not escalate: the first stop of a prompt (one state load and write)
+/// and a blocked stop below the threshold (the decision log, 5,000 entries, is read back for the agent).
+fn escalation_cases(rel: &Path, tmp: &Path) -> Vec<Case> {
+    use std::fmt::Write as _;
+    let bin = rel.join("escalation-advisor");
+    let project = tmp.join("escalation");
+    std::fs::create_dir_all(project.join(".claude/portcullis")).unwrap();
+    let now = chrono::Utc::now();
+    let mut log = String::new();
+    for i in 0..5000_i64 {
+        let time = (now - chrono::Duration::milliseconds(5000 - i))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let entry = serde_json::json!({
+            "time": time, "session": if i % 2 == 0 { "bench" } else { "other" }, "agent": "main",
+            "hook": "feedback-loop", "event": "Stop", "verdict": "block",
+            "reason": "Domain `api` was modified and has not passed review and testing.", "micros": 900,
+        });
+        writeln!(log, "{entry}").unwrap();
+    }
+    std::fs::write(project.join(".claude/portcullis/log.jsonl"), log).unwrap();
+    let stop = |active: bool| {
+        captured(
+            "Stop",
+            &project,
+            &serde_json::json!({"prompt_id": "p", "stop_hook_active": active}),
+        )
+    };
+    let state = project.join(".claude/portcullis/sessions/bench/escalation.json");
+    run_once(&bin, &project, &stop(false));
+    run_once(&bin, &project, &stop(true));
+    let one_block_on_record = std::fs::read(&state).unwrap();
+    vec![
+        Case {
+            name: "escalation-advisor / Stop, first of a prompt",
+            bin: bin.clone(),
+            stdin: stop(false),
+            project: project.clone(),
+            reset: vec![state.clone()],
+            restore: vec![],
+        },
+        Case {
+            name: "escalation-advisor / Stop, 2nd block (log read)",
+            bin,
+            stdin: stop(false),
+            project,
+            reset: vec![],
+            restore: vec![(state, one_block_on_record)],
+        },
+    ]
+}
+
 /// A git repository of `files` committed files (in folders of 100) plus 10 untracked ones, 5 of them
 /// Markdown, and a SessionStart baseline taken before they appeared.
 fn big_repo(dir: &Path, files: usize, bin: &Path) {
@@ -536,6 +587,7 @@ fn main() {
     cases.extend(feedback_cases(&rel, tmp.path()));
     cases.push(output_location_write_case(&rel, &big));
     cases.extend(loop_detect_cases(&rel, tmp.path()));
+    cases.extend(escalation_cases(&rel, tmp.path()));
     let baseline = rel.join("examples/empty_stdin");
     println!(
         "whole-process timing, {runs} runs each, interleaved with `empty_stdin` (reads stdin, exits)"

@@ -1,0 +1,242 @@
+//! When to escalate: one agent's run of blocked stops, and loop-detect's `stuck` entries.
+//!
+//! Every Stop/SubagentStop of an agent updates its [`Streak`]. A stop continues the streak when it is in
+//! the same prompt as the agent's previous stop and that stop was blocked: Claude Code says so with
+//! `stop_hook_active`, and, because that flag is known to stay false at times, a portcullis `block` entry
+//! for the agent in the decision log since the previous stop says so too. The streak is the number of
+//! blocked stops before this one.
+//!
+//! Escalation happens once per *level*: level `n` is reached when the streak reaches `n` × (threshold + 1),
+//! so with the default threshold 3 the advisor is asked at the fifth stop in a row (after four blocks),
+//! and, in a chain long enough, again after eight. A `stuck` entry of loop-detect that this agent has not
+//! been escalated for counts as level 1. A level is claimed under the state lock before the advisor runs,
+//! so the same situation is never escalated twice, even by parallel runs.
+
+use std::collections::BTreeMap;
+
+use portcullis_core::state::StateFile;
+use serde::{Deserialize, Serialize};
+
+/// The most agents remembered per session; the one whose last stop is oldest is forgotten first.
+pub const MAX_AGENTS: usize = 64;
+
+/// One agent's stops within one prompt.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Streak {
+    /// The prompt of the agent's latest stop.
+    pub prompt: Option<String>,
+    /// How many stops in a row before the latest one were blocked.
+    pub streak: u32,
+    /// When the first stop of the streak happened (Unix milliseconds).
+    pub started_ms: i64,
+    /// When the latest stop happened (Unix milliseconds).
+    pub last_stop_ms: i64,
+    /// The highest level escalated in this streak (0: none yet).
+    pub level: u32,
+    /// The time of the newest loop-detect `stuck` entry already acted on, in this prompt.
+    pub stuck_seen: Option<String>,
+}
+
+/// Every agent's streak in one session: `sessions/<id>/escalation.json`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Streaks {
+    /// Agent key (`main` or the `agent_id`) → streak.
+    pub agents: BTreeMap<String, Streak>,
+}
+
+impl StateFile for Streaks {
+    const NAME: &'static str = "escalation";
+    const SCHEMA_VERSION: u32 = 1;
+    // Written at every stop; losing it to a power cut costs at most one missed hint.
+    const DURABLE: bool = false;
+}
+
+/// What is known about the time since the agent's previous stop.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Seen {
+    /// The event's `stop_hook_active`.
+    pub active: bool,
+    /// The decision log has a portcullis block of this agent's stop since its previous stop.
+    pub logged_block: bool,
+    /// The time of the newest loop-detect `stuck` entry for this agent since its previous stop.
+    pub stuck: Option<String>,
+}
+
+/// Why an escalation happens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Trigger {
+    /// The streak passed the threshold.
+    Streak,
+    /// loop-detect logged the agent as stuck.
+    Stuck,
+}
+
+/// The agent's next streak after a stop at `now_ms`, and whether (and why) this stop escalates.
+#[must_use]
+pub fn step(
+    prev: Option<&Streak>,
+    prompt: Option<&str>,
+    now_ms: i64,
+    seen: &Seen,
+    threshold: u32,
+) -> (Streak, Option<Trigger>) {
+    let same_prompt = prev.filter(|p| p.prompt.as_deref() == prompt);
+    let continues = same_prompt.is_some() && (seen.active || seen.logged_block);
+    let mut next = match same_prompt {
+        Some(p) if continues => Streak {
+            streak: p.streak.saturating_add(1),
+            ..p.clone()
+        },
+        _ => Streak {
+            prompt: prompt.map(str::to_owned),
+            started_ms: now_ms,
+            stuck_seen: same_prompt.and_then(|p| p.stuck_seen.clone()),
+            ..Streak::default()
+        },
+    };
+    next.last_stop_ms = now_ms;
+    let due = next.streak / threshold.saturating_add(1);
+    let new_stuck = seen
+        .stuck
+        .as_ref()
+        .filter(|t| next.stuck_seen.as_ref() != Some(*t))
+        .cloned();
+    let mut trigger = None;
+    if due > next.level {
+        next.level = due;
+        trigger = Some(Trigger::Streak);
+    }
+    if let Some(t) = new_stuck {
+        if next.level == 0 {
+            next.level = 1;
+            trigger = Some(Trigger::Stuck);
+        }
+        next.stuck_seen = Some(t);
+    }
+    (next, trigger)
+}
+
+/// Records `next` for `agent`, forgetting the agent with the oldest stop when the table is full.
+pub fn remember(streaks: &mut Streaks, agent: &str, next: Streak) {
+    if !streaks.agents.contains_key(agent) && streaks.agents.len() >= MAX_AGENTS {
+        let oldest = streaks
+            .agents
+            .iter()
+            .min_by_key(|(_, s)| s.last_stop_ms)
+            .map(|(k, _)| k.clone());
+        if let Some(k) = oldest {
+            streaks.agents.remove(&k);
+        }
+    }
+    streaks.agents.insert(agent.to_owned(), next);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs stops of one prompt; returns the streak numbers that escalated.
+    fn escalations(stops: &[Seen], threshold: u32) -> Vec<(u32, Trigger)> {
+        let mut rec: Option<Streak> = None;
+        let mut out = Vec::new();
+        for (i, seen) in stops.iter().enumerate() {
+            let (next, t) = step(
+                rec.as_ref(),
+                Some("p"),
+                i64::try_from(i).unwrap(),
+                seen,
+                threshold,
+            );
+            if let Some(t) = t {
+                out.push((next.streak, t));
+            }
+            rec = Some(next);
+        }
+        out
+    }
+
+    fn active() -> Seen {
+        Seen {
+            active: true,
+            ..Seen::default()
+        }
+    }
+
+    #[test]
+    fn the_fifth_stop_of_a_blocked_chain_escalates_once() {
+        let mut stops = vec![Seen::default()];
+        stops.extend((0..6).map(|_| active()));
+        assert_eq!(escalations(&stops, 3), vec![(4, Trigger::Streak)]);
+    }
+
+    #[test]
+    fn a_long_chain_escalates_again_at_the_next_level() {
+        let mut stops = vec![Seen::default()];
+        stops.extend((0..10).map(|_| active()));
+        assert_eq!(
+            escalations(&stops, 3),
+            vec![(4, Trigger::Streak), (8, Trigger::Streak)]
+        );
+        assert_eq!(escalations(&stops, 1).len(), 5, "levels at 2, 4, 6, 8, 10");
+    }
+
+    #[test]
+    fn the_log_stands_in_for_a_missing_client_flag() {
+        let logged = Seen {
+            logged_block: true,
+            ..Seen::default()
+        };
+        let mut stops = vec![Seen::default()];
+        stops.extend((0..4).map(|_| logged.clone()));
+        assert_eq!(escalations(&stops, 3), vec![(4, Trigger::Streak)]);
+        let silent: Vec<Seen> = (0..6).map(|_| Seen::default()).collect();
+        assert!(
+            escalations(&silent, 3).is_empty(),
+            "no evidence of a block: no streak"
+        );
+    }
+
+    #[test]
+    fn a_new_prompt_starts_over() {
+        let (a, _) = step(None, Some("p"), 0, &Seen::default(), 3);
+        let (b, _) = step(Some(&a), Some("p"), 1, &active(), 3);
+        assert_eq!(b.streak, 1);
+        let (c, _) = step(Some(&b), Some("q"), 2, &active(), 3);
+        assert_eq!((c.streak, c.started_ms, c.level), (0, 2, 0));
+    }
+
+    #[test]
+    fn a_stuck_entry_escalates_once_and_not_again_at_the_threshold() {
+        let stuck = |t: &str| Seen {
+            active: true,
+            stuck: Some(t.into()),
+            ..Seen::default()
+        };
+        let stops = vec![
+            Seen::default(),
+            active(),
+            stuck("t1"),
+            stuck("t1"),
+            active(),
+            active(),
+        ];
+        assert_eq!(escalations(&stops, 3), vec![(2, Trigger::Stuck)]);
+    }
+
+    #[test]
+    fn the_table_forgets_the_oldest_agent() {
+        let mut s = Streaks::default();
+        for i in 0..=MAX_AGENTS {
+            let rec = Streak {
+                last_stop_ms: i64::try_from(i).unwrap(),
+                ..Streak::default()
+            };
+            remember(&mut s, &format!("a{i}"), rec);
+        }
+        assert_eq!(s.agents.len(), MAX_AGENTS);
+        assert!(!s.agents.contains_key("a0"));
+    }
+}
