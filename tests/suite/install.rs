@@ -123,10 +123,34 @@ fn install_into_a_fresh_project_then_doctor_passes() {
     let report = String::from_utf8_lossy(&doctor.stdout);
     assert!(doctor.status.success(), "{report}");
     assert_eq!(
-        report.lines().filter(|l| l.starts_with("ok ")).count(),
+        report
+            .lines()
+            .filter(|l| l.starts_with("ok ") && !l.contains("advisor"))
+            .count(),
         4,
         "{report}"
     );
+    // The advisor line says whether the advisor program is there; a missing one is a note, not a failure.
+    std::fs::write(
+        p.join(".claude/portcullis.json"),
+        r#"{"escalation_advisor": {"command": ["/nonexistent/claude"]}}"#,
+    )
+    .unwrap();
+    let doctor = portcullis(&["doctor"], p);
+    let report = String::from_utf8_lossy(&doctor.stdout);
+    assert!(doctor.status.success(), "{report}");
+    assert!(
+        report.contains("note  advisor: `/nonexistent/claude` was not found"),
+        "{report}"
+    );
+    std::fs::write(
+        p.join(".claude/portcullis.json"),
+        r#"{"escalation_advisor": {"command": ["sh", "-c", "echo hint"]}}"#,
+    )
+    .unwrap();
+    let report = String::from_utf8_lossy(&portcullis(&["doctor"], p).stdout).into_owned();
+    assert!(report.contains("ok    advisor: `/"), "{report}");
+    std::fs::remove_file(p.join(".claude/portcullis.json")).unwrap();
 
     assert!(portcullis(&["uninstall"], p).status.success());
     let doctor = portcullis(&["doctor"], p);

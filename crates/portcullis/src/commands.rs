@@ -189,9 +189,40 @@ pub fn doctor(project: &Path, bin_dir: &Path, env: &Env) -> CmdResult {
             })
             .map(|()| format!("`{}` is writable", state.path().display())),
     );
+    // Not a failure: without its advisor, escalation-advisor still gives its fallback hint.
+    if let Ok(config) = Config::load(env, project) {
+        if let Some(line) = advisor_line(&config, env) {
+            lines.push(line);
+        }
+    }
     let mut text = lines.join("\n");
     text.push('\n');
     Ok(Report { text, ok })
+}
+
+/// doctor's line on escalation-advisor's advisor program: `ok` when it is found, `note` when not.
+fn advisor_line(config: &Config, env: &Env) -> Option<String> {
+    let advisor = &config.escalation_advisor;
+    if advisor.mode == portcullis_core::config::Mode::Off {
+        return None;
+    }
+    let program = advisor.command.first()?;
+    let found = if program.contains('/') {
+        is_executable(Path::new(program)).then(|| PathBuf::from(program))
+    } else {
+        env.var("PATH").and_then(|path| {
+            std::env::split_paths(&path)
+                .map(|d| d.join(program))
+                .find(|p| is_executable(p))
+        })
+    };
+    Some(match found {
+        Some(p) => format!("ok    advisor: `{}`", p.display()),
+        None => format!(
+            "note  advisor: `{program}` was not found; escalation-advisor will give its fallback hint from \
+             the decision log (set `escalation_advisor.command`)"
+        ),
+    })
 }
 
 fn check_registered(project: &Path, env: &Env) -> Result<String, String> {
