@@ -11,7 +11,6 @@
 //! and `max_tokens`), and never reads more than [`budget::TRANSCRIPT_SCAN_BYTES`], so the cost does not
 //! grow with the file.
 
-use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -87,13 +86,7 @@ pub enum Scope {
 
 /// Reads the evidence from the end of `path`.
 pub fn scan(path: &Path, scope: Scope, cap: u64) -> io::Result<Evidence> {
-    let file = File::open(path)?;
-    if file.metadata()?.is_dir() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "is a directory",
-        ));
-    }
+    let file = portcullis_core::files::open_regular(path)?;
     let mut lines = ReverseLines::new(file, budget::REVERSE_BLOCK_BYTES, cap)?;
     let mut ev = Evidence::default();
     let mut found_at: Option<u64> = None;

@@ -337,7 +337,7 @@ fn tool_inputs(transcript: &[u8]) -> Vec<String> {
 /// The last `cap` bytes of a file.
 fn read_tail(path: &Path, cap: u64) -> std::io::Result<Vec<u8>> {
     use std::io::{Read, Seek, SeekFrom};
-    let mut f = std::fs::File::open(path)?;
+    let mut f = portcullis_core::files::open_regular(path)?;
     let len = f.metadata()?.len();
     f.seek(SeekFrom::Start(len.saturating_sub(cap)))?;
     let mut out = Vec::new();
@@ -348,7 +348,7 @@ fn read_tail(path: &Path, cap: u64) -> std::io::Result<Vec<u8>> {
 /// The first timestamp of a transcript: when the session started. Reads at most 64 lines and 8 MiB.
 #[must_use]
 pub fn session_start(transcript: &Path) -> Option<std::time::SystemTime> {
-    let file = std::fs::File::open(transcript).ok()?;
+    let file = portcullis_core::files::open_regular(transcript).ok()?;
     // A bound on what is read, however long the first lines are.
     let reader = BufReader::new(std::io::Read::take(file, 8 << 20));
     for line in reader.split(b'\n').take(64) {

@@ -5,7 +5,6 @@
 //! the key's path and, for a typo, the nearest valid key. Objects merge key by key; arrays and scalars are
 //! replaced whole; the maps in [`OPEN_MAPS`] (user-named entries whose order matters) are replaced whole.
 
-use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -564,7 +563,7 @@ impl Config {
 
 /// Reads one config file; `Ok(None)` when it does not exist (unless it was named explicitly).
 pub fn read_layer(path: &Path, explicit: Option<&str>) -> Result<Option<Layer>> {
-    let file = match fs::File::open(path) {
+    let file = match crate::files::open_regular(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit != path.to_str() => {
             return Ok(None);

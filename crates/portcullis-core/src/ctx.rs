@@ -4,7 +4,6 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -194,13 +193,10 @@ impl Ctx {
         std::mem::take(&mut self.notes.borrow_mut())
     }
 
-    /// One warning line on stderr (exit-0 stderr reaches only Claude Code's debug log).
+    /// A warning for stderr, printed by the run loop on one line with any others (exit-0 stderr reaches
+    /// only Claude Code's debug log).
     pub fn warn(&self, message: &str) {
-        let _ = writeln!(
-            std::io::stderr().lock(),
-            "portcullis {}: warning: {message}",
-            self.hook
-        );
+        crate::warnings::push(message);
     }
 }
 

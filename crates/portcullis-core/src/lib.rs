@@ -28,8 +28,8 @@
 //! [`run`](mod@run) (the loop and exit codes), [`ctx`] (injectable environment, clock, deadline),
 //! [`config`] (layered JSON config), [`state`] (locked, atomic state files), [`transcript`] (reading JSONL
 //! from the end), [`log`] (the decision log), [`registry`] (which binary handles which events),
-//! [`budget`] (time and size limits), [`child`] (running another program with a time limit), [`env_vars`] (every variable we read), [`stop_cap`] (no Stop hook
-//! blocks forever).
+//! [`budget`] (time and size limits), [`files`] (opening only regular files), [`child`] (running another program with a time limit), [`env_vars`] (every variable we read), [`stop_cap`] (no Stop hook
+//! blocks forever), [`warnings`] (at most one stderr line per run).
 
 #![deny(missing_docs)]
 
@@ -40,6 +40,7 @@ pub mod ctx;
 pub mod env_vars;
 pub mod error;
 pub mod event;
+pub mod files;
 pub mod log;
 pub mod registry;
 pub mod run;
@@ -47,6 +48,7 @@ pub mod state;
 pub mod stop_cap;
 pub mod transcript;
 pub mod verdict;
+pub mod warnings;
 
 pub use config::Config;
 pub use ctx::{Ctx, Deadline, Env};

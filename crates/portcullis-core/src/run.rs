@@ -105,6 +105,9 @@ pub fn finish_command(name: &str, result: std::result::Result<(String, u8), Stri
     match result {
         Ok((text, code)) => {
             let _ = io::stdout().lock().write_all(text.as_bytes());
+            for w in crate::warnings::take() {
+                let _ = writeln!(io::stderr().lock(), "{name}: warning: {w}");
+            }
             ExitCode::from(code)
         }
         Err(message) => {
@@ -198,6 +201,9 @@ pub fn run_once<H: Hook>(input: &mut dyn Read, cap: u64, env: Env) -> ExitCode {
         };
         record(&event, &ctx, verdict.label(&name), &text, started);
     }
+    if let Some(line) = crate::warnings::one_line(H::NAME, &crate::warnings::take()) {
+        let _ = writeln!(io::stderr().lock(), "{line}");
+    }
     ExitCode::SUCCESS
 }
 
@@ -249,9 +255,11 @@ pub fn read_capped(input: &mut dyn Read, cap: u64) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Maps an error to the hook's policy: one stderr line, exit 1 (open) or 2 (closed).
+/// Maps an error to the hook's policy: one stderr line, exit 1 (open) or 2 (closed). Warnings collected so
+/// far are dropped: the failure line says what went wrong.
 #[must_use]
 pub fn fail(hook: &str, policy: Failure, error: &Error) -> ExitCode {
+    let _ = crate::warnings::take();
     let line = failure_line(hook, policy, &error.to_string());
     let _ = writeln!(io::stderr().lock(), "{line}");
     ExitCode::from(policy.code())

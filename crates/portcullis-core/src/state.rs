@@ -171,12 +171,11 @@ fn set_aside<T: StateFile>(path: &Path) -> (T, LoadNote) {
         // Another process may have set it aside (or replaced it) first; either way it is gone now.
         Ok(()) | Err(_) => {}
     }
-    let _ = writeln!(
-        io::stderr().lock(),
-        "portcullis: warning: state file `{}` was unreadable; moved to `{}` and starting empty",
+    crate::warnings::push(format!(
+        "state file `{}` was unreadable; moved to `{}` and starting empty",
         path.display(),
         aside.display()
-    );
+    ));
     (
         T::default(),
         LoadNote {
@@ -223,7 +222,7 @@ pub fn with_lock<R>(
 }
 
 fn read_capped(path: &Path) -> io::Result<Vec<u8>> {
-    let file = File::open(path)?;
+    let file = crate::files::open_regular(path)?;
     let mut bytes = Vec::new();
     file.take(budget::MAX_STATE_BYTES + 1)
         .read_to_end(&mut bytes)?;

@@ -5,7 +5,6 @@
 //! read depends on how far back the wanted entries are, never on the file's size. Lines that do not parse
 //! are skipped and counted, never fatal.
 
-use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 
@@ -244,14 +243,8 @@ pub fn tail(
     cap: u64,
     keep: impl Fn(&Entry) -> bool,
 ) -> Result<Tail> {
-    let file = File::open(path).map_err(|e| Error::io("reading transcript", path, e))?;
-    if file.metadata().is_ok_and(|m| m.is_dir()) {
-        return Err(Error::io(
-            "reading transcript",
-            path,
-            io::Error::new(io::ErrorKind::InvalidInput, "is a directory"),
-        ));
-    }
+    let file =
+        crate::files::open_regular(path).map_err(|e| Error::io("reading transcript", path, e))?;
     let mut lines = ReverseLines::new(file, budget::REVERSE_BLOCK_BYTES, cap)
         .map_err(|e| Error::io("reading transcript", path, e))?;
     let mut out = Tail::default();

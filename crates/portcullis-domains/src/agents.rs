@@ -106,7 +106,7 @@ impl AgentCatalog {
 /// Reads the `name:` of a file's YAML frontmatter.
 pub(crate) fn read_name(path: &Path) -> Result<String, String> {
     let mut head = String::new();
-    fs::File::open(path)
+    portcullis_core::files::open_regular(path)
         .and_then(|f| f.take(HEAD_BYTES).read_to_string(&mut head))
         .map_err(|e| format!("unreadable: {e}"))?;
     let head = head.strip_prefix('\u{feff}').unwrap_or(&head);
