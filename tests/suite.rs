@@ -14,3 +14,5 @@ mod install;
 mod registry;
 #[path = "suite/replay.rs"]
 mod replay;
+#[path = "suite/stress.rs"]
+mod stress;
