@@ -10,6 +10,8 @@ mod bad_input;
 mod contract;
 #[path = "suite/install.rs"]
 mod install;
+#[path = "suite/never_trapped.rs"]
+mod never_trapped;
 #[path = "suite/registry.rs"]
 mod registry;
 #[path = "suite/replay.rs"]

@@ -22,7 +22,8 @@ fn project() -> (tempfile::TempDir, PathBuf) {
 }
 
 fn event(root: &Path, name: &str, session: &str, agent: Option<&str>, changes: &Value) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../fixtures/events/{name}.json"));
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../fixtures/events/{name}.json"));
     let mut e: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     e["session_id"] = json!(session);
     e["cwd"] = json!(root);
@@ -60,7 +61,9 @@ fn start(hook: &str, root: &Path, input: String) -> Child {
 }
 
 fn state(root: &Path, session: &str, file: &str) -> Value {
-    let text = std::fs::read_to_string(root.join(format!(".claude/portcullis/sessions/{session}/{file}"))).unwrap();
+    let text =
+        std::fs::read_to_string(root.join(format!(".claude/portcullis/sessions/{session}/{file}")))
+            .unwrap();
     serde_json::from_str::<Value>(&text).unwrap()["state"].clone()
 }
 
@@ -80,34 +83,86 @@ fn two_hundred_parallel_hooks_lose_no_update() {
         let (hook, input) = match i % 5 {
             0 | 1 => {
                 *expected_attempts.entry(key).or_default() += 1;
-                ("iteration-limit", event(&root, "PreToolUse-Bash", session, agent, &json!({"tool_input": {"command": "cargo test"}})))
+                (
+                    "iteration-limit",
+                    event(
+                        &root,
+                        "PreToolUse-Bash",
+                        session,
+                        agent,
+                        &json!({"tool_input": {"command": "cargo test"}}),
+                    ),
+                )
             }
             2 if agent.is_some() => {
                 *expected_writes.entry(key).or_default() += 1;
                 let file = root.join(format!("notes/{i}.md"));
-                ("output-location", event(&root, "PostToolUse-Write-subagent", session, agent, &json!({"tool_input": {"file_path": file, "content": "x"}})))
+                (
+                    "output-location",
+                    event(
+                        &root,
+                        "PostToolUse-Write-subagent",
+                        session,
+                        agent,
+                        &json!({"tool_input": {"file_path": file, "content": "x"}}),
+                    ),
+                )
             }
-            2 | 3 => ("loop-detect", event(&root, "Stop", session, None, &json!({"last_assistant_message": format!("answer {i}")}))),
-            _ => ("escalation-advisor", event(&root, "Stop", session, None, &json!({"stop_hook_active": true, "prompt_id": format!("p{i}")}))),
+            2 | 3 => (
+                "loop-detect",
+                event(
+                    &root,
+                    "Stop",
+                    session,
+                    None,
+                    &json!({"last_assistant_message": format!("answer {i}")}),
+                ),
+            ),
+            _ => (
+                "escalation-advisor",
+                event(
+                    &root,
+                    "Stop",
+                    session,
+                    None,
+                    &json!({"stop_hook_active": true, "prompt_id": format!("p{i}")}),
+                ),
+            ),
         };
         *per_hook.entry(hook).or_default() += 1;
         children.push((hook, start(hook, &root, input)));
     }
     for (hook, child) in children {
         let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "{hook}: {}", String::from_utf8_lossy(&out.stderr));
-        assert!(out.stderr.is_empty(), "{hook}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{hook}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "{hook}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     for ((session, agent), n) in &expected_attempts {
         let attempts = state(&root, session, "attempts.json");
         let counts = attempts["agents"][agent].as_object().unwrap();
         assert_eq!(counts.len(), 1, "{session}/{agent}: one call");
-        assert_eq!(counts.values().next().unwrap().as_u64().unwrap(), *n, "{session}/{agent}: a lost update");
+        assert_eq!(
+            counts.values().next().unwrap().as_u64().unwrap(),
+            *n,
+            "{session}/{agent}: a lost update"
+        );
     }
     for ((session, agent), n) in &expected_writes {
         let writes = state(&root, session, "output-location-writes.json");
-        assert_eq!(writes["by_agent"][agent].as_array().unwrap().len(), *n, "{session}/{agent}: a lost write record");
+        assert_eq!(
+            writes["by_agent"][agent].as_array().unwrap().len(),
+            *n,
+            "{session}/{agent}: a lost write record"
+        );
     }
     for session in sessions {
         state(&root, session, "loop-detect.json");
@@ -117,11 +172,18 @@ fn two_hundred_parallel_hooks_lose_no_update() {
     let log = std::fs::read_to_string(root.join(".claude/portcullis/log.jsonl")).unwrap();
     let mut logged: BTreeMap<String, usize> = BTreeMap::new();
     for line in log.lines() {
-        let entry: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("torn log line {line:?}: {e}"));
-        *logged.entry(entry["hook"].as_str().unwrap().to_owned()).or_default() += 1;
+        let entry: Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("torn log line {line:?}: {e}"));
+        *logged
+            .entry(entry["hook"].as_str().unwrap().to_owned())
+            .or_default() += 1;
     }
     for (hook, n) in per_hook {
-        assert_eq!(logged.get(hook).copied().unwrap_or(0), n, "{hook}: log lines lost");
+        assert_eq!(
+            logged.get(hook).copied().unwrap_or(0),
+            n,
+            "{hook}: log lines lost"
+        );
     }
 }
 
@@ -147,12 +209,21 @@ fn writers_killed_at_random_points_leave_old_or_new_state() {
         | 1;
     let mut rng = Rng(seed);
     let file = root.join(".claude/portcullis/sessions/crash/attempts.json");
-    let input = event(&root, "PreToolUse-Bash", "crash", None, &json!({"tool_input": {"command": "make"}}));
+    let input = event(
+        &root,
+        "PreToolUse-Bash",
+        "crash",
+        None,
+        &json!({"tool_input": {"command": "make"}}),
+    );
     let count = || -> Option<u64> {
         let text = std::fs::read_to_string(&file).ok()?;
         let v: Value = serde_json::from_str(&text)
             .unwrap_or_else(|e| panic!("seed {seed}: torn state {text:?}: {e}"));
-        v["state"]["agents"]["main"].as_object().and_then(|m| m.values().next()).and_then(Value::as_u64)
+        v["state"]["agents"]["main"]
+            .as_object()
+            .and_then(|m| m.values().next())
+            .and_then(Value::as_u64)
     };
     let mut last = 0;
     let mut killed = 0;
@@ -165,13 +236,21 @@ fn writers_killed_at_random_points_leave_old_or_new_state() {
         let _ = child.kill();
         let _ = child.wait();
         let now = count().unwrap_or(0);
-        assert!(now == last || now == last + 1, "seed {seed}: count went from {last} to {now}");
+        assert!(
+            now == last || now == last + 1,
+            "seed {seed}: count went from {last} to {now}"
+        );
         last = now;
     }
-    assert!(killed > 0, "seed {seed}: no writer was caught running; the test proved nothing");
+    assert!(
+        killed > 0,
+        "seed {seed}: no writer was caught running; the test proved nothing"
+    );
     assert!(last > 0, "seed {seed}: no writer ever finished");
-    let log = std::fs::read_to_string(root.join(".claude/portcullis/log.jsonl")).unwrap_or_default();
+    let log =
+        std::fs::read_to_string(root.join(".claude/portcullis/log.jsonl")).unwrap_or_default();
     for line in log.lines() {
-        serde_json::from_str::<Value>(line).unwrap_or_else(|e| panic!("seed {seed}: torn log line {line:?}: {e}"));
+        serde_json::from_str::<Value>(line)
+            .unwrap_or_else(|e| panic!("seed {seed}: torn log line {line:?}: {e}"));
     }
 }

@@ -21,7 +21,8 @@ fn verdict(out: &std::process::Output) -> Option<Value> {
     // Only a warning (e.g. a corrupt state file set aside) may be written, on one line.
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.is_empty() || (err.starts_with("portcullis loop-detect: warning:") && err.lines().count() == 1),
+        err.is_empty()
+            || (err.starts_with("portcullis loop-detect: warning:") && err.lines().count() == 1),
         "{err}"
     );
     (!out.stdout.is_empty()).then(|| serde_json::from_slice(&out.stdout).unwrap())
