@@ -175,8 +175,9 @@ fn longest_run(hooks: &[&str], rng: &mut Rng, stops: usize, buggy_flag: bool) ->
 fn seed() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
+        .map_or(1, |d| {
+            d.as_secs().rotate_left(32) ^ u64::from(d.subsec_nanos())
+        })
         | 1
 }
 
