@@ -1,0 +1,263 @@
+//! The targets. Each returns `Err` when a property fails; panics are caught by the driver.
+//!
+//! - [`decide`]: any bytes as stdin: parse, then every hook's `decide` (with the stop cap) and the
+//!   rendering, in one project. Property: a rendered verdict is a JSON object that serialises.
+//! - [`transcript`]: the backwards line reader on any bytes, block size and byte cap. Properties: it never
+//!   reads past its cap, and it yields exactly what a naive forward reader of the same bytes yields.
+//! - [`config`]: any bytes as a config file. Property: an accepted config serialises and reads back equal.
+//! - [`verdict`]: verdicts built from the bytes, rendered for every event. Properties: the JSON round-trips,
+//!   a block shows as the event's block form with its reason, `hookEventName` names the event.
+//! - [`similarity`]: two texts cut from the bytes. Properties: the bounded distance agrees with the plain
+//!   dynamic programme, and `is_similar` with the plain similarity.
+
+use std::io::{Cursor, Read, Seek, SeekFrom};
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use portcullis_core::config::Config;
+use portcullis_core::transcript::ReverseLines;
+use portcullis_core::verdict::{takes_block_decision, takes_permission_decision};
+use portcullis_core::{Ctx, Decision, Event, EventName, Hook, Verdict, stop_cap};
+use serde_json::Value;
+
+fn project() -> &'static PathBuf {
+    static PROJECT: OnceLock<PathBuf> = OnceLock::new();
+    PROJECT.get_or_init(|| {
+        let dir =
+            tempfile::tempdir().map_or_else(|_| std::env::temp_dir(), tempfile::TempDir::keep);
+        let root = dir.join("project");
+        let _ = std::fs::create_dir_all(root.join(".claude/agents"));
+        let _ = std::fs::create_dir_all(root.join("api"));
+        let _ = std::fs::write(
+            root.join(".claude/agents/backend-developer.md"),
+            "---\nname: backend-developer\n---\n",
+        );
+        root
+    })
+}
+
+fn fuzz_config() -> Config {
+    let mut c = Config::default();
+    // An advisor that answers nothing: escalation takes its fallback without starting a model.
+    c.escalation_advisor.command = vec!["true".into()];
+    c
+}
+
+fn run_hook<H: Hook>(event: &Event) -> Result<(), String> {
+    let ctx = Ctx::for_test(H::NAME, project(), fuzz_config());
+    let Ok(verdict) = H::decide(event, &ctx) else {
+        return Ok(());
+    };
+    let verdict = stop_cap::apply(event, &ctx, verdict);
+    if let Some(json) = verdict.render(&event.name()) {
+        if !json.is_object() {
+            return Err(format!("{}: rendered {json}", H::NAME));
+        }
+        serde_json::to_string(&json).map_err(|e| format!("{}: {e}", H::NAME))?;
+    }
+    Ok(())
+}
+
+/// Event parsing and every hook's decision.
+pub fn decide(bytes: &[u8]) -> Result<(), String> {
+    let Ok(event) = Event::parse(bytes) else {
+        return Ok(());
+    };
+    let _ = portcullis_core::warnings::take();
+    run_hook::<agent_first::AgentFirst>(&event)?;
+    run_hook::<compaction_gate::CompactionGate>(&event)?;
+    run_hook::<feedback_loop::FeedbackLoop>(&event)?;
+    run_hook::<output_location::OutputLocation>(&event)?;
+    run_hook::<loop_detect::LoopDetect>(&event)?;
+    run_hook::<iteration_limit::IterationLimit>(&event)?;
+    run_hook::<escalation_advisor::EscalationAdvisor>(&event)?;
+    Ok(())
+}
+
+/// A reader that counts what it reads.
+struct Counting<R> {
+    inner: R,
+    read: u64,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: Seek> Seek for Counting<R> {
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
+/// What the backwards reader must yield for `bytes` with `cap`: the non-empty lines of the last `cap`
+/// bytes, newest first; when the cap cuts the file, the first (possibly partial) line of the window is
+/// left out.
+#[must_use]
+pub fn naive_lines(bytes: &[u8], cap: u64) -> Vec<Vec<u8>> {
+    let len = bytes.len() as u64;
+    let window = cap.min(len);
+    let start = usize::try_from(len - window).unwrap_or(0);
+    let mut region = &bytes[start..];
+    if window < len {
+        region = match region.iter().position(|&b| b == b'\n') {
+            Some(nl) => &region[nl + 1..],
+            None => &[],
+        };
+    }
+    let mut lines: Vec<Vec<u8>> = region
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect();
+    lines.reverse();
+    lines
+}
+
+/// The transcript tail reader against the naive reader, within its bound.
+pub fn transcript(bytes: &[u8]) -> Result<(), String> {
+    let (params, body) = bytes.split_at(bytes.len().min(2));
+    let block = 1 + usize::from(params.first().copied().unwrap_or(0)) % 97;
+    let cap = match params.get(1) {
+        Some(&c) if c < 200 => u64::from(c) * 7,
+        _ => u64::MAX,
+    };
+    let mut reader = Counting {
+        inner: Cursor::new(body.to_vec()),
+        read: 0,
+    };
+    let lines: Vec<Vec<u8>> = ReverseLines::new(&mut reader, block, cap)
+        .map_err(|e| e.to_string())?
+        .collect::<std::io::Result<_>>()
+        .map_err(|e| e.to_string())?;
+    if reader.read > cap {
+        return Err(format!("read {} bytes past the cap of {cap}", reader.read));
+    }
+    let expected = naive_lines(body, cap);
+    if lines != expected {
+        return Err(format!(
+            "block {block}, cap {cap}: got {} lines, naive {}",
+            lines.len(),
+            expected.len()
+        ));
+    }
+    Ok(())
+}
+
+/// Config parsing: accepted configs round-trip.
+pub fn config(bytes: &[u8]) -> Result<(), String> {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return Ok(());
+    };
+    let path = std::path::Path::new("fuzz.json");
+    let Ok(config) = Config::from_text(path, text) else {
+        return Ok(());
+    };
+    let again = serde_json::to_string(&config).map_err(|e| e.to_string())?;
+    let back = Config::from_text(path, &again).map_err(|e| format!("{e}: {again}"))?;
+    if back != config {
+        return Err(format!("round trip changed the config: {again}"));
+    }
+    Ok(())
+}
+
+const EVENTS: &[&str] = &[
+    "PreToolUse",
+    "PostToolUse",
+    "PostToolUseFailure",
+    "Stop",
+    "SubagentStop",
+    "UserPromptSubmit",
+    "SessionStart",
+    "PermissionRequest",
+    "PreCompact",
+    "Notification",
+    "SomethingNew",
+];
+
+/// Verdict rendering for every event.
+pub fn verdict(bytes: &[u8]) -> Result<(), String> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut parts = text.split('|');
+    let kind = bytes.first().copied().unwrap_or(0);
+    let mut v = match kind % 4 {
+        0 => Verdict::allow(),
+        1 => Verdict::block(parts.next().unwrap_or_default()),
+        2 => Verdict::ask(parts.next().unwrap_or_default()),
+        _ => Verdict::block(parts.next().unwrap_or_default())
+            .merge(Verdict::block(parts.next().unwrap_or_default())),
+    };
+    if kind & 16 != 0 {
+        v = v.with_context(parts.next().unwrap_or_default());
+    }
+    if kind & 32 != 0 {
+        v = v.with_user_message(parts.next().unwrap_or_default());
+    }
+    for name in EVENTS {
+        let event = EventName::parse(name);
+        let Some(json) = v.render(&event) else {
+            if v.decision != Decision::Allow && takes_block_decision(&event) {
+                return Err(format!("{name}: a block rendered to nothing"));
+            }
+            continue;
+        };
+        let s = serde_json::to_string(&json).map_err(|e| e.to_string())?;
+        let back: Value = serde_json::from_str(&s).map_err(|e| e.to_string())?;
+        if back != json || !json.is_object() {
+            return Err(format!("{name}: {s} does not round-trip"));
+        }
+        if let Some(h) = json.get("hookSpecificOutput") {
+            if h["hookEventName"] != *name {
+                return Err(format!("{name}: hookEventName {}", h["hookEventName"]));
+            }
+        }
+        if v.decision == Decision::Block {
+            let shown = if takes_permission_decision(&event) {
+                json["hookSpecificOutput"]["permissionDecision"] == "deny"
+            } else if takes_block_decision(&event) {
+                json["decision"] == "block" && json["reason"].is_string()
+            } else {
+                true
+            };
+            if !shown {
+                return Err(format!("{name}: the block is not shown: {s}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The similarity bounds against the plain dynamic programme.
+pub fn similarity(bytes: &[u8]) -> Result<(), String> {
+    use loop_detect::similarity as sim;
+    let cut = bytes
+        .iter()
+        .position(|&b| b == 0)
+        .unwrap_or(bytes.len() / 2);
+    let (a, b) = bytes.split_at(cut);
+    let b = b.get(1..).unwrap_or_default();
+    // The plain programme is quadratic: keep the compared texts short enough to check every case.
+    let (a, b) = (&a[..a.len().min(600)], &b[..b.len().min(600)]);
+    let plain = sim::levenshtein_plain(a, b);
+    for k in [0, 1, 5, plain.saturating_sub(1), plain, plain + 3] {
+        let got = sim::bounded_distance(a, b, k);
+        let want = (plain <= k).then_some(plain);
+        if got != want {
+            return Err(format!("bounded_distance k={k}: {got:?}, plain {plain}"));
+        }
+    }
+    for t in [0.5, 0.9, 0.99] {
+        let fast = sim::is_similar(a, b, t);
+        let slow = sim::similarity_plain(a, b) > t;
+        if fast != slow {
+            return Err(format!("is_similar({t}) = {fast}, plain says {slow}"));
+        }
+    }
+    let text = String::from_utf8_lossy(bytes);
+    let _ = sim::normalise(&text, 32 * 1024);
+    Ok(())
+}
