@@ -18,3 +18,5 @@ mod registry;
 mod replay;
 #[path = "suite/stress.rs"]
 mod stress;
+#[path = "suite/support.rs"]
+mod support;

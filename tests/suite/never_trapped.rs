@@ -14,21 +14,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use portcullis_testkit::workspace_bin;
+
+use crate::support::{Rng, seed};
 use serde_json::{Value, json};
 
 const MAX_BLOCKS: u32 = 6;
 const BLOCKERS: [&str; 3] = ["feedback-loop", "output-location", "iteration-limit"];
-
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
 
 fn git(root: &Path, args: &[&str]) {
     let ok = Command::new("git")
@@ -170,15 +161,6 @@ fn longest_run(hooks: &[&str], rng: &mut Rng, stops: usize, buggy_flag: bool) ->
         previous_blocked = blocked;
     }
     longest
-}
-
-fn seed() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(1, |d| {
-            d.as_secs().rotate_left(32) ^ u64::from(d.subsec_nanos())
-        })
-        | 1
 }
 
 #[test]

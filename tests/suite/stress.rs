@@ -12,6 +12,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use portcullis_testkit::workspace_bin;
+
+use crate::support::{Rng, seed};
 use serde_json::{Value, json};
 
 fn project() -> (tempfile::TempDir, PathBuf) {
@@ -188,27 +190,10 @@ fn two_hundred_parallel_hooks_lose_no_update() {
     }
 }
 
-/// A small deterministic generator: the seed is printed on failure.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
-
 #[test]
 fn writers_killed_at_random_points_leave_old_or_new_state() {
     let (_dir, root) = project();
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(1, |d| {
-            d.as_secs().rotate_left(32) ^ u64::from(d.subsec_nanos())
-        })
-        | 1;
+    let seed = seed();
     let mut rng = Rng(seed);
     let file = root.join(".claude/portcullis/sessions/crash/attempts.json");
     let input = event(
