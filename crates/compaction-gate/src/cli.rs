@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use portcullis_core::config::{CompactionGateConfig, Config};
 use portcullis_core::ctx::{Env, cli_project};
-use portcullis_core::run::{USAGE_EXIT, finish_command};
+use portcullis_core::run::{finish_command, parse_command};
 use serde_json::{Value, json};
 
 use crate::Band;
@@ -54,14 +54,9 @@ enum Command {
 /// Runs the command line (`args` without the program name).
 #[must_use]
 pub fn main_with(args: Vec<OsString>) -> ExitCode {
-    let program_and_args = std::iter::once(OsString::from("compaction-gate")).chain(args);
-    let cli = match Cli::try_parse_from(program_and_args) {
+    let cli = match parse_command::<Cli>("compaction-gate", args) {
         Ok(c) => c,
-        Err(e) => {
-            let code = if e.use_stderr() { USAGE_EXIT } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
-        }
+        Err(code) => return code,
     };
     let env = Env::Process;
     let result = match cli.command {

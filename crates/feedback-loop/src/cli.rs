@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 use portcullis_core::config::Config;
 use portcullis_core::ctx::{Deadline, Env, cli_project};
-use portcullis_core::run::{USAGE_EXIT, finish_command};
+use portcullis_core::run::{finish_command, parse_command};
 use portcullis_core::state::{StateDir, StateFile};
 use portcullis_domains::AgentCatalog;
 use serde_json::json;
@@ -71,15 +71,10 @@ enum ResultArg {
 /// Runs the command line (`args` without the program name).
 #[must_use]
 pub fn main_with(args: Vec<OsString>) -> ExitCode {
-    let cli =
-        match Cli::try_parse_from(std::iter::once(OsString::from("feedback-loop")).chain(args)) {
-            Ok(c) => c,
-            Err(e) => {
-                let code = if e.use_stderr() { USAGE_EXIT } else { 0 };
-                let _ = e.print();
-                return ExitCode::from(code);
-            }
-        };
+    let cli = match parse_command::<Cli>("feedback-loop", args) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
     finish_command(
         "feedback-loop",
         run(cli, &Env::Process).map(|text| (text, 0)),

@@ -10,7 +10,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use portcullis_core::config::Config;
 use portcullis_core::ctx::{Deadline, Env, cli_project};
-use portcullis_core::run::{USAGE_EXIT, finish_command};
+use portcullis_core::run::{finish_command, parse_command};
 use portcullis_core::state::{StateDir, StateFile};
 
 use crate::promise::PromiseLoop;
@@ -67,15 +67,10 @@ enum LoopCommand {
 /// Runs the command line (`args` without the program name).
 #[must_use]
 pub fn main_with(args: Vec<OsString>) -> ExitCode {
-    let cli =
-        match Cli::try_parse_from(std::iter::once(OsString::from("iteration-limit")).chain(args)) {
-            Ok(c) => c,
-            Err(e) => {
-                let code = if e.use_stderr() { USAGE_EXIT } else { 0 };
-                let _ = e.print();
-                return ExitCode::from(code);
-            }
-        };
+    let cli = match parse_command::<Cli>("iteration-limit", args) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
     finish_command(
         "iteration-limit",
         run(cli, &Env::Process).map(|text| (text, 0)),

@@ -117,6 +117,21 @@ pub fn finish_command(name: &str, result: std::result::Result<(String, u8), Stri
     }
 }
 
+/// Parses a command line (`args` without the program name) the way every portcullis command does:
+/// `--help`/`--version` print and exit 0, a usage error prints clap's message and exits [`USAGE_EXIT`]
+/// (never 2). `Err` is the exit code to return.
+#[cfg(feature = "cli")]
+pub fn parse_command<C: clap::Parser>(
+    name: &str,
+    args: Vec<OsString>,
+) -> std::result::Result<C, ExitCode> {
+    C::try_parse_from(std::iter::once(OsString::from(name)).chain(args)).map_err(|e| {
+        let code = if e.use_stderr() { USAGE_EXIT } else { 0 };
+        let _ = e.print();
+        ExitCode::from(code)
+    })
+}
+
 /// The entry point of every hook binary: `fn main() -> ExitCode { portcullis_core::run::<MyHook>() }`.
 #[must_use]
 pub fn run<H: Hook>() -> ExitCode {

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use portcullis_core::ctx::{Env, find_project_root};
 use portcullis_core::registry::HOOKS;
-use portcullis_core::run::{USAGE_EXIT, finish_command};
+use portcullis_core::run::{finish_command, parse_command};
 
 use crate::commands::{self, CmdResult, LogFilter};
 use crate::settings::{self, Scope};
@@ -155,13 +155,14 @@ fn scope(args: ScopeArgs, env: &Env) -> Result<Scope, String> {
 /// Runs the CLI with `args` (including the program name).
 #[must_use]
 pub fn main_with(args: Vec<OsString>) -> ExitCode {
-    let cli = match Cli::try_parse_from(args) {
+    let mut args = args.into_iter();
+    let program = args
+        .next()
+        .and_then(|p| p.into_string().ok())
+        .unwrap_or_else(|| "portcullis".into());
+    let cli = match parse_command::<Cli>(&program, args.collect()) {
         Ok(c) => c,
-        Err(e) => {
-            let code = if e.use_stderr() { USAGE_EXIT } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
-        }
+        Err(code) => return code,
     };
     let env = Env::Process;
     let result: CmdResult = match cli.command {
