@@ -62,14 +62,8 @@ fn plugin_manifest_points_at_hooks_json() {
 #[test]
 fn hook_deadline_sits_inside_the_client_timeout() {
     for h in HOOKS {
-        // escalation-advisor's own deadline is checked against its registry entry in its crate.
-        let deadline = if h.name == "escalation-advisor" {
-            portcullis_core::budget::ADVISOR_HOOK_DEADLINE
-        } else {
-            portcullis_core::budget::HOOK_DEADLINE
-        };
         assert!(
-            u64::from(h.timeout_secs) > deadline.as_secs(),
+            u64::from(h.timeout_secs) > h.deadline.as_secs(),
             "{}: Claude Code would kill it before its own deadline",
             h.name
         );

@@ -387,7 +387,7 @@ mod tests {
     #[test]
     fn the_deadline_matches_the_registry() {
         let spec = portcullis_core::registry::hook(EscalationAdvisor::NAME).unwrap();
-        assert!(u64::from(spec.timeout_secs) > EscalationAdvisor::DEADLINE.as_secs());
+        assert_eq!(spec.deadline, EscalationAdvisor::DEADLINE);
         assert!(
             u64::from(budget::ADVISOR_MAX_TIMEOUT_SECS) + RESERVE.as_secs()
                 <= EscalationAdvisor::DEADLINE.as_secs()

@@ -24,6 +24,9 @@ pub struct HookSpec {
     pub registrations: &'static [Registration],
     /// The `timeout` (seconds) hooks.json gives Claude Code; above the hook's own deadline.
     pub timeout_secs: u32,
+    /// The hook's own deadline, [`crate::Hook::DEADLINE`] (the default, [`crate::budget::HOOK_DEADLINE`], for all
+    /// but escalation-advisor, whose tests check that the two agree).
+    pub deadline: std::time::Duration,
     /// What the hook does when it cannot decide.
     pub on_error: Failure,
 }
@@ -41,6 +44,7 @@ pub const HOOKS: &[HookSpec] = &[
             matcher: Some("Write|Edit|MultiEdit|NotebookEdit|Bash"),
         }],
         timeout_secs: 10,
+        deadline: crate::budget::HOOK_DEADLINE,
         on_error: Failure::Open,
     },
     HookSpec {
@@ -57,6 +61,7 @@ pub const HOOKS: &[HookSpec] = &[
             },
         ],
         timeout_secs: 10,
+        deadline: crate::budget::HOOK_DEADLINE,
         on_error: Failure::Open,
     },
     HookSpec {
@@ -81,6 +86,7 @@ pub const HOOKS: &[HookSpec] = &[
             },
         ],
         timeout_secs: 10,
+        deadline: crate::budget::HOOK_DEADLINE,
         on_error: Failure::Open,
     },
     HookSpec {
@@ -105,6 +111,7 @@ pub const HOOKS: &[HookSpec] = &[
             },
         ],
         timeout_secs: 10,
+        deadline: crate::budget::HOOK_DEADLINE,
         on_error: Failure::Open,
     },
     HookSpec {
@@ -129,6 +136,7 @@ pub const HOOKS: &[HookSpec] = &[
             },
         ],
         timeout_secs: 10,
+        deadline: crate::budget::HOOK_DEADLINE,
         on_error: Failure::Open,
     },
     HookSpec {
@@ -152,6 +160,7 @@ pub const HOOKS: &[HookSpec] = &[
             },
         ],
         timeout_secs: 10,
+        deadline: crate::budget::HOOK_DEADLINE,
         on_error: Failure::Open,
     },
     HookSpec {
@@ -169,6 +178,7 @@ pub const HOOKS: &[HookSpec] = &[
         ],
         // It may wait for the advisor model (`escalation_advisor.timeout_secs`, at most 40 s).
         timeout_secs: crate::budget::ADVISOR_HOOK_TIMEOUT_SECS,
+        deadline: crate::budget::ADVISOR_HOOK_DEADLINE,
         on_error: Failure::Open,
     },
 ];
