@@ -26,19 +26,6 @@ pub struct History {
     pub stuck: Vec<LogEntry>,
 }
 
-impl History {
-    /// The blocks at or after `since_ms`.
-    pub fn blocks_since(&self, since_ms: i64) -> impl Iterator<Item = &LogEntry> {
-        self.blocks.iter().filter(move |e| at_or_after(e, since_ms))
-    }
-
-    /// The newest `stuck` entry at or after `since_ms`.
-    #[must_use]
-    pub fn stuck_since(&self, since_ms: i64) -> Option<&LogEntry> {
-        self.stuck.iter().find(|e| at_or_after(e, since_ms))
-    }
-}
-
 /// The entry's time in Unix milliseconds (`None` when it does not parse).
 #[must_use]
 pub fn millis(entry: &LogEntry) -> Option<i64> {
@@ -55,10 +42,6 @@ fn leading_time(line: &[u8]) -> Option<i64> {
     chrono::DateTime::parse_from_rfc3339(text)
         .ok()
         .map(|t| t.timestamp_millis())
-}
-
-fn at_or_after(entry: &LogEntry, since_ms: i64) -> bool {
-    millis(entry).is_some_and(|t| t >= since_ms)
 }
 
 /// Reads the log backwards for `session`'s `agent`, keeping entries from `since_ms` on. A missing log is

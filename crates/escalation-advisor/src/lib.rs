@@ -82,8 +82,9 @@ fn on_stop(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     };
     if let Some(since) = since {
         let recent = read_history(ctx, session, agent, since);
-        seen.logged_block = recent.blocks_since(since).next().is_some();
-        seen.stuck = recent.stuck_since(since).map(|e| e.time.clone());
+        // `read` keeps only entries from `since` on, newest first.
+        seen.logged_block = !recent.blocks.is_empty();
+        seen.stuck = recent.stuck.first().map(|e| e.time.clone());
     }
     let (streak, trigger) = state.update::<Streaks, _>(&ctx.deadline, |s| {
         let (next, trigger) =
