@@ -16,8 +16,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use portcullis_core::HookSpec;
 use portcullis_core::child;
-use portcullis_core::registry::{HOOKS, HookSpec};
+use portcullis_suite::HOOKS;
 use portcullis_testkit::workspace_bin;
 use serde_json::{Value, json};
 
@@ -73,15 +74,49 @@ impl Project {
     }
 }
 
-/// The event each hook handles on its main path.
-fn home_event(hook: &str) -> &'static str {
-    match hook {
-        "agent-first" => "PreToolUse-Write",
-        "compaction-gate" => "PreToolUse-Agent",
-        "feedback-loop" => "PostToolUse-Write",
-        "iteration-limit" => "PreToolUse-Bash",
-        _ => "Stop",
+/// The captured event of the hook's first registration (its main path, which each hook lists first): the
+/// event's own capture, else the capture named by the first tool or source its matcher names, else any
+/// capture of that event. Taken from the registry, so a new hook is covered without an edit here.
+fn home_event(hook: &str) -> String {
+    let spec = portcullis_suite::hook(hook).expect("a registered hook");
+    let reg = spec.registrations[0];
+    let dir = portcullis_testkit::decide::events_dir();
+    let exists = |name: &str| dir.join(format!("{name}.json")).is_file();
+    if exists(reg.event) {
+        return reg.event.to_owned();
     }
+    let tokens = reg
+        .matcher
+        .unwrap_or_default()
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .filter(|t| !t.is_empty());
+    for token in tokens {
+        let name = format!("{}-{token}", reg.event);
+        if exists(&name) {
+            return name;
+        }
+    }
+    let mut any: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter_map(|n| n.strip_suffix(".json").map(str::to_owned))
+        .filter(|n| n.starts_with(&format!("{}-", reg.event)))
+        .collect();
+    any.sort();
+    any.into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("no captured {} event for {hook}", reg.event))
+}
+
+#[test]
+fn each_hook_is_tried_on_its_main_path() {
+    let homes: Vec<(&str, String)> = HOOKS.iter().map(|h| (h.name, home_event(h.name))).collect();
+    let get = |n: &str| homes.iter().find(|(h, _)| *h == n).map(|(_, e)| e.as_str());
+    assert_eq!(get("agent-first"), Some("PreToolUse-Write"));
+    assert_eq!(get("compaction-gate"), Some("PreToolUse-Agent"));
+    assert_eq!(get("feedback-loop"), Some("PostToolUse-Write"));
+    assert_eq!(get("iteration-limit"), Some("PreToolUse-Bash"));
+    assert_eq!(get("output-location"), Some("Stop"));
 }
 
 /// The state file a hook reads on its home event.
@@ -369,7 +404,17 @@ fn catalogue() -> Vec<(&'static str, Setup, Expect)> {
                 .unwrap();
                 event(p, h.name, &json!({}))
             },
-            open,
+            // A near miss of a hook's own section is its error; another hook's section is not its business
+            // (`portcullis doctor` reports it), so a typo there cannot switch the other hooks off.
+            |h| {
+                let owns = portcullis_suite::hook(h)
+                    .is_some_and(|s| s.sections.iter().any(|s| s.key == "agent_first"));
+                if owns {
+                    Outcome::Open
+                } else {
+                    Outcome::Decides
+                }
+            },
         ),
         (
             "config with a wrong type",

@@ -4,8 +4,8 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use portcullis_core::registry::HOOKS;
 use portcullis_core::{Event, EventName, Verdict};
+use portcullis_suite::HOOKS;
 use portcullis_testkit::workspace_bin;
 
 fn run(bin: &std::path::Path, input: &[u8], env: &[(&str, &str)]) -> std::process::Output {
@@ -155,7 +155,7 @@ fn disabled_marker_makes_every_hook_a_no_op() {
 
 #[test]
 fn usage_errors_never_exit_2() {
-    for name in portcullis_core::registry::binaries() {
+    for name in portcullis_suite::binaries() {
         let out = Command::new(workspace_bin(name))
             .arg("--no-such-flag")
             .output()

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use portcullis_core::registry::HOOKS;
+use portcullis_suite::HOOKS;
 
 fn root() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
@@ -59,6 +59,29 @@ fn plugin_manifest_points_at_hooks_json() {
     assert_eq!(v["hooks"], "./hooks.json");
 }
 
+/// Nothing a registered hook needs can be forgotten: the bad-input catalogue and the fuzzer iterate the
+/// registry, and the process bench must have a case of its own for every hook.
+#[test]
+fn every_registered_hook_has_its_bench_case() {
+    let bench = ["process.rs", "process_cases.rs"]
+        .map(|f| {
+            std::fs::read_to_string(root().join("crates/suite-tests/benches").join(f)).unwrap()
+        })
+        .concat();
+    for h in HOOKS {
+        assert!(
+            bench.contains(&format!("\"{} / ", h.name)),
+            "the process bench has no case for {} (crates/suite-tests/benches/process_cases.rs)",
+            h.name
+        );
+    }
+    let fuzz = std::fs::read_to_string(root().join("crates/fuzz/src/targets.rs")).unwrap();
+    assert!(
+        fuzz.contains("for hook in portcullis_suite::HOOKS"),
+        "the fuzzer must run every hook"
+    );
+}
+
 #[test]
 fn hook_deadline_sits_inside_the_client_timeout() {
     for h in HOOKS {
@@ -73,7 +96,7 @@ fn hook_deadline_sits_inside_the_client_timeout() {
 #[test]
 fn readme_tables_match_the_code() {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    for var in portcullis_core::env_vars::ALL {
+    for var in portcullis_suite::env_vars() {
         assert!(
             readme.contains(&format!("| `{var}` |")),
             "README's environment table lacks {var}"
@@ -86,42 +109,47 @@ fn readme_tables_match_the_code() {
             h.name
         );
     }
-    for key in [
-        "agent_first.mode",
-        "agent_first.agent_pattern",
-        "agent_first.exempt",
-        "agent_first.exempt_agent_types",
-        "agent_first.shell_writes",
-        "domains",
-        "feedback_loop.mode",
-        "feedback_loop.reviewer_pattern",
-        "feedback_loop.tester_pattern",
-        "feedback_loop.max_iterations",
-        "feedback_loop.skip_domains",
-        "feedback_loop.ignore",
-        "feedback_loop.test_commands",
-        "output_location.mode",
-        "output_location.output_dir",
-        "output_location.patterns",
-        "output_location.allowed",
-        "loop_detect.mode",
-        "loop_detect.threshold",
-        "loop_detect.window",
-        "loop_detect.repeated_failures",
-        "escalation_advisor.mode",
-        "escalation_advisor.threshold",
-        "escalation_advisor.command",
-        "escalation_advisor.timeout_secs",
-        "escalation_advisor.max_prompt_bytes",
-        "iteration_limit.mode",
-        "iteration_limit.max_attempts",
-        "iteration_limit.exempt_tools",
-        "log.enabled",
-        "stop.max_consecutive_blocks",
-    ] {
+    // Every key of every section of the suite, read from the sections' own defaults.
+    let mut keys = Vec::new();
+    for section in portcullis_suite::sections() {
+        match section.defaults() {
+            serde_json::Value::Object(fields) if !section.open_maps.contains(&section.key) => {
+                keys.extend(fields.keys().map(|k| format!("{}.{k}", section.key)));
+            }
+            _ => keys.push(section.key.to_owned()),
+        }
+    }
+    assert!(keys.len() > 30, "{keys:?}");
+    for key in keys {
         assert!(
             readme.contains(&format!("`{key}`")),
             "README's config reference lacks {key}"
         );
     }
+}
+
+/// A reader finds code by name: no source file grows past 600 lines (split it by concern instead).
+#[test]
+fn no_source_file_over_600_lines() {
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|x| x == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&root().join("crates"), &mut files);
+    walk(&root().join("tests"), &mut files);
+    let long: Vec<String> = files
+        .iter()
+        .filter_map(|f| {
+            let n = std::fs::read_to_string(f).unwrap().lines().count();
+            (n > 600).then(|| format!("{} ({n} lines)", f.display()))
+        })
+        .collect();
+    assert!(long.is_empty(), "split these by concern: {long:?}");
 }

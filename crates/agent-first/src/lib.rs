@@ -14,20 +14,34 @@
 //!   compiles one globset and walks the agent folders once.
 //! - **State**: none. Malformed agent files are noted in the decision log.
 
-pub mod shell;
+mod config;
+mod shell;
 
 use globset::GlobSetBuilder;
-use portcullis_core::config::{AgentFirstConfig, Mode};
+use portcullis_core::config::{Mode, SectionSpec};
 use portcullis_core::event::ToolInput;
-use portcullis_core::{Ctx, Event, EventName, Failure, Hook, Result, Verdict};
-use portcullis_domains::{AgentCatalog, AgentDef, DomainMap, DomainMatch, Resolved, resolve};
+use portcullis_core::{Ctx, Event, EventName, Failure, Hook, Registration, Result, Verdict};
+use portcullis_domains::{
+    AgentCatalog, AgentDef, DomainMap, DomainMatch, DomainsConfig, Resolved, resolve,
+};
+
+pub use config::AgentFirstConfig;
 
 /// The hook.
 pub struct AgentFirst;
 
 impl Hook for AgentFirst {
     const NAME: &'static str = "agent-first";
+    const SUMMARY: &'static str = "The main thread may not edit a file whose domain has a developer agent: it is told to spawn that agent.";
+    const EVENTS: &'static [Registration] = &[Registration::matching(
+        "PreToolUse",
+        "Write|Edit|MultiEdit|NotebookEdit|Bash",
+    )];
     const ON_ERROR: Failure = Failure::Open;
+    const SECTIONS: &'static [SectionSpec] = &[
+        SectionSpec::of::<AgentFirstConfig>(),
+        SectionSpec::of::<DomainsConfig>(),
+    ];
 
     fn decide(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         if event.name() != EventName::PreToolUse || event.is_subagent() {
@@ -47,8 +61,7 @@ impl Hook for AgentFirst {
         if targets.is_empty() {
             return Ok(Verdict::allow());
         }
-        let config = ctx.config()?;
-        let rules = &config.agent_first;
+        let rules = &ctx.section::<AgentFirstConfig>()?;
         if rules.mode == Mode::Off || (is_shell && !rules.shell_writes) {
             return Ok(Verdict::allow());
         }
@@ -57,7 +70,7 @@ impl Hook for AgentFirst {
                 return Ok(Verdict::allow());
             }
         }
-        let domains = DomainMap::from_config(config)?;
+        let domains = DomainMap::from_config(&ctx.section()?)?;
         let mut catalog: Option<AgentCatalog> = None;
         let mut exempt: Option<globset::GlobSet> = None;
         for target in &targets {
@@ -162,41 +175,30 @@ fn verdict(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use portcullis_core::Config;
-    use std::path::Path;
+    use portcullis_core::Decision;
+    use portcullis_testkit::decide::TestProject;
+    use serde_json::{Value, json};
 
-    fn event(json: &str) -> Event {
-        Event::parse(json.as_bytes()).unwrap()
+    /// The captured main-thread Write of `rel`, or a subagent's when `agent` is given.
+    fn write(p: &TestProject, rel: &str, agent: Option<&str>) -> Event {
+        let mut changes = json!({"tool_input": {"file_path": p.path(rel), "content": "x"}});
+        if let Some(a) = agent {
+            changes["agent_id"] = json!("a1");
+            changes["agent_type"] = json!(a);
+        }
+        p.event("PreToolUse-Write", &changes)
     }
 
-    fn project_with_agent(dir: &Path, name: &str) {
-        let agents = dir.join(".claude/agents");
-        std::fs::create_dir_all(&agents).unwrap();
-        std::fs::write(
-            agents.join(format!("{name}.md")),
-            format!("---\nname: {name}\n---\n"),
-        )
-        .unwrap();
-    }
-
-    fn write_event(path: &str, agent: Option<&str>) -> Event {
-        let agent = agent
-            .map(|a| format!(r#""agent_id":"a1","agent_type":"{a}","#))
-            .unwrap_or_default();
-        event(&format!(
-            r#"{{"session_id":"s","hook_event_name":"PreToolUse",{agent}"tool_name":"Write","tool_input":{{"file_path":"{path}","content":"x"}}}}"#
-        ))
+    fn decide(p: &TestProject, event: &Event, config: &Value) -> Verdict {
+        AgentFirst::decide(event, &p.ctx::<AgentFirst>().config(config).build()).unwrap()
     }
 
     #[test]
     fn main_thread_is_denied_and_subagent_allowed() {
-        let t = tempfile::tempdir().unwrap();
-        let p = t.path().canonicalize().unwrap();
-        project_with_agent(&p, "backend-developer");
-        let ctx = Ctx::for_test("agent-first", &p, Config::default());
-        let file = format!("{}/api/x.go", p.display());
-        let v = AgentFirst::decide(&write_event(&file, None), &ctx).unwrap();
-        assert_eq!(v.decision, portcullis_core::Decision::Block);
+        let p = TestProject::new();
+        p.agent("backend-developer");
+        let v = decide(&p, &write(&p, "api/x.go", None), &json!({}));
+        assert_eq!(v.decision, Decision::Block);
         let reason = v.reason_text();
         assert!(
             reason.contains("`api/x.go`")
@@ -204,30 +206,70 @@ mod tests {
                 && reason.contains("\"subagent_type\": \"backend-developer\""),
             "{reason}"
         );
-        let v = AgentFirst::decide(&write_event(&file, Some("backend-developer")), &ctx).unwrap();
+        let v = decide(
+            &p,
+            &write(&p, "api/x.go", Some("backend-developer")),
+            &json!({}),
+        );
         assert!(v.is_silent());
     }
 
     #[test]
     fn no_agent_means_allow_and_warn_mode_adds_context() {
-        let t = tempfile::tempdir().unwrap();
-        let p = t.path().canonicalize().unwrap();
-        let ctx = Ctx::for_test("agent-first", &p, Config::default());
-        let file = format!("{}/api/x.go", p.display());
-        assert!(
-            AgentFirst::decide(&write_event(&file, None), &ctx)
-                .unwrap()
-                .is_silent()
-        );
-        project_with_agent(&p, "backend-developer");
-        let mut c = Config::default();
-        c.agent_first.mode = Mode::Warn;
-        let v = AgentFirst::decide(
-            &write_event(&file, None),
-            &Ctx::for_test("agent-first", &p, c),
-        )
-        .unwrap();
-        assert_eq!(v.decision, portcullis_core::Decision::Allow);
+        let p = TestProject::new();
+        let event = write(&p, "api/x.go", None);
+        assert!(decide(&p, &event, &json!({})).is_silent());
+        p.agent("backend-developer");
+        let v = decide(&p, &event, &json!({"agent_first": {"mode": "warn"}}));
+        assert_eq!(v.decision, Decision::Allow);
         assert!(v.context[0].contains("backend-developer"));
+    }
+
+    #[test]
+    fn exemptions_and_mode_off_allow() {
+        let p = TestProject::new();
+        p.agent("backend-developer");
+        let event = write(&p, "api/x.go", None);
+        assert!(decide(&p, &event, &json!({"agent_first": {"mode": "off"}})).is_silent());
+        assert!(decide(&p, &event, &json!({"agent_first": {"exempt": ["api/**"]}})).is_silent());
+        let typed = p.event(
+            "PreToolUse-Write",
+            &json!({"agent_type": "lead", "tool_input": {"file_path": p.path("api/x.go")}}),
+        );
+        assert!(
+            decide(
+                &p,
+                &typed,
+                &json!({"agent_first": {"exempt_agent_types": ["lead"]}})
+            )
+            .is_silent()
+        );
+        assert_eq!(decide(&p, &typed, &json!({})).decision, Decision::Block);
+    }
+
+    #[test]
+    fn the_domain_table_comes_from_config() {
+        let p = TestProject::new();
+        p.agent("web-developer");
+        let event = write(&p, "site/x.go", None);
+        assert!(
+            decide(&p, &event, &json!({})).is_silent(),
+            "no built-in domain has `site/`"
+        );
+        let v = decide(&p, &event, &json!({"domains": {"web": ["site/**"]}}));
+        assert_eq!(v.decision, Decision::Block);
+        assert!(v.reason_text().contains("web-developer"));
+    }
+
+    #[test]
+    fn shell_writes_are_checked_unless_switched_off() {
+        let p = TestProject::new();
+        p.agent("backend-developer");
+        let bash = p.event(
+            "PreToolUse-Bash",
+            &json!({"tool_input": {"command": "echo x > api/x.go"}}),
+        );
+        assert_eq!(decide(&p, &bash, &json!({})).decision, Decision::Block);
+        assert!(decide(&p, &bash, &json!({"agent_first": {"shell_writes": false}})).is_silent());
     }
 }

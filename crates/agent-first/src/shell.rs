@@ -5,7 +5,7 @@
 /// The write targets of `command`, as written (not resolved). Targets holding `$`, a backtick or a glob
 /// character are skipped: they cannot be known before the shell runs.
 #[must_use]
-pub fn write_targets(command: &str) -> Vec<String> {
+pub(crate) fn write_targets(command: &str) -> Vec<String> {
     let mut out = Vec::new();
     for segment in split_segments(command) {
         let words = split_words(&segment);

@@ -7,7 +7,7 @@ use std::io::Write;
 
 use compaction_gate::context::{Scope, measure};
 use criterion::{Criterion, criterion_group, criterion_main};
-use portcullis_core::ctx::Env;
+use portcullis_core::Env;
 
 /// A transcript of about `bytes` made of realistic lines, ending with a request and a response.
 fn transcript(bytes: usize) -> tempfile::NamedTempFile {

@@ -7,16 +7,17 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use portcullis_core::config::{CompactionGateConfig, Config};
-use portcullis_core::ctx::{Env, cli_project};
-use portcullis_core::run::{finish_command, parse_command};
+use portcullis_core::cli::{finish_command, parse_command};
+use portcullis_core::config::{Config, Schema};
+use portcullis_core::ctx::cli_project;
+use portcullis_core::{Env, Hook};
 use serde_json::{Value, json};
 
-use crate::Band;
 use crate::context::{self, Measure, Scope, short_tokens};
+use crate::{Band, CompactionGate, CompactionGateConfig};
 
 /// The exit code of `status --check` when the band is `block`.
-pub const CHECK_BLOCK_EXIT: u8 = 3;
+pub(crate) const CHECK_BLOCK_EXIT: u8 = 3;
 
 /// compaction-gate: the context in use of a Claude Code session. Without a subcommand it is the hook (one
 /// event on stdin).
@@ -53,7 +54,7 @@ enum Command {
 
 /// Runs the command line (`args` without the program name).
 #[must_use]
-pub fn main_with(args: Vec<OsString>) -> ExitCode {
+pub(crate) fn main_with(args: Vec<OsString>) -> ExitCode {
     let cli = match parse_command::<Cli>("compaction-gate", args) {
         Ok(c) => c,
         Err(code) => return code,
@@ -73,8 +74,8 @@ pub fn main_with(args: Vec<OsString>) -> ExitCode {
 }
 
 fn gate_config(project: &Path, env: &Env) -> Result<CompactionGateConfig, String> {
-    Config::load(env, project)
-        .map(|c| c.compaction_gate)
+    Config::load(env, project, Schema::hook(CompactionGate::SECTIONS))
+        .and_then(|c| c.section())
         .map_err(|e| e.to_string())
 }
 
@@ -190,7 +191,7 @@ fn statusline(env: &Env) -> Result<(String, u8), String> {
 /// One status line from Claude Code's status-line input: the client's own `context_window` figures when
 /// present, else a measure of `transcript_path`.
 #[must_use]
-pub fn statusline_text(v: &Value, env: &Env) -> String {
+pub(crate) fn statusline_text(v: &Value, env: &Env) -> String {
     let model = v
         .pointer("/model/display_name")
         .or_else(|| v.pointer("/model/id"))

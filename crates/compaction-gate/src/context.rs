@@ -14,9 +14,10 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use portcullis_core::Env;
 use portcullis_core::budget;
-use portcullis_core::ctx::Env;
-use portcullis_core::env_vars;
+
+use crate::env_vars;
 use portcullis_core::transcript::{Entry, ReverseLines, contains_quoted};
 use serde_json::Value;
 

@@ -13,13 +13,17 @@
 //!   the cost does not grow with the file (benchmarked on 1 MB to 1 GB).
 //! - **State**: none.
 
-pub mod cli;
+mod cli;
+mod config;
 pub mod context;
+mod env_vars;
 
 use std::path::Path;
 
-use portcullis_core::config::{CompactionGateConfig, Mode};
-use portcullis_core::{Ctx, Event, EventName, Failure, Hook, Result, Verdict};
+use portcullis_core::config::{Mode, SectionSpec};
+use portcullis_core::{Ctx, Event, EventName, Failure, Hook, Registration, Result, Verdict};
+
+pub use config::CompactionGateConfig;
 
 use context::{Measure, Scope, short_tokens};
 
@@ -68,7 +72,14 @@ impl Band {
 
 impl Hook for CompactionGate {
     const NAME: &'static str = "compaction-gate";
+    const SUMMARY: &'static str = "Measures the context in use from the transcript: warns from 75%, refuses to spawn subagents from 85%.";
+    const EVENTS: &'static [Registration] = &[
+        Registration::matching("PreToolUse", "Agent|Task"),
+        Registration::every("UserPromptSubmit"),
+    ];
     const ON_ERROR: Failure = Failure::Open;
+    const SECTIONS: &'static [SectionSpec] = &[SectionSpec::of::<CompactionGateConfig>()];
+    const ENV_VARS: &'static [&'static str] = env_vars::ALL;
 
     fn decide(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         let name = event.name();
@@ -76,7 +87,7 @@ impl Hook for CompactionGate {
         if !spawning && name != EventName::UserPromptSubmit {
             return Ok(Verdict::allow());
         }
-        let cfg = &ctx.config()?.compaction_gate;
+        let cfg = &ctx.section::<CompactionGateConfig>()?;
         if cfg.mode == Mode::Off {
             return Ok(Verdict::allow());
         }
@@ -198,5 +209,61 @@ fn advice(band: Band, cfg: &CompactionGateConfig, in_subagent: bool) -> String {
             "Prefer finishing the current piece of work; plan a /compact before {}%.",
             cfg.compact_percent
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use portcullis_core::Decision;
+    use portcullis_testkit::decide::TestProject;
+    use serde_json::json;
+
+    /// A transcript whose last main-thread response used `tokens` of context.
+    fn project_at(tokens: u64) -> TestProject {
+        let p = TestProject::new();
+        let line = json!({"type": "assistant", "message": {"role": "assistant", "model": "claude-sonnet-4-5",
+            "content": [{"type": "text", "text": "ok"}],
+            "usage": {"input_tokens": tokens, "output_tokens": 1}}});
+        p.put("transcript.jsonl", &format!("{line}\n"));
+        p
+    }
+
+    #[test]
+    fn spawning_in_the_block_band_is_denied_and_a_prompt_never_is() {
+        let p = project_at(176_000);
+        let ctx = p.ctx::<CompactionGate>().build();
+        let v = CompactionGate::decide(&p.event("PreToolUse-Agent", &json!({})), &ctx).unwrap();
+        assert_eq!(v.decision, Decision::Block);
+        assert!(v.reason_text().contains("88"), "{}", v.reason_text());
+        let v = CompactionGate::decide(&p.event("UserPromptSubmit", &json!({})), &ctx).unwrap();
+        assert_ne!(v.decision, Decision::Block);
+    }
+
+    #[test]
+    fn bands_and_mode_come_from_the_section() {
+        let p = project_at(176_000);
+        let event = p.event("PreToolUse-Agent", &json!({}));
+        let off = p
+            .ctx::<CompactionGate>()
+            .config(&json!({"compaction_gate": {"mode": "off"}}));
+        assert!(
+            CompactionGate::decide(&event, &off.build())
+                .unwrap()
+                .is_silent()
+        );
+        let wide = json!({"compaction_gate": {"block_percent": 95, "compact_percent": 90, "warn_percent": 89}});
+        let v = CompactionGate::decide(&event, &p.ctx::<CompactionGate>().config(&wide).build());
+        assert!(v.unwrap().is_silent(), "88% is below every band");
+    }
+
+    #[test]
+    fn the_window_comes_from_the_environment_first() {
+        let p = project_at(176_000);
+        let ctx = p
+            .ctx::<CompactionGate>()
+            .env(env_vars::PORTCULLIS_CONTEXT_WINDOW, "1000000");
+        let v = CompactionGate::decide(&p.event("PreToolUse-Agent", &json!({})), &ctx.build());
+        assert!(v.unwrap().is_silent(), "17.6% of a 1M window");
     }
 }

@@ -8,7 +8,7 @@ use portcullis_core::transcript::{ReverseLines, contains_quoted};
 use portcullis_core::{Error, Result, budget};
 
 /// The most log bytes read backwards per stop.
-pub const LOG_SCAN_BYTES: u64 = 1024 * 1024;
+pub(crate) const LOG_SCAN_BYTES: u64 = 1024 * 1024;
 
 /// Entries are appended in about time order, but parallel hooks may append a little out of order: the scan
 /// reads this far past the first entry older than it wants before it stops.
@@ -28,7 +28,7 @@ pub struct History {
 
 /// The entry's time in Unix milliseconds (`None` when it does not parse).
 #[must_use]
-pub fn millis(entry: &LogEntry) -> Option<i64> {
+pub(crate) fn millis(entry: &LogEntry) -> Option<i64> {
     chrono::DateTime::parse_from_rfc3339(&entry.time)
         .ok()
         .map(|t| t.timestamp_millis())
@@ -46,7 +46,7 @@ fn leading_time(line: &[u8]) -> Option<i64> {
 
 /// Reads the log backwards for `session`'s `agent`, keeping entries from `since_ms` on. A missing log is
 /// empty; lines that do not parse are skipped.
-pub fn read(log: &Path, session: &str, agent: &str, since_ms: i64) -> Result<History> {
+pub(crate) fn read(log: &Path, session: &str, agent: &str, since_ms: i64) -> Result<History> {
     let mut out = History::default();
     let file = match File::open(log) {
         Ok(f) => f,

@@ -18,17 +18,29 @@
 //! - **`ON_ERROR`**: [`Failure::Open`]; its deadline is 50 s (hooks.json gives it 60 s), the only hook
 //!   that waits on something slow, and only when it escalates.
 
-pub mod advisor;
-pub mod history;
+mod advisor;
+mod config;
+mod history;
 pub mod prompt;
-pub mod streak;
+mod streak;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use portcullis_core::config::{EscalationAdvisorConfig, Mode};
+use portcullis_core::config::{Config, Mode, SectionSpec};
+use portcullis_core::hook::DoctorNote;
 use portcullis_core::transcript::{self, Thread};
-use portcullis_core::{Ctx, Event, EventName, Failure, Hook, Result, Verdict, budget};
+use portcullis_core::{
+    Ctx, Env, Event, EventName, Failure, Hook, Registration, Result, Verdict, budget,
+};
+
+pub use config::{ADVISOR_MAX_TIMEOUT_SECS, EscalationAdvisorConfig};
+
+/// The hook's own deadline: it may wait for an advisor model ([`ADVISOR_MAX_TIMEOUT_SECS`] at most).
+pub const ADVISOR_HOOK_DEADLINE: Duration = Duration::from_secs(50);
+
+/// The `timeout` hooks.json gives the client for this hook, above [`ADVISOR_HOOK_DEADLINE`].
+pub const ADVISOR_HOOK_TIMEOUT_SECS: u32 = 60;
 use serde_json::json;
 
 use crate::history::History;
@@ -46,8 +58,20 @@ const RESERVE: Duration = Duration::from_secs(5);
 
 impl Hook for EscalationAdvisor {
     const NAME: &'static str = "escalation-advisor";
+    const SUMMARY: &'static str = "When more than 3 stops of an agent in a row were blocked, or loop-detect found it stuck, another model reads the transcript tail and gives a one-line hint (a fallback from the decision log when it cannot).";
+    const EVENTS: &'static [Registration] = &[
+        Registration::every("Stop"),
+        Registration::every("SubagentStop"),
+    ];
     const ON_ERROR: Failure = Failure::Open;
-    const DEADLINE: Duration = budget::ADVISOR_HOOK_DEADLINE;
+    // It may wait for the advisor model (`escalation_advisor.timeout_secs`, at most 40 s).
+    const DEADLINE: Duration = ADVISOR_HOOK_DEADLINE;
+    const TIMEOUT_SECS: u32 = ADVISOR_HOOK_TIMEOUT_SECS;
+    const SECTIONS: &'static [SectionSpec] = &[SectionSpec::of::<EscalationAdvisorConfig>()];
+
+    fn doctor(config: &Config, env: &Env) -> Option<DoctorNote> {
+        advisor_note(&config.section::<EscalationAdvisorConfig>().ok()?, env)
+    }
 
     fn decide(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         match event.name() {
@@ -58,7 +82,7 @@ impl Hook for EscalationAdvisor {
 }
 
 fn on_stop(event: &Event, ctx: &Ctx) -> Result<Verdict> {
-    let config = &ctx.config()?.escalation_advisor;
+    let config = &ctx.section::<EscalationAdvisorConfig>()?;
     if config.mode == Mode::Off {
         return Ok(Verdict::allow());
     }
@@ -340,10 +364,86 @@ pub fn fallback_hint(history: &History, streak: &Streak, trigger: Trigger) -> St
     )
 }
 
+/// doctor's line on the advisor program: `ok` when it is found, a note when not (the fallback hint still
+/// works without it). Nothing when the hook is off.
+fn advisor_note(advisor: &EscalationAdvisorConfig, env: &Env) -> Option<DoctorNote> {
+    if advisor.mode == Mode::Off {
+        return None;
+    }
+    let program = advisor.command.first()?;
+    let executable = |p: &Path| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    let found = if program.contains('/') {
+        executable(Path::new(program)).then(|| PathBuf::from(program))
+    } else {
+        env.var("PATH").and_then(|path| {
+            std::env::split_paths(&path)
+                .map(|d| d.join(program))
+                .find(|p| executable(p))
+        })
+    };
+    Some(match found {
+        Some(p) => DoctorNote {
+            label: "advisor",
+            ok: true,
+            message: format!("`{}`", p.display()),
+        },
+        None => DoctorNote {
+            label: "advisor",
+            ok: false,
+            message: format!(
+                "`{program}` was not found; escalation-advisor will give its fallback hint from \
+                 the decision log (set `escalation_advisor.command`)"
+            ),
+        },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use portcullis_core::log::LogEntry;
+    use portcullis_testkit::decide::TestProject;
+    use serde_json::json;
+
+    /// `n` stops of the main thread in one prompt, the first unflagged and the rest flagged as re-fires.
+    fn chain(p: &TestProject, n: usize, config: &serde_json::Value) -> Vec<Verdict> {
+        (0..n)
+            .map(|i| {
+                let e = p.event(
+                    "Stop",
+                    &json!({"prompt_id": "p", "stop_hook_active": i > 0}),
+                );
+                let ctx = p.ctx::<EscalationAdvisor>().config(config).build();
+                EscalationAdvisor::decide(&e, &ctx).unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_fifth_stop_of_a_blocked_chain_gets_a_hint_once() {
+        let p = TestProject::new();
+        // An advisor that answers nothing: the deterministic fallback is the hint.
+        let config = json!({"escalation_advisor": {"command": ["true"]}});
+        let verdicts = chain(&p, 7, &config);
+        let hinted: Vec<usize> = (0..7)
+            .filter(|i| !verdicts[*i].context.is_empty())
+            .collect();
+        assert_eq!(hinted, [4], "{verdicts:?}");
+    }
+
+    #[test]
+    fn off_mode_and_the_threshold_come_from_the_section() {
+        let p = TestProject::new();
+        let off = json!({"escalation_advisor": {"command": ["true"], "mode": "off"}});
+        assert!(chain(&p, 7, &off).iter().all(Verdict::is_silent));
+        let q = TestProject::new();
+        let low = json!({"escalation_advisor": {"command": ["true"], "threshold": 1}});
+        let verdicts = chain(&q, 3, &low);
+        assert!(!verdicts[2].context.is_empty(), "{verdicts:?}");
+    }
 
     fn block(hook: &str, reason: &str) -> LogEntry {
         LogEntry {
@@ -386,12 +486,11 @@ mod tests {
     }
 
     #[test]
-    fn the_deadline_matches_the_registry() {
-        let spec = portcullis_core::registry::hook(EscalationAdvisor::NAME).unwrap();
-        assert_eq!(spec.deadline, EscalationAdvisor::DEADLINE);
+    fn the_longest_advisor_fits_the_deadline_and_the_deadline_the_timeout() {
         assert!(
-            u64::from(budget::ADVISOR_MAX_TIMEOUT_SECS) + RESERVE.as_secs()
+            u64::from(ADVISOR_MAX_TIMEOUT_SECS) + RESERVE.as_secs()
                 <= EscalationAdvisor::DEADLINE.as_secs()
         );
+        assert!(EscalationAdvisor::DEADLINE.as_secs() < u64::from(EscalationAdvisor::TIMEOUT_SECS));
     }
 }

@@ -18,11 +18,13 @@ use portcullis_core::state::StateFile;
 use serde::{Deserialize, Serialize};
 
 /// The most agents remembered per session; the one whose last stop is oldest is forgotten first.
-pub const MAX_AGENTS: usize = 64;
+pub(crate) const MAX_AGENTS: usize = 64;
 
 /// One agent's stops within one prompt.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+// `streak` is the field's name in the state file already written by earlier versions.
+#[allow(clippy::struct_field_names)]
 pub struct Streak {
     /// The prompt of the agent's latest stop.
     pub prompt: Option<String>,
@@ -41,7 +43,7 @@ pub struct Streak {
 /// Every agent's streak in one session: `sessions/<id>/escalation.json`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct Streaks {
+pub(crate) struct Streaks {
     /// Agent key (`main` or the `agent_id`) → streak.
     pub agents: BTreeMap<String, Streak>,
 }
@@ -55,7 +57,7 @@ impl StateFile for Streaks {
 
 /// What is known about the time since the agent's previous stop.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Seen {
+pub(crate) struct Seen {
     /// The event's `stop_hook_active`.
     pub active: bool,
     /// The decision log has a portcullis block of this agent's stop since its previous stop.
@@ -76,7 +78,7 @@ pub enum Trigger {
 
 /// The agent's next streak after a stop at `now_ms`, and whether (and why) this stop escalates.
 #[must_use]
-pub fn step(
+pub(crate) fn step(
     prev: Option<&Streak>,
     prompt: Option<&str>,
     now_ms: i64,
@@ -120,7 +122,7 @@ pub fn step(
 }
 
 /// Records `next` for `agent`, forgetting the agent with the oldest stop when the table is full.
-pub fn remember(streaks: &mut Streaks, agent: &str, next: Streak) {
+pub(crate) fn remember(streaks: &mut Streaks, agent: &str, next: Streak) {
     if !streaks.agents.contains_key(agent) && streaks.agents.len() >= MAX_AGENTS {
         let oldest = streaks
             .agents

@@ -7,10 +7,12 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use portcullis_core::config::Config;
-use portcullis_core::ctx::{Deadline, Env, cli_project};
-use portcullis_core::run::{finish_command, parse_command};
+use portcullis_core::Hook;
+use portcullis_core::cli::{finish_command, parse_command};
+use portcullis_core::config::{Config, Schema};
+use portcullis_core::ctx::cli_project;
 use portcullis_core::state::{StateDir, StateFile};
+use portcullis_core::{Deadline, Env};
 use portcullis_domains::AgentCatalog;
 use serde_json::json;
 
@@ -70,7 +72,7 @@ enum ResultArg {
 
 /// Runs the command line (`args` without the program name).
 #[must_use]
-pub fn main_with(args: Vec<OsString>) -> ExitCode {
+pub(crate) fn main_with(args: Vec<OsString>) -> ExitCode {
     let cli = match parse_command::<Cli>("feedback-loop", args) {
         Ok(c) => c,
         Err(code) => return code,
@@ -94,8 +96,10 @@ fn run(cli: Cli, env: &Env) -> Result<String, String> {
         })?,
     };
     let dir = top.session(&session).map_err(|e| e.to_string())?;
-    let config = Config::load(env, &project).map_err(|e| e.to_string())?;
-    let rules = Rules::new(&config.feedback_loop).map_err(|e| e.to_string())?;
+    let config = Config::load(env, &project, Schema::hook(crate::FeedbackLoop::SECTIONS))
+        .and_then(|c| c.section::<crate::FeedbackLoopConfig>())
+        .map_err(|e| e.to_string())?;
+    let rules = Rules::new(&config).map_err(|e| e.to_string())?;
     let deadline = Deadline::after(Duration::from_secs(10));
     match cli.command {
         Command::Status { json } => {

@@ -10,12 +10,12 @@ use portcullis_core::state::StateFile;
 use serde::{Deserialize, Serialize};
 
 /// The most files listed per domain; more are counted, not named (a generated tree must not bloat state).
-pub const MAX_FILES_PER_DOMAIN: usize = 200;
+pub(crate) const MAX_FILES_PER_DOMAIN: usize = 200;
 
 /// One session's feedback-loop state.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct Ledger {
+pub(crate) struct Ledger {
     /// Reset rounds so far: each failed test run sends every modified domain round again.
     pub iteration: u32,
     /// Modified domains by name.
@@ -32,7 +32,7 @@ impl StateFile for Ledger {
 /// One modified domain.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct DomainState {
+pub(crate) struct DomainState {
     /// Project-relative paths edited (at most [`MAX_FILES_PER_DOMAIN`]).
     pub files: BTreeSet<String>,
     /// Edited files not listed because of the cap.
@@ -46,7 +46,7 @@ pub struct DomainState {
 /// The two phases every modified domain goes through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Phase {
+pub(crate) enum Phase {
     /// A reviewer agent's verdict.
     Review,
     /// A tester agent's verdict or a test command's exit status.
@@ -54,12 +54,9 @@ pub enum Phase {
 }
 
 impl Phase {
-    /// Both phases, in the order they are reported.
-    pub const ALL: [Self; 2] = [Self::Review, Self::Testing];
-
     /// `"review"` or `"testing"`.
     #[must_use]
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Review => "review",
             Self::Testing => "testing",
@@ -76,7 +73,7 @@ impl fmt::Display for Phase {
 /// Where a phase stands.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Status {
+pub(crate) enum Status {
     /// Nothing heard since the last edit.
     #[default]
     Pending,
@@ -91,7 +88,7 @@ pub enum Status {
 impl Status {
     /// The word shown in reasons and `status`.
     #[must_use]
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
             Self::Pass => "pass",
@@ -104,7 +101,7 @@ impl Status {
 /// One phase of one domain.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct PhaseState {
+pub(crate) struct PhaseState {
     /// Where it stands.
     pub status: Status,
     /// What set it, when it is not pending.
@@ -114,7 +111,7 @@ pub struct PhaseState {
 /// A verdict as heard: from whom, when, and its first line.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct Heard {
+pub(crate) struct Heard {
     /// The domain it was about.
     pub domain: String,
     /// The phase.
@@ -140,7 +137,7 @@ pub enum Outcome {
 
 /// What [`Ledger::record`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Recorded {
+pub(crate) enum Recorded {
     /// The phase now holds the verdict.
     Set,
     /// A failed test: every modified domain went back to pending and the round count went up.
@@ -152,14 +149,14 @@ pub enum Recorded {
 impl Ledger {
     /// True when nothing is modified.
     #[must_use]
-    pub fn is_clean(&self) -> bool {
+    pub(crate) fn is_clean(&self) -> bool {
         self.domains.is_empty()
     }
 
     /// True if recording this edit would change nothing (the file is listed and both phases pending):
     /// the hook then skips the locked write.
     #[must_use]
-    pub fn already_tracks(&self, domain: &str, file: &str) -> bool {
+    pub(crate) fn already_tracks(&self, domain: &str, file: &str) -> bool {
         self.domains.get(domain).is_some_and(|d| {
             d.files.contains(file)
                 && d.review.status == Status::Pending
@@ -168,7 +165,7 @@ impl Ledger {
     }
 
     /// An edit: the domain is modified, the file listed, and both phases go back to pending.
-    pub fn track_edit(&mut self, domain: &str, file: &str) {
+    pub(crate) fn track_edit(&mut self, domain: &str, file: &str) {
         let d = self.domains.entry(domain.to_owned()).or_default();
         if !d.files.contains(file) {
             if d.files.len() < MAX_FILES_PER_DOMAIN {
@@ -183,7 +180,7 @@ impl Ledger {
 
     /// Records a verdict for one domain's phase. A failed test resets every modified domain (both phases)
     /// and counts a round, as the seed's inter-phase loop has it: all domains go round again.
-    pub fn record(&mut self, phase: Phase, outcome: Outcome, heard: Heard) -> Recorded {
+    pub(crate) fn record(&mut self, phase: Phase, outcome: Outcome, heard: Heard) -> Recorded {
         let Some(d) = self.domains.get_mut(&heard.domain) else {
             return Recorded::NotModified;
         };
@@ -220,7 +217,7 @@ impl Ledger {
 
     /// A test command's result for every modified domain it covers (`"*"`: all). Returns whether anything
     /// was recorded.
-    pub fn record_test_run(
+    pub(crate) fn record_test_run(
         &mut self,
         covers: &dyn Fn(&str) -> bool,
         passed: bool,
@@ -250,7 +247,7 @@ impl Ledger {
     }
 
     /// Forgets every modified domain and the round count (all verified, or `feedback-loop reset`).
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         *self = Self::default();
     }
 }

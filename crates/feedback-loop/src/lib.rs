@@ -21,19 +21,22 @@
 //! - **State**: `sessions/<id>/feedback-loop.json` ([`ledger::Ledger`]), locked and atomic. A Bash call or
 //!   a stop with nothing modified costs one failed file open.
 
-pub mod cli;
-pub mod ledger;
+mod cli;
+mod config;
+mod ledger;
 pub mod report;
-pub mod rules;
+mod rules;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use portcullis_core::config::Mode;
+use portcullis_core::config::{Mode, SectionSpec};
 use portcullis_core::event::{FILE_EDIT_TOOLS, ToolInput};
 use portcullis_core::state::StateDir;
-use portcullis_core::{Ctx, Event, EventName, Failure, Hook, Result, Verdict};
-use portcullis_domains::{AgentCatalog, DomainMap, Resolved, resolve};
+use portcullis_core::{Ctx, Event, EventName, Failure, Hook, Registration, Result, Verdict};
+use portcullis_domains::{AgentCatalog, DomainMap, DomainsConfig, Resolved, resolve};
+
+pub use config::{FeedbackLoopConfig, TestCommand};
 
 use crate::ledger::{Heard, Ledger, Outcome, Phase, Recorded};
 use crate::rules::{DomainCheck, Rules};
@@ -43,7 +46,18 @@ pub struct FeedbackLoop;
 
 impl Hook for FeedbackLoop {
     const NAME: &'static str = "feedback-loop";
+    const SUMMARY: &'static str = "Edits mark their domain modified; the turn may not end until every modified domain has passed review and testing.";
+    const EVENTS: &'static [Registration] = &[
+        Registration::matching("PostToolUse", "Write|Edit|MultiEdit|NotebookEdit|Bash"),
+        Registration::matching("PostToolUseFailure", "Bash"),
+        Registration::every("SubagentStop"),
+        Registration::every("Stop"),
+    ];
     const ON_ERROR: Failure = Failure::Open;
+    const SECTIONS: &'static [SectionSpec] = &[
+        SectionSpec::of::<FeedbackLoopConfig>(),
+        SectionSpec::of::<DomainsConfig>(),
+    ];
 
     fn decide(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         match event.name() {
@@ -64,7 +78,7 @@ fn session_state(event: &Event, ctx: &Ctx) -> Result<StateDir> {
 }
 
 fn mode(ctx: &Ctx) -> Result<Mode> {
-    Ok(ctx.config()?.feedback_loop.mode)
+    Ok(ctx.section::<FeedbackLoopConfig>()?.mode)
 }
 
 fn on_tool(event: &Event, ctx: &Ctx) -> Result<Verdict> {
@@ -92,9 +106,8 @@ fn track_edits(event: &Event, ctx: &Ctx) -> Result<()> {
     if paths.is_empty() {
         return Ok(());
     }
-    let config = ctx.config()?;
-    let rules = Rules::new(&config.feedback_loop)?;
-    let domains = DomainMap::from_config(config)?;
+    let rules = Rules::new(&ctx.section::<FeedbackLoopConfig>()?)?;
+    let domains = DomainMap::from_config(&ctx.section()?)?;
     let mut edits = Vec::new();
     for path in &paths {
         let Resolved::Inside(rel) = resolve(&path.to_string_lossy(), &ctx.cwd, &ctx.project) else {
@@ -138,7 +151,7 @@ fn hear_test_run(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     if state.load::<Ledger>()?.0.is_clean() || mode(ctx)? == Mode::Off {
         return Ok(Verdict::allow());
     }
-    let rules = Rules::new(&ctx.config()?.feedback_loop)?;
+    let rules = Rules::new(&ctx.section::<FeedbackLoopConfig>()?)?;
     let Some(domains) = rules.test_run(command, &ctx.project)? else {
         return Ok(Verdict::allow());
     };
@@ -180,7 +193,7 @@ fn on_subagent_stop(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     if ledger.is_clean() || mode(ctx)? == Mode::Off {
         return Ok(Verdict::allow());
     }
-    let rules = Rules::new(&ctx.config()?.feedback_loop)?;
+    let rules = Rules::new(&ctx.section::<FeedbackLoopConfig>()?)?;
     let Some(role) = rules.role_of(agent_type) else {
         return Ok(Verdict::allow());
     };
@@ -238,7 +251,7 @@ fn on_stop(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     if mode == Mode::Off || event.has_running_background_tasks() {
         return Ok(Verdict::allow());
     }
-    let rules = Rules::new(&ctx.config()?.feedback_loop)?;
+    let rules = Rules::new(&ctx.section::<FeedbackLoopConfig>()?)?;
     let catalog = AgentCatalog::discover(&ctx.project, ctx.env.claude_home().as_deref());
     let checks = rules.check(&ledger, &catalog, &ctx.project)?;
     if checks.iter().all(|c| c.missing().is_empty()) {
@@ -292,5 +305,59 @@ fn one_line(text: &str, max: usize) -> String {
         format!("{cut}…")
     } else {
         line.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use portcullis_core::Decision;
+    use portcullis_testkit::decide::TestProject;
+    use serde_json::{Value, json};
+
+    fn run(p: &TestProject, event: &Event, config: &Value) -> Verdict {
+        FeedbackLoop::decide(event, &p.ctx::<FeedbackLoop>().config(config).build()).unwrap()
+    }
+
+    fn project() -> TestProject {
+        let p = TestProject::new();
+        for a in ["backend-developer", "backend-reviewer", "backend-tester"] {
+            p.agent(a);
+        }
+        p
+    }
+
+    #[test]
+    fn an_edit_holds_the_turn_until_its_domain_is_verified() {
+        let p = project();
+        let write = p.event(
+            "PostToolUse-Write",
+            &json!({"tool_input": {"file_path": p.path("api/x.go"), "content": "x"}}),
+        );
+        let stop = p.event("Stop", &json!({"prompt_id": "p"}));
+        assert!(
+            run(&p, &stop, &json!({})).is_silent(),
+            "nothing modified yet"
+        );
+        assert!(run(&p, &write, &json!({})).is_silent());
+        let v = run(&p, &stop, &json!({}));
+        assert_eq!(v.decision, Decision::Block);
+        assert!(v.reason_text().contains("backend"), "{}", v.reason_text());
+    }
+
+    #[test]
+    fn ignored_paths_and_mode_off_track_nothing() {
+        let p = project();
+        let write = p.event(
+            "PostToolUse-Write",
+            &json!({"tool_input": {"file_path": p.path("api/x.go"), "content": "x"}}),
+        );
+        let stop = p.event("Stop", &json!({"prompt_id": "p"}));
+        let ignore = json!({"feedback_loop": {"ignore": ["api/**"]}});
+        assert!(run(&p, &write, &ignore).is_silent());
+        assert!(run(&p, &stop, &ignore).is_silent());
+        let off = json!({"feedback_loop": {"mode": "off"}});
+        assert!(run(&p, &write, &off).is_silent());
+        assert!(run(&p, &stop, &off).is_silent());
     }
 }

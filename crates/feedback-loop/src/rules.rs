@@ -5,8 +5,8 @@ use std::cell::OnceCell;
 use std::fmt::Write as _;
 use std::path::Path;
 
+use crate::config::FeedbackLoopConfig;
 use globset::{GlobSet, GlobSetBuilder};
-use portcullis_core::config::FeedbackLoopConfig;
 use portcullis_core::{Error, Result};
 use portcullis_domains::AgentCatalog;
 use regex::Regex;
@@ -17,7 +17,7 @@ use crate::report::HOW_TO_REPORT;
 
 /// `feedback_loop`, compiled.
 #[derive(Debug)]
-pub struct Rules {
+pub(crate) struct Rules {
     reviewer: AgentPattern,
     tester: AgentPattern,
     skip_domains: Vec<String>,
@@ -101,7 +101,7 @@ impl AgentPattern {
 
 /// Which phase an agent type reports on, and for which domain.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Role {
+pub(crate) struct Role {
     /// Review or testing.
     pub phase: Phase,
     /// The domain.
@@ -111,7 +111,7 @@ pub struct Role {
 /// Whether a phase must pass for a domain, and why (not).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "required", rename_all = "snake_case")]
-pub enum Need {
+pub(crate) enum Need {
     /// Required; `how` says what satisfies it.
     Yes {
         /// e.g. "spawn `backend-reviewer`" or "run `cargo test`".
@@ -126,7 +126,7 @@ pub enum Need {
 
 /// One modified domain's phases, checked.
 #[derive(Debug, Clone, Serialize)]
-pub struct DomainCheck {
+pub(crate) struct DomainCheck {
     /// The domain.
     pub domain: String,
     /// Review: need and status.
@@ -138,7 +138,7 @@ pub struct DomainCheck {
 impl DomainCheck {
     /// The required phases that have not passed.
     #[must_use]
-    pub fn missing(&self) -> Vec<Phase> {
+    pub(crate) fn missing(&self) -> Vec<Phase> {
         [
             (Phase::Review, &self.review),
             (Phase::Testing, &self.testing),
@@ -153,7 +153,7 @@ impl DomainCheck {
 impl Rules {
     /// Reads the config; a bad glob or agent pattern is an error naming the key. A bad test command pattern
     /// is reported where it is first needed ([`Rules::test_run`], [`Rules::check`]).
-    pub fn new(config: &FeedbackLoopConfig) -> Result<Self> {
+    pub(crate) fn new(config: &FeedbackLoopConfig) -> Result<Self> {
         let mut ignore = GlobSetBuilder::new();
         for g in &config.ignore {
             ignore.add(
@@ -188,13 +188,13 @@ impl Rules {
 
     /// Whether an edit of this project-relative path in this domain is tracked.
     #[must_use]
-    pub fn tracks(&self, domain: &str, rel: &str) -> bool {
+    pub(crate) fn tracks(&self, domain: &str, rel: &str) -> bool {
         !self.skip_domains.iter().any(|d| d == domain) && !self.ignore.is_match(rel)
     }
 
     /// The phase and domain an agent type reports on, if it is a reviewer or tester.
     #[must_use]
-    pub fn role_of(&self, agent_type: &str) -> Option<Role> {
+    pub(crate) fn role_of(&self, agent_type: &str) -> Option<Role> {
         if let Some(domain) = self.reviewer.domain_of(agent_type) {
             return Some(Role {
                 phase: Phase::Review,
@@ -209,7 +209,7 @@ impl Rules {
 
     /// The domains a Bash command tests (`None`: it is no test command of this project). `"*"` in the
     /// list means every domain.
-    pub fn test_run(&self, command: &str, project: &Path) -> Result<Option<Vec<String>>> {
+    pub(crate) fn test_run(&self, command: &str, project: &Path) -> Result<Option<Vec<String>>> {
         let mut domains = Vec::new();
         for rule in &self.tests {
             if rule.available(project) && rule.pattern()?.is_match(command) {
@@ -222,7 +222,7 @@ impl Rules {
     /// Checks every modified domain against what the project can verify. A test command offered as the
     /// way to satisfy testing must compile: a bad one is an error naming it, rather than a reason pointing
     /// at a command that can never be recognised.
-    pub fn check(
+    pub(crate) fn check(
         &self,
         ledger: &Ledger,
         catalog: &AgentCatalog,
@@ -291,7 +291,7 @@ impl Rules {
 
 /// The block reason: per domain, what is missing and how to get it.
 #[must_use]
-pub fn missing_text(ledger: &Ledger, checks: &[DomainCheck], max_iterations: u32) -> String {
+pub(crate) fn missing_text(ledger: &Ledger, checks: &[DomainCheck], max_iterations: u32) -> String {
     let mut out = String::from(
         "[feedback-loop] This turn changed code that has not passed review and testing yet. Before finishing:",
     );
@@ -339,7 +339,7 @@ pub fn missing_text(ledger: &Ledger, checks: &[DomainCheck], max_iterations: u32
 
 /// `api/x.go, api/y.go and 3 more`.
 #[must_use]
-pub fn files_text(state: &DomainState) -> String {
+pub(crate) fn files_text(state: &DomainState) -> String {
     const SHOWN: usize = 3;
     let shown: Vec<&str> = state.files.iter().take(SHOWN).map(String::as_str).collect();
     let rest = (state.files.len().saturating_sub(SHOWN) as u64) + state.more_files;
@@ -353,7 +353,7 @@ pub fn files_text(state: &DomainState) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use portcullis_core::config::TestCommand;
+    use crate::config::TestCommand;
 
     fn rules() -> Rules {
         Rules::new(&FeedbackLoopConfig::default()).unwrap()

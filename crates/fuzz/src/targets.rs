@@ -1,10 +1,11 @@
 //! The targets. Each returns `Err` when a property fails; panics are caught by the driver.
 //!
-//! - [`decide`]: any bytes as stdin: parse, then every hook's `decide` (with the stop cap) and the
+//! - [`decide`]: any bytes as stdin: parse, then the `decide` of every hook in the registry (with the stop cap) and the
 //!   rendering, in one project. Property: a rendered verdict is a JSON object that serialises.
 //! - [`transcript`]: the backwards line reader on any bytes, block size and byte cap. Properties: it never
 //!   reads past its cap, and it yields exactly what a naive forward reader of the same bytes yields.
-//! - [`config`]: any bytes as a config file. Property: an accepted config serialises and reads back equal.
+//! - [`config`]: any bytes as a config file, checked against every section of the suite. Property: an
+//!   accepted config serialises and reads back equal.
 //! - [`verdict`]: verdicts built from the bytes, rendered for every event. Properties: the JSON round-trips,
 //!   a block shows as the event's block form with its reason, `hookEventName` names the event.
 //! - [`similarity`]: two texts cut from the bytes. Properties: the bounded distance agrees with the plain
@@ -14,10 +15,10 @@ use std::io::{Cursor, Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use portcullis_core::config::Config;
+use portcullis_core::config::{Config, Schema};
 use portcullis_core::transcript::ReverseLines;
 use portcullis_core::verdict::{takes_block_decision, takes_permission_decision};
-use portcullis_core::{Ctx, Decision, Event, EventName, Hook, Verdict, stop_cap};
+use portcullis_core::{Ctx, Decision, Event, EventName, HookSpec, Verdict, stop_cap};
 use serde_json::Value;
 
 fn project() -> &'static PathBuf {
@@ -37,40 +38,37 @@ fn project() -> &'static PathBuf {
 }
 
 fn fuzz_config() -> Config {
-    let mut c = Config::default();
     // An advisor that answers nothing: escalation takes its fallback without starting a model.
-    c.escalation_advisor.command = vec!["true".into()];
-    c
+    Config::default().with_section(&escalation_advisor::EscalationAdvisorConfig {
+        command: vec!["true".into()],
+        ..Default::default()
+    })
 }
 
-fn run_hook<H: Hook>(event: &Event) -> Result<(), String> {
-    let ctx = Ctx::for_test(H::NAME, project(), fuzz_config());
-    let Ok(verdict) = H::decide(event, &ctx) else {
+fn run_hook(hook: &HookSpec, event: &Event) -> Result<(), String> {
+    let ctx = Ctx::for_test(hook.name, project(), fuzz_config());
+    let Ok(verdict) = (hook.decide)(event, &ctx) else {
         return Ok(());
     };
     let verdict = stop_cap::apply(event, &ctx, verdict);
     if let Some(json) = verdict.render(&event.name()) {
         if !json.is_object() {
-            return Err(format!("{}: rendered {json}", H::NAME));
+            return Err(format!("{}: rendered {json}", hook.name));
         }
-        serde_json::to_string(&json).map_err(|e| format!("{}: {e}", H::NAME))?;
+        serde_json::to_string(&json).map_err(|e| format!("{}: {e}", hook.name))?;
     }
     Ok(())
 }
 
-/// Event parsing and every hook's decision.
+/// Event parsing and the decision of every hook in the registry.
 pub fn decide(bytes: &[u8]) -> Result<(), String> {
     let Ok(event) = Event::parse(bytes) else {
         return Ok(());
     };
     let _ = portcullis_core::warnings::take();
-    run_hook::<agent_first::AgentFirst>(&event)?;
-    run_hook::<compaction_gate::CompactionGate>(&event)?;
-    run_hook::<feedback_loop::FeedbackLoop>(&event)?;
-    run_hook::<output_location::OutputLocation>(&event)?;
-    run_hook::<loop_detect::LoopDetect>(&event)?;
-    run_hook::<iteration_limit::IterationLimit>(&event)?;
-    run_hook::<escalation_advisor::EscalationAdvisor>(&event)?;
+    for hook in portcullis_suite::HOOKS {
+        run_hook(hook, &event)?;
+    }
     Ok(())
 }
 
@@ -154,11 +152,13 @@ pub fn config(bytes: &[u8]) -> Result<(), String> {
         return Ok(());
     };
     let path = std::path::Path::new("fuzz.json");
-    let Ok(config) = Config::from_text(path, text) else {
+    let sections = portcullis_suite::sections();
+    let schema = Schema::suite(&sections);
+    let Ok(config) = Config::from_text(path, text, schema) else {
         return Ok(());
     };
-    let again = serde_json::to_string(&config).map_err(|e| e.to_string())?;
-    let back = Config::from_text(path, &again).map_err(|e| format!("{e}: {again}"))?;
+    let again = config.to_value().to_string();
+    let back = Config::from_text(path, &again, schema).map_err(|e| format!("{e}: {again}"))?;
     if back != config {
         return Err(format!("round trip changed the config: {again}"));
     }

@@ -8,15 +8,16 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use portcullis_core::config::Config;
-use portcullis_core::ctx::{Deadline, Env, cli_project};
-use portcullis_core::run::{finish_command, parse_command};
+use portcullis_core::cli::{finish_command, parse_command};
+use portcullis_core::config::{Config, Schema};
+use portcullis_core::ctx::cli_project;
 use portcullis_core::state::{StateDir, StateFile};
+use portcullis_core::{Deadline, Env, Hook};
 
 use crate::promise::PromiseLoop;
 
 /// The environment variable Claude Code sets for Bash tool calls: the session they belong to.
-pub const SESSION_ENV: &str = "CLAUDE_CODE_SESSION_ID";
+pub(crate) const SESSION_ENV: &str = "CLAUDE_CODE_SESSION_ID";
 
 /// iteration-limit: caps repeated attempts and runs completion-promise loops in Claude Code sessions.
 /// Without a subcommand it is the hook (one event on stdin).
@@ -66,7 +67,7 @@ enum LoopCommand {
 
 /// Runs the command line (`args` without the program name).
 #[must_use]
-pub fn main_with(args: Vec<OsString>) -> ExitCode {
+pub(crate) fn main_with(args: Vec<OsString>) -> ExitCode {
     let cli = match parse_command::<Cli>("iteration-limit", args) {
         Ok(c) => c,
         Err(code) => return code,
@@ -96,7 +97,8 @@ fn run(cli: Cli, env: &Env) -> Result<String, String> {
             max_iterations,
             prompt,
         } => {
-            let config = Config::load(env, &project).map_err(err)?;
+            let config = Config::load(env, &project, Schema::hook(crate::IterationLimit::SECTIONS))
+                .map_err(err)?;
             let most = config.stop.max_consecutive_blocks + 1;
             if max_iterations == 0 || max_iterations > most {
                 return Err(format!(

@@ -18,16 +18,19 @@
 //! - **State**: `sessions/<id>/attempts.json`, `sessions/<id>/promise-loop.json`, and a loop armed for
 //!   "the next session that stops" at `<state>/promise-loop.json`.
 
-pub mod cli;
-pub mod promise;
+mod cli;
+mod config;
+mod promise;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use portcullis_core::config::{IterationLimitConfig, Mode};
+use portcullis_core::config::{Mode, SectionSpec};
 use portcullis_core::state::{StateFile, stable_hash};
-use portcullis_core::{Ctx, Event, EventName, Failure, Hook, Result, Verdict};
+use portcullis_core::{Ctx, Event, EventName, Failure, Hook, Registration, Result, Verdict};
+
+pub use config::IterationLimitConfig;
 use serde::{Deserialize, Serialize};
 
 /// The most distinct calls counted per agent and prompt (a bound on state size); further new calls are
@@ -57,7 +60,18 @@ impl StateFile for Attempts {
 
 impl Hook for IterationLimit {
     const NAME: &'static str = "iteration-limit";
+    const SUMMARY: &'static str = "Attempts of one call are capped per agent and prompt (10); `iteration-limit loop start --promise TEXT -- PROMPT` feeds the prompt back at each Stop until the answer is exactly <promise>TEXT</promise>.";
+    const EVENTS: &'static [Registration] = &[
+        // Calls that change something or cost something; reads never spawn the hook at all.
+        Registration::matching(
+            "PreToolUse",
+            "^(Bash|Write|Edit|MultiEdit|NotebookEdit|Agent|Task|WebFetch|WebSearch|Skill|mcp__.*)$",
+        ),
+        Registration::every("UserPromptSubmit"),
+        Registration::every("Stop"),
+    ];
     const ON_ERROR: Failure = Failure::Open;
+    const SECTIONS: &'static [SectionSpec] = &[SectionSpec::of::<IterationLimitConfig>()];
 
     fn decide(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         match event.name() {
@@ -107,7 +121,7 @@ fn shorten(text: &str, max: usize) -> String {
 }
 
 fn count_attempt(event: &Event, ctx: &Ctx) -> Result<Verdict> {
-    let config = &ctx.config()?.iteration_limit;
+    let config = &ctx.section::<IterationLimitConfig>()?;
     if config.mode == Mode::Off {
         return Ok(Verdict::allow());
     }
@@ -160,5 +174,59 @@ pub fn verdict_for(count: u32, label: &str, config: &IterationLimitConfig) -> Ve
     match config.mode {
         Mode::Enforce => Verdict::deny(text),
         _ => Verdict::allow().with_user_message(text),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use portcullis_core::Decision;
+    use portcullis_testkit::decide::TestProject;
+    use serde_json::json;
+
+    #[test]
+    fn the_attempt_past_the_cap_is_denied_and_reads_are_exempt() {
+        let p = TestProject::new();
+        let config = json!({"iteration_limit": {"max_attempts": 2}});
+        let bash = p.event(
+            "PreToolUse-Bash",
+            &json!({"prompt_id": "p1", "tool_input": {"command": "cargo build"}}),
+        );
+        for _ in 0..2 {
+            let ctx = p.ctx::<IterationLimit>().config(&config).build();
+            assert_ne!(
+                IterationLimit::decide(&bash, &ctx).unwrap().decision,
+                Decision::Block
+            );
+        }
+        let ctx = p.ctx::<IterationLimit>().config(&config).build();
+        let v = IterationLimit::decide(&bash, &ctx).unwrap();
+        assert_eq!(v.decision, Decision::Block);
+        assert!(
+            v.reason_text().contains("cargo build"),
+            "{}",
+            v.reason_text()
+        );
+        let read = p.event("PreToolUse-Read", &json!({"prompt_id": "p1"}));
+        for _ in 0..3 {
+            let ctx = p.ctx::<IterationLimit>().config(&config).build();
+            assert!(IterationLimit::decide(&read, &ctx).unwrap().is_silent());
+        }
+    }
+
+    #[test]
+    fn a_new_prompt_starts_the_count_again() {
+        let p = TestProject::new();
+        let config = json!({"iteration_limit": {"max_attempts": 1}});
+        let call = |prompt: &str| {
+            let e = p.event(
+                "PreToolUse-Bash",
+                &json!({"prompt_id": prompt, "tool_input": {"command": "make"}}),
+            );
+            IterationLimit::decide(&e, &p.ctx::<IterationLimit>().config(&config).build()).unwrap()
+        };
+        assert_ne!(call("a").decision, Decision::Block);
+        assert_eq!(call("a").decision, Decision::Block);
+        assert_ne!(call("b").decision, Decision::Block);
     }
 }

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 /// One armed loop.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct PromiseLoop {
+pub(crate) struct PromiseLoop {
     /// Whether a loop is armed.
     pub active: bool,
     /// The promise text: the loop ends at an answer of exactly `<promise>TEXT</promise>`.
@@ -40,13 +40,13 @@ impl StateFile for PromiseLoop {
 impl PromiseLoop {
     /// True when `answer` keeps the promise: exactly the tag, whitespace around it aside.
     #[must_use]
-    pub fn kept_by(&self, answer: &str) -> bool {
+    pub(crate) fn kept_by(&self, answer: &str) -> bool {
         answer.trim() == format!("<promise>{}</promise>", self.promise)
     }
 
     /// The reason that feeds the prompt back for iteration `next`.
     #[must_use]
-    pub fn feedback(&self, next: u32) -> String {
+    pub(crate) fn feedback(&self, next: u32) -> String {
         format!(
             "{}\n\n[iteration-limit] Loop iteration {next} of {}. When the task is truly complete, answer with \
              exactly <promise>{}</promise> and nothing else; a mention of it inside other text does not count.",
@@ -73,7 +73,7 @@ fn current(top: &StateDir, session: &StateDir, deadline: &Deadline) -> Result<Op
 }
 
 /// The Stop rule.
-pub fn on_stop(event: &Event, ctx: &Ctx) -> Result<Verdict> {
+pub(crate) fn on_stop(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     if event.has_running_background_tasks() {
         return Ok(Verdict::allow());
     }

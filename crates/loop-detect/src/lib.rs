@@ -19,15 +19,20 @@
 //! - **State**: `sessions/<id>/loop-detect.json` (outputs) and `sessions/<id>/loop-failures.json`
 //!   (failure counts), both bounded.
 
+mod config;
 pub mod similarity;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use portcullis_core::config::{LoopDetectConfig, Mode};
+use portcullis_core::config::{Mode, SectionSpec};
 use portcullis_core::state::{StateFile, stable_hash};
 use portcullis_core::transcript::{self, Thread};
-use portcullis_core::{Ctx, Event, EventName, Failure, Hook, Result, Verdict, budget};
+use portcullis_core::{
+    Ctx, Event, EventName, Failure, Hook, Registration, Result, Verdict, budget,
+};
+
+pub use config::LoopDetectConfig;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -99,10 +104,19 @@ impl StateFile for Failures {
 
 impl Hook for LoopDetect {
     const NAME: &'static str = "loop-detect";
+    const SUMMARY: &'static str = "Near-identical final answers in a row, or one exact call failing again and again, mean an agent is stuck: Claude and the user are told, and the decision log records it.";
+    // The main path first.
+    const EVENTS: &'static [Registration] = &[
+        Registration::every("Stop"),
+        Registration::every("SubagentStop"),
+        Registration::every("PostToolUse"),
+        Registration::every("PostToolUseFailure"),
+    ];
     const ON_ERROR: Failure = Failure::Open;
+    const SECTIONS: &'static [SectionSpec] = &[SectionSpec::of::<LoopDetectConfig>()];
 
     fn decide(event: &Event, ctx: &Ctx) -> Result<Verdict> {
-        let config = &ctx.config()?.loop_detect;
+        let config = &ctx.section::<LoopDetectConfig>()?;
         if config.mode == Mode::Off {
             return Ok(Verdict::allow());
         }
@@ -318,4 +332,42 @@ fn on_failure(event: &Event, ctx: &Ctx, config: &LoopDetectConfig) -> Result<Ver
         Mode::Enforce => verdict.with_context(text),
         _ => verdict.with_user_message(text),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use portcullis_testkit::decide::TestProject;
+    use serde_json::{Value, json};
+
+    fn stop(p: &TestProject, text: &str, config: &Value) -> Verdict {
+        let e = p.event(
+            "Stop",
+            &json!({"prompt_id": "p", "last_assistant_message": text}),
+        );
+        LoopDetect::decide(&e, &p.ctx::<LoopDetect>().config(config).build()).unwrap()
+    }
+
+    #[test]
+    fn the_third_near_identical_answer_is_stuck() {
+        let p = TestProject::new();
+        assert!(stop(&p, "Tests fail: 3 errors in run 1", &json!({})).is_silent());
+        assert!(stop(&p, "Tests fail: 3 errors in run 2", &json!({})).is_silent());
+        let v = stop(&p, "Tests fail: 3 errors in run 3", &json!({}));
+        assert!(!v.context.is_empty(), "stuck is told to Claude");
+        assert_eq!(v.log_mark.as_ref().map(|m| m.verdict), Some("stuck"));
+    }
+
+    #[test]
+    fn the_window_comes_from_the_section_and_off_is_silent() {
+        let p = TestProject::new();
+        let two = json!({"loop_detect": {"window": 2}});
+        assert!(stop(&p, "same answer", &two).is_silent());
+        assert!(!stop(&p, "same answer", &two).context.is_empty());
+        let q = TestProject::new();
+        let off = json!({"loop_detect": {"mode": "off"}});
+        for _ in 0..3 {
+            assert!(stop(&q, "same answer", &off).is_silent());
+        }
+    }
 }

@@ -16,7 +16,7 @@ use crate::scan::{Candidate, FileState};
 
 /// Quotes a word for POSIX shells: bare when it is plainly safe, else in single quotes.
 #[must_use]
-pub fn sh_quote(word: &str) -> String {
+pub(crate) fn sh_quote(word: &str) -> String {
     let plain = !word.is_empty()
         && word.bytes().all(|b| {
             b.is_ascii_alphanumeric()
@@ -31,7 +31,7 @@ pub fn sh_quote(word: &str) -> String {
 
 /// A folder name from an agent type or session id: letters, digits, `.`, `_`, `-`; anything else is `-`.
 #[must_use]
-pub fn bucket(name: &str) -> String {
+pub(crate) fn bucket(name: &str) -> String {
     let b: String = name
         .chars()
         .map(|c| {
@@ -48,7 +48,7 @@ pub fn bucket(name: &str) -> String {
 
 /// One stray file and its fix.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fix {
+pub(crate) struct Fix {
     /// The stray file, project-relative.
     pub path: String,
     /// Its state.
@@ -62,7 +62,11 @@ pub struct Fix {
 /// Fixes for the stray files (untracked and staged-new candidates), moving them into `dest_dir`.
 /// `exists` says whether a project-relative path is taken on disk.
 #[must_use]
-pub fn fixes(strays: &[Candidate], dest_dir: &str, exists: &dyn Fn(&str) -> bool) -> Vec<Fix> {
+pub(crate) fn fixes(
+    strays: &[Candidate],
+    dest_dir: &str,
+    exists: &dyn Fn(&str) -> bool,
+) -> Vec<Fix> {
     let mut taken = BTreeSet::new();
     let mut out = Vec::new();
     for c in strays {
@@ -109,7 +113,12 @@ pub fn fixes(strays: &[Candidate], dest_dir: &str, exists: &dyn Fn(&str) -> bool
 
 /// The block reason.
 #[must_use]
-pub fn reason(fixes: &[Fix], left_alone: &[String], output_dir: &str, project: &Path) -> String {
+pub(crate) fn reason(
+    fixes: &[Fix],
+    left_alone: &[String],
+    output_dir: &str,
+    project: &Path,
+) -> String {
     let mut t = format!(
         "[output-location] Notes, plans and reports belong under `{output_dir}/`. These Markdown files appeared \
          outside it during this session; move them (run from the project root, `{}`):",

@@ -21,23 +21,29 @@
 //! - **State**: `sessions/<id>/output-location.json` (the baseline) and
 //!   `sessions/<id>/output-location-writes.json` (stray writes per running subagent).
 
-pub mod advice;
-pub mod scan;
+mod advice;
+mod config;
+mod scan;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
-use portcullis_core::config::Mode;
+use portcullis_core::config::{Mode, SectionSpec};
 use portcullis_core::event::FILE_EDIT_TOOLS;
+use portcullis_core::hook::FILE_EDIT_MATCHER;
 use portcullis_core::state::StateFile;
 use portcullis_core::transcript::{Entry, contains_quoted};
-use portcullis_core::{Ctx, Event, EventName, Failure, Hook, Result, Verdict, budget};
+use portcullis_core::{
+    Ctx, Event, EventName, Failure, Hook, Registration, Result, Verdict, budget,
+};
 use serde::{Deserialize, Serialize};
 
 use portcullis_domains::{Resolved, resolve};
 
 use crate::scan::{Candidate, Matcher};
+
+pub use config::OutputLocationConfig;
 
 /// The most baseline paths kept (a project full of untracked notes must not bloat state).
 pub const MAX_BASELINE: usize = 20_000;
@@ -80,7 +86,16 @@ impl StateFile for Baseline {
 
 impl Hook for OutputLocation {
     const NAME: &'static str = "output-location";
+    const SUMMARY: &'static str = "Markdown outputs that appear outside .claude/.output/ block the subagent's or turn's end, with safe fix commands from the git state.";
+    // The main path first.
+    const EVENTS: &'static [Registration] = &[
+        Registration::every("Stop"),
+        Registration::every("SubagentStop"),
+        Registration::matching("SessionStart", "startup|resume|clear"),
+        Registration::matching("PostToolUse", FILE_EDIT_MATCHER),
+    ];
     const ON_ERROR: Failure = Failure::Open;
+    const SECTIONS: &'static [SectionSpec] = &[SectionSpec::of::<OutputLocationConfig>()];
 
     fn decide(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         match event.name() {
@@ -92,8 +107,8 @@ impl Hook for OutputLocation {
     }
 }
 
-fn config(ctx: &Ctx) -> Result<&portcullis_core::config::OutputLocationConfig> {
-    Ok(&ctx.config()?.output_location)
+fn config(ctx: &Ctx) -> Result<OutputLocationConfig> {
+    ctx.section()
 }
 
 fn take_baseline(event: &Event, ctx: &Ctx) -> Result<Verdict> {
@@ -105,7 +120,7 @@ fn take_baseline(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     if source == "resume" && state.load::<Baseline>()?.0.taken {
         return Ok(Verdict::allow());
     }
-    let matcher = Matcher::new(config(ctx)?)?;
+    let matcher = Matcher::new(&config(ctx)?)?;
     let found = scan::scan(&ctx.project, &matcher, None)?;
     let paths: BTreeSet<String> = found
         .candidates
@@ -133,7 +148,7 @@ fn record_write(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     if !event.tool().is_some_and(|t| FILE_EDIT_TOOLS.contains(&t)) {
         return Ok(Verdict::allow());
     }
-    let cfg = config(ctx)?;
+    let cfg = &config(ctx)?;
     if cfg.mode == Mode::Off {
         return Ok(Verdict::allow());
     }
@@ -178,7 +193,7 @@ fn record_write(event: &Event, ctx: &Ctx) -> Result<Verdict> {
 }
 
 fn check(event: &Event, ctx: &Ctx) -> Result<Verdict> {
-    let cfg = config(ctx)?;
+    let cfg = &config(ctx)?;
     if cfg.mode == Mode::Off {
         return Ok(Verdict::allow());
     }
@@ -366,4 +381,46 @@ pub fn session_start(transcript: &Path) -> Option<std::time::SystemTime> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use portcullis_core::Decision;
+    use portcullis_testkit::decide::TestProject;
+    use serde_json::{Value, json};
+
+    fn run(p: &TestProject, event: &Event, config: &Value) -> Verdict {
+        OutputLocation::decide(event, &p.ctx::<OutputLocation>().config(config).build()).unwrap()
+    }
+
+    #[test]
+    fn a_subagents_stray_markdown_blocks_its_stop_unless_allowed() {
+        let p = TestProject::new();
+        p.put("README.md", "# r\n");
+        p.git(&["init", "-q"]);
+        p.git(&["add", "-A"]);
+        p.git(&["commit", "-qm", "init"]);
+        let start = p.event("SessionStart-startup", &json!({}));
+        assert!(
+            run(&p, &start, &json!({})).is_silent(),
+            "the baseline is taken silently"
+        );
+        let agent = json!({"agent_id": "a1", "agent_type": "writer"});
+        let mut write = agent.clone();
+        write["tool_input"] = json!({"file_path": p.path("NOTES.md"), "content": "n"});
+        p.put("NOTES.md", "n");
+        let mut stop = agent.clone();
+        stop["agent_transcript_path"] = json!(p.path("agent.jsonl"));
+        stop["prompt_id"] = json!("p");
+        let post = p.event("PostToolUse-Write-subagent", &write);
+        let stop = p.event("SubagentStop-subagent", &stop);
+        assert!(run(&p, &post, &json!({})).is_silent());
+        let v = run(&p, &stop, &json!({}));
+        assert_eq!(v.decision, Decision::Block);
+        assert!(v.reason_text().contains("NOTES.md"), "{}", v.reason_text());
+        let allowed = json!({"output_location": {"allowed": ["NOTES.md"]}});
+        assert!(run(&p, &post, &allowed).is_silent());
+        assert!(run(&p, &stop, &allowed).is_silent());
+    }
 }

@@ -8,12 +8,12 @@
 use std::path::Path;
 use std::time::SystemTime;
 
+use crate::config::OutputLocationConfig;
 use globset::{GlobSet, GlobSetBuilder};
-use portcullis_core::config::OutputLocationConfig;
 use portcullis_core::{Error, Result};
 
 /// Folders never walked outside git: dependencies, builds, caches, VCS metadata.
-pub const SKIPPED_DIRS: &[&str] = &[
+pub(crate) const SKIPPED_DIRS: &[&str] = &[
     ".git",
     "node_modules",
     "target",
@@ -28,11 +28,11 @@ pub const SKIPPED_DIRS: &[&str] = &[
 ];
 
 /// The most files a walk outside git looks at before it stops (a home folder opened as a project).
-pub const MAX_WALK_ENTRIES: usize = 200_000;
+pub(crate) const MAX_WALK_ENTRIES: usize = 200_000;
 
 /// The git state of a candidate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum FileState {
+pub(crate) enum FileState {
     /// Not in the index, not ignored (or: no git repository).
     Untracked,
     /// In the index, not in HEAD: staged but never committed.
@@ -41,7 +41,7 @@ pub enum FileState {
 
 /// One Markdown file outside the allowed places.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Candidate {
+pub(crate) struct Candidate {
     /// Project-relative, `/`-separated.
     pub path: String,
     /// Its git state.
@@ -50,7 +50,7 @@ pub struct Candidate {
 
 /// `output_location`'s globs, compiled.
 #[derive(Debug)]
-pub struct Matcher {
+pub(crate) struct Matcher {
     outputs: GlobSet,
     allowed: GlobSet,
     /// The output folder, project-relative, without a trailing `/`.
@@ -71,13 +71,13 @@ fn build(key: &str, globs: &[String]) -> Result<GlobSet> {
 
 /// Compiles `output_location.patterns` alone: the cheap first question (is this an output at all?) that
 /// spares the common path compiling the allow list.
-pub fn output_patterns(config: &OutputLocationConfig) -> Result<GlobSet> {
+pub(crate) fn output_patterns(config: &OutputLocationConfig) -> Result<GlobSet> {
     build("patterns", &config.patterns)
 }
 
 impl Matcher {
     /// Compiles the config; a bad glob is an error naming the key.
-    pub fn new(config: &OutputLocationConfig) -> Result<Self> {
+    pub(crate) fn new(config: &OutputLocationConfig) -> Result<Self> {
         let output_dir = config.output_dir.trim_end_matches('/').to_owned();
         let mut allowed = config.allowed.clone();
         allowed.push(format!("{output_dir}/**"));
@@ -90,14 +90,14 @@ impl Matcher {
 
     /// True for an output outside the allowed places.
     #[must_use]
-    pub fn is_stray(&self, rel: &str) -> bool {
+    pub(crate) fn is_stray(&self, rel: &str) -> bool {
         self.outputs.is_match(rel) && !self.allowed.is_match(rel)
     }
 }
 
 /// What a scan found.
 #[derive(Debug, Default)]
-pub struct Scan {
+pub(crate) struct Scan {
     /// Candidates (untracked or staged-new), sorted by path.
     pub candidates: Vec<Candidate>,
     /// True when the walk stopped at [`MAX_WALK_ENTRIES`].
@@ -108,7 +108,7 @@ pub struct Scan {
 
 /// A tracked file as the index records it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TrackedFile {
+pub(crate) struct TrackedFile {
     /// Project-relative path.
     pub path: String,
     /// Index mtime (seconds, nanoseconds) and size.
@@ -119,7 +119,7 @@ pub struct TrackedFile {
 ///
 /// `since`: files staged before it are not looked up in HEAD (they cannot be new outputs of this
 /// session); `None` looks every staged stray-looking file up (the baseline at session start).
-pub fn scan(project: &Path, matcher: &Matcher, since: Option<SystemTime>) -> Result<Scan> {
+pub(crate) fn scan(project: &Path, matcher: &Matcher, since: Option<SystemTime>) -> Result<Scan> {
     match git2::Repository::discover(project) {
         Ok(repo) if !repo.is_bare() => git_scan(&repo, project, matcher, since),
         _ => Ok(walk_scan(project, matcher)),
@@ -298,7 +298,7 @@ fn staged_new(
 /// Named in a block reason, never moved; asked only when a block is already decided. A `stat` per
 /// tracked stray-looking file, like git's own check, but of those files only.
 #[must_use]
-pub fn modified_tracked(project: &Path, tracked: &[TrackedFile]) -> Vec<String> {
+pub(crate) fn modified_tracked(project: &Path, tracked: &[TrackedFile]) -> Vec<String> {
     tracked
         .iter()
         .filter(|t| {
@@ -362,7 +362,7 @@ fn walk_scan(project: &Path, matcher: &Matcher) -> Scan {
 
 /// When a project file was last modified, if it can be read.
 #[must_use]
-pub fn modified(project: &Path, rel: &str) -> Option<SystemTime> {
+pub(crate) fn modified(project: &Path, rel: &str) -> Option<SystemTime> {
     std::fs::symlink_metadata(project.join(rel))
         .and_then(|m| m.modified())
         .ok()

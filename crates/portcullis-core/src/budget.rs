@@ -8,19 +8,12 @@ use std::time::Duration;
 pub const MAX_STDIN_BYTES: u64 = 16 * 1024 * 1024;
 
 /// How long one hook run may take before it gives up and takes its failure policy. Well inside the
-/// `timeout` that hooks.json gives Claude Code (see [`crate::registry`]), so we decide before we are killed.
+/// `timeout` that hooks.json gives Claude Code (see [`crate::Hook::TIMEOUT_SECS`]), so we decide before we are killed.
 pub const HOOK_DEADLINE: Duration = Duration::from_secs(8);
 
-/// The deadline of escalation-advisor, which may wait for an advisor model. Its hooks.json `timeout` is
-/// [`ADVISOR_HOOK_TIMEOUT_SECS`]; the advisor itself gets at most [`ADVISOR_MAX_TIMEOUT_SECS`].
-pub const ADVISOR_HOOK_DEADLINE: Duration = Duration::from_secs(50);
-
-/// Claude Code's `timeout` for escalation-advisor, above its deadline.
-pub const ADVISOR_HOOK_TIMEOUT_SECS: u32 = 60;
-
-/// The longest `escalation_advisor.timeout_secs` may be: well inside [`ADVISOR_HOOK_DEADLINE`], leaving
-/// time to read the transcript before and to build the fallback after.
-pub const ADVISOR_MAX_TIMEOUT_SECS: u32 = 40;
+/// The `timeout` (seconds) hooks.json gives the client for a hook with the default deadline: above
+/// [`HOOK_DEADLINE`], so the hook decides before it is killed.
+pub const HOOK_TIMEOUT_SECS: u32 = 10;
 
 /// The longest a state update waits for another process's lock before giving up.
 pub const LOCK_WAIT: Duration = Duration::from_secs(3);

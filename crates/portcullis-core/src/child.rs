@@ -1,5 +1,5 @@
 //! Running another program with a time limit: input on stdin, bounded output, and a kill that reaches its
-//! whole process group. Used by escalation-advisor (the advisor model) and by `portcullis explain`/`replay`
+//! whole process group. Used by hooks that ask another program (an advisor model) and by `portcullis explain`/`replay`
 //! (the hooks themselves).
 //!
 //! Never blocks past the limit: stdin is written and the pipes are read on their own threads, so a program

@@ -3,98 +3,19 @@
 //! injectable, so a unit test needs no process, no HOME and no repository.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::config::Config;
+use crate::config::{Config, Schema, SectionSpec};
+use crate::deadline::Deadline;
+use crate::env::Env;
 use crate::env_vars;
 use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::state::StateDir;
-
-/// Where environment variables come from: the process, or a fixed map in tests.
-#[derive(Debug, Clone, Default)]
-pub enum Env {
-    /// `std::env::var`.
-    #[default]
-    Process,
-    /// A fixed set; anything else is unset.
-    Map(HashMap<String, String>),
-}
-
-impl Env {
-    /// A fixed environment from pairs.
-    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        Self::Map(
-            pairs
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect(),
-        )
-    }
-
-    /// The value of `key`, treating an empty value as unset.
-    #[must_use]
-    pub fn var(&self, key: &str) -> Option<String> {
-        match self {
-            Self::Process => std::env::var(key).ok(),
-            Self::Map(m) => m.get(key).cloned(),
-        }
-        .filter(|v| !v.is_empty())
-    }
-
-    /// `~/.claude`, honouring `CLAUDE_CONFIG_DIR`.
-    #[must_use]
-    pub fn claude_home(&self) -> Option<PathBuf> {
-        self.var(env_vars::CLAUDE_CONFIG_DIR)
-            .map(PathBuf::from)
-            .or_else(|| {
-                self.var(env_vars::HOME)
-                    .map(|h| PathBuf::from(h).join(".claude"))
-            })
-    }
-}
-
-/// A point in time after which growing work (transcripts, git, file walks) must stop.
-#[derive(Debug, Clone, Copy)]
-pub struct Deadline {
-    end: Instant,
-}
-
-impl Deadline {
-    /// A deadline `d` from now.
-    #[must_use]
-    pub fn after(d: Duration) -> Self {
-        Self {
-            end: Instant::now() + d,
-        }
-    }
-
-    /// True once the deadline has passed.
-    #[must_use]
-    pub fn expired(&self) -> bool {
-        Instant::now() >= self.end
-    }
-
-    /// Time left (zero once passed).
-    #[must_use]
-    pub fn remaining(&self) -> Duration {
-        self.end.saturating_duration_since(Instant::now())
-    }
-
-    /// `Err(DeadlineExceeded(phase))` once the deadline has passed.
-    pub fn check(&self, phase: &'static str) -> Result<()> {
-        if self.expired() {
-            Err(Error::DeadlineExceeded(phase))
-        } else {
-            Ok(())
-        }
-    }
-}
 
 /// The context of one hook run.
 #[derive(Debug)]
@@ -111,6 +32,7 @@ pub struct Ctx {
     pub now: DateTime<Utc>,
     /// When growing work must stop.
     pub deadline: Deadline,
+    sections: &'static [SectionSpec],
     config: OnceLock<std::result::Result<Config, String>>,
     preset_config: Option<Config>,
     notes: RefCell<Vec<String>>,
@@ -135,6 +57,7 @@ impl Ctx {
             cwd,
             now: Utc::now(),
             deadline,
+            sections: &[],
             config: OnceLock::new(),
             preset_config: None,
             notes: RefCell::new(Vec::new()),
@@ -151,10 +74,30 @@ impl Ctx {
             cwd: project.to_path_buf(),
             now: Utc::now(),
             deadline: Deadline::after(Duration::from_secs(60)),
+            sections: &[],
             config: OnceLock::new(),
             preset_config: Some(config),
             notes: RefCell::new(Vec::new()),
         }
+    }
+
+    /// The config sections the hook reads, checked strictly when config is loaded ([`crate::Hook::SECTIONS`]).
+    #[must_use]
+    pub fn with_sections(mut self, sections: &'static [SectionSpec]) -> Self {
+        self.sections = sections;
+        self
+    }
+
+    /// Section `S` of the config (see [`Config::section`]).
+    pub fn section<S: crate::config::Section>(&self) -> Result<S> {
+        self.config()?.section()
+    }
+
+    /// Replaces the clock (tests).
+    #[must_use]
+    pub fn with_now(mut self, now: DateTime<Utc>) -> Self {
+        self.now = now;
+        self
     }
 
     /// Replaces the environment (tests).
@@ -170,7 +113,10 @@ impl Ctx {
             return Ok(c);
         }
         self.config
-            .get_or_init(|| Config::load(&self.env, &self.project).map_err(|e| e.to_string()))
+            .get_or_init(|| {
+                Config::load(&self.env, &self.project, Schema::hook(self.sections))
+                    .map_err(|e| e.to_string())
+            })
             .as_ref()
             .map_err(|m| Error::Other(m.clone()))
     }

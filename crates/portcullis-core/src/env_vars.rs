@@ -1,7 +1,8 @@
-//! Every environment variable portcullis reads, in one place.
+//! Every environment variable the chassis reads, in one place. A hook that reads more names them in its
+//! own crate and lists them in [`crate::Hook::ENV_VARS`].
 //!
-//! The README's environment table is checked against [`ALL`] by a test, so a variable added here without
-//! documentation (or documented without existing) fails CI.
+//! The README's environment table is checked against [`ALL`] plus every registered hook's variables by a
+//! test, so a variable added without documentation (or documented without existing) fails CI.
 
 /// The project root Claude Code started in. Set by Claude Code for every hook; wins over the event's `cwd`.
 pub const CLAUDE_PROJECT_DIR: &str = "CLAUDE_PROJECT_DIR";
@@ -16,22 +17,12 @@ pub const PORTCULLIS_STATE_DIR: &str = "PORTCULLIS_STATE_DIR";
 /// Overrides the stdin cap in bytes (default 16 MiB). Input over the cap is an error, read no further.
 pub const PORTCULLIS_MAX_STDIN: &str = "PORTCULLIS_MAX_STDIN";
 /// When set to a non-empty value, every portcullis hook exits 0 at once and prints nothing. Set for nested
-/// Claude Code sessions that portcullis itself starts (the escalation advisor), so they cannot recurse.
+/// Claude Code sessions that portcullis itself starts, so they cannot recurse.
 pub const PORTCULLIS_DISABLED: &str = "PORTCULLIS_DISABLED";
 /// When set to a non-empty value, silent allows are written to the decision log too (verdict `allow`), so
 /// `portcullis log` shows every event a hook saw. For debugging and the end-to-end tests; off by default
 /// because a hook runs on every tool call.
 pub const PORTCULLIS_LOG_ALLOWS: &str = "PORTCULLIS_LOG_ALLOWS";
-/// The context window in tokens for compaction-gate, over config and detection (e.g. `1000000`).
-pub const PORTCULLIS_CONTEXT_WINDOW: &str = "PORTCULLIS_CONTEXT_WINDOW";
-/// Claude Code's own: `1` holds 1M-capable models to 200K. compaction-gate reads it for the window.
-pub const CLAUDE_CODE_DISABLE_1M_CONTEXT: &str = "CLAUDE_CODE_DISABLE_1M_CONTEXT";
-/// Claude Code's own: auto-compact at this percent of the effective window. compaction-gate reads it to
-/// show where the client will compact.
-pub const CLAUDE_AUTOCOMPACT_PCT_OVERRIDE: &str = "CLAUDE_AUTOCOMPACT_PCT_OVERRIDE";
-/// Claude Code's own: a smaller window for auto-compaction (tokens). compaction-gate reads it likewise.
-pub const CLAUDE_CODE_AUTO_COMPACT_WINDOW: &str = "CLAUDE_CODE_AUTO_COMPACT_WINDOW";
-
 /// Where `install.sh` installs the binaries (default `~/.local/bin`). Read by the script, not the hooks.
 pub const PORTCULLIS_BIN_DIR: &str = "PORTCULLIS_BIN_DIR";
 
@@ -45,9 +36,5 @@ pub const ALL: &[&str] = &[
     PORTCULLIS_MAX_STDIN,
     PORTCULLIS_DISABLED,
     PORTCULLIS_LOG_ALLOWS,
-    PORTCULLIS_CONTEXT_WINDOW,
-    CLAUDE_CODE_DISABLE_1M_CONTEXT,
-    CLAUDE_AUTOCOMPACT_PCT_OVERRIDE,
-    CLAUDE_CODE_AUTO_COMPACT_WINDOW,
     PORTCULLIS_BIN_DIR,
 ];

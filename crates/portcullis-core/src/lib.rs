@@ -4,11 +4,13 @@
 //! `decide(&Event, &Ctx) -> Result<Verdict>`. Its `main` is one line:
 //!
 //! ```no_run
-//! use portcullis_core::{Ctx, Event, Failure, Hook, Result, Verdict};
+//! use portcullis_core::{Ctx, Event, Failure, Hook, Registration, Result, Verdict};
 //!
 //! struct Noop;
 //! impl Hook for Noop {
 //!     const NAME: &'static str = "noop";
+//!     const SUMMARY: &'static str = "Allows everything.";
+//!     const EVENTS: &'static [Registration] = &[Registration::every("Stop")];
 //!     const ON_ERROR: Failure = Failure::Open;
 //!     fn decide(_: &Event, _: &Ctx) -> Result<Verdict> {
 //!         Ok(Verdict::allow())
@@ -24,25 +26,33 @@
 //! [`Verdict`] as the JSON the event accepts (or nothing for an allow), appends it to the decision log, and
 //! maps every error — and a panic — to the hook's [`Failure`] policy.
 //!
+//! Core knows no hook: each hook crate owns its config [`config::Section`], its events and its policies
+//! (the constants of [`Hook`]), and the suite's registry (the `portcullis-suite` crate) lists the hooks.
+//!
 //! Modules: [`event`] (what Claude Code sends), [`verdict`] (what we answer; the only stdout writer),
-//! [`run`](mod@run) (the loop and exit codes), [`ctx`] (injectable environment, clock, deadline),
-//! [`config`] (layered JSON config), [`state`] (locked, atomic state files), [`transcript`] (reading JSONL
-//! from the end), [`log`] (the decision log), [`registry`] (which binary handles which events),
-//! [`budget`] (time and size limits), [`files`] (opening only regular files), [`child`] (running another program with a time limit), [`env_vars`] (every variable we read), [`stop_cap`] (no Stop hook
-//! blocks forever), [`warnings`] (at most one stderr line per run).
+//! [`hook`] (the trait, the failure policy and registration data), [`run`](mod@run) (the loop and exit
+//! codes), [`ctx`] (what `decide` may consult), [`env`] and [`deadline`] (leaf values), [`config`] (layered
+//! JSON config, sections owned by their hooks), [`state`] (locked, atomic state files), [`transcript`]
+//! (reading JSONL from the end), [`log`] (the decision log), [`budget`] (time and size limits), [`files`]
+//! (opening only regular files), [`child`] (running another program with a time limit), [`cli`] (what every
+//! command line shares), [`env_vars`] (every variable we read), [`stop_cap`] (no Stop hook blocks forever),
+//! [`warnings`] (at most one stderr line per run).
 
 #![deny(missing_docs)]
 
 pub mod budget;
 pub mod child;
+pub mod cli;
 pub mod config;
 pub mod ctx;
+pub mod deadline;
+pub mod env;
 pub mod env_vars;
 pub mod error;
 pub mod event;
 pub mod files;
+pub mod hook;
 pub mod log;
-pub mod registry;
 pub mod run;
 pub mod state;
 pub mod stop_cap;
@@ -50,9 +60,12 @@ pub mod transcript;
 pub mod verdict;
 pub mod warnings;
 
-pub use config::Config;
-pub use ctx::{Ctx, Deadline, Env};
+pub use config::{Config, Mode, Section, SectionSpec};
+pub use ctx::Ctx;
+pub use deadline::Deadline;
+pub use env::Env;
 pub use error::{Error, Result};
 pub use event::{Event, EventName, ToolInput};
-pub use run::{Failure, Hook, run};
+pub use hook::{Failure, Hook, HookSpec, Registration};
+pub use run::run;
 pub use verdict::{Decision, Verdict};

@@ -2,7 +2,7 @@
 //!
 //! Each line is written with a single `write` on an `O_APPEND` file while holding an `fd-lock` on the log
 //! itself, so lines from parallel hooks never interleave. Readers skip lines they cannot parse. It is what
-//! `portcullis log` shows and what loop detection and escalation read back.
+//! `portcullis log` shows and what hooks read back about each other.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::budget;
-use crate::ctx::Deadline;
+use crate::deadline::Deadline;
 use crate::error::{Error, Result};
 use crate::transcript::ReverseLines;
 

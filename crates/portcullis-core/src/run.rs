@@ -19,118 +19,15 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use crate::budget;
-use crate::ctx::{Ctx, Deadline, Env};
+use crate::ctx::Ctx;
+use crate::deadline::Deadline;
+use crate::env::Env;
 use crate::env_vars;
 use crate::error::{Error, Result};
 use crate::event::Event;
+use crate::hook::{Failure, Hook};
 use crate::log::{self, LogEntry};
-use crate::verdict::{self, Verdict};
-
-/// What a hook does when it cannot decide (bad input, I/O error, deadline, panic).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Failure {
-    /// Let the action proceed: exit 1 and one line on stderr naming the hook and the cause.
-    Open,
-    /// Block the action: exit 2 with a reason Claude can act on.
-    Closed,
-}
-
-impl Failure {
-    /// The exit code of this policy.
-    #[must_use]
-    pub fn code(self) -> u8 {
-        match self {
-            Self::Open => 1,
-            Self::Closed => 2,
-        }
-    }
-}
-
-/// A hook binary.
-pub trait Hook {
-    /// The binary's name, as in hooks.json.
-    const NAME: &'static str;
-    /// What happens when the hook cannot decide.
-    const ON_ERROR: Failure;
-    /// How long one run may take before it gives up (inside the hook's hooks.json `timeout`).
-    const DEADLINE: std::time::Duration = budget::HOOK_DEADLINE;
-
-    /// The decision: pure, all outside access through `ctx`.
-    fn decide(event: &Event, ctx: &Ctx) -> Result<Verdict>;
-
-    /// Runs a subcommand when the binary is started with arguments (by a person, not Claude Code).
-    /// The default knows `--help` and `--version`; anything else is a usage error (exit 64, never 2).
-    #[must_use]
-    fn command(args: Vec<OsString>) -> ExitCode {
-        default_command(Self::NAME, &args)
-    }
-}
-
-/// The exit code for command-line usage errors. Never 2, which Claude Code would read as a block.
-pub const USAGE_EXIT: u8 = 64;
-
-/// `--help`/`--version` for hooks without subcommands.
-#[must_use]
-pub fn default_command(name: &str, args: &[OsString]) -> ExitCode {
-    let first = args.first().and_then(|a| a.to_str()).unwrap_or_default();
-    let mut out = io::stderr().lock();
-    match first {
-        "--version" | "-V" => {
-            let _ = writeln!(io::stdout().lock(), "{name} {}", env!("CARGO_PKG_VERSION"));
-            ExitCode::SUCCESS
-        }
-        "--help" | "-h" => {
-            let _ = writeln!(
-                io::stdout().lock(),
-                "{name}: a portcullis hook for Claude Code.\n\nClaude Code runs it with one hook event as JSON on stdin; \
-                 it prints a verdict as JSON or nothing.\nRegister it with `portcullis install`; see `portcullis explain` to try an event."
-            );
-            ExitCode::SUCCESS
-        }
-        other => {
-            let _ = writeln!(
-                out,
-                "{name}: unexpected argument {other:?}; hook mode takes no arguments (try --help)"
-            );
-            ExitCode::from(USAGE_EXIT)
-        }
-    }
-}
-
-/// How every portcullis command line ends: `Ok((text, code))` prints `text` to stdout and exits with
-/// `code`; `Err(message)` prints `<name>: <message>` on stderr and exits 1 (never 2, which Claude Code
-/// would read as a block when a hook's command is run by mistake).
-#[must_use]
-pub fn finish_command(name: &str, result: std::result::Result<(String, u8), String>) -> ExitCode {
-    match result {
-        Ok((text, code)) => {
-            let _ = io::stdout().lock().write_all(text.as_bytes());
-            for w in crate::warnings::take() {
-                let _ = writeln!(io::stderr().lock(), "{name}: warning: {w}");
-            }
-            ExitCode::from(code)
-        }
-        Err(message) => {
-            let _ = writeln!(io::stderr().lock(), "{name}: {message}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// Parses a command line (`args` without the program name) the way every portcullis command does:
-/// `--help`/`--version` print and exit 0, a usage error prints clap's message and exits [`USAGE_EXIT`]
-/// (never 2). `Err` is the exit code to return.
-#[cfg(feature = "cli")]
-pub fn parse_command<C: clap::Parser>(
-    name: &str,
-    args: Vec<OsString>,
-) -> std::result::Result<C, ExitCode> {
-    C::try_parse_from(std::iter::once(OsString::from(name)).chain(args)).map_err(|e| {
-        let code = if e.use_stderr() { USAGE_EXIT } else { 0 };
-        let _ = e.print();
-        ExitCode::from(code)
-    })
-}
+use crate::verdict;
 
 /// The entry point of every hook binary: `fn main() -> ExitCode { portcullis_core::run::<MyHook>() }`.
 #[must_use]
@@ -159,7 +56,7 @@ pub fn run_once<H: Hook>(input: &mut dyn Read, cap: u64, env: Env) -> ExitCode {
         Ok(e) => e,
         Err(e) => return fail(H::NAME, H::ON_ERROR, &e),
     };
-    let ctx = Ctx::for_event(H::NAME, &event, env, deadline);
+    let ctx = Ctx::for_event(H::NAME, &event, env, deadline).with_sections(H::SECTIONS);
     let verdict = match H::decide(&event, &ctx) {
         Ok(v) => crate::stop_cap::apply(&event, &ctx, v),
         Err(e) => {

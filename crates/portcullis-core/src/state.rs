@@ -21,13 +21,14 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::budget;
-use crate::ctx::{Deadline, Env};
+use crate::deadline::Deadline;
+use crate::env::Env;
 use crate::env_vars;
 use crate::error::{Error, Result};
 
 /// A type stored in one state file.
 pub trait StateFile: Serialize + DeserializeOwned + Default {
-    /// File name without extension, e.g. `"feedback-loop"`.
+    /// File name without extension, e.g. `"attempts"`.
     const NAME: &'static str;
     /// Bumped when the layout changes; a file of another version is set aside and read as empty.
     const SCHEMA_VERSION: u32;

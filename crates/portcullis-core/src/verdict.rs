@@ -45,7 +45,7 @@ pub struct Verdict {
     pub log_mark: Option<LogMark>,
 }
 
-/// A decision-log marker such as loop-detect's `stuck`, with details other hooks read back.
+/// A decision-log marker such as `stuck`, with details other hooks read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogMark {
     /// The log entry's `verdict` field.

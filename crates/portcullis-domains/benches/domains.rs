@@ -4,11 +4,11 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use portcullis_core::Config;
 use portcullis_domains::DomainMap;
+use portcullis_domains::DomainsConfig;
 
 fn domains(c: &mut Criterion) {
-    let config = Config::default();
+    let config = DomainsConfig::default();
     c.bench_function("domains/build-default", |b| {
         b.iter(|| DomainMap::from_config(black_box(&config)));
     });

@@ -1,8 +1,9 @@
 //! The domain table.
 
 use globset::{Glob, GlobBuilder, GlobSetBuilder};
-use portcullis_core::config::{Config, DomainTable};
 use portcullis_core::{Error, Result};
+
+use crate::config::{DomainTable, DomainsConfig};
 
 /// The built-in table, used when the config has no `domains`. Order matters: first match wins.
 pub const DEFAULT_DOMAINS: &[(&str, &[&str])] = &[
@@ -169,8 +170,8 @@ pub(crate) fn required_literals(glob: &str) -> Vec<String> {
 
 impl DomainMap {
     /// The table from config, or the built-in one.
-    pub fn from_config(config: &Config) -> Result<Self> {
-        match &config.domains {
+    pub fn from_config(config: &DomainsConfig) -> Result<Self> {
+        match &config.0 {
             Some(DomainTable(table)) => Self::new(
                 table
                     .iter()
@@ -243,7 +244,7 @@ mod tests {
     use super::*;
 
     fn default_map() -> DomainMap {
-        DomainMap::from_config(&Config::default()).unwrap()
+        DomainMap::from_config(&DomainsConfig::default()).unwrap()
     }
 
     #[test]
@@ -329,7 +330,7 @@ mod tests {
         #[test]
         fn classify_equals_the_full_globset(path_parts in proptest::collection::vec(proptest::prop_oneof!["api/", "web/", "tests/", "x", "_test", ".go", ".tsx", ".md", "Dockerfile", "docs/"], 0..6)) {
             let path: String = path_parts.concat();
-            let m = DomainMap::from_config(&Config::default()).unwrap();
+            let m = DomainMap::from_config(&DomainsConfig::default()).unwrap();
             let mut full = GlobSetBuilder::new();
             let mut owners = Vec::new();
             for (d, globs) in DEFAULT_DOMAINS {

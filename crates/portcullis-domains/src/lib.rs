@@ -1,6 +1,7 @@
 //! Which domain a file belongs to, and which agents a project defines. Shared by agent-first and
 //! feedback-loop so both hooks always agree.
 //!
+//! - [`DomainsConfig`]: the `domains` config section.
 //! - [`DomainMap`]: domain name → globs, first match wins in table order. Globs are relative to the project
 //!   root and `*` stays inside one folder (use `**/` to cross folders).
 //! - [`resolve`]: turns a tool's `file_path` into a project-relative path, resolving `.`/`..` and symlinks;
@@ -9,9 +10,11 @@
 //!   the user's `~/.claude/agents/`, and enabled plugins' `agents/`.
 
 mod agents;
+mod config;
 mod domains;
 mod paths;
 
 pub use agents::{AgentCatalog, AgentDef, AgentSource};
+pub use config::{DomainTable, DomainsConfig};
 pub use domains::{DEFAULT_DOMAINS, DomainMap, DomainMatch, glob};
 pub use paths::{Resolved, resolve};

@@ -25,6 +25,7 @@ use std::process::{Command, Stdio};
 
 use serde::Deserialize;
 
+pub mod decide;
 pub mod e2e;
 pub mod scenario;
 pub mod standin;

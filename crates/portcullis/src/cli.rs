@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use portcullis_core::ctx::{Env, find_project_root};
-use portcullis_core::registry::HOOKS;
-use portcullis_core::run::{finish_command, parse_command};
+use portcullis_core::Env;
+use portcullis_core::cli::{finish_command, parse_command};
+use portcullis_core::ctx::find_project_root;
+use portcullis_suite::HOOKS;
 
 use crate::commands::{self, CmdResult, LogFilter};
 use crate::settings::{self, Scope};
@@ -226,7 +227,7 @@ pub fn main_with(args: Vec<OsString>) -> ExitCode {
             &env,
         ),
         Command::Binaries => Ok(commands::Report {
-            text: portcullis_core::registry::binaries().join("\n") + "\n",
+            text: portcullis_suite::binaries().join("\n") + "\n",
             ok: true,
         }),
         Command::HooksJson => Ok(commands::Report {

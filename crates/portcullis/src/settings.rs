@@ -1,6 +1,6 @@
 //! Editing Claude Code `settings.json` files in place.
 //!
-//! Our handlers are recognised by the file name of their `command` (one of [`registry::binaries`]).
+//! Our handlers are recognised by the file name of their `command` (one of [`portcullis_suite::binaries`]).
 //! Uninstall removes exactly those handlers, plus any matcher group or event list that is empty only
 //! because of that removal. Install is uninstall followed by appending our groups, so running it twice
 //! gives a byte-identical file. Edits go through a concrete syntax tree, so every byte that is not ours
@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use jsonc_parser::ParseOptions;
 use jsonc_parser::cst::{CstArray, CstInputValue, CstNode, CstObject, CstRootNode};
-use portcullis_core::registry::{self, HookSpec};
+use portcullis_core::HookSpec;
 use serde_json::Value;
 
 /// Where hooks are installed.
@@ -50,7 +50,7 @@ pub fn is_ours(command: &str) -> bool {
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or_default();
-    registry::binaries().contains(&name)
+    portcullis_suite::binaries().contains(&name)
 }
 
 /// Checks that `text` is a JSON object Claude Code would accept; the error names the file.

@@ -6,22 +6,23 @@
 //! project's settings, or `--hooks FILE`), runs them as processes with a throwaway state folder (so a
 //! replay never touches the project's real state or decision log), and prints a timeline.
 
+mod lines;
+mod render;
 pub mod synth;
 
-use std::fmt::Write as _;
-use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use portcullis_core::ctx::{Env, find_project_root};
+use portcullis_core::Env;
+use portcullis_core::ctx::find_project_root;
 use portcullis_core::env_vars;
 use portcullis_core::event::Event;
 use serde_json::{Value, json};
 
-use crate::commands::{CmdResult, Handler, Report, load_settings, matching_handlers_in};
-use crate::diff;
+use crate::commands::{CmdResult, Handler, load_settings, matching_handlers_in};
 use crate::exec;
+use lines::{Line, append_line, open, read_line_bounded};
 use synth::{Emit, Synthesizer, Thread};
 
 /// The longest transcript line replay reads; longer lines are skipped (and counted) without being held
@@ -70,45 +71,10 @@ pub fn replay(opts: &Options, env: &Env) -> CmdResult {
         || "session.jsonl".into(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let live = run.state.path.join("transcripts").join(name);
+    let live = run.state.path().join("transcripts").join(name);
     let mut synth = Synthesizer::new(Thread::Main, &live.display().to_string());
     run.stream(file, &mut synth, &live, 0)?;
     run.finish()
-}
-
-/// Appends one line to a live transcript copy, creating it (and its folder) on first use.
-fn append_line(copy: &mut Option<File>, path: &Path, bytes: &[u8]) -> Result<(), String> {
-    use std::io::Write;
-    if copy.is_none() {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("creating `{}`: {e}", dir.display()))?;
-        }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|e| format!("creating `{}`: {e}", path.display()))?;
-        *copy = Some(file);
-    }
-    if let Some(f) = copy.as_mut() {
-        f.write_all(bytes)
-            .and_then(|()| f.write_all(b"\n"))
-            .map_err(|e| format!("writing `{}`: {e}", path.display()))?;
-    }
-    Ok(())
-}
-
-fn open(path: &Path) -> Result<BufReader<File>, String> {
-    if path.is_dir() {
-        return Err(format!(
-            "`{}` is a directory, not a transcript",
-            path.display()
-        ));
-    }
-    File::open(path)
-        .map(BufReader::new)
-        .map_err(|e| format!("opening `{}`: {e}", path.display()))
 }
 
 struct Run<'a> {
@@ -118,7 +84,7 @@ struct Run<'a> {
     project: Option<PathBuf>,
     recorded_cwd: String,
     settings: Option<Vec<Value>>,
-    state: TempDir,
+    state: tempfile::TempDir,
     seq: usize,
     text: String,
     json_lines: String,
@@ -150,7 +116,10 @@ impl<'a> Run<'a> {
             project: None,
             recorded_cwd: String::new(),
             settings,
-            state: TempDir::new()?,
+            state: tempfile::Builder::new()
+                .prefix("portcullis-replay-")
+                .tempdir()
+                .map_err(|e| format!("creating a temp folder: {e}"))?,
             seq: 0,
             text: String::new(),
             json_lines: String::new(),
@@ -352,7 +321,7 @@ impl<'a> Run<'a> {
             }
         };
         let cwd = Path::new(parsed.cwd.as_deref().unwrap_or_default());
-        let state = self.state.path.as_os_str();
+        let state = self.state.path().as_os_str();
         let env = [(env_vars::PORTCULLIS_STATE_DIR, state)];
         let timeout = Duration::from_secs(h.timeout.clamp(1, 600));
         let (verdict, reason) = match exec::run_hook(
@@ -376,154 +345,6 @@ impl<'a> Run<'a> {
             reason,
         }
     }
-
-    fn render(&mut self, event: &Value, name: &str, runs: &[HookRun], project: &str) {
-        let subject = subject(event, project);
-        if self.opts.json {
-            let hooks: Vec<Value> = runs
-                .iter()
-                .map(|r| json!({"hook": r.hook, "verdict": r.verdict, "reason": r.reason}))
-                .collect();
-            let line = json!({"seq": self.seq, "event": name,
-                "agent": event.get("agent_type").cloned().unwrap_or(json!("main")),
-                "tool": event.get("tool_name"), "subject": subject, "hooks": hooks});
-            let _ = writeln!(self.json_lines, "{line}");
-        }
-        if runs.is_empty() {
-            return;
-        }
-        self.hooked_events += 1;
-        let agent = event["agent_type"]
-            .as_str()
-            .map(|t| format!("[{t}] "))
-            .unwrap_or_default();
-        let _ = writeln!(self.text, "{:>4}  {agent}{name} {subject}", self.seq);
-        for r in runs {
-            match self
-                .verdict_counts
-                .iter_mut()
-                .find(|(v, _)| *v == r.verdict)
-            {
-                Some((_, n)) => *n += 1,
-                None => self.verdict_counts.push((r.verdict.clone(), 1)),
-            }
-            let _ = writeln!(self.text, "        {}: {}", r.hook, r.verdict);
-            let reason = self.scrub(&r.reason, project);
-            for line in reason.lines() {
-                let _ = writeln!(self.text, "          {line}");
-            }
-        }
-    }
-
-    fn scrub(&self, text: &str, project: &str) -> String {
-        text.replace(&format!("{project}/"), "")
-            .replace(project, ".")
-            .replace(&self.state.path.display().to_string(), "[STATE]")
-    }
-
-    fn finish(mut self) -> CmdResult {
-        self.verdict_counts.sort();
-        let verdicts = if self.verdict_counts.is_empty() {
-            "no verdicts".to_owned()
-        } else {
-            self.verdict_counts
-                .iter()
-                .map(|(v, n)| format!("{v} {n}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let _ = writeln!(
-            self.text,
-            "{} events, {} with portcullis hooks ({verdicts}); {} unreadable lines skipped",
-            self.seq, self.hooked_events, self.skipped
-        );
-        let mut out = if self.opts.json {
-            let summary = json!({"summary": {"events": self.seq, "hooked_events": self.hooked_events,
-                "skipped_lines": self.skipped, "notes": self.notes}});
-            let _ = writeln!(self.json_lines, "{summary}");
-            std::mem::take(&mut self.json_lines)
-        } else {
-            let mut t = self.text.clone();
-            for n in &self.notes {
-                let _ = writeln!(t, "note: {n}");
-            }
-            t
-        };
-        let Some(expect) = &self.opts.expect else {
-            return Ok(Report {
-                text: out,
-                ok: true,
-            });
-        };
-        if self.opts.bless {
-            portcullis_core::state::write_atomic(expect, self.text.as_bytes())
-                .map_err(|e| format!("writing `{}`: {e}", expect.display()))?;
-            let _ = writeln!(out, "wrote the timeline to `{}`", expect.display());
-            return Ok(Report {
-                text: out,
-                ok: true,
-            });
-        }
-        let want = std::fs::read_to_string(expect)
-            .map_err(|e| format!("reading `{}`: {e}", expect.display()))?;
-        if want == self.text {
-            return Ok(Report {
-                text: format!(
-                    "the timeline matches `{}` ({} events)\n",
-                    expect.display(),
-                    self.seq
-                ),
-                ok: true,
-            });
-        }
-        Ok(Report {
-            text: format!(
-                "the timeline differs from `{}` (- expected, + now):\n{}",
-                expect.display(),
-                diff::unified(&want, &self.text, &expect.display().to_string(), 2)
-            ),
-            ok: false,
-        })
-    }
-}
-
-/// A short description of what the event is about: a file, a command, a prompt.
-fn subject(event: &Value, project: &str) -> String {
-    let short = |s: &str| {
-        let first = s.lines().next().unwrap_or_default();
-        if first.chars().count() > 60 || s.contains('\n') {
-            format!("{}…", first.chars().take(60).collect::<String>())
-        } else {
-            first.to_owned()
-        }
-    };
-    let input = &event["tool_input"];
-    let tool = event["tool_name"].as_str().unwrap_or_default();
-    if let Some(path) = input["file_path"]
-        .as_str()
-        .or(input["notebook_path"].as_str())
-    {
-        let rel = path
-            .strip_prefix(project)
-            .map_or(path, |r| r.trim_start_matches('/'));
-        return format!("{tool} {rel}");
-    }
-    if let Some(cmd) = input["command"].as_str() {
-        return format!("{tool} `{}`", short(cmd));
-    }
-    if let Some(t) = input["subagent_type"].as_str() {
-        return format!("{tool} {t}");
-    }
-    if !tool.is_empty() {
-        return tool.to_owned();
-    }
-    if let Some(p) = event["prompt"].as_str() {
-        return format!("{:?}", short(p));
-    }
-    if let Some(s) = event["source"].as_str() {
-        return s.to_owned();
-    }
-    String::new()
 }
 
 /// Replaces `from` by `to` at the start of every string in `v` that is `from` or a path below it.
@@ -554,134 +375,9 @@ fn agent_for_tool_use(dir: &Path, tool_use_id: &str) -> Option<String> {
     })
 }
 
-/// What [`read_line_bounded`] found.
-#[derive(Debug, PartialEq, Eq)]
-enum Line {
-    /// `buf` holds one line (without its newline).
-    Complete,
-    /// The line was longer than the cap; it was read past and dropped.
-    TooLong,
-    /// End of input.
-    End,
-}
-
-/// Reads one line into `buf`, never holding more than `max` bytes of it.
-fn read_line_bounded(
-    reader: &mut impl BufRead,
-    buf: &mut Vec<u8>,
-    max: usize,
-) -> std::io::Result<Line> {
-    buf.clear();
-    let mut too_long = false;
-    let mut read_any = false;
-    loop {
-        let chunk = reader.fill_buf()?;
-        if chunk.is_empty() {
-            return Ok(match (read_any, too_long) {
-                (false, _) => Line::End,
-                (true, true) => Line::TooLong,
-                (true, false) => Line::Complete,
-            });
-        }
-        read_any = true;
-        let (part, done) = match chunk.iter().position(|&b| b == b'\n') {
-            Some(i) => (&chunk[..i], Some(i + 1)),
-            None => (chunk, None),
-        };
-        if !too_long {
-            if buf.len() + part.len() > max {
-                too_long = true;
-                buf.clear();
-                buf.shrink_to_fit();
-            } else {
-                buf.extend_from_slice(part);
-            }
-        }
-        let used = done.unwrap_or(chunk.len());
-        reader.consume(used);
-        if done.is_some() {
-            return Ok(if too_long {
-                Line::TooLong
-            } else {
-                Line::Complete
-            });
-        }
-    }
-}
-
-/// A private temp folder removed on drop (the replayed hooks' state).
-struct TempDir {
-    path: PathBuf,
-}
-
-impl TempDir {
-    fn new() -> Result<Self, String> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let path =
-            std::env::temp_dir().join(format!("portcullis-replay-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&path)
-            .map_err(|e| format!("creating `{}`: {e}", path.display()))?;
-        Ok(Self { path })
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn lines(input: &[u8], max: usize) -> Vec<Result<String, &'static str>> {
-        let mut r = std::io::Cursor::new(input.to_vec());
-        let mut buf = Vec::new();
-        let mut out = Vec::new();
-        loop {
-            match read_line_bounded(&mut r, &mut buf, max).unwrap() {
-                Line::End => return out,
-                Line::TooLong => out.push(Err("too long")),
-                Line::Complete => out.push(Ok(String::from_utf8(buf.clone()).unwrap())),
-            }
-        }
-    }
-
-    #[test]
-    fn bounded_lines_skip_long_ones_and_keep_the_rest() {
-        assert_eq!(
-            lines(b"ab\nxxxxxxxx\ncd\n\nlast", 4),
-            [
-                Ok("ab".into()),
-                Err("too long"),
-                Ok("cd".into()),
-                Ok(String::new()),
-                Ok("last".into())
-            ]
-        );
-        assert_eq!(lines(b"", 4), []);
-        assert_eq!(lines(b"xxxxxx", 4), [Err("too long")]);
-    }
-
-    #[test]
-    fn bounded_lines_work_across_small_buffer_refills() {
-        let input = b"hello world\nsecond line here\n";
-        let mut r = BufReader::with_capacity(3, &input[..]);
-        let mut buf = Vec::new();
-        assert_eq!(
-            read_line_bounded(&mut r, &mut buf, 100).unwrap(),
-            Line::Complete
-        );
-        assert_eq!(buf, b"hello world");
-        assert_eq!(
-            read_line_bounded(&mut r, &mut buf, 5).unwrap(),
-            Line::TooLong
-        );
-        assert_eq!(read_line_bounded(&mut r, &mut buf, 5).unwrap(), Line::End);
-    }
 
     #[test]
     fn paths_are_rewritten_only_at_a_path_boundary() {

@@ -1,0 +1,79 @@
+//! The `escalation_advisor` config section: owned here, checked by core's loader through [`Section`].
+
+use portcullis_core::config::{Config, Mode, Section};
+use serde::{Deserialize, Serialize};
+
+/// The longest `escalation_advisor.timeout_secs` may be: well inside the hook's deadline
+/// ([`crate::ADVISOR_HOOK_DEADLINE`]), leaving time to read the transcript before and to build the fallback
+/// after.
+pub const ADVISOR_MAX_TIMEOUT_SECS: u32 = 40;
+
+/// `escalation_advisor`: when an agent's stops keep being blocked, ask another model why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EscalationAdvisorConfig {
+    /// `enforce` (the hint goes to Claude and the user), `warn` (to the user only) or `off`. Default
+    /// `enforce`.
+    pub mode: Mode,
+    /// Escalate when more than this many stops of one agent in a row were blocked (1 to
+    /// `stop.max_consecutive_blocks` - 1, so it is reached before the stop cap lets go). Default `3`.
+    pub threshold: u32,
+    /// The advisor: a program and its arguments; the prompt goes to its stdin, the hint comes from its
+    /// stdout. Default: the Claude Code CLI with a small model, no tools, no session file and no hooks.
+    pub command: Vec<String>,
+    /// How long the advisor may take, in seconds (1 to 40; the hook itself gives up at 50). Default `25`.
+    pub timeout_secs: u32,
+    /// The most bytes of the prompt sent to the advisor (1024 to 262144). Default `24576`.
+    pub max_prompt_bytes: u32,
+}
+
+impl Default for EscalationAdvisorConfig {
+    fn default() -> Self {
+        Self {
+            mode: Mode::Enforce,
+            threshold: 3,
+            command: [
+                "claude",
+                "-p",
+                "--model",
+                "haiku",
+                "--tools",
+                "",
+                "--no-session-persistence",
+                "--settings",
+                r#"{"disableAllHooks":true}"#,
+            ]
+            .map(String::from)
+            .to_vec(),
+            timeout_secs: 25,
+            max_prompt_bytes: 24 * 1024,
+        }
+    }
+}
+
+impl Section for EscalationAdvisorConfig {
+    const KEY: &'static str = "escalation_advisor";
+
+    fn validate(&self, config: &Config) -> Result<(), String> {
+        let cap = config.stop.max_consecutive_blocks;
+        if self.threshold == 0 || self.threshold >= cap {
+            return Err(format!(
+                "`escalation_advisor.threshold` must be 1 to `stop.max_consecutive_blocks` - 1 ({}), or it is never reached (found {})",
+                cap.saturating_sub(1),
+                self.threshold
+            ));
+        }
+        if self.command.first().is_none_or(String::is_empty) {
+            return Err("`escalation_advisor.command` must name a program".into());
+        }
+        if !(1..=ADVISOR_MAX_TIMEOUT_SECS).contains(&self.timeout_secs)
+            || !(1024..=262_144).contains(&self.max_prompt_bytes)
+        {
+            return Err(format!(
+                "`escalation_advisor.timeout_secs` must be 1 to {} and `escalation_advisor.max_prompt_bytes` 1024 to 262144 (found {} and {})",
+                ADVISOR_MAX_TIMEOUT_SECS, self.timeout_secs, self.max_prompt_bytes
+            ));
+        }
+        Ok(())
+    }
+}

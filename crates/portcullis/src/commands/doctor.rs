@@ -1,0 +1,147 @@
+//! `portcullis doctor`: config (checked against every section of the suite), binaries, registration, the
+//! state folder, and each hook's own notes.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use portcullis_core::Env;
+use portcullis_core::config::{Config, Schema};
+use portcullis_core::state::StateDir;
+use portcullis_suite::HOOKS;
+
+use super::{CmdResult, Report, is_executable, settings_files};
+use crate::settings;
+
+/// `portcullis doctor`.
+pub fn doctor(project: &Path, bin_dir: &Path, env: &Env) -> CmdResult {
+    let mut lines = Vec::new();
+    let mut ok = true;
+    let mut check = |name: &str, result: Result<String, String>| match result {
+        Ok(m) => lines.push(format!("ok    {name}: {m}")),
+        Err(m) => {
+            ok = false;
+            lines.push(format!("FAIL  {name}: {m}"));
+        }
+    };
+
+    let files: Vec<String> = Config::paths(env, project)
+        .into_iter()
+        .filter(|p| p.exists())
+        .map(|p| p.display().to_string())
+        .collect();
+    check(
+        "config",
+        Config::load(env, project, Schema::suite(&portcullis_suite::sections()))
+            .map(|_| {
+                if files.is_empty() {
+                    "no config files; defaults apply".into()
+                } else {
+                    format!("parsed {}", files.join(", "))
+                }
+            })
+            .map_err(|e| e.to_string()),
+    );
+
+    let missing: Vec<&str> = portcullis_suite::binaries()
+        .into_iter()
+        .filter(|n| !is_executable(&bin_dir.join(n)))
+        .collect();
+    check(
+        "binaries",
+        if missing.is_empty() {
+            Ok(format!(
+                "{} binaries in `{}`",
+                portcullis_suite::binaries().len(),
+                bin_dir.display()
+            ))
+        } else {
+            Err(format!(
+                "missing from `{}`: {}",
+                bin_dir.display(),
+                missing.join(", ")
+            ))
+        },
+    );
+
+    check("settings", check_registered(project, env));
+
+    let state = StateDir::for_project(env, project);
+    check(
+        "state",
+        state
+            .ensure()
+            .map_err(|e| e.to_string())
+            .and_then(|()| {
+                let probe = state.path().join(format!(".doctor-{}", std::process::id()));
+                fs::write(&probe, b"ok")
+                    .and_then(|()| fs::remove_file(&probe))
+                    .map_err(|e| format!("`{}` is not writable: {e}", state.path().display()))
+            })
+            .map(|()| format!("`{}` is writable", state.path().display())),
+    );
+    // Each hook's own lines (a program it needs, ...): notes, never failures.
+    if let Ok(config) = Config::load(env, project, Schema::suite(&portcullis_suite::sections())) {
+        for hook in HOOKS {
+            if let Some(note) = (hook.doctor)(&config, env) {
+                let status = if note.ok { "ok   " } else { "note " };
+                lines.push(format!("{status} {}: {}", note.label, note.message));
+            }
+        }
+    }
+    let mut text = lines.join("\n");
+    text.push('\n');
+    Ok(Report { text, ok })
+}
+
+fn check_registered(project: &Path, env: &Env) -> Result<String, String> {
+    let mut found: Vec<(String, Option<String>, String, PathBuf)> = Vec::new();
+    for file in settings_files(project, env) {
+        let Ok(text) = fs::read_to_string(&file) else {
+            continue;
+        };
+        let value = settings::check_json(&file, &text).map_err(|e| e.0)?;
+        for (e, m, c) in settings::registered(&value) {
+            found.push((e, m, c, file.clone()));
+        }
+    }
+    let mut problems = Vec::new();
+    for hook in HOOKS {
+        for reg in hook.registrations {
+            let hit = found.iter().find(|(e, m, c, _)| {
+                e == reg.event
+                    && m.as_deref() == reg.matcher
+                    && Path::new(c).file_name().is_some_and(|n| n == hook.name)
+            });
+            match hit {
+                None => problems.push(format!("{} is not registered for {}", hook.name, reg.event)),
+                Some((_, _, c, f)) if !is_executable(Path::new(c)) => {
+                    problems.push(format!(
+                        "`{}` registers `{c}`, which does not exist",
+                        f.display()
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    if problems.is_empty() {
+        let files: std::collections::BTreeSet<String> =
+            found.iter().map(|f| f.3.display().to_string()).collect();
+        Ok(format!(
+            "{} registrations found in {}",
+            found.len(),
+            if files.is_empty() {
+                "no settings file".into()
+            } else {
+                files.into_iter().collect::<Vec<_>>().join(", ")
+            }
+        ))
+    } else {
+        problems.dedup();
+        Err(format!(
+            "{} (run `portcullis install --project {}`)",
+            problems.join("; "),
+            project.display()
+        ))
+    }
+}

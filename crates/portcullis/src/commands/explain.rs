@@ -1,0 +1,160 @@
+//! `portcullis explain`: which installed portcullis handlers an event would run, and what each decides.
+//! Also the handler lookup `replay` shares.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use portcullis_core::Env;
+use portcullis_core::ctx::find_project_root;
+use portcullis_core::event::Event;
+use serde_json::Value;
+
+use super::{CmdResult, Report, settings_files};
+use crate::exec;
+use crate::matcher;
+use crate::settings;
+
+/// A handler found in settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handler {
+    /// The command.
+    pub command: String,
+    /// Its args (exec form).
+    pub args: Vec<String>,
+    /// Timeout in seconds.
+    pub timeout: u64,
+}
+
+/// The parsed settings files of `project` (see [`settings_files`]); unreadable or invalid files are skipped.
+#[must_use]
+pub fn load_settings(project: &Path, env: &Env) -> Vec<Value> {
+    settings_files(project, env)
+        .iter()
+        .filter_map(|f| fs::read_to_string(f).ok())
+        .filter_map(|t| serde_json::from_str::<Value>(&t).ok())
+        .collect()
+}
+
+/// Our handlers that Claude Code would run for `event`, deduplicated like the client does.
+#[must_use]
+pub fn matching_handlers(event: &Event, project: &Path, env: &Env) -> Vec<Handler> {
+    matching_handlers_in(event, &load_settings(project, env))
+}
+
+/// Our handlers among `settings` (settings.json or hooks.json shaped values) that run for `event`.
+#[must_use]
+pub fn matching_handlers_in(event: &Event, settings: &[Value]) -> Vec<Handler> {
+    let name = event.name();
+    let mut out: Vec<Handler> = Vec::new();
+    for value in settings {
+        let groups = value
+            .get("hooks")
+            .and_then(|h| h.get(name.as_str()))
+            .and_then(Value::as_array);
+        for group in groups.into_iter().flatten() {
+            let m = group.get("matcher").and_then(Value::as_str);
+            if !matcher::matches(m, event) {
+                continue;
+            }
+            for h in group
+                .get("hooks")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let Some(command) = h.get("command").and_then(Value::as_str) else {
+                    continue;
+                };
+                if !settings::is_ours(command) {
+                    continue;
+                }
+                let handler = Handler {
+                    command: command.to_owned(),
+                    args: h
+                        .get("args")
+                        .and_then(Value::as_array)
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(Value::as_str)
+                                .map(str::to_owned)
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    timeout: h.get("timeout").and_then(Value::as_u64).unwrap_or(600),
+                };
+                if !out.contains(&handler) {
+                    out.push(handler);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `portcullis explain < event.json`.
+pub fn explain(input: &[u8], project_override: Option<&Path>, env: &Env) -> CmdResult {
+    let event = Event::parse(input).map_err(|e| e.to_string())?;
+    let project = project_override.map_or_else(
+        || {
+            env.var("CLAUDE_PROJECT_DIR").map_or_else(
+                || find_project_root(Path::new(event.cwd.as_deref().unwrap_or("."))),
+                PathBuf::from,
+            )
+        },
+        Path::to_path_buf,
+    );
+    let handlers = matching_handlers(&event, &project, env);
+    let what = match event.tool() {
+        Some(t) => format!("{} {t}", event.name().as_str()),
+        None => event.name().as_str().to_owned(),
+    };
+    let mut text = String::new();
+    if handlers.is_empty() {
+        let _ = writeln!(
+            text,
+            "{what}: no installed portcullis hook matches this event (settings of `{}`)",
+            project.display()
+        );
+        return Ok(Report::ok(text));
+    }
+    let _ = writeln!(text, "{what}: {} portcullis hook(s) match", handlers.len());
+    let cwd = event
+        .cwd
+        .as_deref()
+        .map_or_else(|| project.clone(), PathBuf::from);
+    let mut overall = ("allow".to_owned(), 0u8);
+    for h in &handlers {
+        let name = Path::new(&h.command)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or(&h.command)
+            .to_owned();
+        let timeout = Duration::from_secs(h.timeout.clamp(1, 600));
+        let (verdict, reason) =
+            match exec::run_hook(&h.command, &h.args, input, &cwd, &project, timeout, &[]) {
+                Ok(o) => o.verdict(),
+                Err(e) => (
+                    "error".into(),
+                    format!("could not start `{}`: {e}", h.command),
+                ),
+            };
+        let rank = match verdict.as_str() {
+            "deny" | "block" => 3,
+            "ask" => 2,
+            "context" | "warn" | "error" | "timeout" => 1,
+            _ => 0,
+        };
+        if rank > overall.1 {
+            overall = (verdict.clone(), rank);
+        }
+        let _ = writeln!(
+            text,
+            "  {name:<20} {verdict:<8} {}",
+            reason.replace('\n', "\n  ")
+        );
+    }
+    let _ = writeln!(text, "overall: {}", overall.0);
+    Ok(Report::ok(text))
+}
