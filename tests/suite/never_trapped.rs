@@ -1,14 +1,16 @@
-//! Never trapped: over random sequences of stops and prompts, no agent is blocked at Stop more times in a
-//! row than `stop.max_consecutive_blocks` (6), for each Stop hook that can block and for all of them
-//! together. The hooks are the real binaries, each set up to want to block every stop forever:
-//! feedback-loop (an edited, unverified domain), output-location (a stray Markdown file), iteration-limit
-//! (a completion-promise loop whose promise is never kept).
+//! Never trapped, never cut short: over random sequences of stops, tool calls and prompts, no agent is
+//! blocked at Stop more times in a row **with no tool call between** than `stop.max_consecutive_blocks` (6),
+//! and no stop that follows a tool call is let go, for each Stop hook that can block and for all of them
+//! together (in a random order at each stop, as parallel hooks finish in any order). The hooks are the real
+//! binaries, each set up to want to block every stop forever: feedback-loop (an edited, unverified domain),
+//! output-location (a stray Markdown file), iteration-limit (a completion-promise loop whose promise is never
+//! kept and whose cap is never reached).
 //!
-//! The client is modelled as Claude Code behaves: a blocked stop makes the model answer again within the
-//! same prompt, with `stop_hook_active: true`; an allowed stop ends the turn, and the next stop comes after a
-//! new prompt. For each hook alone the client's known bug (the flag staying false) is also modelled. For all
-//! hooks together the flag is taken as the client sends it: with it stuck at false and hooks taking turns,
-//! the last bound is Claude Code's own cap of 8 (README, "No Stop hook traps an agent").
+//! The client is modelled as Claude Code 2.1.329 behaves (PROTOCOL.md §1 item 7): after a blocked stop the
+//! model may make a tool call (seen by loop-detect, registered for every `PostToolUse`) before it answers
+//! again; `stop_hook_active` is true on every stop of a prompt after the first block, tool calls or not; an
+//! allowed stop ends the turn, and the next stop comes after a new prompt. Every case runs with the flag as
+//! the client sends it and with it stuck at false (a known client bug).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -108,7 +110,7 @@ fn trap(hooks: &[&str]) -> (tempfile::TempDir, PathBuf) {
                         "--promise",
                         "NEVER",
                         "--max-iterations",
-                        "7",
+                        "10000",
                         "--session",
                         "trap",
                         "--project",
@@ -126,75 +128,127 @@ fn trap(hooks: &[&str]) -> (tempfile::TempDir, PathBuf) {
     (dir, root)
 }
 
-/// One random session against `hooks`; returns the longest run of blocked stops in a row.
-fn longest_run(hooks: &[&str], rng: &mut Rng, stops: usize, buggy_flag: bool) -> u32 {
+/// What one random session showed.
+#[derive(Debug, Default)]
+struct Outcome {
+    /// The longest run of blocked stops with no tool call between them.
+    longest: u32,
+    /// Stops that followed a tool call and were let go anyway.
+    cut_short: u32,
+    /// Stops blocked right after a tool call (the progressing loop went on).
+    progressed: u32,
+}
+
+/// A tool call of the main thread, as loop-detect (registered for every `PostToolUse`) receives it.
+fn tool_call(root: &Path, prompt: u32, i: usize) {
+    let input = event(
+        root,
+        "PostToolUse-Bash",
+        &json!({"prompt_id": format!("prompt-{prompt}"),
+                "tool_input": {"command": format!("make step{i}"), "description": "work"}}),
+    );
+    assert!(!blocks("loop-detect", root, &input));
+}
+
+/// One random session against `hooks`.
+fn session(hooks: &[&str], rng: &mut Rng, stops: usize, stuck_flag: bool) -> Outcome {
     let (_dir, root) = trap(hooks);
-    let mut prompt = 0;
-    let mut previous_blocked = false;
-    let (mut run, mut longest) = (0, 0);
+    let mut out = Outcome::default();
+    let (mut prompt, mut blocked_in_prompt, mut run) = (0u32, false, 0u32);
     for i in 0..stops {
-        // A user may also type a new prompt at any time between turns (only after an allowed stop).
-        if !previous_blocked && rng.below(3) == 0 {
-            prompt += 1;
+        // After a block the model works (a tool call) before answering again, or answers text only.
+        let worked = blocked_in_prompt && rng.below(2) == 0;
+        if worked {
+            tool_call(&root, prompt, i);
+            run = 0;
         }
-        let active = previous_blocked && !buggy_flag;
         let input = event(
             &root,
             "Stop",
             &json!({
                 "prompt_id": format!("prompt-{prompt}"),
-                "stop_hook_active": active,
+                "stop_hook_active": blocked_in_prompt && !stuck_flag,
                 "last_assistant_message": format!("answer {i}: still working"),
             }),
         );
-        let blocked = hooks
+        let mut order: Vec<&str> = hooks.to_vec();
+        for k in (1..order.len()).rev() {
+            order.swap(k, usize::try_from(rng.below(k as u64 + 1)).unwrap());
+        }
+        let blocked = order
             .iter()
             .fold(false, |any, hook| blocks(hook, &root, &input) | any);
         if blocked {
             run += 1;
-            longest = longest.max(run);
+            out.longest = out.longest.max(run);
+            out.progressed += u32::from(worked);
+            blocked_in_prompt = true;
         } else {
-            run = 0;
+            out.cut_short += u32::from(worked);
             // The turn ended; the next stop belongs to a new prompt.
+            run = 0;
             prompt += 1;
+            blocked_in_prompt = false;
         }
-        previous_blocked = blocked;
     }
-    longest
+    out
 }
 
 #[test]
-fn no_stop_hook_alone_blocks_more_than_the_cap_even_with_the_client_flag_stuck() {
+fn no_stop_hook_alone_traps_or_cuts_short_even_with_the_client_flag_stuck() {
     let seed = seed();
     let mut rng = Rng(seed);
     for hook in BLOCKERS {
-        for buggy in [false, true] {
-            let longest = longest_run(&[hook], &mut rng, 20, buggy);
+        for stuck in [false, true] {
+            let o = session(&[hook], &mut rng, 30, stuck);
+            let what = format!("seed {seed}: {hook} (flag stuck: {stuck}): {o:?}");
+            assert!(o.longest <= MAX_BLOCKS, "{what}");
+            assert_eq!(o.cut_short, 0, "{what}");
             assert!(
-                longest <= MAX_BLOCKS,
-                "seed {seed}: {hook} (flag stuck: {buggy}) blocked {longest} in a row"
-            );
-            assert!(
-                longest >= 1,
-                "seed {seed}: {hook} never blocked; the trap is not set"
+                o.longest >= 1 && o.progressed >= 1,
+                "the trap is not set: {what}"
             );
         }
     }
 }
 
 #[test]
-fn all_stop_hooks_together_block_no_more_than_the_cap() {
+fn all_stop_hooks_together_neither_trap_nor_cut_short() {
     let seed = seed();
     let mut rng = Rng(seed);
-    for _ in 0..2 {
-        let longest = longest_run(&BLOCKERS, &mut rng, 24, false);
-        assert!(
-            longest <= MAX_BLOCKS,
-            "seed {seed}: together they blocked {longest} in a row"
-        );
-        assert_eq!(
-            longest, MAX_BLOCKS,
-            "seed {seed}: the trap should reach the cap"
-        );
+    for stuck in [false, true] {
+        let o = session(&BLOCKERS, &mut rng, 30, stuck);
+        let what = format!("seed {seed} (flag stuck: {stuck}): {o:?}");
+        assert!(o.longest <= MAX_BLOCKS, "{what}");
+        assert_eq!(o.cut_short, 0, "{what}");
     }
+}
+
+/// A loop that works between all its stops runs as long as its hooks want, far past the client's cap of 8;
+/// one that only answers text is let go after exactly six blocks, with all hooks taking part.
+#[test]
+fn a_progressing_loop_runs_long_and_a_stuck_one_is_let_go_at_six() {
+    let (_dir, root) = trap(&BLOCKERS);
+    let stop = |i: usize, active: bool| {
+        let input = event(
+            &root,
+            "Stop",
+            &json!({"prompt_id": "prompt-0", "stop_hook_active": active,
+                    "last_assistant_message": format!("answer {i}")}),
+        );
+        BLOCKERS
+            .iter()
+            .fold(false, |any, hook| blocks(hook, &root, &input) | any)
+    };
+    for i in 0..20 {
+        assert!(stop(i, i > 0), "stop {i} after work is blocked");
+        tool_call(&root, 0, i);
+    }
+    for i in 20..26 {
+        assert!(stop(i, true), "no-progress stop {i} is still blocked");
+    }
+    assert!(
+        !stop(26, true),
+        "the seventh stop with no tool call is let go"
+    );
 }

@@ -101,13 +101,12 @@ fn on_stop(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         .filter(|p| p.prompt.as_deref() == prompt)
         .map(|p| p.last_stop_ms.saturating_sub(SLACK_MS));
     let mut seen = Seen {
-        active: event.stop_hook_active.unwrap_or(false),
+        earlier: portcullis_core::stop_chain::earlier(event, ctx),
         ..Seen::default()
     };
     if let Some(since) = since {
         let recent = read_history(ctx, session, agent, since);
         // `read` keeps only entries from `since` on, newest first.
-        seen.logged_block = !recent.blocks.is_empty();
         seen.stuck = recent.stuck.first().map(|e| e.time.clone());
     }
     let (streak, trigger) = state.update::<Streaks, _>(&ctx.deadline, |s| {
@@ -417,7 +416,8 @@ mod tests {
                     &json!({"prompt_id": "p", "stop_hook_active": i > 0}),
                 );
                 let ctx = p.ctx::<EscalationAdvisor>().config(config).build();
-                EscalationAdvisor::decide(&e, &ctx).unwrap()
+                // As the binary does: the verdict passes through the shared stop chain.
+                portcullis_core::run::decide_with(EscalationAdvisor::decide, &e, &ctx).unwrap()
             })
             .collect()
     }

@@ -1,10 +1,10 @@
 //! When to escalate: one agent's run of blocked stops, and loop-detect's `stuck` entries.
 //!
-//! Every Stop/SubagentStop of an agent updates its [`Streak`]. A stop continues the streak when it is in
-//! the same prompt as the agent's previous stop and that stop was blocked: Claude Code says so with
-//! `stop_hook_active`, and, because that flag is known to stay false at times, a portcullis `block` entry
-//! for the agent in the decision log since the previous stop says so too. The streak is the number of
-//! blocked stops before this one.
+//! Every Stop/SubagentStop of an agent updates its [`Streak`]. The streak is the shared stop chain's count
+//! ([`portcullis_core::stop_chain`]): the agent's blocked stops before this one since its last tool call,
+//! whoever blocked them. A loop that does work between its stops (a tool call) never builds a streak, however
+//! long it runs; one that only answers text does. A stop continues the streak when the count grew since
+//! the agent's previous stop; when it fell (a tool call came between), the streak and its levels start over.
 //!
 //! Escalation happens once per *level*: level `n` is reached when the streak reaches `n` × (threshold + 1),
 //! so with the default threshold 3 the advisor is asked at the fifth stop in a row (after four blocks),
@@ -58,10 +58,8 @@ impl StateFile for Streaks {
 /// What is known about the time since the agent's previous stop.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Seen {
-    /// The event's `stop_hook_active`.
-    pub active: bool,
-    /// The decision log has a portcullis block of this agent's stop since its previous stop.
-    pub logged_block: bool,
+    /// The shared stop chain's count: blocked stops before this one since the agent's last tool call.
+    pub earlier: u32,
     /// The time of the newest loop-detect `stuck` entry for this agent since its previous stop.
     pub stuck: Option<String>,
 }
@@ -86,14 +84,15 @@ pub(crate) fn step(
     threshold: u32,
 ) -> (Streak, Option<Trigger>) {
     let same_prompt = prev.filter(|p| p.prompt.as_deref() == prompt);
-    let continues = same_prompt.is_some() && (seen.active || seen.logged_block);
+    let continues = same_prompt.is_some_and(|p| seen.earlier > p.streak);
     let mut next = match same_prompt {
         Some(p) if continues => Streak {
-            streak: p.streak.saturating_add(1),
+            streak: seen.earlier,
             ..p.clone()
         },
         _ => Streak {
             prompt: prompt.map(str::to_owned),
+            streak: seen.earlier,
             started_ms: now_ms,
             stuck_seen: same_prompt.and_then(|p| p.stuck_seen.clone()),
             ..Streak::default()
@@ -160,71 +159,71 @@ mod tests {
         out
     }
 
-    fn active() -> Seen {
+    /// The stops of a chain with no tool call: 0, 1, 2, ... earlier blocked stops.
+    fn chain(n: u32) -> Vec<Seen> {
+        (0..n)
+            .map(|earlier| Seen {
+                earlier,
+                ..Seen::default()
+            })
+            .collect()
+    }
+
+    fn at(earlier: u32) -> Seen {
         Seen {
-            active: true,
+            earlier,
             ..Seen::default()
         }
     }
 
     #[test]
     fn the_fifth_stop_of_a_blocked_chain_escalates_once() {
-        let mut stops = vec![Seen::default()];
-        stops.extend((0..6).map(|_| active()));
-        assert_eq!(escalations(&stops, 3), vec![(4, Trigger::Streak)]);
+        assert_eq!(escalations(&chain(7), 3), vec![(4, Trigger::Streak)]);
     }
 
     #[test]
     fn a_long_chain_escalates_again_at_the_next_level() {
-        let mut stops = vec![Seen::default()];
-        stops.extend((0..10).map(|_| active()));
         assert_eq!(
-            escalations(&stops, 3),
+            escalations(&chain(11), 3),
             vec![(4, Trigger::Streak), (8, Trigger::Streak)]
         );
-        assert_eq!(escalations(&stops, 1).len(), 5, "levels at 2, 4, 6, 8, 10");
+        assert_eq!(
+            escalations(&chain(11), 1).len(),
+            5,
+            "levels at 2, 4, 6, 8, 10"
+        );
     }
 
     #[test]
-    fn the_log_stands_in_for_a_missing_client_flag() {
-        let logged = Seen {
-            logged_block: true,
-            ..Seen::default()
-        };
-        let mut stops = vec![Seen::default()];
-        stops.extend((0..4).map(|_| logged.clone()));
-        assert_eq!(escalations(&stops, 3), vec![(4, Trigger::Streak)]);
-        let silent: Vec<Seen> = (0..6).map(|_| Seen::default()).collect();
-        assert!(
-            escalations(&silent, 3).is_empty(),
-            "no evidence of a block: no streak"
+    fn work_between_stops_is_no_streak_and_starts_the_levels_over() {
+        // A loop with a tool call before every stop: the chain's count stays at 0 or 1.
+        let progressing: Vec<Seen> = (0..40).map(|i| at(u32::from(i > 0))).collect();
+        assert!(escalations(&progressing, 3).is_empty());
+        // Four blocks, a tool call, then four more: escalated at the first fifth stop, and again after.
+        let mut stops = chain(5);
+        stops.extend(chain(5));
+        assert_eq!(
+            escalations(&stops, 3),
+            vec![(4, Trigger::Streak), (4, Trigger::Streak)]
         );
     }
 
     #[test]
     fn a_new_prompt_starts_over() {
-        let (a, _) = step(None, Some("p"), 0, &Seen::default(), 3);
-        let (b, _) = step(Some(&a), Some("p"), 1, &active(), 3);
+        let (a, _) = step(None, Some("p"), 0, &at(0), 3);
+        let (b, _) = step(Some(&a), Some("p"), 1, &at(1), 3);
         assert_eq!(b.streak, 1);
-        let (c, _) = step(Some(&b), Some("q"), 2, &active(), 3);
+        let (c, _) = step(Some(&b), Some("q"), 2, &at(0), 3);
         assert_eq!((c.streak, c.started_ms, c.level), (0, 2, 0));
     }
 
     #[test]
     fn a_stuck_entry_escalates_once_and_not_again_at_the_threshold() {
-        let stuck = |t: &str| Seen {
-            active: true,
+        let stuck = |earlier: u32, t: &str| Seen {
+            earlier,
             stuck: Some(t.into()),
-            ..Seen::default()
         };
-        let stops = vec![
-            Seen::default(),
-            active(),
-            stuck("t1"),
-            stuck("t1"),
-            active(),
-            active(),
-        ];
+        let stops = vec![at(0), at(1), stuck(2, "t1"), stuck(3, "t1"), at(4), at(5)];
         assert_eq!(escalations(&stops, 3), vec![(2, Trigger::Stuck)]);
     }
 

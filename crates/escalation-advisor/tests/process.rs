@@ -217,28 +217,52 @@ fn agents_are_counted_apart() {
     assert!(sub(true, "agent-b").is_some());
 }
 
+/// With the client's flag stuck at false, the blocks of a real portcullis Stop hook (iteration-limit's
+/// promise loop, run first on each stop as the client would run it beside this one) are the evidence: the
+/// shared stop chain counts them.
 #[test]
-fn portcullis_blocks_in_the_log_count_when_the_client_flag_stays_false() {
+fn portcullis_blocks_count_when_the_client_flag_stays_false() {
     let p = Project::answering(HINT);
+    let limiter = portcullis_testkit::workspace_bin("iteration-limit");
+    let armed = Command::new(&limiter)
+        .current_dir(&p.root)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .args(["loop", "start", "--session", "e5ca-1a7e", "--promise", "OK"])
+        .args([
+            "--max-iterations",
+            "50",
+            "--",
+            "Run the tests of `api` first.",
+        ])
+        .output()
+        .unwrap();
+    assert!(armed.status.success(), "{armed:?}");
     let stop = || {
-        p.run(&p.event("Stop", &json!({"stop_hook_active": false})))
-            .0
+        let e = p.event("Stop", &json!({"stop_hook_active": false}));
+        let mut cmd = Command::new(&limiter);
+        cmd.current_dir(&p.root)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", p.root.join("no-home"));
+        let out = portcullis_testkit::run_with_stdin(&mut cmd, e.to_string().as_bytes()).unwrap();
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("\"block\""),
+            "{out:?}"
+        );
+        p.run(&e).0
     };
-    assert_eq!(stop(), None);
-    for _ in 0..3 {
-        p.log_entry("feedback-loop", "block", "Run the tests of `api` first.");
-        assert_eq!(stop(), None);
+    for i in 0..4 {
+        assert_eq!(stop(), None, "stop {i}");
     }
-    p.log_entry("feedback-loop", "block", "Run the tests of `api` first.");
-    let v = stop().expect("the log shows four blocks in a row");
+    let v = stop().expect("four blocks in a row with no tool call");
     assert!(context(&v).contains(HINT));
     assert!(
-        p.prompt()
-            .contains("[feedback-loop] Run the tests of `api` first."),
+        p.prompt().contains("Run the tests of `api` first."),
         "{}",
         p.prompt()
     );
-    // Without any evidence of a block the same stops are not a streak.
+    // Without any block on record the same stops are not a streak.
     let q = Project::answering(HINT);
     for _ in 0..6 {
         assert_eq!(
@@ -433,6 +457,8 @@ fn warn_mode_tells_the_user_only_and_off_does_nothing() {
     assert!(q.chain(8).iter().all(Option::is_none));
 }
 
+/// The count lives in the shared stop chain, so a corrupt escalation state costs nothing of it: the file
+/// is set aside and the hint still comes at the chain's fifth stop (the second after the corruption).
 #[test]
 fn a_corrupt_state_file_is_set_aside_and_counting_goes_on() {
     let p = Project::answering(HINT);
@@ -451,8 +477,8 @@ fn a_corrupt_state_file_is_set_aside_and_counting_goes_on() {
         .collect();
     assert_eq!(
         verdicts,
-        [false, false, false, false, true, false],
-        "counting restarted at the corrupt file (set aside, not lost)"
+        [false, true, false, false, false, true],
+        "the chain's count went on: levels at its 5th and 9th stops"
     );
     let aside = std::fs::read_dir(state.parent().unwrap())
         .unwrap()

@@ -15,8 +15,9 @@
 //!   running → allow: the turn is not the end of the work. A reviewer or tester that finishes without a
 //!   readable verdict is sent back once to give one.
 //! - **Never traps**: past `feedback_loop.max_iterations` rounds it lets the turn end and tells the user
-//!   what was left unverified; the chassis' stop cap ([`portcullis_core::stop_cap`]) does the same after
-//!   `stop.max_consecutive_blocks` blocked stops in a row.
+//!   what was left unverified; the chassis' stop chain ([`portcullis_core::stop_chain`]) does the same
+//!   after `stop.max_consecutive_blocks` blocked stops in a row with no tool call between them; rounds with
+//!   work between them (review, fix, test) are counted only by `max_iterations`.
 //! - **`ON_ERROR`**: [`Failure::Open`]: a broken config or state file must not stop every turn.
 //! - **State**: `sessions/<id>/feedback-loop.json` ([`ledger::Ledger`]), locked and atomic. A Bash call or
 //!   a stop with nothing modified costs one failed file open.

@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use portcullis_core::config::{Config, Schema};
 use portcullis_core::transcript::ReverseLines;
 use portcullis_core::verdict::{takes_block_decision, takes_permission_decision};
-use portcullis_core::{Ctx, Decision, Event, EventName, HookSpec, Verdict, stop_cap};
+use portcullis_core::{Ctx, Decision, Event, EventName, HookSpec, Verdict};
 use serde_json::Value;
 
 fn project() -> &'static PathBuf {
@@ -47,10 +47,9 @@ fn fuzz_config() -> Config {
 
 fn run_hook(hook: &HookSpec, event: &Event) -> Result<(), String> {
     let ctx = Ctx::for_test(hook.name, project(), fuzz_config());
-    let Ok(verdict) = (hook.decide)(event, &ctx) else {
+    let Ok(verdict) = portcullis_core::run::decide_with(hook.decide, event, &ctx) else {
         return Ok(());
     };
-    let verdict = stop_cap::apply(event, &ctx, verdict);
     if let Some(json) = verdict.render(&event.name()) {
         if !json.is_object() {
             return Err(format!("{}: rendered {json}", hook.name));

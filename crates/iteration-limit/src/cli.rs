@@ -51,9 +51,10 @@ enum LoopCommand {
         /// The promise: the loop ends when the answer is exactly `<promise>TEXT</promise>`.
         #[arg(long, value_name = "TEXT")]
         promise: String,
-        /// The most iterations, the first included (default 5; at most stop.max_consecutive_blocks + 1,
-        /// since every iteration after the first is a blocked Stop in one turn).
-        #[arg(long, value_name = "N", default_value_t = 5)]
+        /// The most iterations, the first included (1 to 10000, default 10). Iterations that do work (a
+        /// tool call between two stops) may run as long as this allows; an agent that only answers text is
+        /// let go by the shared stop chain after stop.max_consecutive_blocks blocks.
+        #[arg(long, value_name = "N", default_value_t = DEFAULT_ITERATIONS)]
         max_iterations: u32,
         /// The prompt fed back at every Stop.
         #[arg(last = true, required = true, value_name = "PROMPT")]
@@ -64,6 +65,13 @@ enum LoopCommand {
     /// Show the armed loops.
     Status,
 }
+
+/// The seed's default: ten iterations unless asked for more.
+const DEFAULT_ITERATIONS: u32 = 10;
+
+/// The most iterations one loop may be armed for. Each iteration is a model turn; long "ralph" loops run
+/// 20 to 100, and ten thousand leaves room without being unbounded.
+const MAX_ITERATIONS: u32 = 10_000;
 
 /// Runs the command line (`args` without the program name).
 #[must_use]
@@ -97,15 +105,12 @@ fn run(cli: Cli, env: &Env) -> Result<String, String> {
             max_iterations,
             prompt,
         } => {
-            let config = Config::load(env, &project, Schema::hook(crate::IterationLimit::SECTIONS))
+            // A broken config is reported here rather than at the first Stop.
+            Config::load(env, &project, Schema::hook(crate::IterationLimit::SECTIONS))
                 .map_err(err)?;
-            let most = config.stop.max_consecutive_blocks + 1;
-            if max_iterations == 0 || max_iterations > most {
+            if !(1..=MAX_ITERATIONS).contains(&max_iterations) {
                 return Err(format!(
-                    "--max-iterations must be 1 to {most}: every iteration after the first is a blocked Stop in one \
-                     turn, and portcullis lets a turn end after stop.max_consecutive_blocks ({}) blocks, below \
-                     Claude Code's own cap of 8",
-                    config.stop.max_consecutive_blocks
+                    "--max-iterations must be 1 to {MAX_ITERATIONS} (found {max_iterations})"
                 ));
             }
             if promise.trim().is_empty() || promise.contains('\n') {

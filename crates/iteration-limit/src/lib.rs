@@ -9,10 +9,11 @@
 //!   ([`promise`]). Each Stop of that session is blocked with the prompt fed back as the reason, until the
 //!   final answer is exactly `<promise>TEXT</promise>` or the iteration cap is reached (then allowed, with a
 //!   `systemMessage`).
-//! - **Claude Code's 8-block cap**: every re-fed prompt is a blocked Stop within one turn, so a loop runs
-//!   at most `stop.max_consecutive_blocks` + 1 iterations (7 by default). `loop start` refuses a larger
-//!   `--max-iterations`, so the loop always ends by its own counter, with its own message, before the
-//!   shared stop cap or the client's cap would cut it.
+//! - **Long loops**: the client's cap of 8 blocked stops restarts at every tool call, and so does the
+//!   shared stop chain ([`portcullis_core::stop_chain`]), so a loop whose iterations do work runs to its own
+//!   `--max-iterations` (default 10, up to 10,000) and ends on its own counter with its own message. An
+//!   iteration that answers text only makes no progress: six of those in a row and the stop chain lets the
+//!   turn end, with the loop's prompt named as what was still wanted.
 //! - **`ON_ERROR`**: [`Failure::Open`]: a broken counter must not stop work; a loop that cannot be read
 //!   simply does not continue.
 //! - **State**: `sessions/<id>/attempts.json`, `sessions/<id>/promise-loop.json`, and a loop armed for

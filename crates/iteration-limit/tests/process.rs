@@ -209,25 +209,27 @@ fn a_loop_feeds_the_prompt_back_until_the_promise_is_kept() {
 }
 
 #[test]
-fn a_loop_ends_at_its_cap_and_the_cap_fits_the_stop_limit() {
+fn a_loop_ends_at_its_cap_and_the_cap_is_checked() {
     let p = Project::new();
-    let refused = p.cli(&[
-        "loop",
-        "start",
-        "--session",
-        SESSION,
-        "--promise",
-        "X",
-        "--max-iterations",
-        "8",
-        "--",
-        "go",
-    ]);
-    assert_eq!(refused.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&refused.stderr).contains("must be 1 to 7"),
-        "{refused:?}"
-    );
+    for bad in ["0", "10001"] {
+        let refused = p.cli(&[
+            "loop",
+            "start",
+            "--session",
+            SESSION,
+            "--promise",
+            "X",
+            "--max-iterations",
+            bad,
+            "--",
+            "go",
+        ]);
+        assert_eq!(refused.status.code(), Some(1));
+        assert!(
+            String::from_utf8_lossy(&refused.stderr).contains("must be 1 to 10000"),
+            "{refused:?}"
+        );
+    }
     let usage = p.cli(&["loop", "start", "--promise", "X"]);
     assert_eq!(
         usage.status.code(),
@@ -258,6 +260,170 @@ fn a_loop_ends_at_its_cap_and_the_cap_fits_the_stop_limit() {
             .as_str()
             .unwrap()
             .contains("cap of 2 iterations"),
+        "{v}"
+    );
+}
+
+#[test]
+fn the_default_cap_is_ten_iterations() {
+    let p = Project::new();
+    let out = p.cli(&[
+        "loop",
+        "start",
+        "--session",
+        SESSION,
+        "--promise",
+        "X",
+        "--",
+        "go",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let status = String::from_utf8_lossy(&p.cli(&["loop", "status"]).stdout).into_owned();
+    assert!(status.contains("of 10"), "{status}");
+}
+
+/// Iterations that do work (a tool call between two stops) run to the loop's own cap, however long; the
+/// shared stop chain never cuts them.
+#[test]
+fn a_long_loop_with_work_between_its_stops_runs_to_its_own_cap() {
+    let p = Project::new();
+    let armed = p.cli(&[
+        "loop",
+        "start",
+        "--session",
+        SESSION,
+        "--promise",
+        "X",
+        "--max-iterations",
+        "40",
+        "--",
+        "go",
+    ]);
+    assert!(armed.status.success(), "{armed:?}");
+    for i in 1..40 {
+        let v = p.run(&p.event(
+            "Stop",
+            &json!({"last_assistant_message": format!("pass {i}"), "stop_hook_active": i > 1}),
+        ));
+        assert_eq!(
+            v.as_ref().unwrap()["decision"],
+            "block",
+            "iteration {i}: {v:?}"
+        );
+        assert_eq!(p.bash(&format!("make step{i}"), &json!({})), None);
+    }
+    let v = p
+        .run(&p.event(
+            "Stop",
+            &json!({"last_assistant_message": "pass 40", "stop_hook_active": true}),
+        ))
+        .unwrap();
+    assert!(v.get("decision").is_none(), "{v}");
+    assert!(
+        v["systemMessage"]
+            .as_str()
+            .unwrap()
+            .contains("cap of 40 iterations"),
+        "{v}"
+    );
+}
+
+/// An agent that only answers text makes no progress: the stop chain lets it go after six blocks, naming
+/// what the loop still wanted, whatever the loop's own cap.
+#[test]
+fn a_loop_that_does_no_work_is_let_go_by_the_stop_chain() {
+    let p = Project::new();
+    let armed = p.cli(&[
+        "loop",
+        "start",
+        "--session",
+        SESSION,
+        "--promise",
+        "X",
+        "--max-iterations",
+        "100",
+        "--",
+        "go",
+    ]);
+    assert!(armed.status.success(), "{armed:?}");
+    // The client's flag is correct in one session and stuck at false in another: the same count.
+    for (session, stuck) in [(SESSION, false), ("stuck-flag", true)] {
+        if stuck {
+            let armed = p.cli(&[
+                "loop",
+                "start",
+                "--session",
+                session,
+                "--promise",
+                "X",
+                "--max-iterations",
+                "100",
+                "--",
+                "go",
+            ]);
+            assert!(armed.status.success(), "{armed:?}");
+        }
+        let stop = |i: u32| {
+            let flag = i > 0 && !stuck;
+            p.run(&p.event(
+                "Stop",
+                &json!({"session_id": session, "last_assistant_message": "thinking", "stop_hook_active": flag}),
+            ))
+            .unwrap()
+        };
+        for i in 0..6 {
+            assert_eq!(stop(i)["decision"], "block", "{session}: stop {i}");
+        }
+        let v = stop(6);
+        assert!(v.get("decision").is_none(), "{v}");
+        let msg = v["systemMessage"].as_str().unwrap();
+        assert!(
+            msg.contains("after 6 blocked stops in a row with no tool call") && msg.contains("go"),
+            "{msg}"
+        );
+    }
+}
+
+#[test]
+fn the_clients_cap_setting_moves_the_let_go() {
+    let p = Project::new();
+    let armed = p.cli(&[
+        "loop",
+        "start",
+        "--session",
+        SESSION,
+        "--promise",
+        "X",
+        "--max-iterations",
+        "100",
+        "--",
+        "go",
+    ]);
+    assert!(armed.status.success(), "{armed:?}");
+    // The first stop of the prompt carries no flag; the client sets it once a hook blocked.
+    let first = std::cell::Cell::new(true);
+    let stop = |cap: &str| {
+        let e = p.event(
+            "Stop",
+            &json!({"last_assistant_message": "t", "stop_hook_active": !first.replace(false)}),
+        );
+        let out = portcullis_testkit::run_with_stdin(
+            p.command().env("CLAUDE_CODE_STOP_HOOK_BLOCK_CAP", cap),
+            e.to_string().as_bytes(),
+        )
+        .unwrap();
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    // A client cap of 3: portcullis honours two blocks and lets the third stop go, before the client would.
+    assert_eq!(stop("3")["decision"], "block");
+    assert_eq!(stop("3")["decision"], "block");
+    let v = stop("3");
+    assert!(v.get("decision").is_none(), "{v}");
+    assert!(
+        v["systemMessage"]
+            .as_str()
+            .unwrap()
+            .contains("stops honouring blocks at 3"),
         "{v}"
     );
 }

@@ -14,8 +14,9 @@
 //!   `Bash` command that created one). At `Stop`, every new stray file (defence in depth), unless
 //!   subagents are still running.
 //! - **Decides**: block with one exact, quoted fix per file, safe for its git state ([`advice`]).
-//!   Modified tracked files are named as not new and never moved. The chassis' stop cap
-//!   ([`portcullis_core::stop_cap`]) lets go after `stop.max_consecutive_blocks` blocked stops in a row.
+//!   Modified tracked files are named as not new and never moved. The chassis' stop chain
+//!   ([`portcullis_core::stop_chain`]) lets go after `stop.max_consecutive_blocks` blocked stops in a row
+//!   with no tool call between them.
 //! - **`ON_ERROR`**: [`Failure::Open`]: a broken repository or config must not keep any agent from
 //!   finishing.
 //! - **State**: `sessions/<id>/output-location.json` (the baseline) and

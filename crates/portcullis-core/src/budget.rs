@@ -34,5 +34,6 @@ pub const MAX_STATE_BYTES: u64 = 8 * 1024 * 1024;
 /// Target for the common path: added wall time over an empty binary, p50, microseconds.
 pub const COMMON_PATH_OVERHEAD_MICROS: u64 = 1_000;
 
-/// Claude Code force-ends a turn after this many consecutive Stop blocks (`CLAUDE_CODE_STOP_HOOK_BLOCK_CAP`).
+/// Claude Code force-ends a turn after this many Stop blocks in a row with no tool call between them, unless
+/// `CLAUDE_CODE_STOP_HOOK_BLOCK_CAP` says otherwise.
 pub const CLIENT_STOP_BLOCK_CAP: u32 = 8;

@@ -23,6 +23,10 @@ pub const PORTCULLIS_DISABLED: &str = "PORTCULLIS_DISABLED";
 /// `portcullis log` shows every event a hook saw. For debugging and the end-to-end tests; off by default
 /// because a hook runs on every tool call.
 pub const PORTCULLIS_LOG_ALLOWS: &str = "PORTCULLIS_LOG_ALLOWS";
+/// Claude Code's own: how many blocked stops in a row (with no tool call between them) it honours before it
+/// ends a turn (default 8; 0: no cap). The stop chain lets go one stop before it.
+pub const CLAUDE_CODE_STOP_HOOK_BLOCK_CAP: &str = "CLAUDE_CODE_STOP_HOOK_BLOCK_CAP";
+
 /// Where `install.sh` installs the binaries (default `~/.local/bin`). Read by the script, not the hooks.
 pub const PORTCULLIS_BIN_DIR: &str = "PORTCULLIS_BIN_DIR";
 
@@ -36,5 +40,6 @@ pub const ALL: &[&str] = &[
     PORTCULLIS_MAX_STDIN,
     PORTCULLIS_DISABLED,
     PORTCULLIS_LOG_ALLOWS,
+    CLAUDE_CODE_STOP_HOOK_BLOCK_CAP,
     PORTCULLIS_BIN_DIR,
 ];

@@ -35,7 +35,7 @@
 //! JSON config, sections owned by their hooks), [`state`] (locked, atomic state files), [`transcript`]
 //! (reading JSONL from the end), [`log`] (the decision log), [`budget`] (time and size limits), [`files`]
 //! (opening only regular files), [`child`] (running another program with a time limit), [`cli`] (what every
-//! command line shares), [`env_vars`] (every variable we read), [`stop_cap`] (no Stop hook blocks forever),
+//! command line shares), [`env_vars`] (every variable we read), [`stop_chain`] (no Stop hook blocks a stuck agent forever, none cuts a progressing loop short),
 //! [`warnings`] (at most one stderr line per run).
 
 #![deny(missing_docs)]
@@ -55,7 +55,7 @@ pub mod hook;
 pub mod log;
 pub mod run;
 pub mod state;
-pub mod stop_cap;
+pub mod stop_chain;
 pub mod transcript;
 pub mod verdict;
 pub mod warnings;

@@ -57,8 +57,8 @@ pub fn run_once<H: Hook>(input: &mut dyn Read, cap: u64, env: Env) -> ExitCode {
         Err(e) => return fail(H::NAME, H::ON_ERROR, &e),
     };
     let ctx = Ctx::for_event(H::NAME, &event, env, deadline).with_sections(H::SECTIONS);
-    let verdict = match H::decide(&event, &ctx) {
-        Ok(v) => crate::stop_cap::apply(&event, &ctx, v),
+    let verdict = match decide_with(H::decide, &event, &ctx) {
+        Ok(v) => v,
         Err(e) => {
             record(&event, &ctx, "error", &e.to_string(), started);
             return fail(H::NAME, H::ON_ERROR, &e);
@@ -117,6 +117,18 @@ pub fn run_once<H: Hook>(input: &mut dyn Read, cap: u64, env: Env) -> ExitCode {
         let _ = writeln!(io::stderr().lock(), "{line}");
     }
     ExitCode::SUCCESS
+}
+
+/// What the run loop does with a parsed event short of rendering and logging: a tool event counts as the
+/// agent's progress, the hook decides, and a Stop verdict passes through the stop chain
+/// ([`crate::stop_chain`]). In-process callers (unit tests, the fuzzer) use it to get the binary's verdict.
+pub fn decide_with(
+    decide: crate::hook::DecideFn,
+    event: &Event,
+    ctx: &Ctx,
+) -> Result<crate::Verdict> {
+    crate::stop_chain::progress(event, ctx);
+    decide(event, ctx).map(|v| crate::stop_chain::apply(event, ctx, v))
 }
 
 /// Appends one entry to the decision log unless logging is off. A log failure costs one stderr line,

@@ -1,0 +1,427 @@
+//! The stop chain: no portcullis hook keeps an agent from stopping while it makes no progress, and none
+//! cuts short a loop that does.
+//!
+//! Claude Code (2.1.329, PROTOCOL.md §1 item 7) force-ends a turn after 8 blocked stops in a row, but its
+//! count restarts whenever the model makes a tool call between two stops, and `stop_hook_active` stays true
+//! for the rest of a prompt once any Stop hook blocked. So a chain is counted here the way the client counts
+//! it: per agent (the main thread or one subagent) and per prompt, the stops **since the agent's last tool
+//! call**. A stop of the same agent in the same prompt with no tool call since the previous one means the
+//! previous stop was blocked (by a portcullis hook, or by any other hook, `/goal` included), or the agent
+//! would have ended.
+//!
+//! Every Stop/SubagentStop verdict of every hook passes through [`apply`] in the run loop. From the
+//! `max`-th earlier stop on ([`max_blocks`]: `stop.max_consecutive_blocks`, default 6, and below
+//! `CLAUDE_CODE_STOP_HOOK_BLOCK_CAP` when that is set; 0 there means the client has no cap), a block is
+//! turned into an allow that tells the user what the hook still wanted, so the agent is let go by
+//! portcullis, with its reason, before the client's own cap would cut in without one. Codex has no cap at
+//! all; there this is the only thing that ends a stuck loop.
+//!
+//! **One chain for all hooks.** The hooks of one stop run in parallel, and the event names no stop, so the
+//! chain counts per hook how many of the agent's stops it decided ([`AgentChain::seen`]): a hook runs once
+//! per stop, so its own count is exact from the stop it started recording at, and the earlier stops are the
+//! most any hook has seen (less the current stop where that hook already decided it). Hooks that take turns
+//! blocking therefore count the same chain and let go at the same stop.
+//!
+//! **Progress.** [`progress`] runs for every tool event a portcullis hook receives (loop-detect is
+//! registered for every `PostToolUse` and `PostToolUseFailure`, so with the suite installed every tool
+//! call is seen); it resets the agent's counts. It never reads the transcript, which the client writes
+//! lazily.
+//!
+//! **Cost.** Nothing is written while no chain is open: a stop that no hook blocks, with no chain on record
+//! and `stop_hook_active` false, costs one failed file open; so does a tool call.
+//!
+//! State: `sessions/<id>/stop-chains.json`, agent key → [`AgentChain`].
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::budget;
+use crate::ctx::Ctx;
+use crate::env_vars;
+use crate::event::{Event, EventName};
+use crate::state::StateFile;
+use crate::verdict::{Decision, Verdict};
+
+/// One agent's chain of stops in one prompt.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AgentChain {
+    /// The prompt the chain belongs to.
+    pub prompt: Option<String>,
+    /// 1 when the chain was first recorded at a stop the client flagged as a re-fire (`stop_hook_active`)
+    /// with no portcullis record: a hook outside portcullis blocked before, which the client counts too.
+    pub base: u32,
+    /// Hook name → how many of the agent's stops since its last tool call that hook decided.
+    pub seen: BTreeMap<String, u32>,
+}
+
+impl AgentChain {
+    /// How many of the agent's stops came before the current one since its last tool call, as `hook`
+    /// (about to decide the current stop) sees it.
+    #[must_use]
+    pub fn earlier(&self, hook: &str) -> u32 {
+        let own = self.seen.get(hook).copied().unwrap_or(0);
+        // Another hook may have decided the current stop already: its count is one ahead at most.
+        let others = self
+            .seen
+            .iter()
+            .filter(|(h, _)| h.as_str() != hook)
+            .map(|(_, n)| n.saturating_sub(1))
+            .max()
+            .unwrap_or(0);
+        self.base.saturating_add(own.max(others))
+    }
+
+    fn is_open(&self) -> bool {
+        self.base > 0 || !self.seen.is_empty()
+    }
+}
+
+/// Every chain of one session.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct StopChains {
+    /// Agent key (`main` or the `agent_id`) → its chain.
+    pub agents: BTreeMap<String, AgentChain>,
+}
+
+impl StateFile for StopChains {
+    const NAME: &'static str = "stop-chains";
+    const SCHEMA_VERSION: u32 = 2;
+    // Written only inside chains; a file lost to a power cut restarts the count, which the client's own
+    // cap still bounds where it has one.
+    const DURABLE: bool = false;
+}
+
+/// The most agents remembered per session; chains of agents long gone are dropped first.
+const MAX_AGENTS: usize = 256;
+
+/// One stop: the chain after `hook` decided it, how many stops came before it, and whether its block
+/// must be let go (`wants_block` and at least `max` earlier stops).
+#[must_use]
+pub fn step(
+    prev: Option<&AgentChain>,
+    prompt: Option<&str>,
+    hook: &str,
+    stop_hook_active: bool,
+    wants_block: bool,
+    max: u32,
+) -> (AgentChain, u32, bool) {
+    let mut chain = match prev {
+        Some(p) if p.prompt.as_deref() == prompt => p.clone(),
+        _ => AgentChain {
+            prompt: prompt.map(str::to_owned),
+            base: u32::from(stop_hook_active),
+            seen: BTreeMap::new(),
+        },
+    };
+    let earlier = chain.earlier(hook);
+    let let_go = wants_block && earlier >= max;
+    let n = chain.seen.entry(hook.to_owned()).or_default();
+    *n = n.saturating_add(1);
+    (chain, earlier, let_go)
+}
+
+/// The most earlier stops a block is honoured after: `stop.max_consecutive_blocks`, kept below the
+/// client's cap when `CLAUDE_CODE_STOP_HOOK_BLOCK_CAP` sets one (0: the client has no cap).
+#[must_use]
+pub fn max_blocks(ctx: &Ctx) -> u32 {
+    let configured = ctx.config().map_or_else(
+        |_| crate::config::StopConfig::default().max_consecutive_blocks,
+        |c| c.stop.max_consecutive_blocks,
+    );
+    match client_cap(ctx) {
+        Some(cap) if cap > 0 => configured.min(cap - 1),
+        _ => configured,
+    }
+}
+
+/// The client's own cap: `CLAUDE_CODE_STOP_HOOK_BLOCK_CAP`, or its default; `Some(0)` means none.
+fn client_cap(ctx: &Ctx) -> Option<u32> {
+    match ctx.env.var(env_vars::CLAUDE_CODE_STOP_HOOK_BLOCK_CAP) {
+        Some(v) => v.trim().parse().ok(),
+        None => Some(budget::CLIENT_STOP_BLOCK_CAP),
+    }
+}
+
+/// How many of the agent's stops came before this one since its last tool call, as `ctx.hook` sees it
+/// (0 when nothing is on record). For hooks whose own rules depend on the chain (escalation).
+#[must_use]
+pub fn earlier(event: &Event, ctx: &Ctx) -> u32 {
+    let Ok(state) = event.session().and_then(|s| ctx.state().session(s)) else {
+        return 0;
+    };
+    let Ok((chains, _)) = state.load::<StopChains>() else {
+        return 0;
+    };
+    let prompt = event.prompt_id.as_deref();
+    match chains.agents.get(event.agent_key()) {
+        Some(c) if c.prompt.as_deref() == prompt => c.earlier(ctx.hook),
+        _ => u32::from(event.stop_hook_active.unwrap_or(false)),
+    }
+}
+
+/// Passes a Stop/SubagentStop verdict through the chain; every other event's verdict is returned as is.
+///
+/// When the state cannot be read or written the verdict stands (with a warning): the client's own cap
+/// still ends the chain where it has one, so failing here cannot trap an agent in Claude Code.
+#[must_use]
+pub fn apply(event: &Event, ctx: &Ctx, verdict: Verdict) -> Verdict {
+    if !matches!(event.name(), EventName::Stop | EventName::SubagentStop) {
+        return verdict;
+    }
+    let Ok(session) = event.session() else {
+        return verdict;
+    };
+    let state = match ctx.state().session(session) {
+        Ok(s) => s,
+        Err(e) => {
+            ctx.warn(&format!("stop chain: {e}"));
+            return verdict;
+        }
+    };
+    let agent = event.agent_key();
+    let wants_block = verdict.decision == Decision::Block;
+    let active = event.stop_hook_active.unwrap_or(false);
+    let prompt = event.prompt_id.as_deref();
+
+    // The common case (an allow, no chain on record, no block earlier in the prompt) writes nothing.
+    let on_record = match state.load::<StopChains>() {
+        Ok((chains, _)) => chains
+            .agents
+            .get(agent)
+            .is_some_and(|c| c.prompt.as_deref() == prompt && c.is_open()),
+        Err(e) => {
+            ctx.warn(&format!("stop chain: {e}"));
+            return verdict;
+        }
+    };
+    if !wants_block && !active && !on_record {
+        return verdict;
+    }
+    let max = max_blocks(ctx);
+    let updated = state.update::<StopChains, _>(&ctx.deadline, |chains| {
+        let (chain, earlier, let_go) = step(
+            chains.agents.get(agent),
+            prompt,
+            ctx.hook,
+            active,
+            wants_block,
+            max,
+        );
+        chains.agents.insert(agent.to_owned(), chain);
+        forget_oldest(chains, agent);
+        (earlier, let_go)
+    });
+    match updated {
+        Ok((earlier, true)) => let_go(event, ctx, earlier, &verdict),
+        Ok(_) => verdict,
+        Err(e) => {
+            ctx.warn(&format!("stop chain: {e}"));
+            verdict
+        }
+    }
+}
+
+/// A tool call of the event's agent: its chain starts over. Called by the run loop for every tool event;
+/// writes only when the agent has a chain open.
+pub fn progress(event: &Event, ctx: &Ctx) {
+    if !matches!(
+        event.name(),
+        EventName::PreToolUse | EventName::PostToolUse | EventName::PostToolUseFailure
+    ) {
+        return;
+    }
+    let Ok(state) = event.session().and_then(|s| ctx.state().session(s)) else {
+        return;
+    };
+    let agent = event.agent_key();
+    let open = state
+        .load::<StopChains>()
+        .is_ok_and(|(c, _)| c.agents.get(agent).is_some_and(AgentChain::is_open));
+    if !open {
+        return;
+    }
+    let reset = state.update::<StopChains, _>(&ctx.deadline, |chains| {
+        if let Some(c) = chains.agents.get_mut(agent) {
+            c.base = 0;
+            c.seen.clear();
+        }
+    });
+    if let Err(e) = reset {
+        ctx.warn(&format!("stop chain: {e}"));
+    }
+}
+
+/// Keeps at most [`MAX_AGENTS`] chains: subagents that ended leave theirs behind.
+fn forget_oldest(chains: &mut StopChains, keep: &str) {
+    while chains.agents.len() > MAX_AGENTS {
+        let Some(victim) = chains
+            .agents
+            .iter()
+            .filter(|(k, _)| k.as_str() != keep)
+            .min_by_key(|(_, c)| c.seen.values().max().copied().unwrap_or(0))
+            .map(|(k, _)| k.clone())
+        else {
+            return;
+        };
+        chains.agents.remove(&victim);
+    }
+}
+
+/// The allow that replaces a block at the cap: the user is told what the hook still wanted.
+fn let_go(event: &Event, ctx: &Ctx, earlier: u32, verdict: &Verdict) -> Verdict {
+    let who = if event.is_subagent() {
+        format!(
+            "the subagent `{}`",
+            event.agent_type.as_deref().unwrap_or("?")
+        )
+    } else {
+        "the turn".to_owned()
+    };
+    let client = match client_cap(ctx) {
+        Some(0) => "the client has no cap of its own".to_owned(),
+        Some(cap) => format!("Claude Code stops honouring blocks at {cap}"),
+        None => "the client's cap is unknown".to_owned(),
+    };
+    Verdict::allow().with_user_message(format!(
+        "[{hook}] let {who} end after {earlier} blocked stops in a row with no tool call between them ({client}). \
+         Still open: {reason}",
+        hook = ctx.hook,
+        reason = verdict.reason_text()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs one stop through the chain for `hooks` (each with its wish), keeping the record as `apply`
+    /// does; returns which hooks were let go.
+    fn stop(chain: &mut Option<AgentChain>, active: bool, hooks: &[(&str, bool)]) -> Vec<bool> {
+        hooks
+            .iter()
+            .map(|(hook, block)| {
+                let (next, _, let_go) = step(chain.as_ref(), Some("p"), hook, active, *block, 6);
+                *chain = Some(next);
+                let_go
+            })
+            .collect()
+    }
+
+    fn tool_call(chain: &mut Option<AgentChain>) {
+        if let Some(c) = chain.as_mut() {
+            c.base = 0;
+            c.seen.clear();
+        }
+    }
+
+    #[test]
+    fn six_blocks_without_a_tool_call_then_let_go() {
+        let mut c = None;
+        for i in 0..6 {
+            assert_eq!(
+                stop(&mut c, i > 0, &[("a", true)]),
+                [false],
+                "block {i} is kept"
+            );
+        }
+        assert_eq!(
+            stop(&mut c, true, &[("a", true)]),
+            [true],
+            "the seventh stop is let go"
+        );
+    }
+
+    #[test]
+    fn a_tool_call_between_stops_starts_the_count_again() {
+        let mut c = None;
+        for round in 0..100 {
+            assert_eq!(
+                stop(&mut c, round > 0, &[("a", true)]),
+                [false],
+                "round {round}"
+            );
+            tool_call(&mut c);
+        }
+    }
+
+    #[test]
+    fn the_client_flag_is_not_needed() {
+        let mut c = None;
+        for _ in 0..6 {
+            assert_eq!(stop(&mut c, false, &[("a", true)]), [false]);
+        }
+        assert_eq!(stop(&mut c, false, &[("a", true)]), [true]);
+    }
+
+    #[test]
+    fn hooks_taking_turns_count_one_chain() {
+        // a blocks even stops, b odd ones; each alone would be at 3 when the chain is at 6.
+        let mut c = None;
+        for i in 0..6 {
+            let wishes = [("a", i % 2 == 0), ("b", i % 2 == 1)];
+            assert_eq!(stop(&mut c, i > 0, &wishes), [false, false], "stop {i}");
+        }
+        assert_eq!(
+            stop(&mut c, true, &[("a", true), ("b", false)]),
+            [true, false]
+        );
+    }
+
+    #[test]
+    fn the_order_hooks_decide_a_stop_in_does_not_matter() {
+        let mut c = None;
+        for i in 0..6 {
+            let order: &[(&str, bool)] = if i % 2 == 0 {
+                &[("a", true), ("b", true)]
+            } else {
+                &[("b", true), ("a", true)]
+            };
+            assert_eq!(stop(&mut c, i > 0, order), [false, false], "stop {i}");
+        }
+        assert_eq!(
+            stop(&mut c, true, &[("b", true), ("a", true)]),
+            [true, true]
+        );
+    }
+
+    #[test]
+    fn a_hook_that_joins_late_sees_the_chain_so_far() {
+        // `late` allowed the first stop before any chain existed, so it recorded nothing there.
+        let mut c = None;
+        stop(&mut c, false, &[("a", true)]);
+        for _ in 0..5 {
+            stop(&mut c, true, &[("late", false), ("a", true)]);
+        }
+        let (_, earlier, let_go) = step(c.as_ref(), Some("p"), "late", true, true, 6);
+        assert_eq!(
+            (earlier, let_go),
+            (5, false),
+            "one behind at most, never ahead"
+        );
+        let (_, earlier, _) = step(c.as_ref(), Some("p"), "a", true, true, 6);
+        assert_eq!(earlier, 6);
+    }
+
+    #[test]
+    fn a_foreign_block_before_the_record_counts_once() {
+        let mut c = None;
+        // Another hook blocked the first stop; portcullis first records the second (flag set).
+        let (next, earlier, _) = step(c.as_ref(), Some("p"), "a", true, false, 6);
+        c = Some(next);
+        assert_eq!(earlier, 1);
+        let (_, earlier, _) = step(c.as_ref(), Some("p"), "a", true, true, 6);
+        assert_eq!(earlier, 2);
+    }
+
+    #[test]
+    fn a_new_prompt_starts_over() {
+        let mut c = None;
+        for _ in 0..5 {
+            stop(&mut c, true, &[("a", true)]);
+        }
+        let (_, earlier, _) = step(c.as_ref(), Some("q"), "a", false, true, 6);
+        assert_eq!(earlier, 0);
+    }
+}
