@@ -9,6 +9,10 @@
 //! previous stop was blocked (by a portcullis hook, or by any other hook, `/goal` included), or the agent
 //! would have ended.
 //!
+//! A Stop verdict that adds context (`additionalContext`, e.g. loop-detect's stuck note) keeps the agent
+//! going just as a block does (measured in the real client), so it counts as one and is let go the same way:
+//! at the cap its text goes to the user instead.
+//!
 //! Every Stop/SubagentStop verdict of every hook passes through [`apply`] in the run loop. From the
 //! `max`-th earlier stop on ([`max_blocks`]: `stop.max_consecutive_blocks`, default 6, and below
 //! `CLAUDE_CODE_STOP_HOOK_BLOCK_CAP` when that is set; 0 there means the client has no cap), a block is
@@ -54,6 +58,11 @@ pub struct AgentChain {
     pub base: u32,
     /// Hook name → how many of the agent's stops since its last tool call that hook decided.
     pub seen: BTreeMap<String, u32>,
+    /// The chain was opened at a stop without the client's flag (the prompt's first blocked stop): the
+    /// hooks that decided that stop before the chain existed recorded nothing, and are credited with it
+    /// when they first record at a later stop (which the client flags). Cleared by a tool call: from then
+    /// on every hook records every stop of the prompt.
+    pub opened_unflagged: bool,
 }
 
 impl AgentChain {
@@ -73,8 +82,21 @@ impl AgentChain {
         self.base.saturating_add(own.max(others))
     }
 
-    fn is_open(&self) -> bool {
+    /// Whether anything is counted (a tool call has something to reset).
+    fn counts(&self) -> bool {
         self.base > 0 || !self.seen.is_empty()
+    }
+
+    /// `hook` is about to decide a stop flagged `stop_hook_active`: if it missed the stop that opened the
+    /// chain (it decided it before the chain existed), it is credited with it.
+    fn join(&mut self, hook: &str, stop_hook_active: bool) {
+        if self.opened_unflagged
+            && stop_hook_active
+            && !self.seen.is_empty()
+            && !self.seen.contains_key(hook)
+        {
+            self.seen.insert(hook.to_owned(), 1);
+        }
     }
 }
 
@@ -113,8 +135,10 @@ pub fn step(
             prompt: prompt.map(str::to_owned),
             base: u32::from(stop_hook_active),
             seen: BTreeMap::new(),
+            opened_unflagged: !stop_hook_active,
         },
     };
+    chain.join(hook, stop_hook_active);
     let earlier = chain.earlier(hook);
     let let_go = wants_block && earlier >= max;
     let n = chain.seen.entry(hook.to_owned()).or_default();
@@ -155,9 +179,14 @@ pub fn earlier(event: &Event, ctx: &Ctx) -> u32 {
         return 0;
     };
     let prompt = event.prompt_id.as_deref();
+    let active = event.stop_hook_active.unwrap_or(false);
     match chains.agents.get(event.agent_key()) {
-        Some(c) if c.prompt.as_deref() == prompt => c.earlier(ctx.hook),
-        _ => u32::from(event.stop_hook_active.unwrap_or(false)),
+        Some(c) if c.prompt.as_deref() == prompt => {
+            let mut c = c.clone();
+            c.join(ctx.hook, active);
+            c.earlier(ctx.hook)
+        }
+        _ => u32::from(active),
     }
 }
 
@@ -181,16 +210,18 @@ pub fn apply(event: &Event, ctx: &Ctx, verdict: Verdict) -> Verdict {
         }
     };
     let agent = event.agent_key();
-    let wants_block = verdict.decision == Decision::Block;
+    // Context on a Stop makes the client continue the agent, like a block (PROTOCOL.md §6.3).
+    let wants_block = verdict.decision == Decision::Block || !verdict.context.is_empty();
     let active = event.stop_hook_active.unwrap_or(false);
     let prompt = event.prompt_id.as_deref();
 
-    // The common case (an allow, no chain on record, no block earlier in the prompt) writes nothing.
+    // The common case (an allow, no chain in this prompt, no block earlier in it) writes nothing. Once a
+    // chain exists in the prompt every hook records every stop, so their counts agree.
     let on_record = match state.load::<StopChains>() {
         Ok((chains, _)) => chains
             .agents
             .get(agent)
-            .is_some_and(|c| c.prompt.as_deref() == prompt && c.is_open()),
+            .is_some_and(|c| c.prompt.as_deref() == prompt),
         Err(e) => {
             ctx.warn(&format!("stop chain: {e}"));
             return verdict;
@@ -236,16 +267,17 @@ pub fn progress(event: &Event, ctx: &Ctx) {
         return;
     };
     let agent = event.agent_key();
-    let open = state
+    let counting = state
         .load::<StopChains>()
-        .is_ok_and(|(c, _)| c.agents.get(agent).is_some_and(AgentChain::is_open));
-    if !open {
+        .is_ok_and(|(c, _)| c.agents.get(agent).is_some_and(AgentChain::counts));
+    if !counting {
         return;
     }
     let reset = state.update::<StopChains, _>(&ctx.deadline, |chains| {
         if let Some(c) = chains.agents.get_mut(agent) {
             c.base = 0;
             c.seen.clear();
+            c.opened_unflagged = false;
         }
     });
     if let Err(e) = reset {
@@ -284,12 +316,22 @@ fn let_go(event: &Event, ctx: &Ctx, earlier: u32, verdict: &Verdict) -> Verdict 
         Some(cap) => format!("Claude Code stops honouring blocks at {cap}"),
         None => "the client's cap is unknown".to_owned(),
     };
-    Verdict::allow().with_user_message(format!(
+    let wanted = if verdict.reasons.is_empty() {
+        verdict.context.join("\n\n")
+    } else {
+        verdict.reason_text()
+    };
+    let mut out = Verdict::allow().with_user_message(format!(
         "[{hook}] let {who} end after {earlier} blocked stops in a row with no tool call between them ({client}). \
-         Still open: {reason}",
+         Still open: {wanted}",
         hook = ctx.hook,
-        reason = verdict.reason_text()
-    ))
+    ));
+    // What the hook already had for the user stays; nothing goes to the agent, which would continue it.
+    out.user_messages
+        .extend(verdict.user_messages.iter().cloned());
+    // A hook's own log marker (loop-detect's `stuck`) is still evidence for the others.
+    out.log_mark.clone_from(&verdict.log_mark);
+    out
 }
 
 #[cfg(test)]
@@ -313,6 +355,7 @@ mod tests {
         if let Some(c) = chain.as_mut() {
             c.base = 0;
             c.seen.clear();
+            c.opened_unflagged = false;
         }
     }
 
@@ -387,21 +430,30 @@ mod tests {
     }
 
     #[test]
-    fn a_hook_that_joins_late_sees_the_chain_so_far() {
-        // `late` allowed the first stop before any chain existed, so it recorded nothing there.
+    fn a_hook_that_missed_the_opening_stop_is_credited_with_it() {
+        // `late` allowed the first stop before any chain existed, so it recorded nothing there; at every
+        // later stop it decides first, before `a`.
         let mut c = None;
         stop(&mut c, false, &[("a", true)]);
-        for _ in 0..5 {
-            stop(&mut c, true, &[("late", false), ("a", true)]);
+        for i in 1..6 {
+            let (next, earlier, _) = step(c.as_ref(), Some("p"), "late", true, false, 6);
+            assert_eq!(earlier, i, "stop {i}: the same count as `a` will see");
+            c = Some(next);
+            stop(&mut c, true, &[("a", true)]);
         }
-        let (_, earlier, let_go) = step(c.as_ref(), Some("p"), "late", true, true, 6);
-        assert_eq!(
-            (earlier, let_go),
-            (5, false),
-            "one behind at most, never ahead"
-        );
-        let (_, earlier, _) = step(c.as_ref(), Some("p"), "a", true, true, 6);
-        assert_eq!(earlier, 6);
+        let (next, earlier, let_go) = step(c.as_ref(), Some("p"), "late", true, true, 6);
+        assert_eq!((earlier, let_go), (6, true));
+        c = Some(next);
+        let (_, earlier, let_go) = step(c.as_ref(), Some("p"), "a", true, true, 6);
+        assert_eq!((earlier, let_go), (6, true), "both let go at the same stop");
+    }
+
+    #[test]
+    fn a_sibling_after_the_opener_at_the_opening_stop_is_not_credited() {
+        let mut c = None;
+        stop(&mut c, false, &[("a", true)]);
+        let (_, earlier, _) = step(c.as_ref(), Some("p"), "b", false, true, 6);
+        assert_eq!(earlier, 0);
     }
 
     #[test]
@@ -413,6 +465,71 @@ mod tests {
         assert_eq!(earlier, 1);
         let (_, earlier, _) = step(c.as_ref(), Some("p"), "a", true, true, 6);
         assert_eq!(earlier, 2);
+    }
+
+    #[test]
+    fn context_on_a_stop_counts_as_a_block_and_goes_to_the_user_at_the_cap() {
+        let t = tempfile::tempdir().unwrap();
+        let ctx = Ctx::for_test("noter", t.path(), crate::Config::default());
+        let stop = |active: bool| {
+            let e = format!(
+                r#"{{"session_id":"s","prompt_id":"p","hook_event_name":"Stop","stop_hook_active":{active}}}"#
+            );
+            let note = Verdict::allow().with_context("you look stuck");
+            apply(&Event::parse(e.as_bytes()).unwrap(), &ctx, note)
+        };
+        for i in 0..6 {
+            assert_eq!(stop(i > 0).context, ["you look stuck"], "stop {i}");
+        }
+        let v = stop(true);
+        assert!(v.context.is_empty(), "{v:?}");
+        assert!(
+            v.user_messages[0].contains("Still open: you look stuck"),
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn each_agent_has_its_own_chain_and_only_its_own_tool_calls_reset_it() {
+        let t = tempfile::tempdir().unwrap();
+        let ctx = Ctx::for_test("blocker", t.path(), crate::Config::default());
+        let agent = |id: &str| {
+            if id == "main" {
+                String::new()
+            } else {
+                format!(r#""agent_id":"{id}","agent_type":"backend-developer","#)
+            }
+        };
+        let stop = |id: &str, active: bool| {
+            let name = if id == "main" { "Stop" } else { "SubagentStop" };
+            let e = format!(
+                r#"{{"session_id":"s","prompt_id":"p",{}"hook_event_name":"{name}","stop_hook_active":{active}}}"#,
+                agent(id)
+            );
+            let v = apply(
+                &Event::parse(e.as_bytes()).unwrap(),
+                &ctx,
+                Verdict::block("not yet"),
+            );
+            v.decision == Decision::Block
+        };
+        let tool = |id: &str| {
+            let e = format!(
+                r#"{{"session_id":"s","prompt_id":"p",{}"hook_event_name":"PostToolUse","tool_name":"Bash"}}"#,
+                agent(id)
+            );
+            progress(&Event::parse(e.as_bytes()).unwrap(), &ctx);
+        };
+        for i in 0..6 {
+            assert!(stop("main", i > 0) && stop("sub-1", i > 0), "stop {i}");
+            tool("sub-2");
+        }
+        // A background subagent's tool calls reset neither chain.
+        assert!(!stop("main", true) && !stop("sub-1", true));
+        // The subagent's own tool call resets its chain only.
+        tool("sub-1");
+        assert!(stop("sub-1", true));
+        assert!(!stop("main", true));
     }
 
     #[test]
