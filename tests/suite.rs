@@ -8,6 +8,8 @@
 mod bad_input;
 #[path = "suite/contract.rs"]
 mod contract;
+#[path = "suite/domains.rs"]
+mod domains;
 #[path = "suite/install.rs"]
 mod install;
 #[path = "suite/never_trapped.rs"]

@@ -153,3 +153,18 @@ fn no_source_file_over_600_lines() {
         .collect();
     assert!(long.is_empty(), "split these by concern: {long:?}");
 }
+
+/// The README's built-in domain table lists every glob of the code's table.
+#[test]
+fn readme_domain_table_matches_the_code() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    for (domain, globs) in portcullis_domains::DEFAULT_DOMAINS {
+        for glob in *globs {
+            let cell = format!("`{}`", glob.replace('|', "\\|"));
+            assert!(
+                readme.contains(&cell),
+                "README's domain table lacks {domain} {cell}"
+            );
+        }
+    }
+}

@@ -22,7 +22,8 @@ use portcullis_core::config::{Mode, SectionSpec};
 use portcullis_core::event::ToolInput;
 use portcullis_core::{Ctx, Event, EventName, Failure, Hook, Registration, Result, Verdict};
 use portcullis_domains::{
-    AgentCatalog, AgentDef, DomainMap, DomainMatch, DomainsConfig, Resolved, resolve,
+    AgentCatalog, AgentDef, DomainMap, DomainMatch, DomainsConfig, FallbackDomain, Resolved,
+    resolve,
 };
 
 pub use config::AgentFirstConfig;
@@ -41,6 +42,7 @@ impl Hook for AgentFirst {
     const SECTIONS: &'static [SectionSpec] = &[
         SectionSpec::of::<AgentFirstConfig>(),
         SectionSpec::of::<DomainsConfig>(),
+        SectionSpec::of::<FallbackDomain>(),
     ];
 
     fn decide(event: &Event, ctx: &Ctx) -> Result<Verdict> {
@@ -70,14 +72,14 @@ impl Hook for AgentFirst {
                 return Ok(Verdict::allow());
             }
         }
-        let domains = DomainMap::from_config(&ctx.section()?)?;
+        let domains = DomainMap::from_config(&ctx.section()?, &ctx.section()?)?;
         let mut catalog: Option<AgentCatalog> = None;
         let mut exempt: Option<globset::GlobSet> = None;
         for target in &targets {
             let Resolved::Inside(rel) = resolve(target, &ctx.cwd, &ctx.project) else {
                 continue;
             };
-            let Some(hit) = domains.classify(&rel) else {
+            let Some(hit) = domains.classify_in(&ctx.project, &rel) else {
                 continue;
             };
             let exempt = match &mut exempt {
@@ -87,7 +89,6 @@ impl Hook for AgentFirst {
             if exempt.is_match(&rel) {
                 continue;
             }
-            let agent_name = rules.agent_pattern.replace("{domain}", &hit.domain);
             let catalog = catalog.get_or_insert_with(|| {
                 let c = AgentCatalog::discover(&ctx.project, ctx.env.claude_home().as_deref());
                 for (path, why) in &c.skipped {
@@ -95,7 +96,7 @@ impl Hook for AgentFirst {
                 }
                 c
             });
-            let Some(agent) = catalog.find_for_domain(&agent_name) else {
+            let Some(agent) = developer_for(rules, &hit, catalog) else {
                 continue;
             };
             let file = agent
@@ -115,6 +116,40 @@ impl Hook for AgentFirst {
         }
         Ok(Verdict::allow())
     }
+}
+
+/// The developer agent a main-thread edit in `hit`'s domain goes to: the agent the pattern names for the
+/// domain (`{domain}-developer`). For the fallback domain, when it has none: the project's only developer
+/// agent, else `backend-developer` (most code outside a UI is backend work), else none.
+#[must_use]
+pub fn developer_for<'c>(
+    rules: &AgentFirstConfig,
+    hit: &DomainMatch,
+    catalog: &'c AgentCatalog,
+) -> Option<&'c AgentDef> {
+    let named =
+        |domain: &str| catalog.find_for_domain(&rules.agent_pattern.replace("{domain}", domain));
+    named(&hit.domain).or_else(|| {
+        if !hit.is_fallback() {
+            return None;
+        }
+        let (pre, post) = rules
+            .agent_pattern
+            .split_once("{domain}")
+            .unwrap_or((rules.agent_pattern.as_str(), ""));
+        let developers: Vec<&AgentDef> = catalog
+            .agents
+            .iter()
+            .filter(|a| {
+                let bare = a.name.rsplit(':').next().unwrap_or(&a.name);
+                bare.len() > pre.len() + post.len() && bare.starts_with(pre) && bare.ends_with(post)
+            })
+            .collect();
+        match developers.as_slice() {
+            [only] => Some(*only),
+            _ => named("backend"),
+        }
+    })
 }
 
 /// The files a call writes, as given: the path of an editing tool, or what a shell command plainly writes.
@@ -155,11 +190,11 @@ fn verdict(
     );
     match rules.mode {
         Mode::Enforce => Verdict::deny(format!(
-            "[agent-first] `{rel}` belongs to the `{domain}` domain (glob `{glob}`), and the agent `{name}` exists for it \
+            "[agent-first] `{rel}` belongs to the `{domain}` domain ({why}), and the agent `{name}` exists for it \
              ({file}). The main thread does not edit domain files itself (tool: {tool}): delegate this change. {spawn} \
              (Exemptions and the domain table are in .claude/portcullis.json: `agent_first`, `domains`.)",
             domain = hit.domain,
-            glob = hit.glob,
+            why = hit.why(),
             name = agent.name,
         )),
         Mode::Warn => Verdict::allow().with_context(format!(

@@ -35,7 +35,9 @@ use portcullis_core::config::{Mode, SectionSpec};
 use portcullis_core::event::{FILE_EDIT_TOOLS, ToolInput};
 use portcullis_core::state::StateDir;
 use portcullis_core::{Ctx, Event, EventName, Failure, Hook, Registration, Result, Verdict};
-use portcullis_domains::{AgentCatalog, DomainMap, DomainsConfig, Resolved, resolve};
+use portcullis_domains::{
+    AgentCatalog, DomainMap, DomainsConfig, FallbackDomain, Resolved, resolve,
+};
 
 pub use config::{FeedbackLoopConfig, TestCommand};
 
@@ -58,6 +60,7 @@ impl Hook for FeedbackLoop {
     const SECTIONS: &'static [SectionSpec] = &[
         SectionSpec::of::<FeedbackLoopConfig>(),
         SectionSpec::of::<DomainsConfig>(),
+        SectionSpec::of::<FallbackDomain>(),
     ];
 
     fn decide(event: &Event, ctx: &Ctx) -> Result<Verdict> {
@@ -108,13 +111,13 @@ fn track_edits(event: &Event, ctx: &Ctx) -> Result<()> {
         return Ok(());
     }
     let rules = Rules::new(&ctx.section::<FeedbackLoopConfig>()?)?;
-    let domains = DomainMap::from_config(&ctx.section()?)?;
+    let domains = DomainMap::from_config(&ctx.section()?, &ctx.section()?)?;
     let mut edits = Vec::new();
     for path in &paths {
         let Resolved::Inside(rel) = resolve(&path.to_string_lossy(), &ctx.cwd, &ctx.project) else {
             continue;
         };
-        let Some(hit) = domains.classify(&rel) else {
+        let Some(hit) = domains.classify_in(&ctx.project, &rel) else {
             continue;
         };
         if rules.tracks(&hit.domain, &rel) {

@@ -5,12 +5,12 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use portcullis_domains::DomainMap;
-use portcullis_domains::DomainsConfig;
+use portcullis_domains::{DomainsConfig, FallbackDomain};
 
 fn domains(c: &mut Criterion) {
     let config = DomainsConfig::default();
     c.bench_function("domains/build-default", |b| {
-        b.iter(|| DomainMap::from_config(black_box(&config)));
+        b.iter(|| DomainMap::from_config(black_box(&config), &FallbackDomain::default()));
     });
     for (name, path) in [
         ("unclaimed", "notes.txt"),
@@ -19,7 +19,8 @@ fn domains(c: &mut Criterion) {
     ] {
         c.bench_function(&format!("domains/build+classify-{name}"), |b| {
             b.iter(|| {
-                DomainMap::from_config(black_box(&config)).map(|m| m.classify(black_box(path)))
+                DomainMap::from_config(black_box(&config), &FallbackDomain::default())
+                    .map(|m| m.classify(black_box(path)))
             });
         });
     }

@@ -44,3 +44,34 @@ impl Section for DomainsConfig {
     const KEY: &'static str = "domains";
     const OPEN_MAPS: &'static [&'static str] = &["domains"];
 }
+
+/// `fallback_domain`: source files that no domain claims are still code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FallbackDomain {
+    /// Send a source file (by its extension) that no domain claims to the fallback domain, so that
+    /// agent-first and feedback-loop act on it. Default `true`.
+    pub enabled: bool,
+    /// The fallback domain's name. Default `code`.
+    pub name: String,
+}
+
+impl Default for FallbackDomain {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            name: "code".into(),
+        }
+    }
+}
+
+impl Section for FallbackDomain {
+    const KEY: &'static str = "fallback_domain";
+
+    fn validate(&self, _config: &portcullis_core::Config) -> Result<(), String> {
+        if self.name.trim().is_empty() {
+            return Err("`fallback_domain.name` must not be empty".into());
+        }
+        Ok(())
+    }
+}

@@ -3,38 +3,67 @@
 use globset::{Glob, GlobBuilder, GlobSetBuilder};
 use portcullis_core::{Error, Result};
 
-use crate::config::{DomainTable, DomainsConfig};
+use std::path::Path;
 
-/// The built-in table, used when the config has no `domains`. Order matters: first match wins.
+use crate::config::{DomainTable, DomainsConfig, FallbackDomain};
+use crate::manifest;
+
+/// The pseudo-domain of JavaScript and TypeScript files whose location says nothing: the nearest
+/// `package.json` decides ([`DomainMap::classify_in`]), else the fallback domain.
+pub const BY_MANIFEST: &str = "frontend-or-backend";
+
+/// The built-in table, used when the config has no `domains`. First match wins, in this order: tests of
+/// every language; infrastructure; frontend and backend by location (monorepo folders, framework folders);
+/// frontend and backend by file kind; JavaScript/TypeScript left to the nearest manifest; prose.
 pub const DEFAULT_DOMAINS: &[(&str, &[&str])] = &[
     (
         "tests",
         &[
             "tests/**",
             "test/**",
+            "spec/**",
+            "e2e/**",
             "**/__tests__/**",
+            "**/__mocks__/**",
+            "**/src/test/**",
             "**/*_test.go",
             "**/*_test.py",
             "**/test_*.py",
-            "**/*.test.ts",
-            "**/*.test.tsx",
-            "**/*.test.js",
-            "**/*.spec.ts",
-            "**/*.spec.js",
+            "**/conftest.py",
+            "**/*.test.{js,jsx,mjs,cjs,ts,tsx,mts,cts}",
+            "**/*.spec.{js,jsx,mjs,cjs,ts,tsx,mts,cts}",
+            "**/*_spec.rb",
+            "**/*_test.rb",
+            "**/*{Test,Tests,IT}.{java,kt,scala,cs,swift,php}",
+            "**/*Spec.{scala,kt,groovy}",
+            "**/*_test.{exs,dart,zig,lua,c,cc,cpp,rs}",
+            "**/test_*.{c,cc,cpp}",
+            "**/*.bats",
         ],
     ),
     (
         "infra",
         &[
             "infra/**",
+            "infrastructure/**",
             "deploy/**",
+            "deployment/**",
             "terraform/**",
             "k8s/**",
+            "kubernetes/**",
             "helm/**",
+            "charts/**",
+            "ansible/**",
             ".github/workflows/**",
+            ".gitlab-ci.yml",
             "**/Dockerfile",
+            "**/*.Dockerfile",
             "**/*.tf",
-            "**/docker-compose*.yml",
+            "**/*.tfvars",
+            "**/*.hcl",
+            "**/docker-compose*.{yml,yaml}",
+            "**/compose.{yml,yaml}",
+            "**/*.{sh,bash,zsh,ps1}",
         ],
     ),
     (
@@ -44,13 +73,8 @@ pub const DEFAULT_DOMAINS: &[(&str, &[&str])] = &[
             "web/**",
             "ui/**",
             "client/**",
-            "**/*.tsx",
-            "**/*.jsx",
-            "**/*.vue",
-            "**/*.svelte",
-            "**/*.css",
-            "**/*.scss",
-            "**/*.html",
+            "apps/{web,frontend,ui,client,site,www,dashboard,admin,mobile,app}/**",
+            "packages/{ui,web,frontend,components,design-system}/**",
         ],
     ),
     (
@@ -61,26 +85,157 @@ pub const DEFAULT_DOMAINS: &[(&str, &[&str])] = &[
             "api/**",
             "cmd/**",
             "internal/**",
-            "**/*.go",
-            "**/*.rs",
-            "**/*.py",
-            "**/*.java",
-            "**/*.kt",
-            "**/*.rb",
-            "**/*.php",
-            "**/*.cs",
+            "services/**",
+            "apps/{api,server,backend,worker,workers,gateway}/**",
+            "db/**",
         ],
     ),
-    ("docs", &["docs/**", "**/*.md", "**/*.mdx", "**/*.rst"]),
+    (
+        "frontend",
+        &[
+            "**/components/**",
+            "**/pages/**/*.{js,jsx,mjs,cjs,ts,tsx,mts,cts}",
+            "app/**/*.{js,jsx,mjs,cjs,ts,tsx,mts,cts}",
+            "src/app/**/*.{js,jsx,mjs,cjs,ts,tsx,mts,cts}",
+            "public/**",
+            "static/**",
+            "assets/**",
+        ],
+    ),
+    (
+        "backend",
+        &[
+            "**/migrations/**",
+            "**/routes/**",
+            "**/controllers/**",
+            "**/models/**",
+            "**/handlers/**",
+            "**/middleware/**",
+        ],
+    ),
+    (
+        "frontend",
+        &[
+            "**/*.{tsx,jsx,vue,svelte,astro}",
+            "**/*.{css,scss,sass,less,styl}",
+            "**/*.{html,htm}",
+            "**/*.{swift,m,mm,dart}",
+        ],
+    ),
+    (
+        "backend",
+        &[
+            "**/*.{go,rs,py,pyi,java,kt,kts,scala,sc,groovy,rb,php,cs,fs,vb}",
+            "**/*.{ex,exs,erl,hrl,clj,cljs,hs,ml,mli,nim,cr,jl,pl,pm,r,R}",
+            "**/*.{c,h,cc,cpp,cxx,hpp,hh,hxx,zig,lua}",
+            "**/*.{sql,proto,graphql,gql,prisma}",
+        ],
+    ),
+    (BY_MANIFEST, &["**/*.{js,mjs,cjs,ts,mts,cts}"]),
+    (
+        "docs",
+        &["docs/**", "**/*.md", "**/*.mdx", "**/*.rst", "**/*.adoc"],
+    ),
 ];
 
-/// A path's domain and the glob that put it there.
+/// File extensions that are source code: a file with one that no domain claims goes to the fallback
+/// domain ([`crate::DomainFallback`]). Notes, plans, licences and data are not here: they stay free.
+pub const SOURCE_EXTENSIONS: &[&str] = &[
+    "js", "jsx", "mjs", "cjs", "ts", "tsx", "mts", "cts", "vue", "svelte", "astro", "go", "rs",
+    "py", "pyi", "java", "kt", "kts", "scala", "sc", "groovy", "rb", "php", "cs", "fs", "vb", "ex",
+    "exs", "erl", "hrl", "clj", "cljs", "hs", "ml", "mli", "nim", "cr", "jl", "pl", "pm", "r", "c",
+    "h", "cc", "cpp", "cxx", "hpp", "hh", "hxx", "zig", "lua", "swift", "m", "mm", "dart", "sql",
+    "proto", "graphql", "gql", "prisma", "sh", "bash", "zsh", "ps1", "tf", "hcl", "css", "scss",
+    "sass", "less", "html", "elm", "purs", "v", "sv", "vhd", "asm", "s", "f90", "cob", "d", "odin",
+    "gleam", "sol",
+];
+
+/// Dependencies in a `package.json` that make its package UI code.
+pub const UI_PACKAGES: &[&str] = &[
+    "react",
+    "react-dom",
+    "react-native",
+    "expo",
+    "vue",
+    "nuxt",
+    "svelte",
+    "@sveltejs/kit",
+    "@angular/core",
+    "next",
+    "solid-js",
+    "preact",
+    "astro",
+    "lit",
+    "@remix-run/react",
+    "ember-source",
+    "@builder.io/qwik",
+    "vite",
+    "@vitejs/plugin-react",
+];
+
+/// Dependencies in a `package.json` that make its package server code.
+pub const SERVER_PACKAGES: &[&str] = &[
+    "express",
+    "fastify",
+    "koa",
+    "@nestjs/core",
+    "@hapi/hapi",
+    "hapi",
+    "hono",
+    "@adonisjs/core",
+    "restify",
+    "@apollo/server",
+    "apollo-server",
+    "@trpc/server",
+    "socket.io",
+    "pg",
+    "mysql2",
+    "mongoose",
+    "sequelize",
+    "typeorm",
+    "prisma",
+    "@prisma/client",
+    "knex",
+    "drizzle-orm",
+];
+
+/// A path's domain and the rule that put it there.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DomainMatch {
     /// The domain name.
     pub domain: String,
-    /// The glob that matched.
-    pub glob: String,
+    /// The rule: the glob that matched, the manifest that decided, or why the fallback took it.
+    pub rule: String,
+    /// Which kind of rule it was.
+    pub kind: MatchKind,
+}
+
+/// How a path got its domain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchKind {
+    /// A glob of the table.
+    Glob,
+    /// The nearest `package.json` (JavaScript/TypeScript of no telling location).
+    Manifest,
+    /// The fallback domain: source code no domain claims.
+    Fallback,
+}
+
+impl DomainMatch {
+    /// Whether the fallback domain took the path.
+    #[must_use]
+    pub fn is_fallback(&self) -> bool {
+        self.kind == MatchKind::Fallback
+    }
+
+    /// The rule as a reader wants it: "glob `api/**`", or the manifest or fallback reason.
+    #[must_use]
+    pub fn why(&self) -> String {
+        match self.kind {
+            MatchKind::Glob => format!("glob `{}`", self.rule),
+            MatchKind::Manifest | MatchKind::Fallback => self.rule.clone(),
+        }
+    }
 }
 
 /// A domain table, ready to classify paths.
@@ -92,6 +247,7 @@ pub struct DomainMatch {
 #[derive(Debug)]
 pub struct DomainMap {
     entries: Vec<Entry>,
+    fallback: Option<String>,
 }
 
 #[derive(Debug)]
@@ -169,16 +325,18 @@ pub(crate) fn required_literals(glob: &str) -> Vec<String> {
 }
 
 impl DomainMap {
-    /// The table from config, or the built-in one.
-    pub fn from_config(config: &DomainsConfig) -> Result<Self> {
-        match &config.0 {
+    /// The table from config, or the built-in one, with the fallback domain when it is on.
+    pub fn from_config(config: &DomainsConfig, fallback: &FallbackDomain) -> Result<Self> {
+        let mut map = match &config.0 {
             Some(DomainTable(table)) => Self::new(
                 table
                     .iter()
                     .map(|(d, g)| (d.as_str(), g.iter().map(String::as_str))),
             ),
             None => Self::new(DEFAULT_DOMAINS.iter().map(|(d, g)| (*d, g.iter().copied()))),
-        }
+        }?;
+        map.fallback = fallback.enabled.then(|| fallback.name.clone());
+        Ok(map)
     }
 
     /// Parses a table of (domain, globs); a bad glob is an error naming its domain.
@@ -198,7 +356,10 @@ impl DomainMap {
                 });
             }
         }
-        Ok(Self { entries })
+        Ok(Self {
+            entries,
+            fallback: None,
+        })
     }
 
     /// The first domain (in table order) whose glob matches the project-relative `path`.
@@ -222,21 +383,82 @@ impl DomainMap {
         let e = candidates[first];
         Some(DomainMatch {
             domain: e.domain.clone(),
-            glob: e.text.clone(),
+            rule: e.text.clone(),
+            kind: MatchKind::Glob,
         })
     }
 
-    /// The domain names, in table order, without repeats.
+    /// The domain of the project-relative `path` in `project`: the table's first match, with
+    /// JavaScript/TypeScript of no telling location ([`BY_MANIFEST`]) decided by the nearest `package.json`,
+    /// and source files that nothing claims given to the fallback domain (when it is on). Non-code files
+    /// that nothing claims have no domain.
+    #[must_use]
+    pub fn classify_in(&self, project: &Path, path: &str) -> Option<DomainMatch> {
+        match self.classify(path) {
+            Some(m) if m.domain == BY_MANIFEST => match manifest::decide(project, path) {
+                Some(v) => Some(DomainMatch {
+                    domain: v.domain.to_owned(),
+                    rule: format!("`{}` depends on `{}`", v.manifest, v.dependency),
+                    kind: MatchKind::Manifest,
+                }),
+                None => self.fallback_for(
+                    "JavaScript/TypeScript whose folder and nearest package.json name no UI or server framework",
+                ),
+            },
+            Some(m) => Some(m),
+            None if is_source(path) => self.fallback_for("source code no domain claims"),
+            None => None,
+        }
+    }
+
+    fn fallback_for(&self, why: &str) -> Option<DomainMatch> {
+        self.fallback.as_ref().map(|name| DomainMatch {
+            domain: name.clone(),
+            rule: format!("fallback: {why}"),
+            kind: MatchKind::Fallback,
+        })
+    }
+
+    /// The fallback domain's name, when it is on.
+    #[must_use]
+    pub fn fallback(&self) -> Option<&str> {
+        self.fallback.as_deref()
+    }
+
+    /// Every (domain, glob) of the table, in order.
+    pub fn rules(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.entries
+            .iter()
+            .map(|e| (e.domain.as_str(), e.text.as_str()))
+    }
+
+    /// The domain names, in table order, without repeats (the manifest pseudo-domain stands for the
+    /// frontend and backend it resolves to; the fallback comes last).
     #[must_use]
     pub fn names(&self) -> Vec<&str> {
         let mut v: Vec<&str> = Vec::new();
-        for e in &self.entries {
-            if !v.contains(&e.domain.as_str()) {
-                v.push(&e.domain);
+        let all = self
+            .entries
+            .iter()
+            .map(|e| e.domain.as_str())
+            .filter(|d| *d != BY_MANIFEST)
+            .chain(self.fallback.as_deref());
+        for d in all {
+            if !v.contains(&d) {
+                v.push(d);
             }
         }
         v
     }
+}
+
+/// Whether `path` is source code by its extension ([`SOURCE_EXTENSIONS`]).
+#[must_use]
+pub fn is_source(path: &str) -> bool {
+    Path::new(path)
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| SOURCE_EXTENSIONS.contains(&e))
 }
 
 #[cfg(test)]
@@ -244,7 +466,7 @@ mod tests {
     use super::*;
 
     fn default_map() -> DomainMap {
-        DomainMap::from_config(&DomainsConfig::default()).unwrap()
+        DomainMap::from_config(&DomainsConfig::default(), &FallbackDomain::default()).unwrap()
     }
 
     #[test]
@@ -272,7 +494,8 @@ mod tests {
             m.classify("api/x.go").unwrap(),
             DomainMatch {
                 domain: "a".into(),
-                glob: "**/*.go".into()
+                rule: "**/*.go".into(),
+                kind: MatchKind::Glob,
             }
         );
         let m = DomainMap::new([("b", ["api/**"]), ("a", ["**/*.go"])]).unwrap();
@@ -330,7 +553,7 @@ mod tests {
         #[test]
         fn classify_equals_the_full_globset(path_parts in proptest::collection::vec(proptest::prop_oneof!["api/", "web/", "tests/", "x", "_test", ".go", ".tsx", ".md", "Dockerfile", "docs/"], 0..6)) {
             let path: String = path_parts.concat();
-            let m = DomainMap::from_config(&DomainsConfig::default()).unwrap();
+            let m = DomainMap::from_config(&DomainsConfig::default(), &FallbackDomain::default()).unwrap();
             let mut full = GlobSetBuilder::new();
             let mut owners = Vec::new();
             for (d, globs) in DEFAULT_DOMAINS {

@@ -12,9 +12,13 @@
 mod agents;
 mod config;
 mod domains;
+mod manifest;
 mod paths;
 
 pub use agents::{AgentCatalog, AgentDef, AgentSource};
-pub use config::{DomainTable, DomainsConfig};
-pub use domains::{DEFAULT_DOMAINS, DomainMap, DomainMatch, glob};
+pub use config::{DomainTable, DomainsConfig, FallbackDomain};
+pub use domains::{
+    BY_MANIFEST, DEFAULT_DOMAINS, DomainMap, DomainMatch, MatchKind, SERVER_PACKAGES,
+    SOURCE_EXTENSIONS, UI_PACKAGES, glob, is_source,
+};
 pub use paths::{Resolved, resolve};

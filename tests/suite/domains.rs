@@ -1,0 +1,146 @@
+//! The domain decision corpus (`fixtures/domains/corpus.toml`): every case through the real agent-first
+//! (a main-thread Write: denied and sent to the expected developer agent, or allowed) and the real
+//! feedback-loop (a subagent's Write: the expected domain on record, or nothing), in a project with
+//! `frontend`, `backend`, `infra` and `tests` developer agents. Prints how many cases each domain has.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use portcullis_testkit::decide::{TestProject, captured};
+use portcullis_testkit::workspace_bin;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+#[derive(Debug, Deserialize)]
+struct Corpus {
+    case: Vec<Case>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    path: String,
+    #[serde(default)]
+    files: BTreeMap<String, String>,
+    domain: Option<String>,
+    agent: Option<String>,
+}
+
+fn run(hook: &str, root: &Path, event: &Value) -> std::process::Output {
+    let mut cmd = Command::new(workspace_bin(hook));
+    cmd.current_dir(root)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", root.join("no-home"))
+        .env("CLAUDE_PROJECT_DIR", root);
+    let out = portcullis_testkit::run_with_stdin(&mut cmd, event.to_string().as_bytes()).unwrap();
+    assert!(out.status.success(), "{hook}: {out:?}");
+    out
+}
+
+/// What agent-first did with a main-thread Write of the case's path: the agent it named, or `None`.
+fn routed_to(p: &TestProject, case: &Case) -> Option<(String, String)> {
+    let event = captured(
+        "PreToolUse-Write",
+        &p.root,
+        "corpus",
+        &json!({"tool_input": {"file_path": p.path(&case.path), "content": "x\n"}}),
+    );
+    let out = run("agent-first", &p.root, &event);
+    if out.stdout.is_empty() {
+        return None;
+    }
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reason = v["hookSpecificOutput"]["permissionDecisionReason"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let agent = reason
+        .split("\"subagent_type\": \"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_default()
+        .to_owned();
+    Some((agent, reason))
+}
+
+/// The domains feedback-loop has on record after a subagent's Write of the case's path.
+fn tracked(p: &TestProject, case: &Case) -> Vec<String> {
+    let event = captured(
+        "PostToolUse-Write-subagent",
+        &p.root,
+        "corpus",
+        &json!({"tool_input": {"file_path": p.path(&case.path), "content": "x\n"}}),
+    );
+    run("feedback-loop", &p.root, &event);
+    let ledger = p
+        .root
+        .join(".claude/portcullis/sessions/corpus/feedback-loop.json");
+    let Ok(text) = std::fs::read_to_string(ledger) else {
+        return Vec::new();
+    };
+    let v: Value = serde_json::from_str(&text).unwrap();
+    v["state"]["domains"]
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn every_case_of_the_corpus() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/domains/corpus.toml");
+    let corpus: Corpus = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert!(corpus.case.len() >= 80);
+    let mut failures = Vec::new();
+    let mut per_domain: BTreeMap<String, usize> = BTreeMap::new();
+    for case in &corpus.case {
+        let p = TestProject::new();
+        for agent in ["frontend", "backend", "infra", "tests"] {
+            p.agent(&format!("{agent}-developer"));
+        }
+        for (file, text) in &case.files {
+            p.put(file, text);
+        }
+        *per_domain
+            .entry(case.domain.clone().unwrap_or_else(|| "(none)".into()))
+            .or_default() += 1;
+        match (routed_to(&p, case), &case.agent) {
+            (None, None) => {}
+            (Some((agent, reason)), Some(want)) => {
+                let domain = case.domain.as_deref().unwrap_or("?");
+                if &agent != want || !reason.contains(&format!("the `{domain}` domain")) {
+                    failures.push(format!("{}: agent-first said: {reason}", case.path));
+                }
+            }
+            (got, want) => failures.push(format!(
+                "{}: agent-first routed to {:?}, expected {want:?}",
+                case.path,
+                got.map(|g| g.0)
+            )),
+        }
+        // docs is skipped by feedback-loop's default `skip_domains`: prose needs no test run.
+        let expected: Vec<String> = case
+            .domain
+            .iter()
+            .filter(|d| *d != "docs")
+            .cloned()
+            .collect();
+        let got = tracked(&p, case);
+        if got != expected {
+            failures.push(format!(
+                "{}: feedback-loop tracked {got:?}, expected {expected:?}",
+                case.path
+            ));
+        }
+    }
+    let _ = std::io::Write::write_all(
+        &mut std::io::stderr(),
+        format!(
+            "domain corpus: {} cases {per_domain:?}\n",
+            corpus.case.len()
+        )
+        .as_bytes(),
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
