@@ -144,3 +144,134 @@ fn every_case_of_the_corpus() {
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+fn manager(project: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(workspace_bin("portcullis"))
+        .args(args)
+        .arg("--project")
+        .arg(project)
+        .current_dir(project)
+        .env("HOME", project.join("no-home"))
+        .env_remove("CLAUDE_CONFIG_DIR")
+        .env_remove("PORTCULLIS_CONFIG")
+        .env_remove("CLAUDE_PROJECT_DIR")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn portcullis_domains_explains_paths_and_the_table() {
+    let p = TestProject::new();
+    for agent in [
+        "backend-developer",
+        "backend-reviewer",
+        "frontend-developer",
+    ] {
+        p.agent(agent);
+    }
+    p.put(
+        "packages/site/package.json",
+        r#"{"dependencies": {"react": "18"}}"#,
+    );
+    p.put(
+        ".claude/portcullis.json",
+        r#"{"feedback_loop": {"ignore": [".claude/**", "gen/**"]}}"#,
+    );
+    let out = manager(
+        &p.root,
+        &[
+            "domains",
+            "packages/site/src/a.ts",
+            "gen/x.go",
+            "NOTES.txt",
+            "src/x.elm",
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let paths = v["paths"].as_array().unwrap();
+    assert_eq!(paths[0]["domain"], "frontend");
+    assert_eq!(paths[0]["kind"], "manifest");
+    assert_eq!(
+        paths[0]["rule"],
+        "`packages/site/package.json` depends on `react`"
+    );
+    assert_eq!(paths[0]["agent"], "frontend-developer");
+    assert!(
+        paths[0]["agent_first"]
+            .as_str()
+            .unwrap()
+            .contains("`frontend-developer`")
+    );
+    assert!(
+        paths[0]["feedback_loop"]
+            .as_str()
+            .unwrap()
+            .starts_with("tracks")
+    );
+    assert_eq!(paths[1]["domain"], "backend");
+    assert_eq!(
+        paths[1]["rule"],
+        "**/*.{go,rs,py,pyi,java,kt,kts,scala,sc,groovy,rb,php,cs,fs,vb}"
+    );
+    assert!(
+        paths[1]["feedback_loop"]
+            .as_str()
+            .unwrap()
+            .contains("`feedback_loop.ignore`")
+    );
+    assert_eq!(paths[2]["domain"], Value::Null);
+    assert!(
+        paths[2]["agent_first"]
+            .as_str()
+            .unwrap()
+            .contains("no domain")
+    );
+    assert_eq!(paths[3]["domain"], "code");
+    assert_eq!(
+        paths[3]["agent"], "backend-developer",
+        "two developer agents, no `code-developer`: backend-developer takes unclaimed code"
+    );
+    // The whole table, in text.
+    let out = manager(&p.root, &["domains"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("backend: developer backend-developer, reviewer backend-reviewer, tester -"),
+        "{text}"
+    );
+    assert!(text.contains("code: developer -"), "{text}");
+    assert!(
+        text.contains("frontend or backend by the nearest package.json"),
+        "{text}"
+    );
+}
+
+#[test]
+fn doctor_notes_domain_rules_that_can_never_win() {
+    let p = TestProject::new();
+    p.put(
+        ".claude/portcullis.json",
+        r#"{"domains": {"backend": ["api/**"], "docs": ["api/docs/**", "docs/**"]}}"#,
+    );
+    let out = manager(&p.root, &["doctor"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "note  domains: `docs` glob `api/docs/**` is shadowed: `api/docs/x` goes to `backend`"
+        ),
+        "{text}"
+    );
+    // Two agents declaring the same files: the second never gets them.
+    let q = TestProject::new();
+    q.put(
+        ".claude/agents/a-developer.md",
+        "---\nname: a-developer\nowns: [\"lib/**\"]\n---\n",
+    );
+    q.put(
+        ".claude/agents/b-developer.md",
+        "---\nname: b-developer\nowns: [\"lib/b/**\"]\n---\n",
+    );
+    let text = String::from_utf8_lossy(&manager(&q.root, &["doctor"]).stdout).into_owned();
+    assert!(text.contains("`b` glob `lib/b/**` is shadowed"), "{text}");
+}

@@ -72,14 +72,15 @@ impl Hook for AgentFirst {
                 return Ok(Verdict::allow());
             }
         }
-        let domains = DomainMap::from_config(&ctx.section()?, &ctx.section()?)?;
+        let table: DomainsConfig = ctx.section()?;
+        let domains = DomainMap::from_config(&table, &ctx.section()?)?;
         let mut catalog: Option<AgentCatalog> = None;
         let mut exempt: Option<globset::GlobSet> = None;
         for target in &targets {
             let Resolved::Inside(rel) = resolve(target, &ctx.cwd, &ctx.project) else {
                 continue;
             };
-            let Some(hit) = domains.classify_in(&ctx.project, &rel) else {
+            let Some(mut hit) = domains.classify_in(&ctx.project, &rel) else {
                 continue;
             };
             let exempt = match &mut exempt {
@@ -96,6 +97,12 @@ impl Hook for AgentFirst {
                 }
                 c
             });
+            // Domains agents declare (`owns:`) refine the built-in table; the config's table wins.
+            if table.0.is_none() {
+                if let Some(declared) = catalog.declared_domain_of(&rel) {
+                    hit = declared;
+                }
+            }
             let Some(agent) = developer_for(rules, &hit, catalog) else {
                 continue;
             };
@@ -162,6 +169,11 @@ fn write_targets(input: &ToolInput) -> Vec<String> {
             .map(|p| p.to_string_lossy().into_owned())
             .collect(),
     }
+}
+
+/// Whether the project-relative `rel` is exempt from delegation (`agent_first.exempt`).
+pub fn is_exempt(rules: &AgentFirstConfig, rel: &str) -> Result<bool> {
+    Ok(compile_exempt(rules)?.is_match(rel))
 }
 
 fn compile_exempt(rules: &AgentFirstConfig) -> Result<globset::GlobSet> {
@@ -294,6 +306,39 @@ mod tests {
         let v = decide(&p, &event, &json!({"domains": {"web": ["site/**"]}}));
         assert_eq!(v.decision, Decision::Block);
         assert!(v.reason_text().contains("web-developer"));
+    }
+
+    #[test]
+    fn unclaimed_code_goes_to_the_only_developer_else_backend() {
+        let p = TestProject::new();
+        p.agent("web-developer");
+        let v = decide(&p, &write(&p, "src/x.elm", None), &json!({}));
+        assert!(
+            v.reason_text()
+                .contains("\"subagent_type\": \"web-developer\""),
+            "{v:?}"
+        );
+        assert!(
+            v.reason_text().contains("the `code` domain (fallback:"),
+            "{v:?}"
+        );
+        p.agent("frontend-developer");
+        assert!(
+            decide(&p, &write(&p, "src/x.elm", None), &json!({})).is_silent(),
+            "two, no backend"
+        );
+        p.agent("backend-developer");
+        let v = decide(&p, &write(&p, "src/x.elm", None), &json!({}));
+        assert!(v.reason_text().contains("backend-developer"), "{v:?}");
+        p.agent("code-developer");
+        let v = decide(&p, &write(&p, "src/x.elm", None), &json!({}));
+        assert!(
+            v.reason_text()
+                .contains("\"subagent_type\": \"code-developer\""),
+            "{v:?}"
+        );
+        let off = json!({"fallback_domain": {"enabled": false}});
+        assert!(decide(&p, &write(&p, "src/x.elm", None), &off).is_silent());
     }
 
     #[test]

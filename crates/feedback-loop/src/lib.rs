@@ -77,6 +77,25 @@ impl Hook for FeedbackLoop {
     }
 }
 
+/// Whether feedback-loop tracks an edit of the project-relative `rel` in `domain` under `config`, and
+/// why not when it does not (for `portcullis domains`).
+pub fn tracks(
+    config: &FeedbackLoopConfig,
+    domain: &str,
+    rel: &str,
+) -> Result<std::result::Result<(), &'static str>> {
+    if config.mode == Mode::Off {
+        return Ok(Err("off (`feedback_loop.mode`)"));
+    }
+    if config.skip_domains.iter().any(|d| d == domain) {
+        return Ok(Err("the domain is skipped (`feedback_loop.skip_domains`)"));
+    }
+    if !Rules::new(config)?.tracks(domain, rel) {
+        return Ok(Err("the path is ignored (`feedback_loop.ignore`)"));
+    }
+    Ok(Ok(()))
+}
+
 fn session_state(event: &Event, ctx: &Ctx) -> Result<StateDir> {
     ctx.state().session(event.session()?)
 }
@@ -111,15 +130,26 @@ fn track_edits(event: &Event, ctx: &Ctx) -> Result<()> {
         return Ok(());
     }
     let rules = Rules::new(&ctx.section::<FeedbackLoopConfig>()?)?;
-    let domains = DomainMap::from_config(&ctx.section()?, &ctx.section()?)?;
+    let table: DomainsConfig = ctx.section()?;
+    let domains = DomainMap::from_config(&table, &ctx.section()?)?;
+    let mut catalog: Option<AgentCatalog> = None;
     let mut edits = Vec::new();
     for path in &paths {
         let Resolved::Inside(rel) = resolve(&path.to_string_lossy(), &ctx.cwd, &ctx.project) else {
             continue;
         };
-        let Some(hit) = domains.classify_in(&ctx.project, &rel) else {
+        let Some(mut hit) = domains.classify_in(&ctx.project, &rel) else {
             continue;
         };
+        // Domains agents declare (`owns:`) refine the built-in table, as in agent-first.
+        if table.0.is_none() {
+            let catalog = catalog.get_or_insert_with(|| {
+                AgentCatalog::discover(&ctx.project, ctx.env.claude_home().as_deref())
+            });
+            if let Some(declared) = catalog.declared_domain_of(&rel) {
+                hit = declared;
+            }
+        }
         if rules.tracks(&hit.domain, &rel) {
             edits.push((hit.domain, rel));
         }

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use walkdir::WalkDir;
 
+use crate::domains::{DomainMatch, MatchKind};
+
 /// Where an agent definition was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AgentSource {
@@ -27,6 +29,27 @@ pub struct AgentDef {
     pub path: PathBuf,
     /// Where it came from.
     pub source: AgentSource,
+    /// Project-relative globs of the files this agent owns (frontmatter `owns:`, which the client
+    /// ignores): a domain declared where the agent is declared.
+    pub owns: Vec<String>,
+    /// The domain those globs form (frontmatter `domain:`; default: the name without `-developer`).
+    pub domain: Option<String>,
+}
+
+impl AgentDef {
+    /// The domain this agent declares, when it declares files it owns.
+    #[must_use]
+    pub fn declared_domain(&self) -> Option<String> {
+        if self.owns.is_empty() {
+            return None;
+        }
+        let bare = self.name.rsplit(':').next().unwrap_or(&self.name);
+        Some(
+            self.domain
+                .clone()
+                .unwrap_or_else(|| bare.strip_suffix("-developer").unwrap_or(bare).to_owned()),
+        )
+    }
 }
 
 /// All agent definitions visible to a project, and the files that could not be read.
@@ -78,6 +101,24 @@ impl AgentCatalog {
         })
     }
 
+    /// The domain an agent declares for the project-relative `rel` (`owns:` in its frontmatter), the first
+    /// declaring agent winning; globs that do not parse are skipped.
+    #[must_use]
+    pub fn declared_domain_of(&self, rel: &str) -> Option<DomainMatch> {
+        self.agents.iter().find_map(|a| {
+            let domain = a.declared_domain()?;
+            let glob = a
+                .owns
+                .iter()
+                .find(|g| crate::glob(g).is_ok_and(|g| g.compile_matcher().is_match(rel)))?;
+            Some(DomainMatch {
+                domain,
+                rule: format!("`owns: {glob}` of the agent `{}`", a.name),
+                kind: MatchKind::Declared,
+            })
+        })
+    }
+
     fn scan(&mut self, dir: &Path, source: AgentSource, plugin: Option<&str>) {
         if !dir.is_dir() {
             return;
@@ -91,11 +132,14 @@ impl AgentCatalog {
             if !entry.file_type().is_file() || path.extension().is_none_or(|e| e != "md") {
                 continue;
             }
-            match read_name(path) {
-                Ok(name) => self.agents.push(AgentDef {
-                    name: plugin.map_or_else(|| name.clone(), |p| format!("{p}:{name}")),
+            match read_frontmatter(path) {
+                Ok(front) => self.agents.push(AgentDef {
+                    name: plugin
+                        .map_or_else(|| front.name.clone(), |p| format!("{p}:{}", front.name)),
                     path: path.to_path_buf(),
                     source,
+                    owns: front.owns,
+                    domain: front.domain,
                 }),
                 Err(why) => self.skipped.push((path.to_path_buf(), why)),
             }
@@ -103,31 +147,66 @@ impl AgentCatalog {
     }
 }
 
-/// Reads the `name:` of a file's YAML frontmatter.
-pub(crate) fn read_name(path: &Path) -> Result<String, String> {
+/// What portcullis reads of an agent's YAML frontmatter.
+#[derive(Debug, Default)]
+struct Frontmatter {
+    name: String,
+    owns: Vec<String>,
+    domain: Option<String>,
+}
+
+/// Reads `name:`, `owns:` (a flow list `[a, b]`, a block list of `- a` lines, or one glob) and `domain:`
+/// from a file's YAML frontmatter. Only these plain forms are read; the client ignores `owns:` and
+/// `domain:`.
+fn read_frontmatter(path: &Path) -> Result<Frontmatter, String> {
     let mut head = String::new();
     portcullis_core::files::open_regular(path)
         .and_then(|f| f.take(HEAD_BYTES).read_to_string(&mut head))
         .map_err(|e| format!("unreadable: {e}"))?;
     let head = head.strip_prefix('\u{feff}').unwrap_or(&head);
-    let mut lines = head.lines();
+    let mut lines = head.lines().peekable();
     if lines.next().map(str::trim_end) != Some("---") {
         return Err("no YAML frontmatter (the file must start with `---`)".into());
     }
-    for line in lines {
+    let unquote = |v: &str| v.trim().trim_matches(['"', '\'']).trim().to_owned();
+    let mut front = Frontmatter::default();
+    let mut name = None;
+    while let Some(line) = lines.next() {
         let line = line.trim_end();
         if line == "---" {
             break;
         }
         if let Some(value) = line.strip_prefix("name:") {
-            let value = value.trim().trim_matches(['"', '\'']).trim();
-            if value.is_empty() {
-                return Err("`name:` is empty".into());
+            name.get_or_insert_with(|| unquote(value));
+        } else if let Some(value) = line.strip_prefix("domain:") {
+            front.domain = Some(unquote(value)).filter(|d| !d.is_empty());
+        } else if let Some(value) = line.strip_prefix("owns:") {
+            let value = value.trim();
+            if let Some(list) = value.strip_prefix('[').and_then(|v| v.strip_suffix(']')) {
+                front.owns = list
+                    .split(',')
+                    .map(unquote)
+                    .filter(|g| !g.is_empty())
+                    .collect();
+            } else if !value.is_empty() {
+                front.owns = vec![unquote(value)];
+            } else {
+                while let Some(item) = lines.peek().and_then(|l| l.trim_start().strip_prefix("- "))
+                {
+                    front.owns.push(unquote(item));
+                    lines.next();
+                }
             }
-            return Ok(value.to_owned());
         }
     }
-    Err("frontmatter has no `name:`".into())
+    match name {
+        Some(n) if !n.is_empty() => {
+            front.name = n;
+            Ok(front)
+        }
+        Some(_) => Err("`name:` is empty".into()),
+        None => Err("frontmatter has no `name:`".into()),
+    }
 }
 
 /// `(plugin name, install folder)` of every plugin enabled in the user's or the project's settings, as
@@ -192,6 +271,54 @@ mod tests {
     fn write(p: &Path, text: &str) {
         fs::create_dir_all(p.parent().unwrap()).unwrap();
         fs::write(p, text).unwrap();
+    }
+
+    #[test]
+    fn owns_and_domain_are_read_from_the_frontmatter() {
+        let t = tempfile::tempdir().unwrap();
+        let f = |name: &str, text: &str| {
+            let p = t.path().join(name);
+            write(&p, text);
+            read_frontmatter(&p).unwrap()
+        };
+        let flow = f(
+            "a.md",
+            "---\nname: payments-developer\nowns: [\"services/payments/**\", 'libs/billing/**']\n---\n",
+        );
+        assert_eq!(flow.owns, ["services/payments/**", "libs/billing/**"]);
+        let block = f(
+            "b.md",
+            "---\nname: x\nowns:\n  - a/**\n  - \"b/**\"\ndomain: data\ndescription: d\n---\n",
+        );
+        assert_eq!(
+            (block.owns, block.domain.as_deref()),
+            (vec!["a/**".to_owned(), "b/**".to_owned()], Some("data"))
+        );
+        let one = f(
+            "c.md",
+            "---\nname: x\nowns: ml/**\n---\nowns: not/frontmatter/**\n",
+        );
+        assert_eq!(one.owns, ["ml/**"]);
+        let def = AgentDef {
+            name: "payments-developer".into(),
+            path: PathBuf::new(),
+            source: AgentSource::Project,
+            owns: vec!["services/payments/**".into()],
+            domain: None,
+        };
+        assert_eq!(def.declared_domain().as_deref(), Some("payments"));
+        let catalog = AgentCatalog {
+            agents: vec![def],
+            skipped: Vec::new(),
+        };
+        let hit = catalog
+            .declared_domain_of("services/payments/src/a.ts")
+            .unwrap();
+        assert_eq!(
+            (hit.domain.as_str(), hit.kind),
+            ("payments", MatchKind::Declared)
+        );
+        assert!(catalog.declared_domain_of("services/users/a.ts").is_none());
     }
 
     #[test]

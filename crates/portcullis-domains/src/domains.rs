@@ -219,6 +219,8 @@ pub enum MatchKind {
     Manifest,
     /// The fallback domain: source code no domain claims.
     Fallback,
+    /// An agent's `owns:` (a domain declared where the agent is declared).
+    Declared,
 }
 
 impl DomainMatch {
@@ -233,7 +235,7 @@ impl DomainMatch {
     pub fn why(&self) -> String {
         match self.kind {
             MatchKind::Glob => format!("glob `{}`", self.rule),
-            MatchKind::Manifest | MatchKind::Fallback => self.rule.clone(),
+            MatchKind::Manifest | MatchKind::Fallback | MatchKind::Declared => self.rule.clone(),
         }
     }
 }
@@ -425,6 +427,29 @@ impl DomainMap {
         self.fallback.as_deref()
     }
 
+    /// The rules no path can reach as written: for each glob, a path it matches (`**` and `*` filled in,
+    /// the first of each `{a,b}`) that an earlier glob of another domain takes first. Each finding names
+    /// both globs and the path; `portcullis doctor` shows them for tables the user wrote.
+    #[must_use]
+    pub fn shadowed(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (i, e) in self.entries.iter().enumerate() {
+            let sample = sample_path(&e.text);
+            let earlier = self.entries[..i]
+                .iter()
+                .find(|o| o.domain != e.domain && o.glob.compile_matcher().is_match(&sample));
+            if let Some(o) = earlier {
+                if e.glob.compile_matcher().is_match(&sample) {
+                    out.push(format!(
+                        "`{}` glob `{}` is shadowed: `{sample}` goes to `{}` by its earlier glob `{}`",
+                        e.domain, e.text, o.domain, o.text
+                    ));
+                }
+            }
+        }
+        out
+    }
+
     /// Every (domain, glob) of the table, in order.
     pub fn rules(&self) -> impl Iterator<Item = (&str, &str)> {
         self.entries
@@ -450,6 +475,58 @@ impl DomainMap {
         }
         v
     }
+}
+
+/// A path `glob` matches: `**/` dropped, `**` and `*` as `x`, `?` as `x`, the first choice of `{a,b}` and
+/// of `[...]`.
+fn sample_path(glob: &str) -> String {
+    let mut out = String::new();
+    let mut chars = glob.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '*' if chars.peek() == Some(&'*') => {
+                chars.next();
+                if chars.peek() == Some(&'/') {
+                    chars.next();
+                } else {
+                    out.push('x');
+                }
+            }
+            '*' | '?' => out.push('x'),
+            '{' => {
+                let mut first = true;
+                for c in chars.by_ref() {
+                    match c {
+                        '}' => break,
+                        ',' => first = false,
+                        c if first => out.push(c),
+                        _ => {}
+                    }
+                }
+            }
+            '[' => {
+                let mut taken = false;
+                for c in chars.by_ref() {
+                    match c {
+                        ']' if taken => break,
+                        '!' | '^' if !taken => {}
+                        c if !taken => {
+                            out.push(c);
+                            taken = true;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            '\\' => {
+                if let Some(c) = chars.next() {
+                    out.push(c);
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Whether `path` is source code by its extension ([`SOURCE_EXTENSIONS`]).
@@ -500,6 +577,28 @@ mod tests {
         );
         let m = DomainMap::new([("b", ["api/**"]), ("a", ["**/*.go"])]).unwrap();
         assert_eq!(m.classify("api/x.go").unwrap().domain, "b");
+    }
+
+    #[test]
+    fn shadowed_rules_are_found_with_an_example_path() {
+        let m = DomainMap::new([
+            ("backend", vec!["api/**", "**/*.go"]),
+            ("docs", vec!["api/docs/**", "docs/**"]),
+            ("web", vec!["**/*.{ts,tsx}", "api/**/*.ts"]),
+        ])
+        .unwrap();
+        let found = m.shadowed();
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found[0].contains("`api/docs/**`") && found[0].contains("`api/docs/x`"),
+            "{found:?}"
+        );
+        assert!(found[1].contains("`api/**/*.ts`"), "{found:?}");
+        assert!(
+            default_map().shadowed().len() < 20,
+            "the built-in table shadows on purpose, rarely"
+        );
+        assert_eq!(sample_path("src/{a,b}/[!c]x?/**/*.rs"), "src/a/cxx/x.rs");
     }
 
     #[test]

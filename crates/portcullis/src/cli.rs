@@ -83,6 +83,18 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         project: Option<PathBuf>,
     },
+    /// Which domain each path is in, by which rule, which agent owns it and whether agent-first and
+    /// feedback-loop act on it; with no path, the whole domain table with each domain's agents.
+    Domains {
+        /// Paths, relative to the current folder or absolute.
+        paths: Vec<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// The project (default: the current one).
+        #[arg(long, value_name = "DIR")]
+        project: Option<PathBuf>,
+    },
     /// Run one event (JSON on stdin) through every installed portcullis hook that matches it.
     Explain {
         /// The project whose settings to read (default: from the event's cwd).
@@ -203,6 +215,16 @@ pub fn main_with(args: Vec<OsString>) -> ExitCode {
                 n,
                 json,
             },
+        ),
+        Command::Domains {
+            paths,
+            json,
+            project,
+        } => commands::domains(
+            &absolute(project.unwrap_or_else(current_project)),
+            &paths,
+            json,
+            &env,
         ),
         Command::Explain { project } => commands::read_stdin()
             .and_then(|input| commands::explain(&input, project.as_deref(), &env)),

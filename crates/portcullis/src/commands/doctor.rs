@@ -79,6 +79,12 @@ pub fn doctor(project: &Path, bin_dir: &Path, env: &Env) -> CmdResult {
             })
             .map(|()| format!("`{}` is writable", state.path().display())),
     );
+    // The user's own domain table and the domains agents declare: rules that can never win.
+    if let Ok(config) = Config::load(env, project, Schema::suite(&portcullis_suite::sections())) {
+        for note in domain_notes(&config, project, env) {
+            lines.push(format!("note  domains: {note}"));
+        }
+    }
     // Each hook's own lines (a program it needs, ...): notes, never failures.
     if let Ok(config) = Config::load(env, project, Schema::suite(&portcullis_suite::sections())) {
         for hook in HOOKS {
@@ -91,6 +97,36 @@ pub fn doctor(project: &Path, bin_dir: &Path, env: &Env) -> CmdResult {
     let mut text = lines.join("\n");
     text.push('\n');
     Ok(Report { text, ok })
+}
+
+/// Shadowed rules of the configured `domains` table (the built-in one shadows on purpose), or, with the
+/// built-in table, overlaps between the domains agents declare (`owns:`).
+fn domain_notes(config: &Config, project: &Path, env: &Env) -> Vec<String> {
+    use portcullis_domains::{AgentCatalog, DomainMap, DomainTable, DomainsConfig};
+    let Ok(table) = config.section::<DomainsConfig>() else {
+        return Vec::new();
+    };
+    if let Some(DomainTable(rows)) = &table.0 {
+        let rows = rows
+            .iter()
+            .map(|(d, g)| (d.as_str(), g.iter().map(String::as_str)));
+        return DomainMap::new(rows)
+            .map(|m| m.shadowed())
+            .unwrap_or_default();
+    }
+    let catalog = AgentCatalog::discover(project, env.claude_home().as_deref());
+    let declared: Vec<(String, Vec<String>)> = catalog
+        .agents
+        .iter()
+        .filter_map(|a| Some((a.declared_domain()?, a.owns.clone())))
+        .collect();
+    let rows = declared
+        .iter()
+        .map(|(d, g)| (d.as_str(), g.iter().map(String::as_str)));
+    DomainMap::new(rows).map_or_else(
+        |e| vec![format!("an agent's `owns:` does not parse: {e}")],
+        |m| m.shadowed(),
+    )
 }
 
 fn check_registered(project: &Path, env: &Env) -> Result<String, String> {

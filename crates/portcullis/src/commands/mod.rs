@@ -6,11 +6,13 @@ use std::path::{Path, PathBuf};
 use portcullis_core::{Env, budget};
 
 mod doctor;
+mod domains;
 mod explain;
 mod install;
 mod log;
 
 pub use doctor::doctor;
+pub use domains::domains;
 pub use explain::{Handler, explain, load_settings, matching_handlers, matching_handlers_in};
 pub use install::{install, uninstall};
 pub use log::{LogFilter, show_log};
