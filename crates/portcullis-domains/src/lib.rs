@@ -10,6 +10,7 @@
 //!   the user's `~/.claude/agents/`, and enabled plugins' `agents/`.
 
 mod agents;
+mod builtin;
 mod config;
 mod domains;
 mod manifest;
