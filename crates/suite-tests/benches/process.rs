@@ -125,6 +125,15 @@ fn main() {
     std::fs::create_dir_all(plain.join(".claude")).unwrap();
     let big = tmp.path().join("big");
     agent_project(&big, 50, 20);
+    // A monorepo package whose manifest names a UI framework, with agents but none for its domain.
+    let mono = tmp.path().join("mono");
+    std::fs::create_dir_all(mono.join("packages/site/src")).unwrap();
+    std::fs::write(
+        mono.join("packages/site/package.json"),
+        r#"{"dependencies": {"react": "18", "react-dom": "18"}}"#,
+    )
+    .unwrap();
+    agent_project(&mono, 10, 0);
 
     let cases = vec![
         Case {
@@ -148,6 +157,22 @@ fn main() {
             bin: rel.join("agent-first"),
             stdin: write_event(&big, "notes.txt"),
             project: big.clone(),
+            reset: vec![],
+            restore: vec![],
+        },
+        Case {
+            name: "agent-first / allow: .ts by package.json, no agent for it",
+            bin: rel.join("agent-first"),
+            stdin: write_event(&mono, "packages/site/src/App.ts"),
+            project: mono.clone(),
+            reset: vec![],
+            restore: vec![],
+        },
+        Case {
+            name: "agent-first / deny: built-in table, 10 agents",
+            bin: rel.join("agent-first"),
+            stdin: write_event(&mono, "lib/parse.c"),
+            project: mono.clone(),
             reset: vec![],
             restore: vec![],
         },
