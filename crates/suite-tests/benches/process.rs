@@ -114,19 +114,10 @@ fn peak_kib(bin: &Path, stdin: &[u8], project: &Path) -> Option<u64> {
         .ok()
 }
 
-fn main() {
-    let runs: usize = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(300);
-    let rel = release_dir();
-    let tmp = tempfile::tempdir().unwrap();
-    let plain = tmp.path().join("plain");
-    std::fs::create_dir_all(plain.join(".claude")).unwrap();
-    let big = tmp.path().join("big");
-    agent_project(&big, 50, 20);
+/// The chassis alone, and agent-first on its common and worst paths.
+fn chassis_and_agent_first_cases(rel: &Path, tmp: &Path, plain: &Path, big: &Path) -> Vec<Case> {
     // A monorepo package whose manifest names a UI framework, with agents but none for its domain.
-    let mono = tmp.path().join("mono");
+    let mono = tmp.join("mono");
     std::fs::create_dir_all(mono.join("packages/site/src")).unwrap();
     std::fs::write(
         mono.join("packages/site/package.json"),
@@ -135,12 +126,12 @@ fn main() {
     .unwrap();
     agent_project(&mono, 10, 0);
 
-    let cases = vec![
+    vec![
         Case {
             name: "noop-hook (chassis) / PreToolUse Write",
             bin: rel.join("examples/noop_hook"),
             stdin: fixture("fixtures/events/PreToolUse-Write.json"),
-            project: plain.clone(),
+            project: plain.to_path_buf(),
             reset: vec![],
             restore: vec![],
         },
@@ -148,15 +139,15 @@ fn main() {
             name: "agent-first / PreToolUse Read (not an edit)",
             bin: rel.join("agent-first"),
             stdin: fixture("fixtures/events/PreToolUse-Read.json"),
-            project: plain.clone(),
+            project: plain.to_path_buf(),
             reset: vec![],
             restore: vec![],
         },
         Case {
             name: "agent-first / allow: path no domain claims",
             bin: rel.join("agent-first"),
-            stdin: write_event(&big, "notes.txt"),
-            project: big.clone(),
+            stdin: write_event(big, "notes.txt"),
+            project: big.to_path_buf(),
             reset: vec![],
             restore: vec![],
         },
@@ -179,12 +170,26 @@ fn main() {
         Case {
             name: "agent-first / deny: 50 agents, 20 domains",
             bin: rel.join("agent-first"),
-            stdin: write_event(&big, "api/x.go"),
-            project: big.clone(),
+            stdin: write_event(big, "api/x.go"),
+            project: big.to_path_buf(),
             reset: vec![],
             restore: vec![],
         },
-    ];
+    ]
+}
+
+fn main() {
+    let runs: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(300);
+    let rel = release_dir();
+    let tmp = tempfile::tempdir().unwrap();
+    let plain = tmp.path().join("plain");
+    std::fs::create_dir_all(plain.join(".claude")).unwrap();
+    let big = tmp.path().join("big");
+    agent_project(&big, 50, 20);
+    let cases = chassis_and_agent_first_cases(&rel, tmp.path(), &plain, &big);
     let gate_cases = gate_cases(&rel, tmp.path());
     let mut cases = cases;
     cases.extend(gate_cases);
