@@ -28,15 +28,7 @@ struct Case {
 }
 
 fn run(hook: &str, root: &Path, event: &Value) -> std::process::Output {
-    let mut cmd = Command::new(workspace_bin(hook));
-    cmd.current_dir(root)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", root.join("no-home"))
-        .env("CLAUDE_PROJECT_DIR", root);
-    let out = portcullis_testkit::run_with_stdin(&mut cmd, event.to_string().as_bytes()).unwrap();
-    assert!(out.status.success(), "{hook}: {out:?}");
-    out
+    crate::support::run_hook(hook, root, event.to_string().as_bytes())
 }
 
 /// What agent-first did with a main-thread Write of the case's path: the agent it named, or `None`.

@@ -50,18 +50,7 @@ fn event(root: &Path, name: &str, changes: &Value) -> String {
 
 /// Runs `hook` on `input`; true when it blocked.
 fn blocks(hook: &str, root: &Path, input: &str) -> bool {
-    let mut cmd = Command::new(workspace_bin(hook));
-    cmd.current_dir(root)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", root.join("no-home"))
-        .env("CLAUDE_PROJECT_DIR", root);
-    let out = portcullis_testkit::run_with_stdin(&mut cmd, input.as_bytes()).unwrap();
-    assert!(
-        out.status.success(),
-        "{hook}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = crate::support::run_hook(hook, root, input.as_bytes());
     !out.stdout.is_empty()
         && serde_json::from_slice::<Value>(&out.stdout).unwrap()["decision"] == "block"
 }

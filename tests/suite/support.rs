@@ -1,4 +1,27 @@
-//! Helpers shared by the suite's randomised tests.
+//! Helpers shared by the suite's tests.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use portcullis_testkit::workspace_bin;
+
+/// Runs the hook binary `hook` on `input` in project `root` as the client would (cleared environment,
+/// `CLAUDE_PROJECT_DIR` set, a HOME that holds nothing); panics when it does not exit 0.
+pub(crate) fn run_hook(hook: &str, root: &Path, input: &[u8]) -> Output {
+    let mut cmd = Command::new(workspace_bin(hook));
+    cmd.current_dir(root)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", root.join("no-home"))
+        .env("CLAUDE_PROJECT_DIR", root);
+    let out = portcullis_testkit::run_with_stdin(&mut cmd, input).unwrap();
+    assert!(
+        out.status.success(),
+        "{hook}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
 
 /// A small deterministic generator (xorshift64); tests print the seed with every failure.
 pub(crate) struct Rng(pub(crate) u64);

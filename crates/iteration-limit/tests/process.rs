@@ -64,6 +64,23 @@ impl Project {
         self.command().args(args).output().unwrap()
     }
 
+    /// Arms a loop with promise `X` and prompt `go` for `session`, capped at `max` iterations.
+    fn arm(&self, session: &str, max: &str) {
+        let armed = self.cli(&[
+            "loop",
+            "start",
+            "--session",
+            session,
+            "--promise",
+            "X",
+            "--max-iterations",
+            max,
+            "--",
+            "go",
+        ]);
+        assert!(armed.status.success(), "{armed:?}");
+    }
+
     fn stop(&self, session: &str, answer: &str) -> Option<Value> {
         self.run(&self.event(
             "Stop",
@@ -287,19 +304,7 @@ fn the_default_cap_is_ten_iterations() {
 #[test]
 fn a_long_loop_with_work_between_its_stops_runs_to_its_own_cap() {
     let p = Project::new();
-    let armed = p.cli(&[
-        "loop",
-        "start",
-        "--session",
-        SESSION,
-        "--promise",
-        "X",
-        "--max-iterations",
-        "40",
-        "--",
-        "go",
-    ]);
-    assert!(armed.status.success(), "{armed:?}");
+    p.arm(SESSION, "40");
     for i in 1..40 {
         let v = p.run(&p.event(
             "Stop",
@@ -333,35 +338,11 @@ fn a_long_loop_with_work_between_its_stops_runs_to_its_own_cap() {
 #[test]
 fn a_loop_that_does_no_work_is_let_go_by_the_stop_chain() {
     let p = Project::new();
-    let armed = p.cli(&[
-        "loop",
-        "start",
-        "--session",
-        SESSION,
-        "--promise",
-        "X",
-        "--max-iterations",
-        "100",
-        "--",
-        "go",
-    ]);
-    assert!(armed.status.success(), "{armed:?}");
+    p.arm(SESSION, "100");
     // The client's flag is correct in one session and stuck at false in another: the same count.
     for (session, stuck) in [(SESSION, false), ("stuck-flag", true)] {
         if stuck {
-            let armed = p.cli(&[
-                "loop",
-                "start",
-                "--session",
-                session,
-                "--promise",
-                "X",
-                "--max-iterations",
-                "100",
-                "--",
-                "go",
-            ]);
-            assert!(armed.status.success(), "{armed:?}");
+            p.arm(session, "100");
         }
         let stop = |i: u32| {
             let flag = i > 0 && !stuck;
@@ -387,19 +368,7 @@ fn a_loop_that_does_no_work_is_let_go_by_the_stop_chain() {
 #[test]
 fn the_clients_cap_setting_moves_the_let_go() {
     let p = Project::new();
-    let armed = p.cli(&[
-        "loop",
-        "start",
-        "--session",
-        SESSION,
-        "--promise",
-        "X",
-        "--max-iterations",
-        "100",
-        "--",
-        "go",
-    ]);
-    assert!(armed.status.success(), "{armed:?}");
+    p.arm(SESSION, "100");
     // The first stop of the prompt carries no flag; the client sets it once a hook blocked.
     let first = std::cell::Cell::new(true);
     let stop = |cap: &str| {
