@@ -14,6 +14,8 @@ mod domains;
 mod install;
 #[path = "suite/never_trapped.rs"]
 mod never_trapped;
+#[path = "suite/own_files.rs"]
+mod own_files;
 #[path = "suite/registry.rs"]
 mod registry;
 #[path = "suite/replay.rs"]

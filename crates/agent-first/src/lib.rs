@@ -12,7 +12,8 @@
 //!   stop the main thread from editing that config: fail open, with one stderr line the user sees.
 //! - **Budget**: the common path reads stdin and returns before any config is loaded; the domain path
 //!   compiles one globset and walks the agent folders once.
-//! - **State**: none. Malformed agent files are noted in the decision log.
+//! - **State**: `agent-catalog.json`, the agent catalog cached until an agent file changes (shared with
+//!   feedback-loop). Malformed agent files are noted in the decision log.
 
 mod config;
 mod shell;
@@ -91,7 +92,11 @@ impl Hook for AgentFirst {
                 continue;
             }
             let catalog = catalog.get_or_insert_with(|| {
-                let c = AgentCatalog::discover(&ctx.project, ctx.env.claude_home().as_deref());
+                let c = AgentCatalog::discover_cached(
+                    &ctx.project,
+                    ctx.env.claude_home().as_deref(),
+                    &ctx.state(),
+                );
                 for (path, why) in &c.skipped {
                     ctx.note(format!("agent file `{}` skipped: {why}", path.display()));
                 }

@@ -144,7 +144,11 @@ fn track_edits(event: &Event, ctx: &Ctx) -> Result<()> {
         // Domains agents declare (`owns:`) refine the built-in table, as in agent-first.
         if table.0.is_none() {
             let catalog = catalog.get_or_insert_with(|| {
-                AgentCatalog::discover(&ctx.project, ctx.env.claude_home().as_deref())
+                AgentCatalog::discover_cached(
+                    &ctx.project,
+                    ctx.env.claude_home().as_deref(),
+                    &ctx.state(),
+                )
             });
             if let Some(declared) = catalog.declared_domain_of(&rel) {
                 hit = declared;
@@ -286,7 +290,8 @@ fn on_stop(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         return Ok(Verdict::allow());
     }
     let rules = Rules::new(&ctx.section::<FeedbackLoopConfig>()?)?;
-    let catalog = AgentCatalog::discover(&ctx.project, ctx.env.claude_home().as_deref());
+    let catalog =
+        AgentCatalog::discover_cached(&ctx.project, ctx.env.claude_home().as_deref(), &ctx.state());
     let checks = rules.check(&ledger, &catalog, &ctx.project)?;
     if checks.iter().all(|c| c.missing().is_empty()) {
         // Verified (or nothing the project can verify): the next task starts clean. Only the ledger that

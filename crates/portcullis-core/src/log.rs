@@ -50,12 +50,13 @@ pub fn append(path: &Path, entry: &LogEntry, deadline: &Deadline) -> Result<()> 
         serde_json::to_vec(entry).map_err(|e| Error::Other(format!("encoding log entry: {e}")))?;
     line.push(b'\n');
     if let Some(dir) = path.parent() {
+        crate::files::check_real_dirs(dir, dir)
+            .map_err(|e| Error::io("checking log folder", dir, e))?;
         std::fs::create_dir_all(dir).map_err(|e| Error::io("creating log folder", dir, e))?;
     }
-    let file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
+    let mut options = OpenOptions::new();
+    options.create(true).append(true);
+    let file = crate::files::open_own_or_replace(path, &options, "decision log")
         .map_err(|e| Error::io("opening log", path, e))?;
     let mut lock = fd_lock::RwLock::new(file);
     let wait = Deadline::after(budget::LOCK_WAIT.min(deadline.remaining()));

@@ -12,7 +12,7 @@
 //! - A file that does not parse, or carries another `schema_version`, is moved aside to
 //!   `<name>.corrupt-<millis>` with a warning and read as empty: bad state never blocks a user forever.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -96,8 +96,6 @@ impl StateDir {
 
     /// Creates the folder (and the state root's `.gitignore`) if needed.
     pub fn ensure(&self) -> Result<()> {
-        fs::create_dir_all(&self.root)
-            .map_err(|e| Error::io("creating state folder", &self.root, e))?;
         // The .gitignore goes into the top state folder; sessions/<id> lives below it.
         let top = self
             .root
@@ -105,6 +103,11 @@ impl StateDir {
             .find(|p| p.file_name().is_some_and(|n| n == "sessions"))
             .and_then(Path::parent)
             .unwrap_or(&self.root);
+        // A symlinked state folder would make every write land outside the project.
+        crate::files::check_real_dirs(top, &self.root)
+            .map_err(|e| Error::io("checking state folder", &self.root, e))?;
+        fs::create_dir_all(&self.root)
+            .map_err(|e| Error::io("creating state folder", &self.root, e))?;
         let ignore = top.join(".gitignore");
         if !ignore.exists() {
             write_atomic(&ignore, b"*\n")?;
@@ -125,7 +128,15 @@ impl StateDir {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return Ok((T::default(), LoadNote::default()));
             }
-            Err(e) if e.kind() == io::ErrorKind::InvalidData => return Ok(set_aside::<T>(&path)),
+            // Corrupt, or not a regular file (a symlink or FIFO planted there): set aside, start empty.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput
+                ) =>
+            {
+                return Ok(set_aside::<T>(&path));
+            }
             Err(e) => return Err(Error::io("reading state", &path, e)),
         };
         match serde_json::from_slice::<Envelope<T>>(&bytes) {
@@ -193,11 +204,9 @@ pub fn with_lock<R>(
     deadline: &Deadline,
     work: impl FnOnce() -> Result<R>,
 ) -> Result<R> {
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(lock_path)
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    let file = crate::files::open_own_or_replace(lock_path, &options, "lock file")
         .map_err(|e| Error::io("opening lock", lock_path, e))?;
     let mut lock = fd_lock::RwLock::new(file);
     let wait = Deadline::after(budget::LOCK_WAIT.min(deadline.remaining()));
@@ -223,7 +232,7 @@ pub fn with_lock<R>(
 }
 
 fn read_capped(path: &Path) -> io::Result<Vec<u8>> {
-    let file = crate::files::open_regular(path)?;
+    let file = crate::files::open_own(path, OpenOptions::new().read(true))?;
     let mut bytes = Vec::new();
     file.take(budget::MAX_STATE_BYTES + 1)
         .read_to_end(&mut bytes)?;
@@ -257,7 +266,8 @@ fn write_file(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
     let nanos = chrono::Utc::now().timestamp_subsec_nanos();
     let tmp = dir.join(format!(".{name}.{}.{nanos}.tmp", std::process::id()));
     let result = (|| {
-        let mut f = File::create(&tmp)?;
+        // A fresh name, never an existing file or a link someone placed there.
+        let mut f = crate::files::open_own(&tmp, OpenOptions::new().write(true).create_new(true))?;
         f.write_all(bytes)?;
         if durable {
             f.sync_all()?;

@@ -16,13 +16,20 @@ use crate::error::{Error, Result};
 
 /// Yields the lines of a file from the last to the first, without their `\n`; empty lines are skipped.
 /// Stops (and sets [`ReverseLines::hit_cap`]) once more than `cap` bytes have been read.
+///
+/// Linear in the bytes read, however long a line is: each block is searched for newlines once, and a line
+/// longer than a block is kept as the list of its pieces and joined once, when its start is found.
 #[derive(Debug)]
 pub struct ReverseLines<R> {
     reader: R,
-    /// File offset of `pending[0]`.
+    /// File offset of `buf[0]`.
     pos: u64,
-    /// Bytes read but not yet returned: the tail of the unread region, `[pos, pos + pending.len())`.
-    pending: Vec<u8>,
+    /// The block read last.
+    buf: Vec<u8>,
+    /// `buf[..end]` is not yet searched.
+    end: usize,
+    /// Pieces of the line being read (everything after `buf[..end]` up to its end), the rightmost first.
+    pieces: Vec<Vec<u8>>,
     block: usize,
     cap: u64,
     scanned: u64,
@@ -37,7 +44,9 @@ impl<R: Read + Seek> ReverseLines<R> {
         Ok(Self {
             reader,
             pos: len,
-            pending: Vec::new(),
+            buf: Vec::new(),
+            end: 0,
+            pieces: Vec::new(),
             block: block.max(1),
             cap,
             scanned: 0,
@@ -71,13 +80,24 @@ impl<R: Read + Seek> ReverseLines<R> {
             .min(self.cap - self.scanned);
         let start = self.pos - want;
         self.reader.seek(SeekFrom::Start(start))?;
-        let mut chunk = vec![0; usize::try_from(want).unwrap_or(usize::MAX)];
-        self.reader.read_exact(&mut chunk)?;
-        chunk.extend_from_slice(&self.pending);
-        self.pending = chunk;
+        self.buf
+            .resize(usize::try_from(want).unwrap_or(usize::MAX), 0);
+        self.reader.read_exact(&mut self.buf)?;
+        self.end = self.buf.len();
         self.pos = start;
         self.scanned += want;
         Ok(true)
+    }
+
+    /// The line made of `head` and the pieces kept so far.
+    fn join(&mut self, head: &[u8]) -> Vec<u8> {
+        let len = head.len() + self.pieces.iter().map(Vec::len).sum::<usize>();
+        let mut line = Vec::with_capacity(len);
+        line.extend_from_slice(head);
+        for piece in self.pieces.drain(..).rev() {
+            line.extend_from_slice(&piece);
+        }
+        line
     }
 }
 
@@ -89,22 +109,29 @@ impl<R: Read + Seek> Iterator for ReverseLines<R> {
             if self.done {
                 return None;
             }
-            // A newline inside `pending` ends the last line; everything after it is a whole line.
-            if let Some(nl) = self.pending.iter().rposition(|&b| b == b'\n') {
-                let line = self.pending.split_off(nl + 1);
-                self.pending.pop();
+            // A newline in the unsearched part ends the line being read.
+            if let Some(nl) = self.buf[..self.end].iter().rposition(|&b| b == b'\n') {
+                let head = self.buf[nl + 1..self.end].to_vec();
+                self.end = nl;
+                let line = self.join(&head);
                 if line.is_empty() {
                     continue;
                 }
                 return Some(Ok(line));
+            }
+            // No newline: all of it belongs to the line being read, which goes on in the block before.
+            if self.end > 0 {
+                self.pieces.push(self.buf[..self.end].to_vec());
+                self.end = 0;
             }
             match self.read_block() {
                 Ok(true) => {}
                 Ok(false) => {
                     self.done = true;
                     // At the start of the file the rest is the first line; at the cap it is a fragment.
-                    if self.pos == 0 && !self.hit_cap && !self.pending.is_empty() {
-                        return Some(Ok(std::mem::take(&mut self.pending)));
+                    if self.pos == 0 && !self.hit_cap && !self.pieces.is_empty() {
+                        let line = self.join(&[]);
+                        return (!line.is_empty()).then_some(Ok(line));
                     }
                     return None;
                 }

@@ -4,13 +4,16 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use portcullis_core::Deadline;
+use portcullis_core::state::{StateDir, StateFile};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use walkdir::WalkDir;
 
 use crate::domains::{DomainMatch, MatchKind};
 
 /// Where an agent definition was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AgentSource {
     /// `<project>/.claude/agents/`.
     Project,
@@ -21,7 +24,7 @@ pub enum AgentSource {
 }
 
 /// One agent definition.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentDef {
     /// The name Claude Code knows it by (`subagent_type`): frontmatter `name`, `plugin:name` for plugins.
     pub name: String,
@@ -53,7 +56,7 @@ impl AgentDef {
 }
 
 /// All agent definitions visible to a project, and the files that could not be read.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentCatalog {
     /// Definitions, project first, then user, then plugins.
     pub agents: Vec<AgentDef>,
@@ -66,22 +69,112 @@ const HEAD_BYTES: u64 = 16 * 1024;
 /// How deep the agent folders are walked.
 const MAX_DEPTH: usize = 8;
 
+/// The catalog as last read, with the fingerprint of the files it was read from:
+/// `<state>/agent-catalog.json`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct CachedCatalog {
+    fingerprint: Vec<String>,
+    catalog: AgentCatalog,
+}
+
+impl StateFile for CachedCatalog {
+    const NAME: &'static str = "agent-catalog";
+    const SCHEMA_VERSION: u32 = 1;
+    // A cache: lost, it is read again from the agent files.
+    const DURABLE: bool = false;
+}
+
+/// The folders agents are read from, in catalog order: (folder, source, plugin name).
+fn agent_dirs(
+    project: &Path,
+    claude_home: Option<&Path>,
+) -> Vec<(PathBuf, AgentSource, Option<String>)> {
+    let mut dirs = vec![(
+        project.join(".claude").join("agents"),
+        AgentSource::Project,
+        None,
+    )];
+    if let Some(home) = claude_home {
+        dirs.push((home.join("agents"), AgentSource::User, None));
+        for (plugin, dir) in enabled_plugin_dirs(project, home) {
+            dirs.push((dir.join("agents"), AgentSource::Plugin, Some(plugin)));
+        }
+    }
+    dirs
+}
+
+fn walker(dir: &Path) -> WalkDir {
+    WalkDir::new(dir)
+        .max_depth(MAX_DEPTH)
+        .follow_links(true)
+        .sort_by_file_name()
+}
+
+/// What the catalog depends on, without reading a file: each agent file's path, size and modification
+/// time, in walk order (a rename, an added or removed file, or an edit changes it).
+fn fingerprint(dirs: &[(PathBuf, AgentSource, Option<String>)]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (dir, _, plugin) in dirs {
+        out.push(format!(
+            "dir {} {}",
+            plugin.as_deref().unwrap_or("-"),
+            dir.display()
+        ));
+        if !dir.is_dir() {
+            continue;
+        }
+        for entry in walker(dir).into_iter().filter_map(std::result::Result::ok) {
+            let path = entry.path();
+            if !entry.file_type().is_file() || path.extension().is_none_or(|e| e != "md") {
+                continue;
+            }
+            let Ok(meta) = entry.metadata() else {
+                out.push(format!("? {}", path.display()));
+                continue;
+            };
+            let mtime = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            out.push(format!("{} {} {mtime}", path.display(), meta.len()));
+        }
+    }
+    out
+}
+
 impl AgentCatalog {
     /// Scans the project's, the user's (`claude_home` = `~/.claude`) and enabled plugins' agents.
     #[must_use]
     pub fn discover(project: &Path, claude_home: Option<&Path>) -> Self {
         let mut catalog = Self::default();
-        catalog.scan(
-            &project.join(".claude").join("agents"),
-            AgentSource::Project,
-            None,
-        );
-        if let Some(home) = claude_home {
-            catalog.scan(&home.join("agents"), AgentSource::User, None);
-            for (plugin, dir) in enabled_plugin_dirs(project, home) {
-                catalog.scan(&dir.join("agents"), AgentSource::Plugin, Some(&plugin));
+        for (dir, source, plugin) in agent_dirs(project, claude_home) {
+            catalog.scan(&dir, source, plugin.as_deref());
+        }
+        catalog
+    }
+
+    /// [`Self::discover`], reusing the catalog cached in `state` (`agent-catalog.json`) while no agent
+    /// file was added, removed, renamed or changed since it was written: the hooks then stat the agent
+    /// files instead of reading them. A cache that cannot be read or written is only slower.
+    #[must_use]
+    pub fn discover_cached(project: &Path, claude_home: Option<&Path>, state: &StateDir) -> Self {
+        let dirs = agent_dirs(project, claude_home);
+        let fingerprint = fingerprint(&dirs);
+        if let Ok((cached, _)) = state.load::<CachedCatalog>() {
+            if cached.fingerprint == fingerprint {
+                return cached.catalog;
             }
         }
+        let mut catalog = Self::default();
+        for (dir, source, plugin) in &dirs {
+            catalog.scan(dir, *source, plugin.as_deref());
+        }
+        let deadline = Deadline::after(std::time::Duration::from_millis(200));
+        let _ = state.update::<CachedCatalog, _>(&deadline, |c| {
+            c.fingerprint = fingerprint;
+            c.catalog = catalog.clone();
+        });
         catalog
     }
 
@@ -123,11 +216,7 @@ impl AgentCatalog {
         if !dir.is_dir() {
             return;
         }
-        let walker = WalkDir::new(dir)
-            .max_depth(MAX_DEPTH)
-            .follow_links(true)
-            .sort_by_file_name();
-        for entry in walker.into_iter().filter_map(std::result::Result::ok) {
+        for entry in walker(dir).into_iter().filter_map(std::result::Result::ok) {
             let path = entry.path();
             if !entry.file_type().is_file() || path.extension().is_none_or(|e| e != "md") {
                 continue;
@@ -271,6 +360,29 @@ mod tests {
     fn write(p: &Path, text: &str) {
         fs::create_dir_all(p.parent().unwrap()).unwrap();
         fs::write(p, text).unwrap();
+    }
+
+    #[test]
+    fn the_cached_catalog_is_used_until_an_agent_file_changes() {
+        let t = tempfile::tempdir().unwrap();
+        let project = t.path().join("p");
+        let agent = project.join(".claude/agents/backend-developer.md");
+        write(&agent, "---\nname: backend-developer\n---\n");
+        let state = StateDir::for_project(&portcullis_core::Env::from_pairs([]), &project);
+        let first = AgentCatalog::discover_cached(&project, None, &state);
+        assert_eq!(first, AgentCatalog::discover(&project, None));
+        // Tamper with the cache: the next call returns it, so it read no agent file.
+        let cache = project.join(".claude/portcullis/agent-catalog.json");
+        let text = fs::read_to_string(&cache).unwrap();
+        fs::write(&cache, text.replace("\"backend-developer\"", "\"from-the-cache\"")).unwrap();
+        let cached = AgentCatalog::discover_cached(&project, None, &state);
+        assert_eq!(cached.agents[0].name, "from-the-cache");
+        // An edit (another size) or a new file makes it read the files again.
+        write(&agent, "---\nname: backend-developer\ndescription: d\n---\n");
+        let fresh = AgentCatalog::discover_cached(&project, None, &state);
+        assert_eq!(fresh.agents[0].name, "backend-developer");
+        write(&project.join(".claude/agents/b.md"), "---\nname: b\n---\n");
+        assert_eq!(AgentCatalog::discover_cached(&project, None, &state).agents.len(), 2);
     }
 
     #[test]

@@ -256,8 +256,9 @@ pub(crate) fn loop_detect_cases(rel: &Path, tmp: &Path) -> Vec<Case> {
             name: "loop-detect / Stop, third 100 KB answer: stuck",
             bin,
             stdin: stop(3),
+            // Each run is the first continuation of a fresh chain (its note keeps the agent going).
+            reset: vec![project.join(".claude/portcullis/sessions/bench/stop-chains.json")],
             project,
-            reset: vec![],
             restore: vec![(state, two_on_record)],
         },
     ]
@@ -291,16 +292,18 @@ pub(crate) fn escalation_cases(rel: &Path, tmp: &Path) -> Vec<Case> {
         )
     };
     let state = project.join(".claude/portcullis/sessions/bench/escalation.json");
+    let chain = project.join(".claude/portcullis/sessions/bench/stop-chains.json");
     run_once(&bin, &project, &stop(false));
     run_once(&bin, &project, &stop(true));
     let one_block_on_record = std::fs::read(&state).unwrap();
+    let chain_of_one = std::fs::read(&chain).unwrap();
     vec![
         Case {
             name: "escalation-advisor / Stop, first of a prompt",
             bin: bin.clone(),
             stdin: stop(false),
             project: project.clone(),
-            reset: vec![state.clone()],
+            reset: vec![state.clone(), chain.clone()],
             restore: vec![],
         },
         Case {
@@ -309,7 +312,7 @@ pub(crate) fn escalation_cases(rel: &Path, tmp: &Path) -> Vec<Case> {
             stdin: stop(false),
             project,
             reset: vec![],
-            restore: vec![(state, one_block_on_record)],
+            restore: vec![(state, one_block_on_record), (chain, chain_of_one)],
         },
     ]
 }

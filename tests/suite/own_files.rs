@@ -1,0 +1,186 @@
+//! The suite's own files (decision log, state, locks) cannot be used to hang a hook or to make it write
+//! outside the project: a FIFO, a symlink or a symlinked session folder planted there is set aside or
+//! refused, within the deadline, and every hook still decides. Each registered hook runs on its main
+//! event (its first registration), so a new hook is covered without an edit here.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use portcullis_core::child;
+use portcullis_suite::HOOKS;
+use portcullis_testkit::decide::captured;
+use portcullis_testkit::workspace_bin;
+use serde_json::{Value, json};
+
+/// Far inside the client's 10 s timeout; a hang would run to it.
+const WATCHDOG: Duration = Duration::from_secs(8);
+
+/// The names of the state files the hooks keep, each with its `.lock`.
+const STATE: &[&str] = &[
+    "stop-chains",
+    "feedback-loop",
+    "output-location",
+    "output-location-writes",
+    "loop-detect",
+    "attempts",
+    "promise-loop",
+    "escalation",
+];
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    outside: PathBuf,
+}
+
+fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().canonicalize().unwrap();
+    let root = base.join("project");
+    let outside = base.join("outside");
+    std::fs::create_dir_all(root.join(".claude/agents")).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(
+        root.join(".claude/agents/backend-developer.md"),
+        "---\nname: backend-developer\n---\n",
+    )
+    .unwrap();
+    Setup {
+        _dir: dir,
+        root,
+        outside,
+    }
+}
+
+fn mkfifo(path: &Path) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    assert!(Command::new("mkfifo").arg(path).status().unwrap().success());
+}
+
+/// The hook's main event, re-pointed at the project.
+fn home_event(root: &Path, hook: &str) -> Vec<u8> {
+    let spec = portcullis_suite::hook(hook).unwrap();
+    let reg = spec.registrations[0];
+    let name = match reg.event {
+        "PreToolUse"
+            if reg.matcher.is_some_and(|m| m.contains("Agent"))
+                && !reg.matcher.unwrap().contains("Bash") =>
+        {
+            "PreToolUse-Agent"
+        }
+        "PreToolUse" => "PreToolUse-Bash",
+        "PostToolUse" => "PostToolUse-Write",
+        other => other,
+    };
+    let mut changes = json!({"prompt_id": "p", "stop_hook_active": true});
+    if name.ends_with("Write") {
+        changes["tool_input"] = json!({"file_path": root.join("api/x.go"), "content": "x"});
+    }
+    if name.ends_with("Bash") {
+        changes["tool_input"] = json!({"command": "echo hi > api/x.go"});
+    }
+    captured(name, root, "own", &changes)
+        .to_string()
+        .into_bytes()
+}
+
+/// Runs `hook`; returns (exit code, stdout, stderr) and fails on a hang.
+fn run(s: &Setup, hook: &str) -> (Option<i32>, String, String) {
+    let mut cmd = Command::new(workspace_bin(hook));
+    cmd.current_dir(&s.root)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", s.root.join("no-home"))
+        .env("CLAUDE_PROJECT_DIR", &s.root);
+    let out = child::run(cmd, &home_event(&s.root, hook), WATCHDOG, 1 << 20).unwrap();
+    assert!(!out.timed_out, "{hook} hung");
+    (
+        out.code,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn state(s: &Setup) -> PathBuf {
+    s.root.join(".claude/portcullis")
+}
+
+fn session(s: &Setup) -> PathBuf {
+    state(s).join("sessions/own")
+}
+
+fn assert_decides(hook: &str, (code, stdout, stderr): &(Option<i32>, String, String)) {
+    assert_eq!(*code, Some(0), "{hook}: {stderr}");
+    assert!(
+        stdout.is_empty() || serde_json::from_str::<Value>(stdout).is_ok_and(|v| v.is_object()),
+        "{hook}: {stdout}"
+    );
+    assert!(stderr.lines().count() <= 1, "{hook}: {stderr}");
+}
+
+#[test]
+fn fifos_at_the_log_state_and_locks_hang_nothing() {
+    for hook in HOOKS {
+        let s = setup();
+        mkfifo(&state(&s).join("log.jsonl"));
+        for name in STATE {
+            mkfifo(&session(&s).join(format!("{name}.lock")));
+            mkfifo(&session(&s).join(format!("{name}.json")));
+        }
+        let out = run(&s, hook.name);
+        assert_decides(hook.name, &out);
+    }
+}
+
+#[test]
+fn symlinks_at_the_log_state_and_locks_write_nothing_outside() {
+    for hook in HOOKS {
+        let s = setup();
+        let target = |n: &str| s.outside.join(n);
+        std::fs::create_dir_all(session(&s)).unwrap();
+        std::os::unix::fs::symlink(target("log"), state(&s).join("log.jsonl")).unwrap();
+        for name in STATE {
+            for ext in ["lock", "json"] {
+                std::os::unix::fs::symlink(
+                    target(&format!("{name}.{ext}")),
+                    session(&s).join(format!("{name}.{ext}")),
+                )
+                .unwrap();
+            }
+        }
+        let out = run(&s, hook.name);
+        assert_decides(hook.name, &out);
+        let written: Vec<_> = std::fs::read_dir(&s.outside)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        assert!(
+            written.is_empty(),
+            "{}: wrote outside the project: {written:?}",
+            hook.name
+        );
+    }
+}
+
+#[test]
+fn a_symlinked_session_folder_is_never_written_through() {
+    for hook in HOOKS {
+        let s = setup();
+        std::fs::create_dir_all(state(&s).join("sessions")).unwrap();
+        std::os::unix::fs::symlink(&s.outside, session(&s)).unwrap();
+        let out = run(&s, hook.name);
+        assert!(!out.1.contains("panicked"), "{}: {out:?}", hook.name);
+        let written: Vec<_> = std::fs::read_dir(&s.outside)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        assert!(
+            written.is_empty(),
+            "{}: wrote outside the project: {written:?}",
+            hook.name
+        );
+    }
+}
