@@ -53,5 +53,40 @@ fn tail(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-criterion_group!(benches, parse, render, tail);
+/// The backwards reader on a transcript whose last line is 1, 8, 32 or 128 MiB (a huge pasted output):
+/// linear in what it reads, and never more than the scan cap (32 MiB) however long the line.
+fn long_last_line(c: &mut Criterion) {
+    use portcullis_core::budget;
+    use portcullis_core::transcript::ReverseLines;
+    let dir = std::env::temp_dir().join(format!("portcullis-bench-long-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut group = c.benchmark_group("reverse_lines_long_last_line");
+    group.sample_size(10);
+    for mb in [1usize, 8, 32, 128] {
+        let path = dir.join(format!("{mb}.jsonl"));
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        f.write_all(b"{\"type\":\"user\"}\n").unwrap();
+        let chunk = vec![b'y'; 1024 * 1024];
+        for _ in 0..mb {
+            f.write_all(&chunk).unwrap();
+        }
+        f.flush().unwrap();
+        group.bench_function(format!("{mb}MiB"), |b| {
+            b.iter(|| {
+                let file = std::fs::File::open(&path).unwrap();
+                ReverseLines::new(
+                    file,
+                    budget::REVERSE_BLOCK_BYTES,
+                    budget::TRANSCRIPT_SCAN_BYTES,
+                )
+                .unwrap()
+                .count()
+            });
+        });
+    }
+    group.finish();
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+criterion_group!(benches, parse, render, tail, long_last_line);
 criterion_main!(benches);

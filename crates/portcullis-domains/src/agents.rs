@@ -374,15 +374,27 @@ mod tests {
         // Tamper with the cache: the next call returns it, so it read no agent file.
         let cache = project.join(".claude/portcullis/agent-catalog.json");
         let text = fs::read_to_string(&cache).unwrap();
-        fs::write(&cache, text.replace("\"backend-developer\"", "\"from-the-cache\"")).unwrap();
+        fs::write(
+            &cache,
+            text.replace("\"backend-developer\"", "\"from-the-cache\""),
+        )
+        .unwrap();
         let cached = AgentCatalog::discover_cached(&project, None, &state);
         assert_eq!(cached.agents[0].name, "from-the-cache");
         // An edit (another size) or a new file makes it read the files again.
-        write(&agent, "---\nname: backend-developer\ndescription: d\n---\n");
+        write(
+            &agent,
+            "---\nname: backend-developer\ndescription: d\n---\n",
+        );
         let fresh = AgentCatalog::discover_cached(&project, None, &state);
         assert_eq!(fresh.agents[0].name, "backend-developer");
         write(&project.join(".claude/agents/b.md"), "---\nname: b\n---\n");
-        assert_eq!(AgentCatalog::discover_cached(&project, None, &state).agents.len(), 2);
+        assert_eq!(
+            AgentCatalog::discover_cached(&project, None, &state)
+                .agents
+                .len(),
+            2
+        );
     }
 
     #[test]
