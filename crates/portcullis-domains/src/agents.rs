@@ -5,7 +5,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use portcullis_core::Deadline;
-use portcullis_core::state::{StateDir, StateFile};
+use portcullis_core::state::{StateDir, StateFile, stable_hash};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use walkdir::WalkDir;
@@ -73,13 +73,13 @@ const MAX_DEPTH: usize = 8;
 /// `<state>/agent-catalog.json`.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct CachedCatalog {
-    fingerprint: Vec<String>,
+    fingerprint: u64,
     catalog: AgentCatalog,
 }
 
 impl StateFile for CachedCatalog {
     const NAME: &'static str = "agent-catalog";
-    const SCHEMA_VERSION: u32 = 1;
+    const SCHEMA_VERSION: u32 = 2;
     // A cache: lost, it is read again from the agent files.
     const DURABLE: bool = false;
 }
@@ -111,36 +111,37 @@ fn walker(dir: &Path) -> WalkDir {
 }
 
 /// What the catalog depends on, without reading a file: each agent file's path, size and modification
-/// time, in walk order (a rename, an added or removed file, or an edit changes it).
-fn fingerprint(dirs: &[(PathBuf, AgentSource, Option<String>)]) -> Vec<String> {
-    let mut out = Vec::new();
-    for (dir, _, plugin) in dirs {
-        out.push(format!(
-            "dir {} {}",
-            plugin.as_deref().unwrap_or("-"),
-            dir.display()
-        ));
+/// time (a rename, an added or removed file, or an edit changes it), hashed without regard to walk order.
+fn fingerprint(dirs: &[(PathBuf, AgentSource, Option<String>)]) -> u64 {
+    use std::os::unix::ffi::OsStrExt;
+    let mut total: u64 = 0;
+    for (i, (dir, _, plugin)) in dirs.iter().enumerate() {
+        let head = format!("{i} {} {}", plugin.as_deref().unwrap_or("-"), dir.display());
+        total = total.wrapping_add(stable_hash(head.bytes()));
         if !dir.is_dir() {
             continue;
         }
-        for entry in walker(dir).into_iter().filter_map(std::result::Result::ok) {
+        let walk = WalkDir::new(dir).max_depth(MAX_DEPTH).follow_links(true);
+        for entry in walk.into_iter().filter_map(std::result::Result::ok) {
             let path = entry.path();
             if !entry.file_type().is_file() || path.extension().is_none_or(|e| e != "md") {
                 continue;
             }
-            let Ok(meta) = entry.metadata() else {
-                out.push(format!("? {}", path.display()));
-                continue;
-            };
-            let mtime = meta
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_nanos());
-            out.push(format!("{} {} {mtime}", path.display(), meta.len()));
+            let (len, mtime) = entry.metadata().map_or((u64::MAX, 0), |m| {
+                let mtime = m
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos());
+                (m.len(), mtime)
+            });
+            let bytes = path.as_os_str().as_bytes().iter().copied();
+            let meta = len.to_le_bytes().into_iter().chain(mtime.to_le_bytes());
+            // Summed, so the order the folder lists its files in does not matter.
+            total = total.wrapping_add(stable_hash(bytes.chain(meta)));
         }
     }
-    out
+    total
 }
 
 impl AgentCatalog {

@@ -1,6 +1,6 @@
 //! The domain table.
 
-use globset::{Glob, GlobBuilder, GlobSetBuilder};
+use globset::{Glob, GlobBuilder};
 use portcullis_core::{Error, Result};
 
 use std::path::Path;
@@ -9,6 +9,7 @@ pub use crate::builtin::{
     BY_MANIFEST, DEFAULT_DOMAINS, SERVER_PACKAGES, SOURCE_EXTENSIONS, UI_PACKAGES,
 };
 use crate::config::{DomainTable, DomainsConfig, FallbackDomain};
+use crate::fast::Fast;
 use crate::manifest;
 
 /// A path's domain and the rule that put it there.
@@ -68,8 +69,56 @@ pub struct DomainMap {
 struct Entry {
     domain: String,
     text: String,
-    glob: Glob,
-    literals: Vec<String>,
+    /// Parsed when the table is built, except for the built-in table, whose globs are parsed only when one
+    /// must be compiled (a test checks that they all parse).
+    glob: Option<Glob>,
+    /// A direct test for the common shapes (so they never compile a regex), else the literal runs every
+    /// match contains (the pre-filter); worked out when the entry is first needed, since classifying
+    /// stops at the first match.
+    test: std::cell::OnceCell<Test>,
+}
+
+/// How an entry is tested.
+#[derive(Debug)]
+enum Test {
+    Fast(Fast),
+    Literals(Vec<String>),
+}
+
+impl Entry {
+    fn new(domain: &str, text: &str, glob: Option<Glob>) -> Self {
+        Self {
+            domain: domain.to_owned(),
+            text: text.to_owned(),
+            glob,
+            test: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn test(&self) -> &Test {
+        self.test.get_or_init(|| {
+            Fast::of(&self.text)
+                .map_or_else(|| Test::Literals(required_literals(&self.text)), Test::Fast)
+        })
+    }
+
+    /// Whether the glob matches the project-relative file `path`: directly for the common shapes, else
+    /// compiled now (and parsed now, for the built-in table) when the path holds all its literals.
+    fn matches(&self, path: &str) -> bool {
+        match self.test() {
+            Test::Fast(fast) if !path.is_empty() && !path.ends_with('/') => {
+                return fast.is_match(path);
+            }
+            Test::Literals(literals) if !literals.iter().all(|l| path.contains(l.as_str())) => {
+                return false;
+            }
+            _ => {}
+        }
+        match &self.glob {
+            Some(g) => g.compile_matcher().is_match(path),
+            None => glob(&self.text).is_ok_and(|g| g.compile_matcher().is_match(path)),
+        }
+    }
 }
 
 /// Compiles one glob with portcullis's rules (`*` stays in one folder).
@@ -147,10 +196,22 @@ impl DomainMap {
                     .iter()
                     .map(|(d, g)| (d.as_str(), g.iter().map(String::as_str))),
             ),
-            None => Self::new(DEFAULT_DOMAINS.iter().map(|(d, g)| (*d, g.iter().copied()))),
+            None => Ok(Self::builtin()),
         }?;
         map.fallback = fallback.enabled.then(|| fallback.name.clone());
         Ok(map)
+    }
+
+    /// The built-in table ([`DEFAULT_DOMAINS`]), its globs left unparsed until one must be compiled.
+    fn builtin() -> Self {
+        let entries = DEFAULT_DOMAINS
+            .iter()
+            .flat_map(|(domain, globs)| globs.iter().map(move |g| Entry::new(domain, g, None)))
+            .collect();
+        Self {
+            entries,
+            fallback: None,
+        }
     }
 
     /// Parses a table of (domain, globs); a bad glob is an error naming its domain.
@@ -162,12 +223,7 @@ impl DomainMap {
             for g in globs {
                 let parsed = glob(g)
                     .map_err(|e| Error::Other(format!("domain `{domain}`: bad glob `{g}`: {e}")))?;
-                entries.push(Entry {
-                    domain: domain.to_owned(),
-                    text: g.to_owned(),
-                    glob: parsed,
-                    literals: required_literals(g),
-                });
+                entries.push(Entry::new(domain, g, Some(parsed)));
             }
         }
         Ok(Self {
@@ -176,25 +232,12 @@ impl DomainMap {
         })
     }
 
-    /// The first domain (in table order) whose glob matches the project-relative `path`.
+    /// The first domain (in table order) whose glob matches the project-relative `path`. Globs of the
+    /// common shapes are tested directly ([`Fast`]); the others are compiled only when the path holds all
+    /// their literals.
     #[must_use]
     pub fn classify(&self, path: &str) -> Option<DomainMatch> {
-        let candidates: Vec<&Entry> = self
-            .entries
-            .iter()
-            .filter(|e| e.literals.iter().all(|l| path.contains(l.as_str())))
-            .collect();
-        if candidates.is_empty() {
-            return None;
-        }
-        let mut builder = GlobSetBuilder::new();
-        for e in &candidates {
-            builder.add(e.glob.clone());
-        }
-        // Building only fails on regex size limits, which globs this short cannot reach.
-        let set = builder.build().ok()?;
-        let first = set.matches(path).into_iter().min()?;
-        let e = candidates[first];
+        let e = self.entries.iter().find(|e| e.matches(path))?;
         Some(DomainMatch {
             domain: e.domain.clone(),
             rule: e.text.clone(),
@@ -249,9 +292,9 @@ impl DomainMap {
             let sample = sample_path(&e.text);
             let earlier = self.entries[..i]
                 .iter()
-                .find(|o| o.domain != e.domain && o.glob.compile_matcher().is_match(&sample));
+                .find(|o| o.domain != e.domain && o.matches(&sample));
             if let Some(o) = earlier {
-                if e.glob.compile_matcher().is_match(&sample) {
+                if e.matches(&sample) {
                     out.push(format!(
                         "`{}` glob `{}` is shadowed: `{sample}` goes to `{}` by its earlier glob `{}`",
                         e.domain, e.text, o.domain, o.text
@@ -353,6 +396,8 @@ pub fn is_source(path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fast::expand;
+    use globset::GlobSetBuilder;
 
     fn default_map() -> DomainMap {
         DomainMap::from_config(&DomainsConfig::default(), &FallbackDomain::default()).unwrap()
@@ -462,7 +507,7 @@ mod tests {
 
         /// And classification through the pre-filter equals a full GlobSet over the whole table.
         #[test]
-        fn classify_equals_the_full_globset(path_parts in proptest::collection::vec(proptest::prop_oneof!["api/", "web/", "tests/", "x", "_test", ".go", ".tsx", ".md", "Dockerfile", "docs/"], 0..6)) {
+        fn classify_equals_the_full_globset(path_parts in proptest::collection::vec(proptest::prop_oneof!["api/", "web/", "tests/", "x", "_test", ".go", ".tsx", ".md", "Dockerfile", "docs/", "apps/web/", "components/", "__tests__/", "conftest.py", ".ts", ".c", "migrations/", "/", "a/", ".gitlab-ci.yml", "compose.yaml", ".test.ts", "Test.java", "Spec.kt", ".hpp"], 0..7)) {
             let path: String = path_parts.concat();
             let m = DomainMap::from_config(&DomainsConfig::default(), &FallbackDomain::default()).unwrap();
             let mut full = GlobSetBuilder::new();
@@ -477,6 +522,28 @@ mod tests {
             let want = full.matches(&path).into_iter().min().map(|i| owners[i].to_owned());
             proptest::prop_assert_eq!(m.classify(&path).map(|x| x.domain), want);
         }
+    }
+
+    #[test]
+    fn every_built_in_glob_parses_and_most_have_a_direct_test() {
+        let mut direct = 0;
+        let mut total = 0;
+        for (domain, globs) in DEFAULT_DOMAINS {
+            for g in *globs {
+                assert!(glob(g).is_ok(), "{domain}: {g}");
+                total += 1;
+                direct += usize::from(Fast::of(g).is_some());
+            }
+        }
+        assert!(
+            direct * 10 >= total * 9,
+            "{direct} of {total} globs have a direct test"
+        );
+        assert_eq!(
+            expand("a{b,c}d{e,f}").unwrap(),
+            ["abde", "abdf", "acde", "acdf"]
+        );
+        assert!(expand("a*{b}").is_none() && expand("a{b").is_none() && expand("{a{b}}").is_none());
     }
 
     #[test]

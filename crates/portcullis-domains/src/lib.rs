@@ -13,6 +13,7 @@ mod agents;
 mod builtin;
 mod config;
 mod domains;
+mod fast;
 mod manifest;
 mod paths;
 
