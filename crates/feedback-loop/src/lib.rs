@@ -144,7 +144,7 @@ fn track_edits(event: &Event, ctx: &Ctx) -> Result<()> {
         // Domains agents declare (`owns:`) refine the built-in table, as in agent-first.
         if table.0.is_none() {
             let catalog = catalog.get_or_insert_with(|| {
-                AgentCatalog::discover_cached(
+                AgentCatalog::declaring_cached(
                     &ctx.project,
                     ctx.env.claude_home().as_deref(),
                     &ctx.state(),

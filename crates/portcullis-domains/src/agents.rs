@@ -77,6 +77,22 @@ struct CachedCatalog {
     catalog: AgentCatalog,
 }
 
+/// Only the agents that declare files they own (`owns:`), with the same fingerprint:
+/// `<state>/agent-domains.json`. feedback-loop needs these on every tracked edit; most projects have none,
+/// so this file stays tiny where the full catalog would be read whole.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct CachedDeclared {
+    fingerprint: u64,
+    declaring: AgentCatalog,
+}
+
+impl StateFile for CachedDeclared {
+    const NAME: &'static str = "agent-domains";
+    const SCHEMA_VERSION: u32 = 1;
+    // A cache: lost, it is read again from the agent files.
+    const DURABLE: bool = false;
+}
+
 impl StateFile for CachedCatalog {
     const NAME: &'static str = "agent-catalog";
     const SCHEMA_VERSION: u32 = 2;
@@ -177,6 +193,34 @@ impl AgentCatalog {
             c.catalog = catalog.clone();
         });
         catalog
+    }
+
+    /// The agents that declare files they own (`owns:`), cached like [`Self::discover_cached`] in a file
+    /// of their own, so that asking costs a stat of each agent file and the read of a small file.
+    #[must_use]
+    pub fn declaring_cached(project: &Path, claude_home: Option<&Path>, state: &StateDir) -> Self {
+        let dirs = agent_dirs(project, claude_home);
+        let fingerprint = fingerprint(&dirs);
+        if let Ok((cached, _)) = state.load::<CachedDeclared>() {
+            if cached.fingerprint == fingerprint {
+                return cached.declaring;
+            }
+        }
+        let full = Self::discover_cached(project, claude_home, state);
+        let declaring = Self {
+            agents: full
+                .agents
+                .into_iter()
+                .filter(|a| !a.owns.is_empty())
+                .collect(),
+            skipped: Vec::new(),
+        };
+        let deadline = Deadline::after(std::time::Duration::from_millis(200));
+        let _ = state.update::<CachedDeclared, _>(&deadline, |c| {
+            c.fingerprint = fingerprint;
+            c.declaring = declaring.clone();
+        });
+        declaring
     }
 
     /// The first definition named `name`.
