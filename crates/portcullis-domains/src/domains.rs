@@ -221,9 +221,16 @@ impl DomainMap {
         let mut entries = Vec::new();
         for (domain, globs) in table {
             for g in globs {
-                let parsed = glob(g)
-                    .map_err(|e| Error::Other(format!("domain `{domain}`: bad glob `{g}`: {e}")))?;
-                entries.push(Entry::new(domain, g, Some(parsed)));
+                // A glob of a shape with a direct test is plain text and braces: valid, and never
+                // compiled for a file path, so it is not parsed here.
+                let parsed = if Fast::of(g).is_some() {
+                    None
+                } else {
+                    Some(glob(g).map_err(|e| {
+                        Error::Other(format!("domain `{domain}`: bad glob `{g}`: {e}"))
+                    })?)
+                };
+                entries.push(Entry::new(domain, g, parsed));
             }
         }
         Ok(Self {

@@ -270,9 +270,13 @@ impl Config {
             };
             check_top_level(&layer.value, &defaults, &open_maps, schema.complete)
                 .map_err(config_error)?;
-            for spec in &specs {
-                if let Some(v) = layer.value.get(spec.key) {
-                    (spec.parse)(v).map_err(config_error)?;
+            // Each layer's sections are parsed on their own so a type error names its file; with one
+            // layer, the check after merging does the same and names the same file.
+            if layers.len() > 1 {
+                for spec in &specs {
+                    if let Some(v) = layer.value.get(spec.key) {
+                        (spec.parse)(v).map_err(config_error)?;
+                    }
                 }
             }
             merge(&mut merged, &layer.value, "", &open_maps);
