@@ -110,6 +110,19 @@ fn session(s: &Setup) -> PathBuf {
     state(s).join("sessions/own")
 }
 
+/// Fails when anything appeared in the folder outside the project.
+fn assert_nothing_outside(s: &Setup, hook: &str) {
+    let written: Vec<_> = std::fs::read_dir(&s.outside)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(
+        written.is_empty(),
+        "{hook}: wrote outside the project: {written:?}"
+    );
+}
+
 fn assert_decides(hook: &str, (code, stdout, stderr): &(Option<i32>, String, String)) {
     assert_eq!(*code, Some(0), "{hook}: {stderr}");
     assert!(
@@ -151,16 +164,7 @@ fn symlinks_at_the_log_state_and_locks_write_nothing_outside() {
         }
         let out = run(&s, hook.name);
         assert_decides(hook.name, &out);
-        let written: Vec<_> = std::fs::read_dir(&s.outside)
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .collect();
-        assert!(
-            written.is_empty(),
-            "{}: wrote outside the project: {written:?}",
-            hook.name
-        );
+        assert_nothing_outside(&s, hook.name);
     }
 }
 
@@ -172,15 +176,6 @@ fn a_symlinked_session_folder_is_never_written_through() {
         std::os::unix::fs::symlink(&s.outside, session(&s)).unwrap();
         let out = run(&s, hook.name);
         assert!(!out.1.contains("panicked"), "{}: {out:?}", hook.name);
-        let written: Vec<_> = std::fs::read_dir(&s.outside)
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .collect();
-        assert!(
-            written.is_empty(),
-            "{}: wrote outside the project: {written:?}",
-            hook.name
-        );
+        assert_nothing_outside(&s, hook.name);
     }
 }

@@ -18,14 +18,19 @@ use std::path::{Path, PathBuf};
 pub fn open_regular(path: &Path) -> io::Result<File> {
     let meta = std::fs::metadata(path)?;
     if !meta.is_file() {
-        let what = if meta.is_dir() {
-            "a folder"
-        } else {
-            "not a regular file"
-        };
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, what));
+        return Err(not_regular(&meta));
     }
     File::open(path)
+}
+
+/// The `InvalidInput` error for something that is not a regular file, saying what it is.
+fn not_regular(meta: &std::fs::Metadata) -> io::Error {
+    let what = if meta.is_dir() {
+        "a folder"
+    } else {
+        "not a regular file"
+    };
+    io::Error::new(io::ErrorKind::InvalidInput, what)
 }
 
 /// Opens a file the suite keeps (state, log, lock) with `options`: the last component is never followed
@@ -43,12 +48,7 @@ pub fn open_own(path: &Path, options: &mut OpenOptions) -> io::Result<File> {
         })?;
     let meta = file.metadata()?;
     if !meta.is_file() {
-        let what = if meta.is_dir() {
-            "a folder"
-        } else {
-            "not a regular file"
-        };
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, what));
+        return Err(not_regular(&meta));
     }
     Ok(file)
 }

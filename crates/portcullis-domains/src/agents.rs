@@ -100,6 +100,54 @@ impl StateFile for CachedCatalog {
     const DURABLE: bool = false;
 }
 
+/// A catalog cached in a state file with the fingerprint it was read at.
+trait CatalogCache: StateFile {
+    fn parts(self) -> (u64, AgentCatalog);
+    fn of(fingerprint: u64, catalog: AgentCatalog) -> Self;
+}
+
+impl CatalogCache for CachedCatalog {
+    fn parts(self) -> (u64, AgentCatalog) {
+        (self.fingerprint, self.catalog)
+    }
+    fn of(fingerprint: u64, catalog: AgentCatalog) -> Self {
+        Self {
+            fingerprint,
+            catalog,
+        }
+    }
+}
+
+impl CatalogCache for CachedDeclared {
+    fn parts(self) -> (u64, AgentCatalog) {
+        (self.fingerprint, self.declaring)
+    }
+    fn of(fingerprint: u64, declaring: AgentCatalog) -> Self {
+        Self {
+            fingerprint,
+            declaring,
+        }
+    }
+}
+
+/// The catalog cached as `C` when its fingerprint is `fingerprint`, else `build`'s, stored for next time.
+fn cached<C: CatalogCache>(
+    state: &StateDir,
+    fingerprint: u64,
+    build: impl FnOnce() -> AgentCatalog,
+) -> AgentCatalog {
+    if let Ok((cache, _)) = state.load::<C>() {
+        let (stored, catalog) = cache.parts();
+        if stored == fingerprint {
+            return catalog;
+        }
+    }
+    let catalog = build();
+    let deadline = Deadline::after(std::time::Duration::from_millis(200));
+    let _ = state.update::<C, _>(&deadline, |c| *c = C::of(fingerprint, catalog.clone()));
+    catalog
+}
+
 /// The folders agents are read from, in catalog order: (folder, source, plugin name).
 fn agent_dirs(
     project: &Path,
@@ -177,50 +225,28 @@ impl AgentCatalog {
     #[must_use]
     pub fn discover_cached(project: &Path, claude_home: Option<&Path>, state: &StateDir) -> Self {
         let dirs = agent_dirs(project, claude_home);
-        let fingerprint = fingerprint(&dirs);
-        if let Ok((cached, _)) = state.load::<CachedCatalog>() {
-            if cached.fingerprint == fingerprint {
-                return cached.catalog;
+        cached::<CachedCatalog>(state, fingerprint(&dirs), || {
+            let mut catalog = Self::default();
+            for (dir, source, plugin) in &dirs {
+                catalog.scan(dir, *source, plugin.as_deref());
             }
-        }
-        let mut catalog = Self::default();
-        for (dir, source, plugin) in &dirs {
-            catalog.scan(dir, *source, plugin.as_deref());
-        }
-        let deadline = Deadline::after(std::time::Duration::from_millis(200));
-        let _ = state.update::<CachedCatalog, _>(&deadline, |c| {
-            c.fingerprint = fingerprint;
-            c.catalog = catalog.clone();
-        });
-        catalog
+            catalog
+        })
     }
 
     /// The agents that declare files they own (`owns:`), cached like [`Self::discover_cached`] in a file
     /// of their own, so that asking costs a stat of each agent file and the read of a small file.
     #[must_use]
     pub fn declaring_cached(project: &Path, claude_home: Option<&Path>, state: &StateDir) -> Self {
-        let dirs = agent_dirs(project, claude_home);
-        let fingerprint = fingerprint(&dirs);
-        if let Ok((cached, _)) = state.load::<CachedDeclared>() {
-            if cached.fingerprint == fingerprint {
-                return cached.declaring;
-            }
-        }
-        let full = Self::discover_cached(project, claude_home, state);
-        let declaring = Self {
-            agents: full
+        let fingerprint = fingerprint(&agent_dirs(project, claude_home));
+        cached::<CachedDeclared>(state, fingerprint, || Self {
+            agents: Self::discover_cached(project, claude_home, state)
                 .agents
                 .into_iter()
                 .filter(|a| !a.owns.is_empty())
                 .collect(),
             skipped: Vec::new(),
-        };
-        let deadline = Deadline::after(std::time::Duration::from_millis(200));
-        let _ = state.update::<CachedDeclared, _>(&deadline, |c| {
-            c.fingerprint = fingerprint;
-            c.declaring = declaring.clone();
-        });
-        declaring
+        })
     }
 
     /// The first definition named `name`.
