@@ -9,7 +9,7 @@
 //! previous stop was blocked (by a portcullis hook, or by any other hook, `/goal` included), or the agent
 //! would have ended.
 //!
-//! A Stop verdict that adds context (`additionalContext`, e.g. loop-detect's stuck note) keeps the agent
+//! A Stop verdict that adds context (`additionalContext`, e.g. a note that the agent looks stuck) keeps the agent
 //! going just as a block does (measured in the real client), so it counts as one and is let go the same way:
 //! at the cap its text goes to the user instead.
 //!
@@ -26,7 +26,7 @@
 //! most any hook has seen (less the current stop where that hook already decided it). Hooks that take turns
 //! blocking therefore count the same chain and let go at the same stop.
 //!
-//! **Progress.** [`progress`] runs for every tool event a portcullis hook receives (loop-detect is
+//! **Progress.** [`progress`] runs for every tool event a portcullis hook receives (the suite has a hook
 //! registered for every `PostToolUse` and `PostToolUseFailure`, so with the suite installed every tool
 //! call is seen); it resets the agent's counts. It never reads the transcript, which the client writes
 //! lazily.
@@ -169,7 +169,7 @@ fn client_cap(ctx: &Ctx) -> Option<u32> {
 }
 
 /// How many of the agent's stops came before this one since its last tool call, as `ctx.hook` sees it
-/// (0 when nothing is on record). For hooks whose own rules depend on the chain (escalation).
+/// (0 when nothing is on record). For hooks whose own rules depend on the chain.
 #[must_use]
 pub fn earlier(event: &Event, ctx: &Ctx) -> u32 {
     let Ok(state) = event.session().and_then(|s| ctx.state().session(s)) else {
@@ -329,7 +329,7 @@ fn let_go(event: &Event, ctx: &Ctx, earlier: u32, verdict: &Verdict) -> Verdict 
     // What the hook already had for the user stays; nothing goes to the agent, which would continue it.
     out.user_messages
         .extend(verdict.user_messages.iter().cloned());
-    // A hook's own log marker (loop-detect's `stuck`) is still evidence for the others.
+    // A hook's own log marker (such as `stuck`) is still evidence for the others.
     out.log_mark.clone_from(&verdict.log_mark);
     out
 }
