@@ -15,8 +15,9 @@ pub struct EscalationAdvisorConfig {
     /// `enforce` (the hint goes to Claude and the user), `warn` (to the user only) or `off`. Default
     /// `enforce`.
     pub mode: Mode,
-    /// Escalate when more than this many stops of one agent in a row were blocked (1 to
-    /// `stop.max_consecutive_blocks` - 1, so it is reached before the stop cap lets go). Default `3`.
+    /// Escalate when more than this many stops of one agent in a row were blocked with no tool call
+    /// between them (1 to `stop.max_consecutive_blocks` - 1, so it is reached before the stop chain lets
+    /// go). Default `3`.
     pub threshold: u32,
     /// The advisor: a program and its arguments; the prompt goes to its stdin, the hint comes from its
     /// stdout. Default: the Claude Code CLI with a small model, no tools, no session file and no hooks.

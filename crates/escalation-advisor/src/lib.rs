@@ -1,8 +1,9 @@
 //! escalation-advisor: when an agent keeps getting blocked, another model says in one sentence why.
 //!
 //! - **When** (`Stop`, `SubagentStop`; [`streak`]): more than `escalation_advisor.threshold` (3) stops of one
-//!   agent in a row were blocked, or loop-detect logged the agent as stuck. Once per streak level: the
-//!   same situation never calls the advisor twice.
+//!   agent in a row were blocked with no tool call between them (the shared stop chain's count), or
+//!   loop-detect logged the agent as stuck. Once per streak level: the same situation never calls the
+//!   advisor twice.
 //! - **What it is asked** ([`prompt`]): the agent's last instruction, why its stops were blocked (decision
 //!   log and transcript), and its last answers, from the tail of its own transcript, secrets redacted,
 //!   at most `max_prompt_bytes` (24 KiB).
@@ -10,9 +11,10 @@
 //!   `timeout_secs` (25). By default the Claude Code CLI with a small model, no tools, no session file and
 //!   `disableAllHooks`; `PORTCULLIS_DISABLED=1` in its environment makes every portcullis hook a no-op
 //!   there too, so it cannot recurse.
-//! - **Where the hint goes**: `additionalContext` on the stop (Claude reads it when a sibling hook blocks
-//!   the stop, which is the situation being escalated), a `systemMessage` for the user, and an `escalate`
-//!   entry in the decision log. The hook never blocks by itself.
+//! - **Where the hint goes**: `additionalContext` on the stop (the client then lets Claude answer again
+//!   with the hint, as a block would; the shared stop chain counts it as one, and at its cap the hint goes
+//!   to the user instead), a `systemMessage` for the user, and an `escalate` entry in the decision log. It
+//!   never blocks.
 //! - **When the advisor fails** (missing, exit code, timeout, garbage): a deterministic hint from the
 //!   decision log (which hook blocked how often and its last reason), and one stderr line.
 //! - **`ON_ERROR`**: [`Failure::Open`]; its deadline is 50 s (hooks.json gives it 60 s), the only hook
@@ -58,7 +60,7 @@ const RESERVE: Duration = Duration::from_secs(5);
 
 impl Hook for EscalationAdvisor {
     const NAME: &'static str = "escalation-advisor";
-    const SUMMARY: &'static str = "When more than 3 stops of an agent in a row were blocked, or loop-detect found it stuck, another model reads the transcript tail and gives a one-line hint (a fallback from the decision log when it cannot).";
+    const SUMMARY: &'static str = "When more than 3 stops of an agent in a row were blocked with no tool call between them, or loop-detect found it stuck, another model reads the transcript tail and gives a one-line hint (a fallback from the decision log when it cannot).";
     const EVENTS: &'static [Registration] = &[
         Registration::every("Stop"),
         Registration::every("SubagentStop"),

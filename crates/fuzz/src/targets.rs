@@ -1,6 +1,6 @@
 //! The targets. Each returns `Err` when a property fails; panics are caught by the driver.
 //!
-//! - [`decide`]: any bytes as stdin: parse, then the `decide` of every hook in the registry (with the stop cap) and the
+//! - [`decide`]: any bytes as stdin: parse, then the `decide` of every hook in the registry (through the stop chain, as the run loop does) and the
 //!   rendering, in one project. Property: a rendered verdict is a JSON object that serialises.
 //! - [`transcript`]: the backwards line reader on any bytes, block size and byte cap. Properties: it never
 //!   reads past its cap, and it yields exactly what a naive forward reader of the same bytes yields.

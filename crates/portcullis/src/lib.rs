@@ -1,6 +1,6 @@
 //! The portcullis manager CLI: `install`, `uninstall`, `doctor`, `log`, `explain`, `replay`.
 //!
-//! Everything it knows about the hooks comes from [`portcullis_core::registry`]; it edits Claude Code
+//! Everything it knows about the hooks comes from [`portcullis_suite::HOOKS`]; it edits Claude Code
 //! settings files in place ([`settings`]) and runs hook binaries the way the client does ([`exec`]).
 
 pub mod cli;
