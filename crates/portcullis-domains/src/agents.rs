@@ -69,82 +69,64 @@ const HEAD_BYTES: u64 = 16 * 1024;
 /// How deep the agent folders are walked.
 const MAX_DEPTH: usize = 8;
 
-/// The catalog as last read, with the fingerprint of the files it was read from:
-/// `<state>/agent-catalog.json`.
+/// Which agents a cache file holds, and its name.
+trait CacheKind {
+    const NAME: &'static str;
+}
+
+/// Every agent: `<state>/agent-catalog.json`.
+#[derive(Debug, Default)]
+struct Everyone;
+
+impl CacheKind for Everyone {
+    const NAME: &'static str = "agent-catalog";
+}
+
+/// Only the agents that declare files they own (`owns:`): `<state>/agent-domains.json`. feedback-loop
+/// needs these on every tracked edit; most projects have none, so this file stays tiny where the full
+/// catalog would be read whole.
+#[derive(Debug, Default)]
+struct Declaring;
+
+impl CacheKind for Declaring {
+    const NAME: &'static str = "agent-domains";
+}
+
+/// A catalog as last read, with the fingerprint of the agent files it was read from.
 #[derive(Debug, Default, Serialize, Deserialize)]
-struct CachedCatalog {
+#[serde(bound = "")]
+struct Cached<K> {
     fingerprint: u64,
     catalog: AgentCatalog,
+    #[serde(skip)]
+    kind: std::marker::PhantomData<K>,
 }
 
-/// Only the agents that declare files they own (`owns:`), with the same fingerprint:
-/// `<state>/agent-domains.json`. feedback-loop needs these on every tracked edit; most projects have none,
-/// so this file stays tiny where the full catalog would be read whole.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct CachedDeclared {
-    fingerprint: u64,
-    declaring: AgentCatalog,
-}
-
-impl StateFile for CachedDeclared {
-    const NAME: &'static str = "agent-domains";
+impl<K: CacheKind + Default> StateFile for Cached<K> {
+    const NAME: &'static str = K::NAME;
     const SCHEMA_VERSION: u32 = 1;
     // A cache: lost, it is read again from the agent files.
     const DURABLE: bool = false;
 }
 
-impl StateFile for CachedCatalog {
-    const NAME: &'static str = "agent-catalog";
-    const SCHEMA_VERSION: u32 = 2;
-    // A cache: lost, it is read again from the agent files.
-    const DURABLE: bool = false;
-}
-
-/// A catalog cached in a state file with the fingerprint it was read at.
-trait CatalogCache: StateFile {
-    fn parts(self) -> (u64, AgentCatalog);
-    fn of(fingerprint: u64, catalog: AgentCatalog) -> Self;
-}
-
-impl CatalogCache for CachedCatalog {
-    fn parts(self) -> (u64, AgentCatalog) {
-        (self.fingerprint, self.catalog)
-    }
-    fn of(fingerprint: u64, catalog: AgentCatalog) -> Self {
-        Self {
-            fingerprint,
-            catalog,
-        }
-    }
-}
-
-impl CatalogCache for CachedDeclared {
-    fn parts(self) -> (u64, AgentCatalog) {
-        (self.fingerprint, self.declaring)
-    }
-    fn of(fingerprint: u64, declaring: AgentCatalog) -> Self {
-        Self {
-            fingerprint,
-            declaring,
-        }
-    }
-}
-
-/// The catalog cached as `C` when its fingerprint is `fingerprint`, else `build`'s, stored for next time.
-fn cached<C: CatalogCache>(
+/// The catalog cached as kind `K` when its fingerprint is `fingerprint`, else `build`'s, stored for next
+/// time.
+fn cached<K: CacheKind + Default>(
     state: &StateDir,
     fingerprint: u64,
     build: impl FnOnce() -> AgentCatalog,
 ) -> AgentCatalog {
-    if let Ok((cache, _)) = state.load::<C>() {
-        let (stored, catalog) = cache.parts();
-        if stored == fingerprint {
-            return catalog;
+    if let Ok((cache, _)) = state.load::<Cached<K>>() {
+        if cache.fingerprint == fingerprint {
+            return cache.catalog;
         }
     }
     let catalog = build();
     let deadline = Deadline::after(std::time::Duration::from_millis(200));
-    let _ = state.update::<C, _>(&deadline, |c| *c = C::of(fingerprint, catalog.clone()));
+    let _ = state.update::<Cached<K>, _>(&deadline, |c| {
+        c.fingerprint = fingerprint;
+        c.catalog = catalog.clone();
+    });
     catalog
 }
 
@@ -225,7 +207,7 @@ impl AgentCatalog {
     #[must_use]
     pub fn discover_cached(project: &Path, claude_home: Option<&Path>, state: &StateDir) -> Self {
         let dirs = agent_dirs(project, claude_home);
-        cached::<CachedCatalog>(state, fingerprint(&dirs), || {
+        cached::<Everyone>(state, fingerprint(&dirs), || {
             let mut catalog = Self::default();
             for (dir, source, plugin) in &dirs {
                 catalog.scan(dir, *source, plugin.as_deref());
@@ -239,7 +221,7 @@ impl AgentCatalog {
     #[must_use]
     pub fn declaring_cached(project: &Path, claude_home: Option<&Path>, state: &StateDir) -> Self {
         let fingerprint = fingerprint(&agent_dirs(project, claude_home));
-        cached::<CachedDeclared>(state, fingerprint, || Self {
+        cached::<Declaring>(state, fingerprint, || Self {
             agents: Self::discover_cached(project, claude_home, state)
                 .agents
                 .into_iter()
