@@ -366,14 +366,19 @@ mod tests {
         p
     }
 
-    #[test]
-    fn an_edit_holds_the_turn_until_its_domain_is_verified() {
-        let p = project();
+    /// The main thread's Write of `api/x.go` and the turn's Stop.
+    fn write_then_stop(p: &TestProject) -> (Event, Event) {
         let write = p.event(
             "PostToolUse-Write",
             &json!({"tool_input": {"file_path": p.path("api/x.go"), "content": "x"}}),
         );
-        let stop = p.event("Stop", &json!({"prompt_id": "p"}));
+        (write, p.event("Stop", &json!({"prompt_id": "p"})))
+    }
+
+    #[test]
+    fn an_edit_holds_the_turn_until_its_domain_is_verified() {
+        let p = project();
+        let (write, stop) = write_then_stop(&p);
         assert!(
             run(&p, &stop, &json!({})).is_silent(),
             "nothing modified yet"
@@ -387,11 +392,7 @@ mod tests {
     #[test]
     fn ignored_paths_and_mode_off_track_nothing() {
         let p = project();
-        let write = p.event(
-            "PostToolUse-Write",
-            &json!({"tool_input": {"file_path": p.path("api/x.go"), "content": "x"}}),
-        );
-        let stop = p.event("Stop", &json!({"prompt_id": "p"}));
+        let (write, stop) = write_then_stop(&p);
         let ignore = json!({"feedback_loop": {"ignore": ["api/**"]}});
         assert!(run(&p, &write, &ignore).is_silent());
         assert!(run(&p, &stop, &ignore).is_silent());
