@@ -20,7 +20,9 @@
 //!   work between them (review, fix, test) are counted only by `max_iterations`.
 //! - **`ON_ERROR`**: [`Failure::Open`]: a broken config or state file must not stop every turn.
 //! - **State**: `sessions/<id>/feedback-loop.json` ([`ledger::Ledger`]), locked and atomic. A Bash call or
-//!   a stop with nothing modified costs one failed file open.
+//!   a stop with nothing modified costs one failed file open. With the built-in domain table, a tracked
+//!   edit also reads `agent-domains.json` (the agents that declare `owns:`, cached until an agent file
+//!   changes).
 
 mod cli;
 mod config;
