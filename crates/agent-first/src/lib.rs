@@ -2,7 +2,7 @@
 //! spawn that agent instead. Subagents edit freely.
 //!
 //! - **Events**: `PreToolUse`, matcher `Write|Edit|MultiEdit|NotebookEdit|Bash`.
-//! - **Decides**: for each file the call writes (Bash: see [`shell`]), resolved against the project root:
+//! - **Decides**: for each file the call writes (Bash: see `shell`), resolved against the project root:
 //!   its domain ([`portcullis_domains::DomainMap`]), unless exempt; whether the agent
 //!   `agent_first.agent_pattern` (default `{domain}-developer`) is defined. If so: deny (`mode: enforce`) or
 //!   allow with a reminder (`mode: warn`). Everything else is a silent allow.

@@ -1,13 +1,13 @@
 //! escalation-advisor: when an agent keeps getting blocked, another model says in one sentence why.
 //!
-//! - **When** (`Stop`, `SubagentStop`; [`streak`]): more than `escalation_advisor.threshold` (3) stops of one
+//! - **When** (`Stop`, `SubagentStop`; `streak`): more than `escalation_advisor.threshold` (3) stops of one
 //!   agent in a row were blocked with no tool call between them (the shared stop chain's count), or
 //!   loop-detect logged the agent as stuck. Once per streak level: the same situation never calls the
 //!   advisor twice.
 //! - **What it is asked** ([`prompt`]): the agent's last instruction, why its stops were blocked (decision
 //!   log and transcript), and its last answers, from the tail of its own transcript, secrets redacted,
 //!   at most `max_prompt_bytes` (24 KiB).
-//! - **Who answers** ([`advisor`]): `escalation_advisor.command`, prompt on stdin, hint on stdout, at most
+//! - **Who answers** (`advisor`): `escalation_advisor.command`, prompt on stdin, hint on stdout, at most
 //!   `timeout_secs` (25). By default the Claude Code CLI with a small model, no tools, no session file and
 //!   `disableAllHooks`; `PORTCULLIS_DISABLED=1` in its environment makes every portcullis hook a no-op
 //!   there too, so it cannot recurse.

@@ -8,10 +8,10 @@
 //! - **Hears**: a reviewer or tester agent (`{domain}-reviewer`, `{domain}-tester`) finishing, through
 //!   `SubagentStop`'s `last_assistant_message` ([`report`]); a Bash test command (`feedback_loop.test_commands`)
 //!   passing (PostToolUse) or failing (PostToolUseFailure). A failed test resets every modified domain and
-//!   counts a round ([`ledger`]).
+//!   counts a round (`ledger`).
 //! - **Decides**: at the main thread's `Stop`, blocks while a modified domain lacks a required phase,
 //!   naming per domain what is missing and which agent or command supplies it. A phase is required only
-//!   when the project can supply it ([`rules`]). All passed → allow and start clean. Subagents still
+//!   when the project can supply it (`rules`). All passed → allow and start clean. Subagents still
 //!   running → allow: the turn is not the end of the work. A reviewer or tester that finishes without a
 //!   readable verdict is sent back once to give one.
 //! - **Never traps**: past `feedback_loop.max_iterations` rounds it lets the turn end and tells the user
@@ -19,7 +19,7 @@
 //!   after `stop.max_consecutive_blocks` blocked stops in a row with no tool call between them; rounds with
 //!   work between them (review, fix, test) are counted only by `max_iterations`.
 //! - **`ON_ERROR`**: [`Failure::Open`]: a broken config or state file must not stop every turn.
-//! - **State**: `sessions/<id>/feedback-loop.json` ([`ledger::Ledger`]), locked and atomic. A Bash call or
+//! - **State**: `sessions/<id>/feedback-loop.json` (`ledger::Ledger`), locked and atomic. A Bash call or
 //!   a stop with nothing modified costs one failed file open. With the built-in domain table, a tracked
 //!   edit also reads `agent-domains.json` (the agents that declare `owns:`, cached until an agent file
 //!   changes).

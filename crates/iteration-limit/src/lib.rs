@@ -6,7 +6,7 @@
 //!   with the count and advice to step back and report. Tools in `iteration_limit.exempt_tools` (reading
 //!   is not retrying) are not counted.
 //! - **Completion promise** (`Stop`): `iteration-limit loop start --promise TEXT -- PROMPT` arms a loop
-//!   ([`promise`]). Each Stop of that session is blocked with the prompt fed back as the reason, until the
+//!   (`promise`). Each Stop of that session is blocked with the prompt fed back as the reason, until the
 //!   final answer is exactly `<promise>TEXT</promise>` or the iteration cap is reached (then allowed, with a
 //!   `systemMessage`).
 //! - **Long loops**: the client's cap of 8 blocked stops restarts at every tool call, and so does the

@@ -6,14 +6,14 @@
 //!   are recorded, so only files that appeared during the session are ever blamed. A resumed session keeps
 //!   its first baseline. Without one (hook installed mid-session, state lost), files modified after the
 //!   session's first transcript timestamp count as new.
-//! - **Check** ([`scan`]): Markdown files (`output_location.patterns`) outside the allowed places
+//! - **Check** (`scan`): Markdown files (`output_location.patterns`) outside the allowed places
 //!   (`output_location.allowed` and the output folder) that are untracked or staged-but-never-committed.
 //!   At `SubagentStop` only the subagent's own files count, so it moves its own files: those its file
 //!   tools wrote (recorded at `PostToolUse`, since the client writes a subagent's transcript lazily and
 //!   its last calls may be missing at `SubagentStop`) and those its transcript's tool inputs name (a
 //!   `Bash` command that created one). At `Stop`, every new stray file (defence in depth), unless
 //!   subagents are still running.
-//! - **Decides**: block with one exact, quoted fix per file, safe for its git state ([`advice`]).
+//! - **Decides**: block with one exact, quoted fix per file, safe for its git state (`advice`).
 //!   Modified tracked files are named as not new and never moved. The chassis' stop chain
 //!   ([`portcullis_core::stop_chain`]) lets go after `stop.max_consecutive_blocks` blocked stops in a row
 //!   with no tool call between them.

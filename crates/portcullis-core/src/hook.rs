@@ -1,5 +1,5 @@
 //! [`Hook`]: what a hook binary is, as data and one function. A hook crate implements it once; the run
-//! loop ([`crate::run`]) runs it, and the suite's registry (the `portcullis-suite` crate) reads the same
+//! loop ([`crate::run()`]) runs it, and the suite's registry (the `portcullis-suite` crate) reads the same
 //! constants through [`HookSpec::of`], so a hook's events, deadline, timeout and failure policy are written
 //! once, in the hook's own crate.
 //!

@@ -22,7 +22,7 @@
 //! }
 //! ```
 //!
-//! [`run`] reads stdin with a cap, parses the [`Event`], builds the [`Ctx`], calls `decide`, renders the
+//! [`run()`] reads stdin with a cap, parses the [`Event`], builds the [`Ctx`], calls `decide`, renders the
 //! [`Verdict`] as the JSON the event accepts (or nothing for an allow), appends it to the decision log, and
 //! maps every error — and a panic — to the hook's [`Failure`] policy.
 //!
@@ -31,7 +31,7 @@
 //!
 //! Modules: [`event`] (what Claude Code sends), [`verdict`] (what we answer; the only stdout writer),
 //! [`hook`] (the trait, the failure policy and registration data), [`run`](mod@run) (the loop and exit
-//! codes), [`ctx`] (what `decide` may consult), [`env`] and [`deadline`] (leaf values), [`config`] (layered
+//! codes), [`ctx`] (what `decide` may consult), [`env`](mod@env) and [`deadline`] (leaf values), [`config`] (layered
 //! JSON config, sections owned by their hooks), [`state`] (locked, atomic state files), [`transcript`]
 //! (reading JSONL from the end), [`log`] (the decision log), [`budget`] (time and size limits), [`files`]
 //! (opening only regular files), [`child`] (running another program with a time limit), [`cli`] (what every

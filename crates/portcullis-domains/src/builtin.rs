@@ -2,7 +2,7 @@
 //! The README's table is checked against [`DEFAULT_DOMAINS`] by a test.
 
 /// The pseudo-domain of JavaScript and TypeScript files whose location says nothing: the nearest
-/// `package.json` decides ([`DomainMap::classify_in`]), else the fallback domain.
+/// `package.json` decides ([`crate::DomainMap::classify_in`]), else the fallback domain.
 pub const BY_MANIFEST: &str = "frontend-or-backend";
 
 /// The built-in table, used when the config has no `domains`. First match wins, in this order: tests of
@@ -132,7 +132,7 @@ pub const DEFAULT_DOMAINS: &[(&str, &[&str])] = &[
 ];
 
 /// File extensions that are source code: a file with one that no domain claims goes to the fallback
-/// domain ([`crate::DomainFallback`]). Notes, plans, licences and data are not here: they stay free.
+/// domain ([`crate::FallbackDomain`]). Notes, plans, licences and data are not here: they stay free.
 pub const SOURCE_EXTENSIONS: &[&str] = &[
     "js", "jsx", "mjs", "cjs", "ts", "tsx", "mts", "cts", "vue", "svelte", "astro", "go", "rs",
     "py", "pyi", "java", "kt", "kts", "scala", "sc", "groovy", "rb", "php", "cs", "fs", "vb", "ex",

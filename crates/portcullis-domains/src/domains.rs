@@ -240,7 +240,7 @@ impl DomainMap {
     }
 
     /// The first domain (in table order) whose glob matches the project-relative `path`. Globs of the
-    /// common shapes are tested directly ([`Fast`]); the others are compiled only when the path holds all
+    /// common shapes are tested directly (`Fast`); the others are compiled only when the path holds all
     /// their literals.
     #[must_use]
     pub fn classify(&self, path: &str) -> Option<DomainMatch> {
