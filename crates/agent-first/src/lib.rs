@@ -73,8 +73,8 @@ impl Hook for AgentFirst {
                 return Ok(Verdict::allow());
             }
         }
-        let table: DomainsConfig = ctx.section()?;
-        let domains = DomainMap::from_config(&table, &ctx.section()?)?;
+        let table = ctx.section::<DomainsConfig>()?;
+        let domains = DomainMap::from_config(&table, &*ctx.section::<FallbackDomain>()?)?;
         let mut catalog: Option<AgentCatalog> = None;
         let mut exempt: Option<globset::GlobSet> = None;
         for target in &targets {

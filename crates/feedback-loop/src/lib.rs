@@ -131,9 +131,9 @@ fn track_edits(event: &Event, ctx: &Ctx) -> Result<()> {
     if paths.is_empty() {
         return Ok(());
     }
-    let rules = Rules::new(&ctx.section::<FeedbackLoopConfig>()?)?;
-    let table: DomainsConfig = ctx.section()?;
-    let domains = DomainMap::from_config(&table, &ctx.section()?)?;
+    let rules = Rules::new(&*ctx.section::<FeedbackLoopConfig>()?)?;
+    let table = ctx.section::<DomainsConfig>()?;
+    let domains = DomainMap::from_config(&table, &*ctx.section::<FallbackDomain>()?)?;
     let mut catalog: Option<AgentCatalog> = None;
     let mut edits = Vec::new();
     for path in &paths {
@@ -191,7 +191,7 @@ fn hear_test_run(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     if state.load::<Ledger>()?.0.is_clean() || mode(ctx)? == Mode::Off {
         return Ok(Verdict::allow());
     }
-    let rules = Rules::new(&ctx.section::<FeedbackLoopConfig>()?)?;
+    let rules = Rules::new(&*ctx.section::<FeedbackLoopConfig>()?)?;
     let Some(domains) = rules.test_run(command, &ctx.project)? else {
         return Ok(Verdict::allow());
     };
@@ -233,7 +233,7 @@ fn on_subagent_stop(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     if ledger.is_clean() || mode(ctx)? == Mode::Off {
         return Ok(Verdict::allow());
     }
-    let rules = Rules::new(&ctx.section::<FeedbackLoopConfig>()?)?;
+    let rules = Rules::new(&*ctx.section::<FeedbackLoopConfig>()?)?;
     let Some(role) = rules.role_of(agent_type) else {
         return Ok(Verdict::allow());
     };
@@ -291,7 +291,7 @@ fn on_stop(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     if mode == Mode::Off || event.has_running_background_tasks() {
         return Ok(Verdict::allow());
     }
-    let rules = Rules::new(&ctx.section::<FeedbackLoopConfig>()?)?;
+    let rules = Rules::new(&*ctx.section::<FeedbackLoopConfig>()?)?;
     let catalog =
         AgentCatalog::discover_cached(&ctx.project, ctx.env.claude_home().as_deref(), &ctx.state());
     let checks = rules.check(&ledger, &catalog, &ctx.project)?;

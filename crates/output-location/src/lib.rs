@@ -108,7 +108,7 @@ impl Hook for OutputLocation {
     }
 }
 
-fn config(ctx: &Ctx) -> Result<OutputLocationConfig> {
+fn config(ctx: &Ctx) -> Result<std::rc::Rc<OutputLocationConfig>> {
     ctx.section()
 }
 
@@ -121,7 +121,7 @@ fn take_baseline(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     if source == "resume" && state.load::<Baseline>()?.0.taken {
         return Ok(Verdict::allow());
     }
-    let matcher = Matcher::new(&config(ctx)?)?;
+    let matcher = Matcher::new(&*config(ctx)?)?;
     let found = scan::scan(&ctx.project, &matcher, None)?;
     let paths: BTreeSet<String> = found
         .candidates
@@ -149,7 +149,7 @@ fn record_write(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     if !event.tool().is_some_and(|t| FILE_EDIT_TOOLS.contains(&t)) {
         return Ok(Verdict::allow());
     }
-    let cfg = &config(ctx)?;
+    let cfg = &*config(ctx)?;
     if cfg.mode == Mode::Off {
         return Ok(Verdict::allow());
     }
@@ -194,7 +194,7 @@ fn record_write(event: &Event, ctx: &Ctx) -> Result<Verdict> {
 }
 
 fn check(event: &Event, ctx: &Ctx) -> Result<Verdict> {
-    let cfg = &config(ctx)?;
+    let cfg = &*config(ctx)?;
     if cfg.mode == Mode::Off {
         return Ok(Verdict::allow());
     }

@@ -2,8 +2,10 @@
 //! environment, the clock, the deadline, config (loaded on first use) and the state folder. All of it is
 //! injectable, so a unit test needs no process, no HOME and no repository.
 
+use std::any::{Any, TypeId};
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -35,7 +37,19 @@ pub struct Ctx {
     sections: &'static [SectionSpec],
     config: OnceLock<std::result::Result<Config, String>>,
     preset_config: Option<Config>,
+    typed: TypedSections,
     notes: RefCell<Vec<String>>,
+}
+
+/// Sections already read in this run, by type: a hook may ask for its section in several places, and
+/// each ask would otherwise deserialize it again.
+#[derive(Default)]
+struct TypedSections(RefCell<Vec<(TypeId, Box<dyn Any>)>>);
+
+impl std::fmt::Debug for TypedSections {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TypedSections({})", self.0.borrow().len())
+    }
 }
 
 impl Ctx {
@@ -60,6 +74,7 @@ impl Ctx {
             sections: &[],
             config: OnceLock::new(),
             preset_config: None,
+            typed: TypedSections::default(),
             notes: RefCell::new(Vec::new()),
         }
     }
@@ -77,6 +92,7 @@ impl Ctx {
             sections: &[],
             config: OnceLock::new(),
             preset_config: Some(config),
+            typed: TypedSections::default(),
             notes: RefCell::new(Vec::new()),
         }
     }
@@ -88,9 +104,25 @@ impl Ctx {
         self
     }
 
-    /// Section `S` of the config (see [`Config::section`]).
-    pub fn section<S: crate::config::Section>(&self) -> Result<S> {
-        self.config()?.section()
+    /// Section `S` of the config (see [`Config::section`]), read once per run and shared.
+    pub fn section<S: crate::config::Section + 'static>(&self) -> Result<Rc<S>> {
+        let id = TypeId::of::<S>();
+        if let Some(s) = self
+            .typed
+            .0
+            .borrow()
+            .iter()
+            .find(|(t, _)| *t == id)
+            .and_then(|(_, v)| v.downcast_ref::<Rc<S>>())
+        {
+            return Ok(Rc::clone(s));
+        }
+        let s: Rc<S> = Rc::new(self.config()?.section()?);
+        self.typed
+            .0
+            .borrow_mut()
+            .push((id, Box::new(Rc::clone(&s))));
+        Ok(s)
     }
 
     /// Replaces the clock (tests).
@@ -205,6 +237,20 @@ mod tests {
         let env = Env::from_pairs([("CLAUDE_PROJECT_DIR", "/from-env")]);
         assert_eq!(cli_project(Some(p.clone()), &env), p);
         assert_eq!(cli_project(None, &env), PathBuf::from("/from-env"));
+    }
+
+    #[test]
+    fn a_section_is_read_once_per_run() {
+        let config = Config::default().with_section(&crate::config::StopConfig {
+            max_consecutive_blocks: 4,
+        });
+        let ctx = Ctx::for_test("t", Path::new("/p"), config);
+        for _ in 0..3 {
+            let stop = ctx.section::<crate::config::StopConfig>().unwrap();
+            assert_eq!(stop.max_consecutive_blocks, 4);
+        }
+        let _ = ctx.section::<crate::config::LogConfig>().unwrap();
+        assert_eq!(ctx.typed.0.borrow().len(), 2, "one entry per section type");
     }
 
     #[test]
