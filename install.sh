@@ -22,13 +22,12 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 bin_dir="${PORTCULLIS_BIN_DIR:-$HOME/.local/bin}"
 
 echo "building release binaries..."
-cargo build --release --locked --bins --manifest-path "$here/Cargo.toml"
-target="${CARGO_TARGET_DIR:-$here/target}"
+release=$("$here/scripts/release.sh" | tail -n1)
 
 mkdir -p "$bin_dir"
-bins=$("$target/release/portcullis" binaries)
+bins=$("$release/portcullis" binaries)
 for b in $bins; do
-  install -m 0755 "$target/release/$b" "$bin_dir/$b.tmp.$$"
+  install -m 0755 "$release/$b" "$bin_dir/$b.tmp.$$"
   mv -f "$bin_dir/$b.tmp.$$" "$bin_dir/$b"   # atomic: a running session never sees a half-copied binary
 done
 echo "installed $(echo $bins | wc -w) binaries to $bin_dir: $(echo $bins)"

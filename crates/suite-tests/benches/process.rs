@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "budget.rs"]
+mod budget;
 #[path = "process_cases.rs"]
 mod cases;
 
@@ -38,7 +40,23 @@ fn root() -> PathBuf {
         .unwrap()
 }
 
-fn release_dir() -> PathBuf {
+/// Builds the binaries as `install.sh` does (`scripts/release.sh`) and returns their folder, and the two
+/// floors: the empty binary linked as cargo links by default (dynamically) and as the hooks are.
+fn release_dirs() -> (PathBuf, Floors) {
+    let out = Command::new("bash")
+        .arg(root().join("scripts/release.sh"))
+        .args(["--quiet", "--examples"])
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "scripts/release.sh failed");
+    let rel = PathBuf::from(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .last()
+            .unwrap(),
+    );
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let ok = Command::new(&cargo)
         .current_dir(root())
@@ -46,17 +64,32 @@ fn release_dir() -> PathBuf {
             "build",
             "--release",
             "--quiet",
-            "--workspace",
-            "--bins",
-            "--examples",
+            "--locked",
+            "-p",
+            "portcullis-core",
         ])
+        .args(["--example", "empty_stdin"])
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .status()
         .unwrap()
         .success();
-    assert!(ok, "release build failed");
-    std::env::var_os("CARGO_TARGET_DIR")
+    assert!(ok, "building the dynamic floor failed");
+    let default_dir = std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| root().join("target"), PathBuf::from)
-        .join("release")
+        .join("release");
+    let floors = Floors {
+        dynamic: default_dir.join("examples/empty_stdin"),
+        as_installed: rel.join("examples/empty_stdin"),
+    };
+    (rel, floors)
+}
+
+/// The empty binary that only reads stdin, linked two ways: ratios are reported against both.
+struct Floors {
+    /// cargo's default, dynamically linked: the floor the budgets are written against.
+    dynamic: PathBuf,
+    /// Linked as the hooks are (statically on Linux with glibc; see `scripts/release.sh`).
+    as_installed: PathBuf,
 }
 
 fn time_once(bin: &Path, stdin: &[u8], project: &Path) -> Duration {
@@ -144,6 +177,18 @@ fn chassis_and_agent_first_cases(rel: &Path, tmp: &Path, plain: &Path, big: &Pat
             restore: vec![],
         },
         Case {
+            name: "agent-first / Bash that writes nothing",
+            bin: rel.join("agent-first"),
+            stdin: cases::captured(
+                "PreToolUse-Bash",
+                big,
+                &serde_json::json!({"tool_input": {"command": "cargo test --quiet 2>&1 | tail -n 20"}}),
+            ),
+            project: big.to_path_buf(),
+            reset: vec![],
+            restore: vec![],
+        },
+        Case {
             name: "agent-first / allow: path no domain claims",
             bin: rel.join("agent-first"),
             stdin: write_event(big, "notes.txt"),
@@ -178,61 +223,145 @@ fn chassis_and_agent_first_cases(rel: &Path, tmp: &Path, plain: &Path, big: &Pat
     ]
 }
 
+/// What the command line asks for: `[RUNS] [--check] [--readme]`.
+struct Options {
+    runs: usize,
+    /// Fail (exit 1) when a case's ratio is past its budget in `benches/budget.toml`.
+    check: bool,
+    /// Rewrite the README's performance table with this run's figures.
+    readme: bool,
+}
+
+impl Options {
+    fn parse() -> Self {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        Self {
+            runs: args.iter().find_map(|a| a.parse().ok()).unwrap_or(300),
+            check: args.iter().any(|a| a == "--check"),
+            readme: args.iter().any(|a| a == "--readme"),
+        }
+    }
+}
+
+/// One measured case: medians of the case and of both floors (or of git, for the git comparison).
+struct Row {
+    name: String,
+    median: Duration,
+    /// The budgeted floor's median (the dynamic empty binary, or `git status`).
+    floor: Duration,
+    /// Ratio against the budgeted floor.
+    ratio: f64,
+    /// Ratio against the floor linked as the hooks are; `None` for the git comparison.
+    ratio_installed: Option<f64>,
+    peak: String,
+    budget: Option<budget::Budget>,
+}
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+/// Medians of the case, then ratios against the dynamic and the as-built floor, and the dynamic floor.
+fn measure(case: &Case, floors: &Floors, runs: usize) -> (Duration, f64, f64, Duration) {
+    let (mut hook, mut dynamic, mut installed) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..10 {
+        time_once(&case.bin, &case.stdin, &case.project);
+    }
+    for _ in 0..runs {
+        for f in &case.reset {
+            let _ = std::fs::remove_file(f);
+        }
+        for (f, bytes) in &case.restore {
+            std::fs::write(f, bytes).unwrap();
+        }
+        hook.push(time_once(&case.bin, &case.stdin, &case.project));
+        dynamic.push(time_once(&floors.dynamic, &case.stdin, &case.project));
+        installed.push(time_once(&floors.as_installed, &case.stdin, &case.project));
+    }
+    let (h, floor) = (median(hook), median(dynamic));
+    (
+        h,
+        secs(h) / secs(floor),
+        secs(h) / secs(median(installed)),
+        floor,
+    )
+}
+
 fn main() {
-    let runs: usize = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(300);
-    let rel = release_dir();
+    let options = Options::parse();
+    let runs = options.runs;
+    let budgets = budget::Budgets::load();
+    let (rel, floors) = release_dirs();
     let tmp = tempfile::tempdir().unwrap();
     let plain = tmp.path().join("plain");
     std::fs::create_dir_all(plain.join(".claude")).unwrap();
     let big = tmp.path().join("big");
     agent_project(&big, 50, 20);
-    let cases = chassis_and_agent_first_cases(&rel, tmp.path(), &plain, &big);
-    let gate_cases = gate_cases(&rel, tmp.path());
-    let mut cases = cases;
-    cases.extend(gate_cases);
+    let mut cases = chassis_and_agent_first_cases(&rel, tmp.path(), &plain, &big);
+    cases.extend(gate_cases(&rel, tmp.path()));
     cases.extend(feedback_cases(&rel, tmp.path()));
     cases.push(output_location_write_case(&rel, &big));
     cases.extend(loop_detect_cases(&rel, tmp.path()));
     cases.extend(escalation_cases(&rel, tmp.path()));
-    let baseline = rel.join("examples/empty_stdin");
     println!(
-        "whole-process timing, {runs} runs each, interleaved with `empty_stdin` (reads stdin, exits)"
+        "whole-process timing, {runs} runs each, interleaved with the empty binary (reads stdin, exits) \
+         linked dynamically (cargo's default) and as the hooks are"
     );
     println!(
-        "{:<48} {:>12} {:>12} {:>7} {:>10}",
-        "case", "median", "baseline", "ratio", "peak RSS"
+        "{:<52} {:>10} {:>8} {:>9} {:>7} {:>10}",
+        "case", "median", "×dynamic", "×as-built", "budget", "peak RSS"
     );
+    let mut rows = Vec::new();
     for case in &cases {
-        let (mut hook, mut base) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
-        for _ in 0..10 {
-            time_once(&case.bin, &case.stdin, &case.project);
-        }
-        for _ in 0..runs {
-            for f in &case.reset {
-                let _ = std::fs::remove_file(f);
-            }
-            for (f, bytes) in &case.restore {
-                std::fs::write(f, bytes).unwrap();
-            }
-            hook.push(time_once(&case.bin, &case.stdin, &case.project));
-            base.push(time_once(&baseline, &case.stdin, &case.project));
-        }
-        let (h, b) = (median(hook), median(base));
+        let (median, ratio, ratio_installed, floor) = measure(case, &floors, runs);
         let peak = peak_kib(&case.bin, &case.stdin, &case.project).map_or_else(
             || "?".to_owned(),
             |k| format!("{:.1} MiB", k as f64 / 1024.0),
         );
+        let row = Row {
+            name: case.name.to_owned(),
+            median,
+            floor,
+            ratio,
+            ratio_installed: Some(ratio_installed),
+            peak,
+            budget: budgets.of(case.name),
+        };
+        row.print();
+        rows.push(row);
+    }
+    let (name, median, git) = output_location_vs_git(&rel, tmp.path(), runs);
+    let row = Row {
+        budget: budgets.vs_git(name),
+        name: name.to_owned(),
+        median,
+        floor: git,
+        ratio: secs(median) / secs(git),
+        ratio_installed: None,
+        peak: "(× git status --porcelain)".to_owned(),
+    };
+    row.print();
+    rows.push(row);
+    if options.readme {
+        budget::rewrite_readme(&rows, runs);
+    }
+    if options.check {
+        std::process::exit(i32::from(!budgets.check(&rows)));
+    }
+}
+
+impl Row {
+    fn print(&self) {
         println!(
-            "{:<48} {:>10.0}µs {:>10.0}µs {:>6.2}x {:>10}",
-            case.name,
-            h.as_secs_f64() * 1e6,
-            b.as_secs_f64() * 1e6,
-            h.as_secs_f64() / b.as_secs_f64(),
-            peak
+            "{:<52} {:>8.0}µs {:>7.2}x {:>9} {:>7} {:>10}",
+            self.name,
+            secs(self.median) * 1e6,
+            self.ratio,
+            self.ratio_installed
+                .map_or_else(String::new, |r| format!("{r:.2}x")),
+            self.budget
+                .map_or_else(|| "-".to_owned(), |b| b.to_string()),
+            self.peak
         );
     }
-    output_location_vs_git(&rel, tmp.path(), runs);
 }
