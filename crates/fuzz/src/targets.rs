@@ -8,8 +8,8 @@
 //!   accepted config serialises and reads back equal.
 //! - [`verdict`]: verdicts built from the bytes, rendered for every event. Properties: the JSON round-trips,
 //!   a block shows as the event's block form with its reason, `hookEventName` names the event.
-//! - [`similarity`]: two texts cut from the bytes. Properties: the bounded distance agrees with the plain
-//!   dynamic programme, and `is_similar` with the plain similarity.
+//! - [`similarity`]: two texts cut from the bytes. Properties: the bounded distance and the bit-parallel
+//!   band agree with the plain dynamic programme, and `is_similar` with the plain similarity.
 
 use std::io::{Cursor, Read, Seek, SeekFrom};
 use std::path::PathBuf;
@@ -247,6 +247,10 @@ pub fn similarity(bytes: &[u8]) -> Result<(), String> {
         let want = (plain <= k).then_some(plain);
         if got != want {
             return Err(format!("bounded_distance k={k}: {got:?}, plain {plain}"));
+        }
+        let banded = loop_detect::banded::banded_distance(a, b, k);
+        if banded != want {
+            return Err(format!("banded_distance k={k}: {banded:?}, plain {plain}"));
         }
     }
     for t in [0.5, 0.9, 0.99] {

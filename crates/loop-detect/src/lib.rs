@@ -19,6 +19,7 @@
 //! - **State**: `sessions/<id>/loop-detect.json` (outputs) and `sessions/<id>/loop-failures.json`
 //!   (failure counts), both bounded.
 
+pub mod banded;
 mod config;
 pub mod similarity;
 

@@ -16,17 +16,20 @@
 //! 2. cheap lower bounds reject early: the length difference, the byte histogram (each edit fixes at most
 //!    one surplus and one deficit), and hashed 3-gram and 8-gram profiles (each edit changes at most 2q
 //!    q-gram counts);
-//! 3. the distance itself by diagonal transitions (Ukkonen / Landau-Vishkin): O(n + d²) for a distance
-//!    `d`, sliding along matches 8 bytes at a time, only on diagonals that can still end within `k`,
-//!    and abandoned as soon as `d` exceeds `k`.
+//! 3. the distance itself: first by diagonal transitions (Ukkonen / Landau-Vishkin), O(n + d²) for a
+//!    distance `d`, sliding along matches 8 bytes at a time, abandoned past [`DIAGONAL_LIMIT`]; a larger
+//!    distance by the bit-parallel band ([`banded_distance`]: Myers/Hyyrö, 64 cells per step, only the
+//!    diagonals and blocks a distance of at most `k` can use), about `n · k / 64` steps.
 //!
 //! The worst case is texts that pass every bound yet differ a lot (the same lines in another order, or
-//! different text from a small vocabulary): about k²/2 steps. So a long output is compared by its first
-//! and last [`MAX_COMPARED`]/2 normalised bytes (a stuck agent repeats itself at both ends), which keeps
-//! that worst case near 30 ms; the common cases take about a millisecond (see the bench).
+//! different text from a small vocabulary). Diagonal transitions alone took about k²/2 steps there (65 ms
+//! whole-process on 32 KiB); the band bounds it by `n · k / 64`. A long output is still compared by its
+//! first and last [`MAX_COMPARED`]/2 normalised bytes (a stuck agent repeats itself at both ends).
 //!
 //! A property test checks that [`is_similar`] agrees with [`similarity_plain`] (the textbook dynamic
 //! programme) on every input.
+
+use crate::banded::banded_distance;
 
 /// How much of each normalised output is compared (32 KiB: the first and the last 16 KiB).
 pub const MAX_COMPARED: usize = 32 << 10;
@@ -227,8 +230,15 @@ pub fn bounded_distance(a: &[u8], b: &[u8], k: usize) -> Option<usize> {
     if histogram_bound(a, b) > k || qgram_bound(a, b) > k {
         return None;
     }
-    diagonal_distance(a, b, k)
+    if k <= DIAGONAL_LIMIT {
+        return diagonal_distance(a, b, k);
+    }
+    diagonal_distance(a, b, DIAGONAL_LIMIT).or_else(|| banded_distance(a, b, k))
 }
+
+/// Up to this distance, diagonal transitions (about d² steps, sliding over matches 8 bytes at a time)
+/// beat the bit-parallel band (about `len · k / 64` steps whatever the distance); past it, the band.
+const DIAGONAL_LIMIT: usize = 256;
 
 /// The length of the common prefix, compared 8 bytes at a time.
 fn common_prefix(a: &[u8], b: &[u8]) -> usize {
