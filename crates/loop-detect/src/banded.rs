@@ -29,6 +29,7 @@ const HIGH: u64 = 1 << (W - 1);
 
 /// The Levenshtein distance of `a` and `b` if it is at most `k`, else `None`.
 #[must_use]
+#[allow(clippy::many_single_char_names)] // a, b, n, m, k: the algorithm's own notation
 pub fn banded_distance(a: &[u8], b: &[u8], k: usize) -> Option<usize> {
     let (n, m) = (a.len(), b.len());
     if n.abs_diff(m) > k {
