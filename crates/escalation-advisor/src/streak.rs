@@ -51,8 +51,6 @@ pub(crate) struct Streaks {
 impl StateFile for Streaks {
     const NAME: &'static str = "escalation";
     const SCHEMA_VERSION: u32 = 1;
-    // Written at every stop; losing it to a power cut costs at most one missed hint.
-    const DURABLE: bool = false;
 }
 
 /// What is known about the time since the agent's previous stop.

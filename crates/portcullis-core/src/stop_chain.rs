@@ -110,9 +110,6 @@ pub struct StopChains {
 impl StateFile for StopChains {
     const NAME: &'static str = "stop-chains";
     const SCHEMA_VERSION: u32 = 2;
-    // Written only inside chains; a file lost to a power cut restarts the count, which the client's own
-    // cap still bounds where it has one.
-    const DURABLE: bool = false;
 }
 
 /// The most agents remembered per session; chains of agents long gone are dropped first.

@@ -105,8 +105,6 @@ struct Cached<K> {
 impl<K: CacheKind + Default> StateFile for Cached<K> {
     const NAME: &'static str = K::NAME;
     const SCHEMA_VERSION: u32 = 1;
-    // A cache: lost, it is read again from the agent files.
-    const DURABLE: bool = false;
 }
 
 /// The catalog cached as kind `K` when its fingerprint is `fingerprint`, else `build`'s, stored for next

@@ -223,9 +223,11 @@ fn chassis_and_agent_first_cases(rel: &Path, tmp: &Path, plain: &Path, big: &Pat
     ]
 }
 
-/// What the command line asks for: `[RUNS] [--check] [--readme]`.
+/// What the command line asks for: `[RUNS] [--check] [--readme] [--only TEXT]`.
 struct Options {
     runs: usize,
+    /// Only the cases whose name contains this (for measuring one change; not with --check).
+    only: Option<String>,
     /// Fail (exit 1) when a case's ratio is past its budget in `benches/budget.toml`.
     check: bool,
     /// Rewrite the README's performance table with this run's figures.
@@ -237,6 +239,10 @@ impl Options {
         let args: Vec<String> = std::env::args().skip(1).collect();
         Self {
             runs: args.iter().find_map(|a| a.parse().ok()).unwrap_or(300),
+            only: args
+                .iter()
+                .position(|a| a == "--only")
+                .and_then(|i| args.get(i + 1).cloned()),
             check: args.iter().any(|a| a == "--check"),
             readme: args.iter().any(|a| a == "--readme"),
         }
@@ -303,6 +309,17 @@ fn main() {
     cases.push(output_location_write_case(&rel, &big));
     cases.extend(loop_detect_cases(&rel, tmp.path()));
     cases.extend(escalation_cases(&rel, tmp.path()));
+    let wanted = |name: &str| {
+        options
+            .only
+            .as_ref()
+            .is_none_or(|o| name.contains(o.as_str()))
+    };
+    cases.retain(|c| wanted(c.name));
+    assert!(
+        !(options.check && options.only.is_some()),
+        "--check measures every case"
+    );
     println!(
         "whole-process timing, {runs} runs each, interleaved with the empty binary (reads stdin, exits) \
          linked dynamically (cargo's default) and as the hooks are"
@@ -330,18 +347,19 @@ fn main() {
         row.print();
         rows.push(row);
     }
-    let (name, median, git) = output_location_vs_git(&rel, tmp.path(), runs);
-    let row = Row {
-        budget: budgets.vs_git(name),
-        name: name.to_owned(),
-        median,
-        floor: git,
-        ratio: secs(median) / secs(git),
-        ratio_installed: None,
-        peak: "(× git status --porcelain)".to_owned(),
-    };
-    row.print();
-    rows.push(row);
+    if wanted(cases::VS_GIT) {
+        let (name, median, git) = output_location_vs_git(&rel, tmp.path(), runs);
+        rows.push(Row {
+            budget: budgets.vs_git(name),
+            name: name.to_owned(),
+            median,
+            floor: git,
+            ratio: secs(median) / secs(git),
+            ratio_installed: None,
+            peak: "(× git status --porcelain)".to_owned(),
+        });
+        rows.last().unwrap().print();
+    }
     if options.readme {
         budget::rewrite_readme(&rows, runs);
     }
