@@ -82,6 +82,39 @@ fn every_registered_hook_has_its_bench_case() {
     );
 }
 
+/// The bench's budget file and its cases agree both ways: every case named in the bench's sources has a
+/// budget (so `--check` never meets a case without one), and every budget names a case (none is stale).
+#[test]
+fn every_bench_case_has_a_budget_and_every_budget_a_case() {
+    let dir = root().join("crates/suite-tests/benches");
+    let bench = ["process.rs", "process_cases.rs"]
+        .map(|f| std::fs::read_to_string(dir.join(f)).unwrap())
+        .concat();
+    let budgets: toml::Table =
+        toml::from_str(&std::fs::read_to_string(dir.join("budget.toml")).unwrap()).unwrap();
+    let budgeted: Vec<&String> = budgets
+        .values()
+        .filter_map(toml::Value::as_table)
+        .flat_map(toml::Table::keys)
+        .collect();
+    for name in &budgeted {
+        assert!(
+            bench.contains(&format!("\"{name}\"")),
+            "benches/budget.toml names `{name}`, which is no case of the bench"
+        );
+    }
+    let hooks: Vec<&str> = HOOKS.iter().map(|h| h.name).collect();
+    for literal in bench.split('"').skip(1).step_by(2) {
+        let is_case = literal
+            .split_once(" / ")
+            .is_some_and(|(who, _)| hooks.contains(&who) || who == "noop-hook (chassis)");
+        assert!(
+            !is_case || budgeted.iter().any(|b| b.as_str() == literal),
+            "the bench case `{literal}` has no budget in benches/budget.toml"
+        );
+    }
+}
+
 #[test]
 fn hook_deadline_sits_inside_the_client_timeout() {
     for h in HOOKS {

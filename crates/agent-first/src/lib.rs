@@ -11,20 +11,20 @@
 //! - **`ON_ERROR`**: [`Failure::Open`]. A delegation guard that failed closed on a broken config would also
 //!   stop the main thread from editing that config: fail open, with one stderr line the user sees.
 //! - **Budget**: the common path reads stdin and returns before any config is loaded; the domain path
-//!   compiles one globset and walks the agent folders once.
+//!   tests the table and the exemptions directly where their globs have common shapes (compiling a
+//!   matcher only for the others) and reads the agent catalogue from its cache.
 //! - **State**: `agent-catalog.json`, the agent catalog cached until an agent file changes (shared with
 //!   feedback-loop). Malformed agent files are noted in the decision log.
 
 mod config;
 mod shell;
 
-use globset::GlobSetBuilder;
 use portcullis_core::config::{Mode, SectionSpec};
 use portcullis_core::event::ToolInput;
 use portcullis_core::{Ctx, Event, EventName, Failure, Hook, Registration, Result, Verdict};
 use portcullis_domains::{
-    AgentCatalog, AgentDef, DomainMap, DomainMatch, DomainsConfig, FallbackDomain, Resolved,
-    resolve,
+    AgentCatalog, AgentDef, DomainMap, DomainMatch, DomainsConfig, FallbackDomain, GlobList,
+    Resolved, resolve,
 };
 
 pub use config::AgentFirstConfig;
@@ -76,7 +76,7 @@ impl Hook for AgentFirst {
         let table = ctx.section::<DomainsConfig>()?;
         let domains = DomainMap::from_config(&table, &*ctx.section::<FallbackDomain>()?)?;
         let mut catalog: Option<AgentCatalog> = None;
-        let mut exempt: Option<globset::GlobSet> = None;
+        let mut exempt: Option<GlobList> = None;
         for target in &targets {
             let Resolved::Inside(rel) = resolve(target, &ctx.cwd, &ctx.project) else {
                 continue;
@@ -181,14 +181,8 @@ pub fn is_exempt(rules: &AgentFirstConfig, rel: &str) -> Result<bool> {
     Ok(compile_exempt(rules)?.is_match(rel))
 }
 
-fn compile_exempt(rules: &AgentFirstConfig) -> Result<globset::GlobSet> {
-    let mut b = GlobSetBuilder::new();
-    for g in &rules.exempt {
-        b.add(portcullis_domains::glob(g).map_err(|e| {
-            portcullis_core::Error::Other(format!("agent_first.exempt: bad glob `{g}`: {e}"))
-        })?);
-    }
-    b.build()
+fn compile_exempt(rules: &AgentFirstConfig) -> Result<GlobList> {
+    GlobList::new(&rules.exempt)
         .map_err(|e| portcullis_core::Error::Other(format!("agent_first.exempt: {e}")))
 }
 

@@ -54,13 +54,54 @@ impl Fast {
             Self::Suffix(ends) => ends.iter().any(|e| name.ends_with(e.as_str())),
             Self::Name(names) => names.iter().any(|n| name == n),
             Self::Folder(dirs) => {
-                let folders = &path[..path.len() - name.len()];
-                dirs.iter().any(|d| {
-                    folders.starts_with(&format!("{d}/")) || folders.contains(&format!("/{d}/"))
-                })
+                let mut folders = path[..path.len() - name.len()].split('/');
+                folders.any(|f| dirs.iter().any(|d| d == f))
             }
             Self::Exact(p) => path == p,
         }
+    }
+}
+
+/// A list of globs under portcullis's rules, each tested directly when it has a common shape and by a
+/// compiled matcher otherwise: for short lists (exemptions) checked once per call, where building a
+/// `GlobSet` (an Aho-Corasick automaton) would cost more than every test together.
+#[derive(Debug)]
+pub struct GlobList(Vec<ListEntry>);
+
+#[derive(Debug)]
+enum ListEntry {
+    Fast(Fast),
+    Compiled(globset::GlobMatcher),
+}
+
+impl GlobList {
+    /// Parses `globs`; the error names the first that does not parse.
+    ///
+    /// # Errors
+    /// The glob that does not parse and why.
+    pub fn new(globs: &[String]) -> Result<Self, String> {
+        globs
+            .iter()
+            .map(|g| match Fast::of(g) {
+                Some(fast) => Ok(ListEntry::Fast(fast)),
+                None => crate::domains::glob(g)
+                    .map(|glob| ListEntry::Compiled(glob.compile_matcher()))
+                    .map_err(|e| format!("bad glob `{g}`: {e}")),
+            })
+            .collect::<Result<_, _>>()
+            .map(Self)
+    }
+
+    /// Whether any glob matches the project-relative file `path`.
+    #[must_use]
+    pub fn is_match(&self, path: &str) -> bool {
+        self.0.iter().any(|entry| match entry {
+            ListEntry::Fast(fast) if !path.is_empty() && !path.ends_with('/') => {
+                fast.is_match(path)
+            }
+            ListEntry::Fast(_) => false,
+            ListEntry::Compiled(m) => m.is_match(path),
+        })
     }
 }
 
@@ -81,7 +122,15 @@ pub(crate) fn expand(text: &str) -> Option<Vec<String>> {
         let head = &rest[..open];
         alts = alts
             .iter()
-            .flat_map(|a| group.split(',').map(move |g| format!("{a}{head}{g}")))
+            .flat_map(|a| {
+                group.split(',').map(move |g| {
+                    let mut alt = String::with_capacity(a.len() + head.len() + g.len());
+                    alt.push_str(a);
+                    alt.push_str(head);
+                    alt.push_str(g);
+                    alt
+                })
+            })
             .collect();
         if alts.len() > 256 {
             return None;
@@ -92,4 +141,42 @@ pub(crate) fn expand(text: &str) -> Option<Vec<String>> {
         return None;
     }
     Some(alts.into_iter().map(|a| a + rest).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::GlobList;
+    use crate::domains::glob;
+
+    /// Direct shapes (folder, name, suffix, any-folder) and two that need a compiled matcher.
+    const GLOBS: [&str; 6] = [
+        ".claude/**",
+        "**/CLAUDE.md",
+        "**/*.{md,txt}",
+        "**/gen/**",
+        "src/*/mod.rs",
+        "docs/[a-c]*.md",
+    ];
+
+    proptest::proptest! {
+        /// A list answers what a `GlobSet` of the same globs answers, for every file path.
+        #[test]
+        fn a_glob_list_matches_like_a_globset(parts in proptest::collection::vec(proptest::prop_oneof![".claude/", "src/", "gen/", "docs/", "a", "b/", "mod.rs", "CLAUDE.md", ".md", ".txt", "x.rs", "/"], 1..6)) {
+            let path: String = parts.concat();
+            proptest::prop_assume!(!path.ends_with('/'));
+            let owned: Vec<String> = GLOBS.iter().map(|g| (*g).to_owned()).collect();
+            let list = GlobList::new(&owned).unwrap();
+            let mut set = globset::GlobSetBuilder::new();
+            for g in GLOBS {
+                set.add(glob(g).unwrap());
+            }
+            proptest::prop_assert_eq!(list.is_match(&path), set.build().unwrap().is_match(&path), "{}", path);
+        }
+    }
+
+    #[test]
+    fn a_bad_glob_is_named() {
+        let err = GlobList::new(&["ok/**".to_owned(), "src/[x".to_owned()]).unwrap_err();
+        assert!(err.contains("`src/[x`"), "{err}");
+    }
 }

@@ -23,4 +23,5 @@ pub use domains::{
     BY_MANIFEST, DEFAULT_DOMAINS, DomainMap, DomainMatch, MatchKind, SERVER_PACKAGES,
     SOURCE_EXTENSIONS, UI_PACKAGES, glob, is_source,
 };
+pub use fast::GlobList;
 pub use paths::{Resolved, resolve};
