@@ -1,6 +1,6 @@
 //! The fix for each stray file, as exact shell commands that are safe for its git state.
 //!
-//! - untracked: `mkdir -p <dest> && mv -- <file> <dest>/<name>`;
+//! - untracked: `mkdir -p -- <dest> && mv -- <file> <dest>/<name>`;
 //! - staged but never committed: `git rm --cached --quiet -- <file>` first (works with and without a first
 //!   commit), then the same move;
 //! - modified tracked files are not new outputs: they are named, never moved ([`reason`]).
@@ -90,7 +90,7 @@ pub(crate) fn fixes(
         }
         taken.insert(destination.clone());
         let mv = format!(
-            "mkdir -p {} && mv -- {} {}",
+            "mkdir -p -- {} && mv -- {} {}",
             sh_quote(dest_dir),
             sh_quote(&c.path),
             sh_quote(&destination)
@@ -177,11 +177,11 @@ mod tests {
         assert_eq!(f.len(), 2);
         assert_eq!(
             f[0].command,
-            "mkdir -p .claude/.output/dev && mv -- NOTES.md .claude/.output/dev/NOTES.md"
+            "mkdir -p -- .claude/.output/dev && mv -- NOTES.md .claude/.output/dev/NOTES.md"
         );
         assert_eq!(
             f[1].command,
-            "git rm --cached --quiet -- plan/PLAN.md && mkdir -p .claude/.output/dev && mv -- plan/PLAN.md .claude/.output/dev/PLAN.md"
+            "git rm --cached --quiet -- plan/PLAN.md && mkdir -p -- .claude/.output/dev && mv -- plan/PLAN.md .claude/.output/dev/PLAN.md"
         );
     }
 

@@ -113,6 +113,8 @@ pub(crate) struct TrackedFile {
     pub path: String,
     /// Index mtime (seconds, nanoseconds) and size.
     pub stat: (i64, u32, u64),
+    /// The staged content.
+    pub blob: git2::Oid,
 }
 
 /// Scans the project for untracked and staged-new stray outputs.
@@ -182,6 +184,7 @@ fn git_scan(
                         entry.mtime.nanoseconds(),
                         u64::from(entry.file_size),
                     ),
+                    blob: entry.id,
                 });
             }
         }
@@ -191,8 +194,9 @@ fn git_scan(
     if !tracked.is_sorted() {
         tracked.sort_unstable();
     }
+    let head = repo.head().ok().and_then(|h| h.peel_to_tree().ok());
     let mut scan = Scan {
-        candidates: staged_new(repo, &prefix, &staged_strays, since),
+        candidates: staged_new(head.as_ref(), &prefix, &staged_strays, since),
         tracked_strays: staged_strays,
         truncated: false,
     };
@@ -246,7 +250,12 @@ fn git_scan(
                     // An untracked folder (not a nested repository): recurse, as git status -uall does.
                     stack.push(rel);
                 }
-            } else if matcher.is_stray(&rel) && !is_tracked(&rel) && !ignored(&rel) {
+            } else if matcher.is_stray(&rel)
+                && !is_tracked(&rel)
+                && !ignored(&rel)
+                && !in_tree(head.as_ref(), &format!("{prefix}{rel}"))
+            {
+                // (A file in HEAD but not in the index was `git rm --cached`: committed, not new.)
                 scan.candidates.push(Candidate {
                     path: rel,
                     state: FileState::Untracked,
@@ -261,30 +270,56 @@ fn git_scan(
     Ok(scan)
 }
 
-/// Staged stray-looking files that are not in HEAD (an unborn HEAD has nothing). With `since`, entries
-/// staged (by index mtime) before it are skipped without a HEAD lookup.
+/// Whether `path` (repository-relative) is in `tree`.
+fn in_tree(tree: Option<&git2::Tree<'_>>, path: &str) -> bool {
+    tree.is_some_and(|t| t.get_path(Path::new(path)).is_ok())
+}
+
+/// Every blob of `tree`, read only when a staged file not in HEAD by path must be checked by content.
+fn blobs_of(tree: &git2::Tree<'_>) -> std::collections::HashSet<git2::Oid> {
+    let mut blobs = std::collections::HashSet::new();
+    let _ = tree.walk(git2::TreeWalkMode::PreOrder, |_, entry| {
+        if entry.kind() == Some(git2::ObjectType::Blob) {
+            blobs.insert(entry.id());
+        }
+        git2::TreeWalkResult::Ok
+    });
+    blobs
+}
+
+/// Staged stray-looking files that are not in HEAD (an unborn HEAD has nothing), by path nor by content:
+/// a file whose staged content is committed under another name (`git mv`) is no new output, and its fix
+/// would stage the deletion of the committed file. With `since`, entries staged (by index mtime) before
+/// it are skipped without a HEAD lookup.
 fn staged_new(
-    repo: &git2::Repository,
+    head: Option<&git2::Tree<'_>>,
     prefix: &str,
     staged_strays: &[TrackedFile],
     since: Option<SystemTime>,
 ) -> Vec<Candidate> {
     let mut out = Vec::new();
-    let head = repo.head().ok().and_then(|h| h.peel_to_tree().ok());
+    let mut committed: Option<std::collections::HashSet<git2::Oid>> = None;
     let since_secs = since.and_then(|t| {
         t.duration_since(SystemTime::UNIX_EPOCH)
             .ok()
             .and_then(|d| i64::try_from(d.as_secs()).ok())
     });
-    for TrackedFile { path: rel, stat } in staged_strays {
+    for TrackedFile {
+        path: rel,
+        stat,
+        blob,
+    } in staged_strays
+    {
         let mtime = stat.0;
         if since_secs.is_some_and(|s| mtime < s - 1) {
             continue;
         }
-        let in_head = head
-            .as_ref()
-            .is_some_and(|t| t.get_path(Path::new(&format!("{prefix}{rel}"))).is_ok());
-        if !in_head {
+        if in_tree(head, &format!("{prefix}{rel}")) {
+            continue;
+        }
+        let content_committed =
+            head.is_some_and(|t| committed.get_or_insert_with(|| blobs_of(t)).contains(blob));
+        if !content_committed {
             out.push(Candidate {
                 path: rel.clone(),
                 state: FileState::StagedNew,

@@ -145,7 +145,7 @@ fn an_untracked_note_blocks_and_its_fix_works() {
         "{reason}"
     );
     assert!(
-        reason.contains("mkdir -p .claude/.output/session-0123abcd && mv -- NOTES.md .claude/.output/session-0123abcd/NOTES.md"),
+        reason.contains("mkdir -p -- .claude/.output/session-0123abcd && mv -- NOTES.md .claude/.output/session-0123abcd/NOTES.md"),
         "{reason}"
     );
     r.apply(&reason);
@@ -398,4 +398,51 @@ fn running_subagents_defer_the_stop_check() {
         &json!({"background_tasks": [{"id": "a", "type": "subagent", "status": "running", "description": "d"}]}),
     ));
     assert_eq!(verdict(&out), None);
+}
+
+#[test]
+fn a_committed_file_renamed_with_git_mv_is_never_moved() {
+    let r = Repo::git();
+    r.put("plans/PLAN.md", "the plan\n");
+    git(&r.root, &["add", "plans/PLAN.md"]);
+    git(&r.root, &["commit", "-qm", "plan"]);
+    r.start();
+    git(&r.root, &["mv", "plans/PLAN.md", "plans/PLAN2.md"]);
+    assert_eq!(
+        r.stop(),
+        None,
+        "its content is committed: a rename is no new output, and unstaging it would stage a deletion"
+    );
+}
+
+#[test]
+fn a_committed_file_removed_from_the_index_is_never_moved() {
+    let r = Repo::git();
+    r.put("plans/PLAN.md", "the plan\n");
+    git(&r.root, &["add", "plans/PLAN.md"]);
+    git(&r.root, &["commit", "-qm", "plan"]);
+    r.start();
+    git(&r.root, &["rm", "--cached", "--quiet", "plans/PLAN.md"]);
+    assert_eq!(
+        r.stop(),
+        None,
+        "a committed file is not an untracked output"
+    );
+}
+
+#[test]
+fn an_output_dir_starting_with_a_dash_gets_a_working_fix() {
+    let r = Repo::git();
+    r.put(
+        ".claude/portcullis.json",
+        r#"{"output_location": {"output_dir": "-out"}}"#,
+    );
+    r.start();
+    r.put("NOTES.md", "x");
+    let reason = r.stop().expect("blocked");
+    r.apply(&reason);
+    assert!(
+        r.root.join("-out").is_dir() && r.stop().is_none(),
+        "{reason}"
+    );
 }
