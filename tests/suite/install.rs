@@ -101,6 +101,27 @@ fn round_trip_keeps_foreign_parts_byte_identical() {
     );
 }
 
+/// A settings file written on one line (as tools that minify JSON leave it): the second install must
+/// not touch a byte, and uninstall must still restore the original.
+#[test]
+fn a_one_line_settings_file_is_byte_identical_after_a_second_install() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path();
+    std::fs::create_dir_all(p.join(".claude")).unwrap();
+    let one_line = r#"{"permissions":{"allow":["Bash(ls)"]},"hooks":{"PreToolUse":[{"matcher":"Bash","hooks":[{"type":"command","command":"echo hi"}]}]}}"#;
+    std::fs::write(p.join(".claude/settings.json"), one_line).unwrap();
+    assert!(portcullis(&["install"], p).status.success());
+    let installed = settings(p);
+    assert!(portcullis(&["install"], p).status.success());
+    assert_eq!(settings(p), installed, "a second install changed the file");
+    assert!(portcullis(&["uninstall"], p).status.success());
+    let restored: serde_json::Value = serde_json::from_str(&settings(p)).unwrap();
+    assert_eq!(
+        restored,
+        serde_json::from_str::<serde_json::Value>(one_line).unwrap()
+    );
+}
+
 #[test]
 fn install_into_a_fresh_project_then_doctor_passes() {
     let t = tempfile::tempdir().unwrap();

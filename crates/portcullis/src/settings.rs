@@ -2,8 +2,9 @@
 //!
 //! Our handlers are recognised by the file name of their `command` (one of [`portcullis_suite::binaries`]).
 //! Uninstall removes exactly those handlers, plus any matcher group or event list that is empty only
-//! because of that removal. Install is uninstall followed by appending our groups, so running it twice
-//! gives a byte-identical file. Edits go through a concrete syntax tree, so every byte that is not ours
+//! because of that removal. Install is uninstall followed by appending our groups; when the result means
+//! what the file already says, the file is left byte-identical (a second install never touches it).
+//! Edits go through a concrete syntax tree, so every byte that is not ours
 //! (other settings, foreign hooks, comments, indentation) stays as it was.
 
 use std::path::{Path, PathBuf};
@@ -99,7 +100,17 @@ pub fn install(
         hooks,
         bin_dir,
     );
-    Ok(finish(&root, text))
+    let after = finish(&root, text);
+    // Removing and appending again can reflow the text around our groups (a one-line file gains line
+    // breaks): when the settings mean the same, the file is left as it is, byte for byte.
+    let same = |a: &str, b: &str| {
+        serde_json::from_str::<Value>(a).ok() == serde_json::from_str::<Value>(b).ok()
+    };
+    Ok(if !text.trim().is_empty() && same(&after, text) {
+        text.to_owned()
+    } else {
+        after
+    })
 }
 
 /// Appends our matcher groups to a `hooks` object.
