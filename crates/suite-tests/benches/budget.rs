@@ -10,6 +10,9 @@ use super::{Row, root, secs};
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Budgets {
+    /// How far past its budget a case may measure before the check fails, as a fraction of the budget:
+    /// the spread between runs of the same binaries on a shared machine.
+    noise_margin: f64,
     /// As a ratio of the dynamically linked empty binary's median.
     ratio: BTreeMap<String, f64>,
     /// As milliseconds over the dynamically linked empty binary's median.
@@ -18,9 +21,15 @@ pub(crate) struct Budgets {
     vs_git: BTreeMap<String, f64>,
 }
 
-/// One case's budget.
+/// One case's budget, and the noise margin the check allows past it.
 #[derive(Clone, Copy)]
-pub(crate) enum Budget {
+pub(crate) struct Budget {
+    limit: Limit,
+    noise_margin: f64,
+}
+
+#[derive(Clone, Copy)]
+enum Limit {
     /// At most this ratio of the floor's median.
     Ratio(f64),
     /// At most this many milliseconds over the floor's median.
@@ -29,19 +38,20 @@ pub(crate) enum Budget {
 
 impl fmt::Display for Budget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Ratio(r) => write!(f, "{r:.2}x"),
-            Self::ExtraMs(ms) => write!(f, "+{ms} ms"),
+        match self.limit {
+            Limit::Ratio(r) => write!(f, "{r:.2}x"),
+            Limit::ExtraMs(ms) => write!(f, "+{ms} ms"),
         }
     }
 }
 
 impl Budget {
-    /// Whether `row` is within this budget.
+    /// Whether `row` is within this budget plus the noise margin.
     fn holds(self, row: &Row) -> bool {
-        match self {
-            Self::Ratio(r) => row.ratio <= r,
-            Self::ExtraMs(ms) => (secs(row.median) - secs(row.floor)) * 1e3 <= ms,
+        let slack = 1.0 + self.noise_margin;
+        match self.limit {
+            Limit::Ratio(r) => row.ratio <= r * slack,
+            Limit::ExtraMs(ms) => (secs(row.median) - secs(row.floor)) * 1e3 <= ms * slack,
         }
     }
 }
@@ -58,15 +68,25 @@ impl Budgets {
 
     /// The budget of a case measured against the empty binary.
     pub(crate) fn of(&self, case: &str) -> Option<Budget> {
-        self.ratio
+        let limit = self
+            .ratio
             .get(case)
-            .map(|&r| Budget::Ratio(r))
-            .or_else(|| self.extra_ms.get(case).map(|&ms| Budget::ExtraMs(ms)))
+            .map(|&r| Limit::Ratio(r))
+            .or_else(|| self.extra_ms.get(case).map(|&ms| Limit::ExtraMs(ms)))?;
+        Some(self.budget(limit))
     }
 
     /// The budget of a case measured against `git status`.
     pub(crate) fn vs_git(&self, case: &str) -> Option<Budget> {
-        self.vs_git.get(case).map(|&r| Budget::Ratio(r))
+        let limit = Limit::Ratio(*self.vs_git.get(case)?);
+        Some(self.budget(limit))
+    }
+
+    fn budget(&self, limit: Limit) -> Budget {
+        Budget {
+            limit,
+            noise_margin: self.noise_margin,
+        }
     }
 }
 
@@ -82,10 +102,11 @@ pub(crate) fn check(rows: &[Row]) -> bool {
             }
             Some(budget) if !budget.holds(row) => {
                 println!(
-                    "FAIL {}: {:.2}x, {:.1} ms over its floor; budget {budget}",
+                    "FAIL {}: {:.2}x, {:.1} ms over its floor; budget {budget} (+{:.0}% for noise)",
                     row.name,
                     row.ratio,
-                    (secs(row.median) - secs(row.floor)) * 1e3
+                    (secs(row.median) - secs(row.floor)) * 1e3,
+                    budget.noise_margin * 100.0
                 );
                 ok = false;
             }
