@@ -157,11 +157,23 @@ fn rules() -> &'static [(Regex, &'static str)] {
             // `.env`-style and config assignments whose name says secret: keep the name, drop the value.
             // Environment names are upper case; lower-case config keys are matched as whole words.
             (
-                r#"\b([A-Z0-9_]*(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|PWD|CREDENTIALS?|AUTH)[A-Z0-9_]*\s*[=:]\s*)("[^"\n]*"|'[^'\n]*'|[^\s"',;]+)"#,
+                r#"\b([A-Z0-9_]*(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASS|PWD|CREDENTIALS?|AUTH)[A-Z0-9_]*\s*[=:]\s*)("[^"\n]*"|'[^'\n]*'|[^\s"',;]+)"#,
                 "$1[redacted]",
             ),
+            // Lower-case and camel-case keys with the secret word anywhere in the name (`aws_secret_access_key`,
+            // `secret_key_base`, `_authToken`, `db.password`).
             (
-                r#"(?i)\b((?:api[_-]?key|access[_-]?key|private[_-]?key|client[_-]?secret|secret|token|password|passwd)\s*[=:]\s*)("[^"\n]*"|'[^'\n]*'|[^\s"',;]+)"#,
+                r#"(?i)\b([a-z0-9_.-]*(?:api[_-]?key|access[_-]?key|private[_-]?key|client[_-]?secret|secret|token|password|passwd|pass|pwd)[a-z0-9_.-]*\s*[=:]\s*)("[^"\n]*"|'[^'\n]*'|[^\s"',;]+)"#,
+                "$1[redacted]",
+            ),
+            // `curl -u user:password`, `--user user:password`.
+            (
+                r#"((?:^|\s)(?:-u|--user)[\s=]+['"]?[^\s:'"]+):[^\s'"]+"#,
+                "$1:[redacted]",
+            ),
+            // Azure and similar connection strings.
+            (
+                r"(?i)\b((?:AccountKey|SharedAccessKey|Password|Pwd)=)[^;\s]+",
                 "$1[redacted]",
             ),
             (
@@ -175,6 +187,22 @@ fn rules() -> &'static [(Regex, &'static str)] {
             (r"\bgithub_pat_[A-Za-z0-9_]{30,}", "[redacted token]"),
             (r"\bglpat-[A-Za-z0-9_-]{20,}", "[redacted token]"),
             (r"\bxox[abeoprs]-[A-Za-z0-9-]{10,}", "[redacted token]"),
+            (r"\bhf_[A-Za-z0-9]{30,}", "[redacted token]"),
+            (r"\bnpm_[A-Za-z0-9]{36}", "[redacted token]"),
+            (r"\bpypi-AgE[A-Za-z0-9_-]{40,}", "[redacted token]"),
+            (r"\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}", "[redacted key]"),
+            (r"\bshp(at|ca|pa|ss)_[a-fA-F0-9]{32}", "[redacted token]"),
+            (r"\bdckr_pat_[A-Za-z0-9_-]{20,}", "[redacted token]"),
+            (r"\bdop_v1_[a-f0-9]{64}", "[redacted token]"),
+            (r"\b[0-9]{8,10}:AA[A-Za-z0-9_-]{33}", "[redacted token]"),
+            (
+                r"https://hooks\.slack\.com/(services|workflows|triggers)/[A-Za-z0-9/_-]+",
+                "https://hooks.slack.com/[redacted]",
+            ),
+            (
+                r"https://(discord|discordapp)\.com/api/webhooks/[0-9]+/[A-Za-z0-9_-]+",
+                "https://$1.com/api/webhooks/[redacted]",
+            ),
             (r"\bAIza[0-9A-Za-z_-]{35}", "[redacted key]"),
             (r"\b(sk|rk|pk)_(live|test)_[A-Za-z0-9]{16,}", "[redacted key]"),
             (
@@ -245,6 +273,60 @@ password = 'quoted secret'";
             "\"name\": \"kept\"",
             "[redacted private key]",
             "the build fails in src/lib.rs",
+        ] {
+            assert!(out.contains(kept), "{kept} missing:\n{out}");
+        }
+    }
+
+    /// The credential forms of the common secret scanners' rule sets (gitleaks, trufflehog, detect-secrets)
+    /// that the first rules missed.
+    #[test]
+    fn scanner_credential_forms_are_redacted() {
+        let text = "\
+[default]
+aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+//registry.npmjs.org/:_authToken=npm_abcdefghijklmnopqrstuvwxyz0123456789
+DB_PASS=s3cr3t-db-pass
+SMTP_PASS: mail-pass-value
+  secret_key_base: 9f8e7d6c5b4a39281706f5e4d3c2b1a0
+token hf_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789
+webhook https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX
+curl -u admin:curl-pass-value https://example.com
+curl --user admin:curl-user-value https://example.com
+sendgrid SG.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG
+shopify shpat_0123456789abcdef0123456789abcdef
+pypi pypi-AgEIcHlwaS5vcmcCJGE0YzYtNTk5ZS00ZjM0LWE2ZGEtN2Q5OGRiZGM
+slack bot xoxb-123456789012-1234567890123-abcdefghijklmnopqrstuvwx
+docker dckr_pat_abcdefghijklmnopqrstuvwxyz0
+azure AccountKey=abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ==;
+telegram 123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0";
+        let out = redact(text);
+        for secret in [
+            "wJalrXUtnFEMI",
+            "npm_abcdefghij",
+            "s3cr3t-db-pass",
+            "mail-pass-value",
+            "9f8e7d6c5b4a",
+            "hf_AbCdEf",
+            "XXXXXXXXXXXXXXXXXXXXXXXX",
+            "curl-pass-value",
+            "curl-user-value",
+            "SG.abcdefghij",
+            "shpat_0123",
+            "pypi-AgEIcHlwaS5vcmc",
+            "xoxb-123456789012",
+            "dckr_pat_abc",
+            "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ==",
+            "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0",
+        ] {
+            assert!(!out.contains(secret), "{secret} leaked:\n{out}");
+        }
+        for kept in [
+            "aws_secret_access_key = [redacted]",
+            "DB_PASS=[redacted]",
+            "SMTP_PASS: [redacted]",
+            "secret_key_base: [redacted]",
+            "curl -u admin:[redacted] https://example.com",
         ] {
             assert!(out.contains(kept), "{kept} missing:\n{out}");
         }
