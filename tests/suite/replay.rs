@@ -328,3 +328,58 @@ fn a_missing_transcript_a_directory_and_a_missing_subagent_file_are_clear() {
     assert!(out.status.success(), "{t}");
     assert!(t.contains("no transcript for subagent"), "{t}");
 }
+
+/// A transcript copied away from `~/.claude/projects` without its `<session>/subagents/` folder: the
+/// subagents are found in the client's project folders by session id.
+#[test]
+fn a_copied_transcript_finds_its_subagents_by_session_id() {
+    let p = project("subagent");
+    let fixture_dir = fixture("subagent");
+    let main = session(&fixture_dir);
+    let session_id = main.file_stem().unwrap().to_owned();
+    let recorded = p
+        .path()
+        .join("no-home/.claude/projects/-e2e-project")
+        .join(&session_id);
+    copy_tree(&fixture_dir.join(&session_id), &recorded).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let lone = dir.path().join("copied.jsonl");
+    std::fs::copy(&main, &lone).unwrap();
+    let out = replay(&[], &lone, p.path());
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(!t.contains("no transcript for subagent"), "{t}");
+}
+
+/// Recorded ids are untrusted: an `agentId` that is not one safe file name is refused with a note, and
+/// nothing is read or written by it.
+#[test]
+fn a_hostile_agent_id_is_refused() {
+    let p = project("subagent");
+    let fixture_dir = fixture("subagent");
+    let main = session(&fixture_dir);
+    let session_id = main.file_stem().unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(
+        &fixture_dir.join(&session_id),
+        &dir.path().join(&session_id),
+    )
+    .unwrap();
+    let text_of_main = std::fs::read_to_string(&main).unwrap();
+    let id = text_of_main
+        .split("\"agentId\":\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let hostile = text_of_main.replace(
+        &format!("\"agentId\":\"{id}\""),
+        "\"agentId\":\"../../../../../../pwned\"",
+    );
+    let copied = dir.path().join(main.file_name().unwrap());
+    std::fs::write(&copied, hostile).unwrap();
+    let out = replay(&[], &copied, p.path());
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(t.contains("is not a safe file name"), "{t}");
+}

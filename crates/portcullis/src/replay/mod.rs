@@ -190,19 +190,35 @@ impl<'a> Run<'a> {
         tool_use_id: &str,
         depth: usize,
     ) -> Result<(), String> {
-        let dir = self
-            .opts
-            .transcript
-            .parent()
-            .unwrap_or(Path::new("."))
-            .join(&parent.session_id)
-            .join("subagents");
+        // Recorded ids are the transcript's word, not ours: they become file names only when they are
+        // one safe path component.
+        let session_ok = portcullis_core::state::check_id(&parent.session_id).is_ok();
+        let dirs = if session_ok {
+            self.subagent_dirs(&parent.session_id)
+        } else {
+            Vec::new()
+        };
         let agent_id = if agent_id.is_empty() {
-            agent_for_tool_use(&dir, tool_use_id).unwrap_or_default()
+            dirs.iter()
+                .find_map(|d| agent_for_tool_use(d, tool_use_id))
+                .unwrap_or_default()
         } else {
             agent_id.to_owned()
         };
-        let path = dir.join(format!("agent-{agent_id}.jsonl"));
+        if portcullis_core::state::check_id(&agent_id).is_err() || !session_ok {
+            self.notes.push(format!(
+                "subagent id `{}` or session id `{}` recorded in the transcript is not a safe file name: \
+                 the subagent's events were not replayed",
+                agent_id.escape_debug(),
+                parent.session_id.escape_debug()
+            ));
+            return Ok(());
+        }
+        let file_name = format!("agent-{agent_id}.jsonl");
+        let found = dirs
+            .iter()
+            .map(|d| d.join(&file_name))
+            .find(|p| p.is_file());
         // The client's layout, beside the live main copy: `<session>/subagents/agent-<id>.jsonl`.
         let live = parent_live
             .with_extension("")
@@ -224,13 +240,16 @@ impl<'a> Run<'a> {
             self.notes.push(format!(
                 "subagent {agent_id} is nested deeper than {MAX_AGENT_DEPTH}: its events were not replayed"
             ));
+        } else if let Some(Ok(file)) = found.as_deref().map(open) {
+            self.stream(file, &mut synth, &live, depth + 1)?;
         } else {
-            match open(&path) {
-                Ok(file) => self.stream(file, &mut synth, &live, depth + 1)?,
-                Err(_) => self.notes.push(format!(
-                    "no transcript for subagent `{agent_id}` ({agent_type}): its own events were not replayed"
-                )),
-            }
+            let looked: Vec<String> = dirs.iter().map(|d| format!("`{}`", d.display())).collect();
+            self.notes.push(format!(
+                "no transcript for subagent `{agent_id}` ({agent_type}) in {}: its own events were not \
+                 replayed (the client keeps them in `<session id>/subagents/` beside the session's \
+                 transcript; copy that folder with it)",
+                looked.join(" or ")
+            ));
         }
         let stop = synth.event(
             "SubagentStop",
@@ -239,6 +258,29 @@ impl<'a> Run<'a> {
         );
         self.fire(stop);
         Ok(())
+    }
+
+    /// Where a session's subagent transcripts may be: beside the replayed transcript, as the client lays
+    /// them out, then in the client's own project folders (for a transcript copied away without them),
+    /// found by session id.
+    fn subagent_dirs(&self, session_id: &str) -> Vec<PathBuf> {
+        let beside = self
+            .opts
+            .transcript
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(session_id)
+            .join("subagents");
+        let mut dirs = vec![beside];
+        if let Some(projects) = self.env.claude_home().map(|h| h.join("projects")) {
+            let recorded = std::fs::read_dir(&projects).into_iter().flatten().flatten();
+            for dir in recorded.map(|p| p.path().join(session_id).join("subagents")) {
+                if dir.is_dir() && !dirs.contains(&dir) {
+                    dirs.push(dir);
+                }
+            }
+        }
+        dirs
     }
 
     fn project(&mut self, event: &Value) -> PathBuf {
