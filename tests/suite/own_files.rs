@@ -179,3 +179,43 @@ fn a_symlinked_session_folder_is_never_written_through() {
         assert_nothing_outside(&s, hook.name);
     }
 }
+
+/// A link in an agent folder to the root of the file system is not walked (it made every domain check
+/// walk `/`, seconds and ~1,300 log lines per call): every hook decides, the agent beside the link is
+/// still found, and the decision log holds at most one line about skipped agent files per run.
+#[test]
+fn a_link_to_the_root_in_an_agent_folder_is_not_walked() {
+    let s = setup();
+    std::os::unix::fs::symlink("/", s.root.join(".claude/agents/everything")).unwrap();
+    // A linked agent file (agents kept in a dotfiles repository) is still read.
+    std::fs::write(
+        s.outside.join("frontend-developer.md"),
+        "---\nname: frontend-developer\n---\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(
+        s.outside.join("frontend-developer.md"),
+        s.root.join(".claude/agents/frontend-developer.md"),
+    )
+    .unwrap();
+    for hook in HOOKS {
+        let out = run(&s, hook.name);
+        assert_decides(hook.name, &out);
+    }
+    let (_, stdout, _) = run(&s, "agent-first");
+    assert!(
+        stdout.contains("backend-developer"),
+        "the agent beside the link still gets its domain: {stdout}"
+    );
+    let log = std::fs::read_to_string(state(&s).join("log.jsonl")).unwrap_or_default();
+    let skipped_lines = log.lines().filter(|l| l.contains("skipped")).count();
+    assert!(
+        skipped_lines <= HOOKS.len() + 1,
+        "{skipped_lines} log lines about skipped agent files"
+    );
+    let catalog = portcullis_domains::AgentCatalog::discover(&s.root, None);
+    assert!(
+        catalog.find("frontend-developer").is_some(),
+        "a linked agent file is read"
+    );
+}

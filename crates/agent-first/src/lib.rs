@@ -97,8 +97,14 @@ impl Hook for AgentFirst {
                     ctx.env.claude_home().as_deref(),
                     &ctx.state(),
                 );
-                for (path, why) in &c.skipped {
-                    ctx.note(format!("agent file `{}` skipped: {why}", path.display()));
+                if let Some((path, why)) = c.skipped.first() {
+                    // One line however many: a folder of junk must not flood the decision log.
+                    ctx.note(format!(
+                        "{} agent file(s) or folder(s) skipped; the first, `{}`: {why} \
+                         (`portcullis doctor` lists them all)",
+                        c.skipped.len(),
+                        path.display()
+                    ));
                 }
                 c
             });

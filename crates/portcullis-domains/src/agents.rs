@@ -147,11 +147,44 @@ fn agent_dirs(
     dirs
 }
 
-fn walker(dir: &Path) -> WalkDir {
-    WalkDir::new(dir)
+/// The most entries one agent folder's walk looks at, and the longest it may take: an agent folder holds
+/// tens of files; a folder that holds a whole tree (or a link to one) must not cost every hook call more.
+const MAX_WALK_ENTRIES: usize = 2_000;
+const MAX_WALK_TIME: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// The agent files (`*.md`) of one folder, sorted, with their metadata, and a note when the walk was cut
+/// short. Links to folders are not followed (a link to `/` would walk the file system); a link to a
+/// file is read as that file (agents kept in a dotfiles repository are linked in one by one).
+fn agent_files(dir: &Path) -> (Vec<(PathBuf, std::fs::Metadata)>, Option<String>) {
+    let started = std::time::Instant::now();
+    let mut files = Vec::new();
+    let walk = WalkDir::new(dir)
         .max_depth(MAX_DEPTH)
-        .follow_links(true)
-        .sort_by_file_name()
+        .follow_links(false)
+        .sort_by_file_name();
+    for (seen, entry) in walk.into_iter().filter_map(std::result::Result::ok).enumerate() {
+        if seen >= MAX_WALK_ENTRIES || started.elapsed() > MAX_WALK_TIME {
+            let note = format!(
+                "the walk stopped after {seen} entries ({} ms): an agent folder should hold agent files, \
+                 not a tree",
+                started.elapsed().as_millis()
+            );
+            return (files, Some(note));
+        }
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "md") {
+            continue;
+        }
+        let metadata = if entry.path_is_symlink() {
+            std::fs::metadata(path).ok()
+        } else {
+            entry.metadata().ok()
+        };
+        if let Some(m) = metadata.filter(std::fs::Metadata::is_file) {
+            files.push((path.to_path_buf(), m));
+        }
+    }
+    (files, None)
 }
 
 /// What the catalog depends on, without reading a file: each agent file's path, size and modification
@@ -165,22 +198,16 @@ fn fingerprint(dirs: &[(PathBuf, AgentSource, Option<String>)]) -> u64 {
         if !dir.is_dir() {
             continue;
         }
-        let walk = WalkDir::new(dir).max_depth(MAX_DEPTH).follow_links(true);
-        for entry in walk.into_iter().filter_map(std::result::Result::ok) {
-            let path = entry.path();
-            if !entry.file_type().is_file() || path.extension().is_none_or(|e| e != "md") {
-                continue;
-            }
-            let (len, mtime) = entry.metadata().map_or((u64::MAX, 0), |m| {
-                let mtime = m
-                    .modified()
-                    .ok()
-                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                    .map_or(0, |d| d.as_nanos());
-                (m.len(), mtime)
-            });
+        let (files, cut) = agent_files(dir);
+        total = total.wrapping_add(u64::from(cut.is_some()));
+        for (path, m) in files {
+            let mtime = m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
             let bytes = path.as_os_str().as_bytes().iter().copied();
-            let meta = len.to_le_bytes().into_iter().chain(mtime.to_le_bytes());
+            let meta = m.len().to_le_bytes().into_iter().chain(mtime.to_le_bytes());
             // Summed, so the order the folder lists its files in does not matter.
             total = total.wrapping_add(stable_hash(bytes.chain(meta)));
         }
@@ -267,11 +294,12 @@ impl AgentCatalog {
         if !dir.is_dir() {
             return;
         }
-        for entry in walker(dir).into_iter().filter_map(std::result::Result::ok) {
-            let path = entry.path();
-            if !entry.file_type().is_file() || path.extension().is_none_or(|e| e != "md") {
-                continue;
-            }
+        let (files, cut) = agent_files(dir);
+        if let Some(note) = cut {
+            self.skipped.push((dir.to_path_buf(), note));
+        }
+        for (path, _) in &files {
+            let path = path.as_path();
             match read_frontmatter(path) {
                 Ok(front) => self.agents.push(AgentDef {
                     name: plugin

@@ -85,6 +85,11 @@ pub fn doctor(project: &Path, bin_dir: &Path, env: &Env) -> CmdResult {
             lines.push(format!("note  domains: {note}"));
         }
     }
+    // Agent files the catalog skips, each named (the hooks log only a count and the first).
+    let catalog = portcullis_domains::AgentCatalog::discover(project, env.claude_home().as_deref());
+    for (path, why) in &catalog.skipped {
+        lines.push(format!("note  agents: `{}` skipped: {why}", path.display()));
+    }
     // Each hook's own lines (a program it needs, ...): notes, never failures.
     if let Ok(config) = Config::load(env, project, Schema::suite(&portcullis_suite::sections())) {
         for hook in HOOKS {
