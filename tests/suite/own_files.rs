@@ -219,3 +219,28 @@ fn a_link_to_the_root_in_an_agent_folder_is_not_walked() {
         "a linked agent file is read"
     );
 }
+
+/// A Write to a path of hundreds of thousands of components (one canonicalize per ancestor took 8-27 s)
+/// is decided well inside the client's timeout: past `PATH_MAX` the path is taken as written.
+#[test]
+fn a_path_of_300_000_components_is_decided_in_time() {
+    let s = setup();
+    let long = "d/".repeat(300_000) + "x.go";
+    let event = captured(
+        "PreToolUse-Write",
+        &s.root,
+        "own",
+        &json!({"tool_input": {"file_path": s.root.join(long), "content": "x"}}),
+    );
+    for hook in ["agent-first", "feedback-loop", "output-location"] {
+        let mut cmd = Command::new(workspace_bin(hook));
+        cmd.current_dir(&s.root)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", s.root.join("no-home"))
+            .env("CLAUDE_PROJECT_DIR", &s.root);
+        let out = child::run(cmd, event.to_string().as_bytes(), WATCHDOG, 1 << 20).unwrap();
+        assert!(!out.timed_out, "{hook} took past the watchdog");
+        assert_eq!(out.code, Some(0), "{hook}");
+    }
+}

@@ -14,9 +14,9 @@ pub enum Resolved {
 }
 
 /// Resolves a tool's path: Windows separators become `/` when the path is plainly Windows-style, a
-/// relative path is taken from `cwd`, `.` and `..` are applied, and symlinks are followed for the part of
-/// the path that exists (a file about to be created does not exist yet). The project root is resolved the
-/// same way, so a symlinked project still compares equal.
+/// relative path is taken from `cwd`, and symlinks and `..` are applied as the kernel applies them, for
+/// the part of the path that exists (a file about to be created does not exist yet), a dangling link
+/// included. The project root is resolved the same way, so a symlinked project still compares equal.
 #[must_use]
 pub fn resolve(raw: &str, cwd: &Path, project: &Path) -> Resolved {
     let text = if looks_windows(raw) {
@@ -31,8 +31,8 @@ pub fn resolve(raw: &str, cwd: &Path, project: &Path) -> Resolved {
     } else {
         cwd.join(path)
     };
-    let real = resolve_existing(&lexical(&absolute));
-    let root = resolve_existing(&lexical(project));
+    let real = resolve_existing(&absolute);
+    let root = resolve_existing(project);
     match real.strip_prefix(&root) {
         Ok(inside) => {
             let parts: Vec<String> = inside
@@ -67,29 +67,69 @@ fn strip_drive(text: &str) -> String {
     }
 }
 
-/// Canonicalises the longest existing ancestor and appends the rest. Loops or unreadable links leave the
-/// lexical path as it is.
+/// The most symbolic links followed while resolving one path (the kernel's own limit is 40).
+const MAX_LINKS: usize = 40;
+
+/// A path longer than this (Linux's `PATH_MAX`) is resolved lexically: no system call could open it, and
+/// walking hundreds of thousands of components took seconds.
+const MAX_RESOLVED_BYTES: usize = 4096;
+
+/// Resolves an absolute path as the kernel would for the part that exists: one component at a time,
+/// each symbolic link replaced by its target before a later `..` is applied (so `link/..` is the link
+/// target's parent, not the folder holding the link), a dangling link followed to where it points. From
+/// the first component that does not exist, the rest is applied lexically (nothing there can be a link).
+/// One `lstat` per existing component; a link loop, or more than [`MAX_LINKS`] links, leaves the path
+/// lexical.
 fn resolve_existing(path: &Path) -> PathBuf {
-    let mut existing = path;
-    let mut rest: Vec<&std::ffi::OsStr> = Vec::new();
-    loop {
-        if let Ok(real) = existing.canonicalize() {
-            let mut out = real;
-            for part in rest.iter().rev() {
-                out.push(part);
-            }
-            // A symlink in the remainder cannot exist (the remainder does not exist), so one pass suffices;
-            // `..` after a symlink was already applied lexically, like the shell's `cd -L`.
-            return lexical(&out);
+    if path.as_os_str().len() > MAX_RESOLVED_BYTES || !path.is_absolute() {
+        return lexical(path);
+    }
+    let mut queue: std::collections::VecDeque<std::ffi::OsString> = path
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(n) => Some(n.to_os_string()),
+            Component::ParentDir => Some("..".into()),
+            _ => None,
+        })
+        .collect();
+    let mut out = PathBuf::from("/");
+    let mut links = 0;
+    let mut exists = true;
+    while let Some(part) = queue.pop_front() {
+        if part == ".." {
+            out.pop();
+            continue;
         }
-        match (existing.parent(), existing.file_name()) {
-            (Some(parent), Some(name)) => {
-                rest.push(name);
-                existing = parent;
+        out.push(&part);
+        if !exists {
+            continue;
+        }
+        match std::fs::symlink_metadata(&out) {
+            Ok(m) if m.file_type().is_symlink() => {
+                links += 1;
+                let Ok(target) = std::fs::read_link(&out) else {
+                    continue;
+                };
+                if links > MAX_LINKS {
+                    return lexical(path);
+                }
+                out.pop();
+                if target.is_absolute() {
+                    out = PathBuf::from("/");
+                }
+                for c in target.components().rev() {
+                    match c {
+                        Component::Normal(n) => queue.push_front(n.to_os_string()),
+                        Component::ParentDir => queue.push_front("..".into()),
+                        _ => {}
+                    }
+                }
             }
-            _ => return path.to_path_buf(),
+            Ok(_) => {}
+            Err(_) => exists = false,
         }
     }
+    out
 }
 
 #[cfg(test)]
@@ -137,6 +177,51 @@ mod tests {
         assert_eq!(
             resolve("api/x.go", &t.path().join("alias"), &p),
             Resolved::Inside("api/x.go".into())
+        );
+    }
+
+    #[test]
+    fn dotdot_after_a_symlinked_folder_is_the_targets_parent() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().canonicalize().unwrap();
+        std::fs::create_dir_all(p.join("services/api/src")).unwrap();
+        std::os::unix::fs::symlink(p.join("services/api/src"), p.join("src-link")).unwrap();
+        // The kernel: src-link/.. is services/api, not the project root.
+        assert_eq!(
+            resolve("src-link/../handler.go", &p, &p),
+            Resolved::Inside("services/api/handler.go".into())
+        );
+        std::os::unix::fs::symlink("services/api/src", p.join("rel-link")).unwrap();
+        assert_eq!(
+            resolve("rel-link/../../x.go", &p, &p),
+            Resolved::Inside("services/x.go".into())
+        );
+    }
+
+    #[test]
+    fn a_dangling_link_resolves_to_where_it_points() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().canonicalize().unwrap();
+        std::fs::create_dir_all(p.join("notes")).unwrap();
+        std::os::unix::fs::symlink("../api/new.go", p.join("notes/todo.txt")).unwrap();
+        assert_eq!(
+            resolve("notes/todo.txt", &p, &p),
+            Resolved::Inside("api/new.go".into())
+        );
+    }
+
+    #[test]
+    fn link_loops_and_overlong_paths_stay_lexical() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().canonicalize().unwrap();
+        std::os::unix::fs::symlink(p.join("b"), p.join("a")).unwrap();
+        std::os::unix::fs::symlink(p.join("a"), p.join("b")).unwrap();
+        assert_eq!(resolve("a/x.go", &p, &p), Resolved::Inside("a/x.go".into()));
+        let long = "d/".repeat(300_000) + "x.go";
+        assert_eq!(
+            resolve(&long, &p, &p),
+            Resolved::Inside(long.clone()),
+            "past PATH_MAX the path is taken as written"
         );
     }
 
