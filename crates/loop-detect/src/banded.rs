@@ -220,30 +220,12 @@ mod tests {
 
     /// Texts longer than one block over a small alphabet, so paths cross block borders and the band.
     fn text() -> impl Strategy<Value = Vec<u8>> {
-        prop::collection::vec(prop::sample::select(b"ab c".to_vec()), 0..300)
+        crate::strategies::text(b"ab c", 300)
     }
 
     /// `b` is `a` with some edits, so distances fall on both sides of `k`.
     fn close_pair() -> impl Strategy<Value = (Vec<u8>, Vec<u8>)> {
-        (
-            text(),
-            prop::collection::vec((any::<u16>(), 0u8..3, any::<u8>()), 0..40),
-        )
-            .prop_map(|(a, edits)| {
-                let mut b = a.clone();
-                for (at, op, byte) in edits {
-                    let at = usize::from(at) % (b.len() + 1);
-                    match op {
-                        0 => b.insert(at, byte % 4 + b'a'),
-                        1 if at < b.len() => {
-                            b.remove(at);
-                        }
-                        _ if at < b.len() => b[at] = byte % 4 + b'a',
-                        _ => {}
-                    }
-                }
-                (a, b)
-            })
+        crate::strategies::close_pair(b"ab c", 300, 40)
     }
 
     proptest! {

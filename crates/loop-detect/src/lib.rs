@@ -22,6 +22,8 @@
 pub mod banded;
 mod config;
 pub mod similarity;
+#[cfg(test)]
+mod strategies;
 
 use std::collections::BTreeMap;
 use std::path::Path;

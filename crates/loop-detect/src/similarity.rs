@@ -433,30 +433,12 @@ mod tests {
     }
 
     fn text() -> impl Strategy<Value = Vec<u8>> {
-        prop::collection::vec(prop::sample::select(b"ab c\n".to_vec()), 0..120)
+        crate::strategies::text(b"ab c\n", 120)
     }
 
     /// Pairs that are often close: `b` is `a` with a few random edits.
     fn close_pair() -> impl Strategy<Value = (Vec<u8>, Vec<u8>)> {
-        (
-            text(),
-            prop::collection::vec((any::<u16>(), 0u8..3, any::<u8>()), 0..6),
-        )
-            .prop_map(|(a, edits)| {
-                let mut b = a.clone();
-                for (at, op, byte) in edits {
-                    let at = usize::from(at) % (b.len() + 1);
-                    match op {
-                        0 => b.insert(at, byte % 4 + b'a'),
-                        1 if at < b.len() => {
-                            b.remove(at);
-                        }
-                        _ if at < b.len() => b[at] = byte % 4 + b'a',
-                        _ => {}
-                    }
-                }
-                (a, b)
-            })
+        crate::strategies::close_pair(b"ab c\n", 120, 6)
     }
 
     proptest! {

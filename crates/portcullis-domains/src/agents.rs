@@ -162,7 +162,11 @@ fn agent_files(dir: &Path) -> (Vec<(PathBuf, std::fs::Metadata)>, Option<String>
         .max_depth(MAX_DEPTH)
         .follow_links(false)
         .sort_by_file_name();
-    for (seen, entry) in walk.into_iter().filter_map(std::result::Result::ok).enumerate() {
+    for (seen, entry) in walk
+        .into_iter()
+        .filter_map(std::result::Result::ok)
+        .enumerate()
+    {
         if seen >= MAX_WALK_ENTRIES || started.elapsed() > MAX_WALK_TIME {
             let note = format!(
                 "the walk stopped after {seen} entries ({} ms): an agent folder should hold agent files, \
