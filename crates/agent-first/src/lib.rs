@@ -2,7 +2,7 @@
 //! spawn that agent instead. Subagents edit freely.
 //!
 //! - **Events**: `PreToolUse`, matcher `Write|Edit|MultiEdit|NotebookEdit|Bash`.
-//! - **Decides**: for each file the call writes (Bash: see `shell`), resolved against the project root:
+//! - **Decides**: for each file the call writes (Bash: what `portcullis_shell` reads the command to write), resolved against the project root:
 //!   its domain ([`portcullis_domains::DomainMap`]), unless exempt; whether the agent
 //!   `agent_first.agent_pattern` (default `{domain}-developer`) is defined. If so: deny (`mode: enforce`) or
 //!   allow with a reminder (`mode: warn`). Everything else is a silent allow.
@@ -17,7 +17,6 @@
 //!   feedback-loop). Malformed agent files are noted in the decision log.
 
 mod config;
-mod shell;
 
 use portcullis_core::config::{Mode, SectionSpec};
 use portcullis_core::event::ToolInput;
@@ -173,7 +172,9 @@ pub fn developer_for<'c>(
 /// The files a call writes, as given: the path of an editing tool, or what a shell command plainly writes.
 fn write_targets(input: &ToolInput) -> Vec<String> {
     match input {
-        ToolInput::Bash(b) => shell::write_targets(b.command.as_deref().unwrap_or_default()),
+        ToolInput::Bash(b) => {
+            portcullis_shell::write_targets(b.command.as_deref().unwrap_or_default())
+        }
         other => other
             .touched_paths()
             .into_iter()

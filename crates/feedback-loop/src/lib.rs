@@ -113,22 +113,33 @@ fn on_tool(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     if FILE_EDIT_TOOLS.contains(&tool) {
         // A failed edit changed nothing.
         if event.name() == EventName::PostToolUse {
-            track_edits(event, ctx)?;
+            let paths = event.touched_paths()?;
+            track_edits(
+                event,
+                ctx,
+                paths.iter().map(|p| p.to_string_lossy().into_owned()),
+            )?;
         }
         return Ok(Verdict::allow());
     }
     if tool == "Bash" {
+        // What the command plainly wrote (`sed -i`, redirections, `cp` into a domain) is an edit like a
+        // Write's, even when the command failed afterwards; then it may be a test run.
+        if let ToolInput::Bash(bash) = event.tool_input()? {
+            let written =
+                portcullis_shell::write_targets(bash.command.as_deref().unwrap_or_default());
+            if !written.is_empty() {
+                track_edits(event, ctx, written.into_iter())?;
+            }
+        }
         return hear_test_run(event, ctx);
     }
     Ok(Verdict::allow())
 }
 
-fn track_edits(event: &Event, ctx: &Ctx) -> Result<()> {
-    if mode(ctx)? == Mode::Off {
-        return Ok(());
-    }
-    let paths = event.touched_paths()?;
-    if paths.is_empty() {
+fn track_edits(event: &Event, ctx: &Ctx, paths: impl Iterator<Item = String>) -> Result<()> {
+    let paths: Vec<String> = paths.collect();
+    if paths.is_empty() || mode(ctx)? == Mode::Off {
         return Ok(());
     }
     let rules = Rules::new(&*ctx.section::<FeedbackLoopConfig>()?)?;
@@ -137,7 +148,7 @@ fn track_edits(event: &Event, ctx: &Ctx) -> Result<()> {
     let mut catalog: Option<AgentCatalog> = None;
     let mut edits = Vec::new();
     for path in &paths {
-        let Resolved::Inside(rel) = resolve(&path.to_string_lossy(), &ctx.cwd, &ctx.project) else {
+        let Resolved::Inside(rel) = resolve(path, &ctx.cwd, &ctx.project) else {
             continue;
         };
         let Some(mut hit) = domains.classify_in(&ctx.project, &rel) else {
@@ -389,6 +400,35 @@ mod tests {
         let v = run(&p, &stop, &json!({}));
         assert_eq!(v.decision, Decision::Block);
         assert!(v.reason_text().contains("backend"), "{}", v.reason_text());
+    }
+
+    /// Edits through Bash mark their domain like a Write, even when the command then fails.
+    #[test]
+    fn shell_edits_hold_the_turn_too() {
+        for (event, command) in [
+            ("PostToolUse-Bash", "sed -i 's/a/b/' api/x.go"),
+            ("PostToolUse-Bash", "cd api && printf x > x.go"),
+            ("PostToolUse-Bash", "cp /tmp/x.go api/"),
+            (
+                "PostToolUseFailure-Bash",
+                "sed -Ei 's/a/b/' api/x.go && false",
+            ),
+        ] {
+            let p = project();
+            let (_, stop) = write_then_stop(&p);
+            let bash = p.event(event, &json!({"tool_input": {"command": command}}));
+            assert!(run(&p, &bash, &json!({})).is_silent(), "{command}");
+            let v = run(&p, &stop, &json!({}));
+            assert_eq!(v.decision, Decision::Block, "{command}");
+        }
+        let p = project();
+        let (_, stop) = write_then_stop(&p);
+        let read = p.event(
+            "PostToolUse-Bash",
+            &json!({"tool_input": {"command": "grep -r x api/ > /dev/null"}}),
+        );
+        assert!(run(&p, &read, &json!({})).is_silent());
+        assert!(run(&p, &stop, &json!({})).is_silent(), "reading is no edit");
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("config", targets::config),
     ("verdict", targets::verdict),
     ("similarity", targets::similarity),
+    ("shell", targets::shell),
 ];
 
 /// The repository root.
@@ -52,6 +53,7 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
         "decide" | "verdict" => list(root.join("fixtures/events"), "json"),
         "transcript" => list(root.join("tests/replay/mixed"), "jsonl"),
         "config" => vec![root.join("crates/fuzz/seeds/config.json")],
+        "shell" => vec![root.join("crates/fuzz/seeds/shell.txt")],
         _ => vec![root.join("crates/fuzz/seeds/similarity.txt")],
     };
     files.extend(list(root.join("fuzz/regressions").join(target), "bin"));

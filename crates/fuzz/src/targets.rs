@@ -8,6 +8,9 @@
 //!   accepted config serialises and reads back equal.
 //! - [`verdict`]: verdicts built from the bytes, rendered for every event. Properties: the JSON round-trips,
 //!   a block shows as the event's block form with its reason, `hookEventName` names the event.
+//! - [`shell`]: a command from the bytes. Properties: the analysis ends without a panic (the hooks abort on
+//!   one, and a crashed agent-first is an allow), reports only literal paths, and finds nothing in a
+//!   command the pre-filter turns away.
 //! - [`similarity`]: two texts cut from the bytes. Properties: the bounded distance and the bit-parallel
 //!   band agree with the plain dynamic programme, and `is_similar` with the plain similarity.
 
@@ -262,5 +265,25 @@ pub fn similarity(bytes: &[u8]) -> Result<(), String> {
     }
     let text = String::from_utf8_lossy(bytes);
     let _ = sim::normalise(&text, 32 * 1024);
+    Ok(())
+}
+
+/// The shell analysis on any command text.
+pub fn shell(bytes: &[u8]) -> Result<(), String> {
+    let command = String::from_utf8_lossy(bytes);
+    let targets = portcullis_shell::write_targets(&command);
+    if !portcullis_shell::might_write(&command) && !targets.is_empty() {
+        return Err(format!(
+            "the pre-filter turned away a command that writes {targets:?}"
+        ));
+    }
+    if let Some(t) = targets
+        .iter()
+        .find(|t| t.is_empty() || t.contains(['*', '?', '[']))
+    {
+        return Err(format!(
+            "reported a target that is not a literal path: {t:?}"
+        ));
+    }
     Ok(())
 }

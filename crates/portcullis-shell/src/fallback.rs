@@ -1,6 +1,8 @@
-//! Files a shell command plainly writes to. A guard rail, not a sandbox: it reads simple commands only
-//! (`>`/`>>` redirections, `tee`, `sed -i`, `cp`/`mv` destinations). Anything built at run time — variables,
-//! command substitution, globs, `eval`, scripts — is not seen, and stays allowed.
+//! The hand-written reader the parser replaced, kept for one case only: a command the parser panics on
+//! (`brush-parser` has `unwrap`s, and the fuzzer finds inputs that reach them in seconds). A panic must
+//! not turn agent-first's deny into an allow, so such a command is read the old way: simple commands
+//! split on `;`, `&&`, `||`, `|`, `&` and newlines, `>`/`>>` redirections, `tee`, `sed -i`, `cp`/`mv`
+//! destinations.
 
 /// The write targets of `command`, as written (not resolved). Targets holding `$`, a backtick or a glob
 /// character are skipped: they cannot be known before the shell runs.
@@ -202,51 +204,5 @@ fn collect_command_targets(words: &[String], out: &mut Vec<String>) {
             out.extend(files.into_iter().cloned());
         }
         _ => {}
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn plain_writes_are_seen() {
-        assert_eq!(write_targets("echo hi > api/x.go"), ["api/x.go"]);
-        assert_eq!(write_targets("echo hi >>api/x.go"), ["api/x.go"]);
-        assert_eq!(
-            write_targets("cat <<'EOF' > 'api/my file.go'\nx\nEOF"),
-            ["api/my file.go"]
-        );
-        assert_eq!(
-            write_targets("printf x | tee -a a.go b.go"),
-            ["a.go", "b.go"]
-        );
-        assert_eq!(write_targets("sed -i 's/a/b/' api/x.go"), ["api/x.go"]);
-        assert_eq!(
-            write_targets("sed -i.bak -e 's/a/b/' api/x.go"),
-            ["api/x.go"]
-        );
-        assert_eq!(
-            write_targets("cp /tmp/x.go api/x.go && mv a b"),
-            ["api/x.go", "b"]
-        );
-        assert_eq!(write_targets("sudo cp -r src dst"), ["dst"]);
-        assert_eq!(write_targets("cp -t api a.go b.go"), ["api"]);
-    }
-
-    #[test]
-    fn what_cannot_be_known_is_not_guessed() {
-        assert!(write_targets("echo $X > \"$OUT\"").is_empty());
-        assert!(write_targets("cargo test 2>&1").is_empty());
-        assert!(
-            write_targets("ls > /dev/null 2>&1")
-                .iter()
-                .all(|t| t == "/dev/null")
-        );
-        assert!(write_targets("echo a > *.go").is_empty());
-        assert!(write_targets("grep -r foo src").is_empty());
-        assert!(write_targets("echo 'a > b'").is_empty());
-        assert!(write_targets("sed 's/a/b/' api/x.go").is_empty());
-        assert!(write_targets("cp onlyone").is_empty());
     }
 }

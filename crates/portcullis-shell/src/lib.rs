@@ -1,0 +1,83 @@
+//! What a shell command plainly writes, read the way bash reads it.
+//!
+//! A guard rail, not a sandbox. The command is parsed by a real bash parser (`brush-parser`): comments,
+//! every quoting form (`'…'`, `"…"`, `$'…'`, backslashes), compound commands (`if`/`then`, `for`/`do`,
+//! `{ …; }`, `( … )`, `!`, `&&`, `||`, pipelines) and command substitutions are taken as bash takes them.
+//! Then, for every simple command that will run:
+//! - its output redirections (`>`, `>>`, `>|`, `<>`, `&>`, `&>>`, `>&FILE`, `N>FILE`) are writes;
+//! - past wrappers that run another program (`sudo -u X`, `command -p`, `env -i A=B`, `time -p`,
+//!   `nice -n N`, `timeout N`, `nohup`, `exec`, `stdbuf`, `doas`), the program's own writes: `tee FILE…`,
+//!   `cp`/`mv`/`install`/`ln` destinations (a folder destination, `-t DIR` and `--target-directory=DIR`
+//!   included: the files land in it under their own names), `sed -i` in every spelling (`-Ei`, `-ri`,
+//!   `-i.bak`, `--in-place`, with `-e`/`--expression=`/`-eSCRIPT`/`-f`), `perl -i` (`-pi`, `-0pi`, `-lpi`,
+//!   `-i.bak`);
+//! - a literal `cd DIR` or `pushd DIR` before it in the same shell makes its relative paths relative to
+//!   DIR (a `cd` to somewhere not literal makes them unknowable, and they are dropped).
+//!
+//! A path holding an expansion (`$X`, `$(…)`, `` `…` ``, `~`), or glob characters, cannot be known before
+//! the shell runs and is not reported; neither is anything a script, `eval` or a program's own logic
+//! writes. A command bash could not parse writes nothing (bash would not run it).
+//!
+//! [`might_write`] is the cheap pre-filter: a command it says no to is never parsed. A command the parser
+//! panics on (it has `unwrap`s the fuzzer reaches) is read by the hand-written reader it replaced, so a
+//! crafted command cannot crash agent-first into an allow.
+
+mod fallback;
+mod programs;
+mod walk;
+
+/// Whether `command` could write a file by a form [`write_targets`] reads: it holds `>` or the name of a
+/// program that writes its operands. No parsing; a command that passes is then parsed.
+#[must_use]
+pub fn might_write(command: &str) -> bool {
+    command.contains('>') || programs::WRITERS.iter().any(|w| command.contains(w))
+}
+
+/// The files `command` plainly writes, as written (relative paths joined to a literal `cd` directory in
+/// effect, not resolved). Targets that cannot be known before the shell runs are left out.
+#[must_use]
+pub fn write_targets(command: &str) -> Vec<String> {
+    if !might_write(command) {
+        return Vec::new();
+    }
+    let parsed = if nesting(command) <= MAX_NESTING && command.len() <= MAX_PARSED_BYTES {
+        walk::writes(command)
+    } else {
+        None
+    };
+    let mut out = parsed.unwrap_or_else(|| fallback::write_targets(command));
+    out.retain(|t| !t.is_empty() && !t.contains(['*', '?', '[', '{']));
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|t| seen.insert(t.clone()));
+    out
+}
+
+/// Deeper nesting than this is not given to the parser, which recurses and would overflow the stack (an
+/// abort no `catch_unwind` catches); such a command goes to the fallback reader.
+const MAX_NESTING: usize = 48;
+
+/// Longer commands go to the fallback reader too (linear); no real command is this long.
+const MAX_PARSED_BYTES: usize = 256 << 10;
+
+/// An upper bound on how deeply `command` nests: brackets and the keywords that open a compound command,
+/// counted without regard to quotes (so it can only overestimate).
+fn nesting(command: &str) -> usize {
+    let mut depth: usize = 0;
+    let mut deepest = 0;
+    for word in command.split(|c: char| c.is_whitespace() || c == ';') {
+        let opens = word.matches(['(', '{', '`']).count()
+            + usize::from(matches!(
+                word,
+                "if" | "do" | "case" | "then" | "else" | "elif"
+            ));
+        let closes =
+            word.matches([')', '}']).count() + usize::from(matches!(word, "fi" | "done" | "esac"));
+        depth += opens;
+        deepest = deepest.max(depth);
+        depth = depth.saturating_sub(closes);
+    }
+    deepest
+}
+
+#[cfg(test)]
+mod tests;
