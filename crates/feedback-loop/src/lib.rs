@@ -29,6 +29,7 @@ mod config;
 mod ledger;
 pub mod report;
 mod rules;
+mod summary;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -203,18 +204,41 @@ fn hear_test_run(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         return Ok(Verdict::allow());
     }
     let rules = Rules::new(&*ctx.section::<FeedbackLoopConfig>()?)?;
-    let Some(domains) = rules.test_run(command, &ctx.project)? else {
+    // The parsed command, not a pattern on its text: `echo 'x; cargo test'` runs no test.
+    let Some(runs) = portcullis_shell::runs(command) else {
         return Ok(Verdict::allow());
     };
-    let passed = event.name() == EventName::PostToolUse;
-    let heard = Heard {
-        by: format!("`{}`", one_line(command, 120)),
-        at: ctx.now.to_rfc3339(),
-        detail: if passed {
+    let Some((domains, decides)) = rules.test_run(&runs, &ctx.project)? else {
+        return Ok(Verdict::allow());
+    };
+    let exit_zero = event.name() == EventName::PostToolUse;
+    let (passed, detail) = if decides {
+        let detail = if exit_zero {
             "exit 0".into()
         } else {
             one_line(event.error.as_deref().unwrap_or("failed"), 200)
-        },
+        };
+        (exit_zero, detail)
+    } else {
+        // The exit status is not the test's (`| tail`, `|| true`, `; echo`): the runner's own summary.
+        let Some(passed) = summary::verdict(&command_output(event)) else {
+            ctx.note(format!(
+                "`{}` hides the tests' exit status and shows no test summary: not recorded",
+                one_line(command, 120)
+            ));
+            return Ok(Verdict::allow().with_context(format!(
+                "[feedback-loop] `{}` was not recorded as a test run: its exit status is not the tests' \
+                 (a pipe, `||` or `;` after them) and its output shows no test summary. Run the tests so \
+                 that their exit status is the command's.",
+                one_line(command, 120)
+            )));
+        };
+        (passed, "the runner's summary line".into())
+    };
+    let heard = Heard {
+        by: format!("`{}`", one_line(command, 120)),
+        at: ctx.now.to_rfc3339(),
+        detail,
         ..Heard::default()
     };
     let covers = |d: &str| domains.iter().any(|c| c == "*" || c == d);
@@ -233,6 +257,22 @@ fn hear_test_run(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         )));
     }
     Ok(Verdict::allow())
+}
+
+/// What a Bash call printed: `stdout` and `stderr` of a result, or the error text of a failure.
+fn command_output(event: &Event) -> String {
+    let response = event
+        .tool_response
+        .as_deref()
+        .and_then(|r| serde_json::from_str::<serde_json::Value>(r.get()).ok());
+    let field = |name: &str| {
+        response
+            .as_ref()
+            .and_then(|r| r[name].as_str().map(str::to_owned))
+            .unwrap_or_default()
+    };
+    let error = event.error.clone().unwrap_or_default();
+    format!("{}\n{}\n{error}", field("stdout"), field("stderr"))
 }
 
 fn on_subagent_stop(event: &Event, ctx: &Ctx) -> Result<Verdict> {
@@ -429,6 +469,39 @@ mod tests {
         );
         assert!(run(&p, &read, &json!({})).is_silent());
         assert!(run(&p, &stop, &json!({})).is_silent(), "reading is no edit");
+    }
+
+    /// A test run whose exit status is not the tests' is judged by the runner's summary line, and with no
+    /// summary it is not recorded, and the agent is told; a test named only inside a string is no run.
+    #[test]
+    fn a_hidden_exit_status_is_read_from_the_runner_s_summary() {
+        let bash = |p: &TestProject, command: &str, stdout: &str| {
+            p.event(
+                "PostToolUse-Bash",
+                &json!({"tool_input": {"command": command}, "tool_response": {"stdout": stdout, "stderr": ""}}),
+            )
+        };
+        let p = project();
+        p.put("Cargo.toml", "");
+        let (write, _) = write_then_stop(&p);
+        assert!(run(&p, &write, &json!({})).is_silent());
+        let failed = bash(
+            &p,
+            "cargo test 2>&1 | tail -20",
+            "test result: FAILED. 1 passed; 1 failed",
+        );
+        let v = run(&p, &failed, &json!({}));
+        assert!(v.context.join(" ").contains("The test run failed"), "{v:?}");
+        let hidden = bash(&p, "cargo test || true", "compiling...");
+        let v = run(&p, &hidden, &json!({}));
+        assert!(
+            v.context
+                .join(" ")
+                .contains("was not recorded as a test run"),
+            "{v:?}"
+        );
+        let quoted = bash(&p, "echo 'x; cargo test'", "x; cargo test");
+        assert!(run(&p, &quoted, &json!({})).is_silent());
     }
 
     #[test]

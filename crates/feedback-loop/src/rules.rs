@@ -207,16 +207,28 @@ impl Rules {
         })
     }
 
-    /// The domains a Bash command tests (`None`: it is no test command of this project). `"*"` in the
-    /// list means every domain.
-    pub(crate) fn test_run(&self, command: &str, project: &Path) -> Result<Option<Vec<String>>> {
+    /// The domains the simple commands a Bash call runs test (`None`: none is a test command of this
+    /// project; `"*"` in the list means every domain), and whether the call's exit status is theirs (every
+    /// test command among them [`decides`](portcullis_shell::Run::decides)).
+    pub(crate) fn test_run(
+        &self,
+        runs: &[portcullis_shell::Run],
+        project: &Path,
+    ) -> Result<Option<(Vec<String>, bool)>> {
         let mut domains = Vec::new();
-        for rule in &self.tests {
-            if rule.available(project) && rule.pattern()?.is_match(command) {
-                domains.extend(rule.domains.iter().cloned());
+        let mut decides = true;
+        for run in runs {
+            let text = run.text();
+            let mut is_test = false;
+            for rule in &self.tests {
+                if rule.available(project) && rule.pattern()?.is_match(&text) {
+                    domains.extend(rule.domains.iter().cloned());
+                    is_test = true;
+                }
             }
+            decides &= !is_test || run.decides;
         }
-        Ok((!domains.is_empty()).then_some(domains))
+        Ok((!domains.is_empty()).then_some((domains, decides)))
     }
 
     /// Checks every modified domain against what the project can verify. A test command offered as the
@@ -378,11 +390,19 @@ mod tests {
         assert_eq!(r.role_of("general-purpose"), None);
     }
 
+    /// The test run a command is, read as the hook reads it: parsed, then matched per simple command.
+    fn tested(r: &Rules, command: &str, project: &Path) -> Result<Option<(Vec<String>, bool)>> {
+        r.test_run(
+            &portcullis_shell::runs(command).unwrap_or_default(),
+            project,
+        )
+    }
+
     #[test]
     fn default_test_commands_need_their_project_file() {
         let t = tempfile::tempdir().unwrap();
         let r = rules();
-        assert_eq!(r.test_run("cargo test -p x", t.path()).unwrap(), None);
+        assert_eq!(tested(&r, "cargo test -p x", t.path()).unwrap(), None);
         std::fs::write(t.path().join("Cargo.toml"), "").unwrap();
         for cmd in [
             "cargo test",
@@ -392,11 +412,12 @@ mod tests {
             "(cd crates/x; cargo test)",
         ] {
             assert_eq!(
-                r.test_run(cmd, t.path()).unwrap(),
-                Some(vec!["*".into()]),
+                tested(&r, cmd, t.path()).unwrap(),
+                Some((vec!["*".into()], true)),
                 "{cmd}"
             );
         }
+        // Commands that never run a test (the review's cases among them).
         for cmd in [
             "cargo build",
             "cargo testing",
@@ -404,11 +425,27 @@ mod tests {
             "echo cargo test",
             "git commit -m 'cargo test passes'",
             "npm test",
+            "echo 'x; cargo test'",
+            "echo \"(cargo test)\"",
+            "git commit -m \"fix; cargo test passes\"",
         ] {
-            assert_eq!(r.test_run(cmd, t.path()).unwrap(), None, "{cmd}");
+            assert_eq!(tested(&r, cmd, t.path()).unwrap(), None, "{cmd}");
+        }
+        // Test runs whose exit status is not the command's.
+        for cmd in [
+            "true || cargo test",
+            "cargo test 2>&1 | tail -20",
+            "cargo test || true",
+            "cargo test; echo done",
+        ] {
+            assert_eq!(
+                tested(&r, cmd, t.path()).unwrap(),
+                Some((vec!["*".into()], false)),
+                "{cmd}"
+            );
         }
         std::fs::write(t.path().join("go.mod"), "").unwrap();
-        assert!(r.test_run("go test ./...", t.path()).unwrap().is_some());
+        assert!(tested(&r, "go test ./...", t.path()).unwrap().is_some());
     }
 
     #[test]
@@ -423,8 +460,8 @@ mod tests {
         };
         let r = Rules::new(&config).unwrap();
         assert_eq!(
-            r.test_run("make e2e", Path::new("/nonexistent")).unwrap(),
-            Some(vec!["frontend".into()])
+            tested(&r, "make e2e", Path::new("/nonexistent")).unwrap(),
+            Some((vec!["frontend".into()], true))
         );
         let bad = FeedbackLoopConfig {
             test_commands: vec![TestCommand {
@@ -434,9 +471,7 @@ mod tests {
             }],
             ..FeedbackLoopConfig::default()
         };
-        let err = Rules::new(&bad)
-            .unwrap()
-            .test_run("x", Path::new("/"))
+        let err = tested(&Rules::new(&bad).unwrap(), "x", Path::new("/"))
             .unwrap_err()
             .to_string();
         assert!(

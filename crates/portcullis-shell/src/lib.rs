@@ -26,6 +26,49 @@ mod fallback;
 mod programs;
 mod walk;
 
+/// A simple command that runs, as [`runs`] finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    /// Its words, quotes removed; `None` for a word holding an expansion (`$X`, `$(…)`).
+    pub words: Vec<Option<String>>,
+    /// Whether it succeeded whenever the whole command did: it is reached by `&&` (or first) and only
+    /// `&&` follows it, it is the last of its pipeline and of its list, not negated, not in the
+    /// background, not inside a loop or conditional. `cargo test && echo ok` decides; `cargo test | tail`,
+    /// `cargo test || true` and `cargo test; echo done` do not.
+    pub decides: bool,
+}
+
+impl Run {
+    /// The words joined by spaces (an expansion shown as `$?`), with the shell's separators inside a word
+    /// (`;`, `&`, `|`, `(`, `)`) shown as `_`: a pattern looking for a command at a command position then
+    /// never finds one inside a quoted string (`echo 'x; cargo test'`).
+    #[must_use]
+    pub fn text(&self) -> String {
+        let words: Vec<String> = self
+            .words
+            .iter()
+            .map(|w| {
+                w.as_deref().map_or_else(
+                    || "$?".to_owned(),
+                    |w| w.replace([';', '&', '|', '(', ')', '\n'], "_"),
+                )
+            })
+            .collect();
+        words.join(" ")
+    }
+}
+
+/// The simple commands `command` runs, read by the bash parser, in order (commands inside command
+/// substitutions are not among them). `None` when it cannot be read (a syntax error, a command the parser
+/// panics on, nesting past the parser's limit): then nothing about it should be believed.
+#[must_use]
+pub fn runs(command: &str) -> Option<Vec<Run>> {
+    if nesting(command) > MAX_NESTING || command.len() > MAX_PARSED_BYTES {
+        return None;
+    }
+    walk::runs(command)
+}
+
 /// Whether `command` could write a file by a form [`write_targets`] reads: it holds `>` or the name of a
 /// program that writes its operands. No parsing; a command that passes is then parsed.
 #[must_use]

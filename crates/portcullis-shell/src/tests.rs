@@ -1,6 +1,6 @@
 //! The forms a hostile review found missed, and the ones the hand-written reader already saw.
 
-use super::{might_write, write_targets};
+use super::{might_write, runs, write_targets};
 
 fn writes(command: &str) -> Vec<String> {
     write_targets(command)
@@ -202,4 +202,59 @@ fn deep_nesting_never_overflows_the_stack() {
         " }".repeat(super::MAX_NESTING)
     );
     assert_eq!(writes(&braces), ["api/x.go"]);
+}
+
+/// Which commands run, and whose exit status is the command's.
+#[test]
+fn runs_and_whose_status_decides() {
+    let deciding = |c: &str| -> Vec<(String, bool)> {
+        runs(c)
+            .unwrap()
+            .iter()
+            .map(|r| (r.text(), r.decides))
+            .collect()
+    };
+    let t = |s: &str, d: bool| (s.to_owned(), d);
+    assert_eq!(deciding("cargo test"), [t("cargo test", true)]);
+    assert_eq!(
+        deciding("cd api && cargo test"),
+        [t("cd api", true), t("cargo test", true)]
+    );
+    assert_eq!(
+        deciding("cargo test 2>&1 | tail -20"),
+        [t("cargo test", false), t("tail -20", true)]
+    );
+    assert_eq!(
+        deciding("cargo test || true"),
+        [t("cargo test", false), t("true", false)]
+    );
+    assert_eq!(
+        deciding("cargo test; echo done"),
+        [t("cargo test", false), t("echo done", true)]
+    );
+    assert_eq!(
+        deciding("true || cargo test"),
+        [t("true", false), t("cargo test", false)]
+    );
+    assert_eq!(
+        deciding("a || b && cargo test"),
+        [t("a", false), t("b", false), t("cargo test", true)]
+    );
+    assert_eq!(deciding("! cargo test"), [t("cargo test", false)]);
+    assert_eq!(deciding("(cargo test)"), [t("cargo test", true)]);
+    assert_eq!(
+        deciding("if true; then cargo test; fi"),
+        [t("true", false), t("cargo test", false)]
+    );
+    assert_eq!(deciding("cargo test &"), [t("cargo test", false)]);
+    assert_eq!(
+        deciding("echo 'x; cargo test'"),
+        [t("echo x_ cargo test", true)]
+    );
+    assert_eq!(
+        deciding("echo \"(cargo test)\""),
+        [t("echo _cargo test_", true)]
+    );
+    assert_eq!(deciding("cargo test $ARGS"), [t("cargo test $?", true)]);
+    assert!(runs("echo 'unterminated").is_none());
 }

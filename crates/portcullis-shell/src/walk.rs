@@ -3,7 +3,7 @@
 
 use brush_parser::ast::{
     AndOr, Command, CommandPrefixOrSuffixItem, CompoundCommand, CompoundList, IoFileRedirectKind,
-    IoFileRedirectTarget, IoRedirect, Pipeline, SimpleCommand,
+    IoFileRedirectTarget, IoRedirect, Pipeline, SeparatorOperator, SimpleCommand,
 };
 use brush_parser::word::WordPiece;
 use brush_parser::{Parser, ParserOptions};
@@ -50,20 +50,52 @@ impl Base {
 }
 
 /// Every path `command` writes, joined to the literal `cd` directory in effect; `None` when the parser
-/// panicked on it. The panic is caught (release builds unwind for this) with the process's panic hook
-/// swapped for a silent one meanwhile: the hooks' own hook would end the process with its failure code.
+/// panicked on it.
 pub(crate) fn writes(command: &str) -> Option<Vec<String>> {
+    guarded(|| {
+        let mut out = Vec::new();
+        parse_and_walk(command, 0, &Base::Start, &mut out);
+        out
+    })
+}
+
+/// The simple commands of `command` that run, in order; `None` when the parser panicked on it, or could
+/// not parse it.
+pub(crate) fn runs(command: &str) -> Option<Vec<crate::Run>> {
+    guarded(|| {
+        let options = ParserOptions::default();
+        let mut parser = Parser::new(std::io::BufReader::new(command.as_bytes()), &options);
+        let program = parser.parse_program().ok()?;
+        let mut out = Vec::new();
+        let mut runs = Vec::new();
+        let mut walker = Walker {
+            out: &mut out,
+            depth: 0,
+            runs: Some(&mut runs),
+            decides: false,
+        };
+        let count = program.complete_commands.len();
+        for (i, complete) in program.complete_commands.iter().enumerate() {
+            // Lines run one after another: only the last one's status is the command's.
+            walker.decides = i + 1 == count;
+            walker.list(complete, Base::Start);
+        }
+        Some(runs)
+    })
+    .flatten()
+}
+
+/// Runs `f`, catching a panic of the parser (release builds unwind for this) with the process's panic
+/// hook swapped for a silent one meanwhile: the hooks' own hook would end the process with its failure
+/// code.
+fn guarded<T>(f: impl FnOnce() -> T + std::panic::UnwindSafe) -> Option<T> {
     static SWAP: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _one_at_a_time = SWAP
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
-    let result = std::panic::catch_unwind(|| {
-        let mut out = Vec::new();
-        parse_and_walk(command, 0, &Base::Start, &mut out);
-        out
-    });
+    let result = std::panic::catch_unwind(f);
     std::panic::set_hook(hook);
     result.ok()
 }
@@ -77,7 +109,12 @@ fn parse_and_walk(command: &str, depth: usize, base: &Base, out: &mut Vec<String
     let Ok(program) = parser.parse_program() else {
         return;
     };
-    let mut walker = Walker { out, depth };
+    let mut walker = Walker {
+        out,
+        depth,
+        runs: None,
+        decides: false,
+    };
     for complete in &program.complete_commands {
         walker.list(complete, base.clone());
     }
@@ -86,30 +123,53 @@ fn parse_and_walk(command: &str, depth: usize, base: &Base, out: &mut Vec<String
 struct Walker<'a> {
     out: &'a mut Vec<String>,
     depth: usize,
+    /// The simple commands that run, when asked for.
+    runs: Option<&'a mut Vec<crate::Run>>,
+    /// Whether the command being walked succeeds whenever the whole command does (see [`crate::Run`]).
+    decides: bool,
 }
 
 impl Walker<'_> {
     /// A list run in one shell: a `cd` in it moves the later commands. Returns the base it ends in.
     fn list(&mut self, list: &CompoundList, mut base: Base) -> Base {
-        for item in &list.0 {
+        let outer = self.decides;
+        for (i, item) in list.0.iter().enumerate() {
+            // Only the last item's status is the list's, and a background item's is nobody's.
+            let final_item = i + 1 == list.0.len() && matches!(item.1, SeparatorOperator::Sequence);
             let and_or = &item.0;
-            base = self.pipeline(&and_or.first, base);
-            for next in &and_or.additional {
-                let (AndOr::And(p) | AndOr::Or(p)) = next;
-                base = self.pipeline(p, base);
+            let members: Vec<(&Pipeline, bool)> = std::iter::once((&and_or.first, true))
+                .chain(and_or.additional.iter().map(|next| match next {
+                    AndOr::And(p) => (p, true),
+                    AndOr::Or(p) => (p, false),
+                }))
+                .collect();
+            for (k, (pipeline, after_and)) in members.iter().enumerate() {
+                // A member's success follows from the list's when it is reached by `&&` (or first) and only
+                // `&&` follows it: `a && b` (both), `a || b` (neither), `a || b && c` (c).
+                let rest_and = members[k + 1..].iter().all(|(_, and)| *and);
+                self.decides = outer && final_item && *after_and && rest_and;
+                base = self.pipeline(pipeline, base);
             }
         }
+        self.decides = outer;
         base
     }
 
     /// A pipeline of more than one command runs each in a subshell: a `cd` there moves nothing after.
     fn pipeline(&mut self, pipeline: &Pipeline, base: Base) -> Base {
+        let outer = self.decides && !pipeline.bang;
         if let [only] = pipeline.seq.as_slice() {
-            return self.command(only, base);
+            self.decides = outer;
+            let base = self.command(only, base);
+            self.decides = outer;
+            return base;
         }
-        for command in &pipeline.seq {
+        // Only the last command's status is the pipeline's (no `pipefail` is assumed).
+        for (i, command) in pipeline.seq.iter().enumerate() {
+            self.decides = outer && i + 1 == pipeline.seq.len();
             self.command(command, base.clone());
         }
+        self.decides = outer;
         base
     }
 
@@ -132,6 +192,20 @@ impl Walker<'_> {
     }
 
     fn compound(&mut self, compound: &CompoundCommand, base: Base) -> Base {
+        // A group's status is its list's; inside loops and conditionals no command's is.
+        let outer = self.decides;
+        if !matches!(
+            compound,
+            CompoundCommand::BraceGroup(_) | CompoundCommand::Subshell(_)
+        ) {
+            self.decides = false;
+        }
+        let base = self.compound_inner(compound, base);
+        self.decides = outer;
+        base
+    }
+
+    fn compound_inner(&mut self, compound: &CompoundCommand, base: Base) -> Base {
         match compound {
             CompoundCommand::BraceGroup(g) => self.list(&g.list, base),
             CompoundCommand::Subshell(s) => {
@@ -208,6 +282,14 @@ impl Walker<'_> {
         }
         // The prefix's words come before the program in the source, but the parser keeps the program in
         // `word_or_name`; only suffix words follow it, which is the order kept above.
+        if let Some(runs) = self.runs.as_deref_mut() {
+            if !words.is_empty() {
+                runs.push(crate::Run {
+                    words: words.clone(),
+                    decides: self.decides,
+                });
+            }
+        }
         let Some(Some(program)) = words.first() else {
             return base;
         };
