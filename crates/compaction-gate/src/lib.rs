@@ -116,6 +116,13 @@ fn measure_event(event: &Event, ctx: &Ctx, cfg: &CompactionGateConfig) -> Option
         ),
         None => (Path::new(main).to_path_buf(), Scope::Main),
     };
+    if let Some(id) = event
+        .tool_use_id
+        .as_deref()
+        .filter(|_| event.name() == EventName::PreToolUse)
+    {
+        wait_for_tool_use(&path, id, ctx);
+    }
     if std::fs::metadata(&path).is_ok_and(|m| m.is_file() && m.len() == 0) {
         ctx.warn(&format!(
             "the transcript `{}` is empty; context not measured",
@@ -134,6 +141,47 @@ fn measure_event(event: &Event, ctx: &Ctx, cfg: &CompactionGateConfig) -> Option
             None
         }
     }
+}
+
+/// The longest the gate waits for the client to write the response that asked for the tool call.
+const TOOL_USE_WAIT: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// How much of the transcript's end is searched for the tool call's id (the line holding it carries the
+/// call's whole input, so it can be long).
+const TOOL_USE_WINDOW: u64 = 1 << 20;
+
+/// Waits, at most [`TOOL_USE_WAIT`] and within the deadline, until the transcript holds the response with
+/// the tool call `id`: the client writes the transcript asynchronously, and may call the hook before the
+/// response that triggered it is on disk; measured then, the context would miss that response's usage.
+/// A transcript that cannot be read, or never shows the id, is measured as it is.
+fn wait_for_tool_use(path: &Path, id: &str, ctx: &Ctx) {
+    let needle = format!("\"{id}\"");
+    let started = std::time::Instant::now();
+    loop {
+        match tail_holds(path, needle.as_bytes()) {
+            Ok(false) => {}
+            Ok(true) | Err(_) => return,
+        }
+        if started.elapsed() >= TOOL_USE_WAIT || ctx.deadline.remaining().is_zero() {
+            ctx.note(format!(
+                "the transcript did not show the tool call `{id}` within {} ms: measured without it",
+                TOOL_USE_WAIT.as_millis()
+            ));
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// Whether the last [`TOOL_USE_WINDOW`] bytes of the file hold `needle`.
+fn tail_holds(path: &Path, needle: &[u8]) -> std::io::Result<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = portcullis_core::files::open_regular(path)?;
+    let len = file.metadata()?.len();
+    file.seek(SeekFrom::Start(len.saturating_sub(TOOL_USE_WINDOW)))?;
+    let mut tail = Vec::new();
+    file.take(TOOL_USE_WINDOW).read_to_end(&mut tail)?;
+    Ok(memchr::memmem::find(&tail, needle).is_some())
 }
 
 /// The verdict for a measure: pure.

@@ -72,9 +72,11 @@ pub(crate) fn big_transcript(path: &Path, bytes: u64) {
     f.flush().unwrap();
 }
 
+/// The `Agent` call of the recorded session's last response (the gate finds its id in the transcript, as
+/// with the real client, and does not wait for it).
 pub(crate) fn agent_event(project: &Path, transcript: &Path) -> Vec<u8> {
     format!(
-        r#"{{"session_id":"s","transcript_path":"{t}","cwd":"{p}","permission_mode":"bypassPermissions","hook_event_name":"PreToolUse","tool_name":"Agent","tool_input":{{"description":"d","prompt":"p","subagent_type":"general-purpose"}},"tool_use_id":"toolu_1"}}"#,
+        r#"{{"session_id":"s","transcript_path":"{t}","cwd":"{p}","permission_mode":"bypassPermissions","hook_event_name":"PreToolUse","tool_name":"Agent","tool_input":{{"description":"d","prompt":"p","subagent_type":"general-purpose"}},"tool_use_id":"toolu_standin_0002"}}"#,
         t = transcript.display(),
         p = project.display()
     )
