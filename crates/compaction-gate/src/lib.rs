@@ -173,15 +173,25 @@ fn wait_for_tool_use(path: &Path, id: &str, ctx: &Ctx) {
     }
 }
 
-/// Whether the last [`TOOL_USE_WINDOW`] bytes of the file hold `needle`.
+/// Whether the last [`TOOL_USE_WINDOW`] bytes of the file hold `needle`: the last 64 KiB first (the id is
+/// usually there), then the whole window.
 fn tail_holds(path: &Path, needle: &[u8]) -> std::io::Result<bool> {
     use std::io::{Read, Seek, SeekFrom};
     let mut file = portcullis_core::files::open_regular(path)?;
     let len = file.metadata()?.len();
-    file.seek(SeekFrom::Start(len.saturating_sub(TOOL_USE_WINDOW)))?;
     let mut tail = Vec::new();
-    file.take(TOOL_USE_WINDOW).read_to_end(&mut tail)?;
-    Ok(memchr::memmem::find(&tail, needle).is_some())
+    for window in [64 << 10, TOOL_USE_WINDOW] {
+        file.seek(SeekFrom::Start(len.saturating_sub(window)))?;
+        tail.clear();
+        (&mut file).take(window).read_to_end(&mut tail)?;
+        if memchr::memmem::find(&tail, needle).is_some() {
+            return Ok(true);
+        }
+        if window >= len {
+            break;
+        }
+    }
+    Ok(false)
 }
 
 /// The verdict for a measure: pure.
