@@ -219,8 +219,9 @@ fn install_panic_hook(hook: &'static str, policy: Failure) {
             "{}",
             failure_line(hook, policy, &format!("internal error: {what}{at}"))
         );
-        // The one place that exits directly: under panic = "abort" this hook runs before the abort, and the
-        // policy's code must win over SIGABRT.
+        // The one place that exits directly: the policy's code must win over the default panic exit (101,
+        // or SIGABRT under panic = "abort"). Release builds unwind so that portcullis-shell can catch its
+        // parser's panics, which it does with this hook swapped out.
         #[allow(clippy::exit)]
         std::process::exit(i32::from(policy.code()));
     }));
