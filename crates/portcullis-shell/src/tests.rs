@@ -256,5 +256,9 @@ fn runs_and_whose_status_decides() {
         [t("echo _cargo test_", true)]
     );
     assert_eq!(deciding("cargo test $ARGS"), [t("cargo test $?", true)]);
+    assert_eq!(
+        deciding("diff <(cargo test) expected"),
+        [t("cargo test", false), t("diff expected", true)]
+    );
     assert!(runs("echo 'unterminated").is_none());
 }

@@ -276,12 +276,15 @@ impl Walker<'_> {
                     let _ = self.literal(&w.value);
                 }
                 CommandPrefixOrSuffixItem::ProcessSubstitution(_, s) => {
+                    // Its commands run beside this one; their status is nobody's.
+                    let outer = std::mem::replace(&mut self.decides, false);
                     self.list(&s.list, base.clone());
+                    self.decides = outer;
                 }
             }
         }
-        // The prefix's words come before the program in the source, but the parser keeps the program in
-        // `word_or_name`; only suffix words follow it, which is the order kept above.
+        // A prefix holds only assignments and redirections: the words are the program's, then the
+        // suffix's, in order.
         if let Some(runs) = self.runs.as_deref_mut() {
             if !words.is_empty() {
                 runs.push(crate::Run {
