@@ -13,7 +13,8 @@ pub enum Resolved {
     Outside(PathBuf),
 }
 
-/// Resolves a tool's path: Windows separators become `/` when the path is plainly Windows-style, a
+/// Resolves a tool's path: a leading `~` or `~/` is `$HOME` (as bash and the client's file tools read
+/// it), Windows separators become `/` when the path is plainly Windows-style, a
 /// relative path is taken from `cwd`, and symlinks and `..` are applied as the kernel applies them, for
 /// the part of the path that exists (a file about to be created does not exist yet), a dangling link
 /// included. The project root is resolved the same way, so a symlinked project still compares equal.
@@ -24,7 +25,7 @@ pub fn resolve(raw: &str, cwd: &Path, project: &Path) -> Resolved {
     } else {
         raw.to_owned()
     };
-    let text = strip_drive(&text);
+    let text = expand_home(&strip_drive(&text));
     let path = Path::new(&text);
     let absolute = if path.is_absolute() {
         path.to_path_buf()
@@ -55,6 +56,25 @@ fn looks_windows(raw: &str) -> bool {
         && b[1] == b':'
         && (b[2] == b'\\' || b[2] == b'/');
     drive || (raw.contains('\\') && !raw.contains('/'))
+}
+
+/// `~` and `~/…` with `$HOME` put in; anything else (and everything when HOME is unset) as it is.
+fn expand_home(text: &str) -> String {
+    let rest = match text.strip_prefix('~') {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => rest,
+        _ => return text.to_owned(),
+    };
+    match std::env::var("HOME") {
+        Ok(home) if home.starts_with('/') => format!("{}{rest}", home.trim_end_matches('/')),
+        _ => text.to_owned(),
+    }
+}
+
+/// `path` (absolute) with its existing part's symlinks and `..` applied as the kernel applies them: where
+/// a write to it would land.
+#[must_use]
+pub fn real_path(path: &Path) -> PathBuf {
+    resolve_existing(path)
 }
 
 /// `C:/x` → `/x`: on this host the drive letter carries no meaning, the rest of the path does.
@@ -135,6 +155,21 @@ fn resolve_existing(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_leading_tilde_is_home() {
+        let home = std::env::var("HOME").unwrap();
+        let t = tempfile::tempdir().unwrap();
+        assert_eq!(
+            resolve("~/.bashrc", t.path(), t.path()),
+            Resolved::Outside(real_path(&Path::new(&home).join(".bashrc")))
+        );
+        assert_eq!(
+            resolve("~x/y", t.path(), t.path()),
+            Resolved::Inside("~x/y".into()),
+            "`~x` is a user's home, not ours: left as a relative name"
+        );
+    }
 
     #[test]
     fn relative_absolute_and_traversal() {

@@ -14,8 +14,9 @@
 //! - a literal `cd DIR` or `pushd DIR` before it in the same shell makes its relative paths relative to
 //!   DIR (a `cd` to somewhere not literal makes them unknowable, and they are dropped).
 //!
-//! A path holding an expansion (`$X`, `$(…)`, `` `…` ``, `~`), or glob characters, cannot be known before
-//! the shell runs and is not reported; neither is anything a script, `eval` or a program's own logic
+//! A path holding an expansion (`$X`, `$(…)`, `` `…` ``, `~user`), or glob characters, cannot be known
+//! before the shell runs and is not reported; a leading `~` or `~/` is reported as written, for the caller
+//! to expand with HOME (`portcullis_domains::resolve` does); neither is anything a script, `eval` or a program's own logic
 //! writes. A command bash could not parse writes nothing (bash would not run it).
 //!
 //! [`might_write`] is the cheap pre-filter: a command it says no to is never parsed. A command the parser

@@ -151,7 +151,17 @@ fn what_cannot_be_known_is_not_guessed() {
     assert!(writes("sed 's/a/b/' api/x.go").is_empty());
     assert!(writes("cp onlyone").is_empty());
     assert!(writes("echo 'unterminated > api/x.go").is_empty());
-    assert!(writes("echo > ~/x.go").is_empty());
+    assert!(writes("echo > ~bob/x.go").is_empty());
+    assert!(writes("echo > a~/$X").is_empty());
+}
+
+/// `~` is HOME wherever bash expands it: the caller expands it (a jail must see `echo > ~/.bashrc`).
+#[test]
+fn a_leading_tilde_is_kept_for_the_caller() {
+    assert_eq!(writes("echo > ~/x.go"), ["~/x.go"]);
+    // A destination that may be a folder is reported both ways, as for any other `cp`.
+    assert_eq!(writes("cp a.txt ~"), ["~", "~/a.txt"]);
+    assert_eq!(writes("cd ~ && echo > x"), Vec::<String>::new());
 }
 
 /// An over-long number before `>` makes the parser panic (an `unwrap` on the number's parse): the

@@ -380,6 +380,12 @@ impl Walker<'_> {
                 parse_and_walk(c, self.depth + 1, &Base::Start, self.out);
                 false
             }
+            // `~` and `~/…` at the start of a word: kept as a leading `~` for the caller, who knows
+            // HOME (`portcullis_domains::resolve` expands it). `~user`, `~+`, `~-` are not literal.
+            WordPiece::TildeExpansion(brush_parser::word::TildeExpr::Home) if text.is_empty() => {
+                text.push('~');
+                true
+            }
             WordPiece::TildeExpansion(_)
             | WordPiece::ParameterExpansion(_)
             | WordPiece::ArithmeticExpression(_) => false,
