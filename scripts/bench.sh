@@ -9,4 +9,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "date: $(date -u +%Y-%m-%d), machine: $(nproc) cores, $(uname -sm), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-exec cargo bench --quiet --locked -p suite-tests --bench process -- "${@:-100}"
+exec cargo bench --quiet --locked --profile bench-harness -p suite-tests --bench process -- "${@:-100}"
