@@ -12,6 +12,8 @@ mod contract;
 mod domains;
 #[path = "suite/install.rs"]
 mod install;
+#[path = "suite/locks.rs"]
+mod locks;
 #[path = "suite/never_trapped.rs"]
 mod never_trapped;
 #[path = "suite/own_files.rs"]

@@ -237,7 +237,7 @@ fn catalogue() -> Vec<(&'static str, Setup, Expect)> {
             },
             |h| match h {
                 // Only the hooks that read this tool's input parse it (and meet serde's depth limit).
-                "agent-first" | "feedback-loop" => Outcome::Open,
+                "agent-first" | "feedback-loop" | "workspace-guard" => Outcome::Open,
                 _ => Outcome::Decides,
             },
         ),
@@ -270,7 +270,7 @@ fn catalogue() -> Vec<(&'static str, Setup, Expect)> {
             |p, h| event(p, h.name, &json!({"tool_input": "rm -rf /"})),
             |h| match h {
                 // Hooks that read the input of this tool cannot; the others never look at it.
-                "agent-first" | "feedback-loop" => Outcome::Open,
+                "agent-first" | "feedback-loop" | "workspace-guard" => Outcome::Open,
                 _ => Outcome::Decides,
             },
         ),
@@ -389,8 +389,9 @@ fn catalogue() -> Vec<(&'static str, Setup, Expect)> {
                 event(p, h.name, &json!({}))
             },
             |h| match h {
-                // Hooks that must write state on this event cannot decide; the others do not write.
-                "agent-first" | "compaction-gate" => Outcome::Decides,
+                // Hooks that must write state on this event cannot decide; the others do not write
+                // (workspace-guard's claims live in `.claude/locks/`, not in the state folder).
+                "agent-first" | "compaction-gate" | "workspace-guard" => Outcome::Decides,
                 _ => Outcome::Open,
             },
         ),

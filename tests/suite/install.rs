@@ -249,7 +249,7 @@ fn explain_runs_the_installed_hooks_and_log_shows_the_verdict() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
     assert!(
-        text.contains("PreToolUse Write: 2 portcullis hook(s) match"),
+        text.contains("PreToolUse Write: 3 portcullis hook(s) match"),
         "{text}"
     );
     assert!(
@@ -258,8 +258,8 @@ fn explain_runs_the_installed_hooks_and_log_shows_the_verdict() {
     );
     assert!(text.trim_end().ends_with("overall: deny"), "{text}");
 
-    // A Read matches no portcullis hook.
-    let read = event.replace("\"Write\"", "\"Read\"");
+    // A tool no portcullis hook registers for (Read is workspace-guard's, for `jail_reads`).
+    let read = event.replace("\"Write\"", "\"TodoWrite\"");
     let mut child = Command::new(workspace_bin("portcullis"))
         .args(["explain", "--project"])
         .arg(&p)

@@ -18,6 +18,7 @@ pub const HOOKS: &[HookSpec] = &[
     HookSpec::of::<loop_detect::LoopDetect>(),
     HookSpec::of::<iteration_limit::IterationLimit>(),
     HookSpec::of::<escalation_advisor::EscalationAdvisor>(),
+    HookSpec::of::<workspace_guard::WorkspaceGuard>(),
 ];
 
 /// The manager's binary name.

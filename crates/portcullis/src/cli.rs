@@ -95,6 +95,18 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         project: Option<PathBuf>,
     },
+    /// The file claims workspace-guard keeps (`.claude/locks/`): which agent is writing which file, since
+    /// when, and whether the claim is stale.
+    Locks {
+        #[command(subcommand)]
+        action: Option<LocksAction>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// The project (default: the current one).
+        #[arg(long, value_name = "DIR", global = true)]
+        project: Option<PathBuf>,
+    },
     /// Run one event (JSON on stdin) through every installed portcullis hook that matches it.
     Explain {
         /// The project whose settings to read (default: from the event's cwd).
@@ -133,6 +145,45 @@ enum Command {
     /// Print the names of every binary of the suite, one per line (used by install.sh).
     #[command(hide = true)]
     Binaries,
+}
+
+#[derive(Debug, Subcommand)]
+enum LocksAction {
+    /// Free claims by hand: one file's, one agent's, or every stale one. Exits 1 when none matched.
+    Release {
+        /// The claimed file (relative to the current folder, or absolute).
+        #[arg(required_unless_present_any = ["agent", "stale"], conflicts_with_all = ["agent", "stale"])]
+        path: Option<String>,
+        /// Every claim of this agent (an agent id, or `main` for main threads).
+        #[arg(long, conflicts_with = "stale")]
+        agent: Option<String>,
+        /// Every stale claim.
+        #[arg(long)]
+        stale: bool,
+    },
+}
+
+fn locks(
+    action: Option<LocksAction>,
+    json: bool,
+    project: Option<PathBuf>,
+    env: &Env,
+) -> CmdResult {
+    let project = &absolute(project.unwrap_or_else(current_project));
+    match action {
+        None => commands::list_locks(project, json, env),
+        Some(LocksAction::Release { path, agent, stale }) => {
+            let what = match (path, agent, stale) {
+                (Some(p), _, _) => commands::Release::Path(p),
+                (None, Some(a), _) => commands::Release::Agent(a),
+                (None, None, true) => commands::Release::Stale,
+                (None, None, false) => {
+                    return Err("say which claims: PATH, --agent ID or --stale".to_owned());
+                }
+            };
+            commands::release_locks(project, &what, env)
+        }
+    }
 }
 
 fn current_project() -> PathBuf {
@@ -226,6 +277,11 @@ pub fn main_with(args: Vec<OsString>) -> ExitCode {
             json,
             &env,
         ),
+        Command::Locks {
+            action,
+            json,
+            project,
+        } => locks(action, json, project, &env),
         Command::Explain { project } => commands::read_stdin()
             .and_then(|input| commands::explain(&input, project.as_deref(), &env)),
         Command::Replay {

@@ -472,3 +472,70 @@ pub(crate) fn gate_cases(rel: &Path, tmp: &Path) -> Vec<Case> {
     }
     gate_cases
 }
+
+/// workspace-guard: the common paths (a Bash call that writes nothing, a Read, a write to a file the
+/// writer already holds, a first write that makes the claim) and the jail's worst case (a write outside
+/// the project: the workspace's folders gathered from settings files and the client's command line).
+pub(crate) fn workspace_guard_cases(rel: &Path, tmp: &Path) -> Vec<Case> {
+    let project = tmp.join("guard");
+    std::fs::create_dir_all(project.join(".claude")).unwrap();
+    std::fs::write(
+        project.join(".claude/settings.json"),
+        r#"{"permissions": {"additionalDirectories": ["/srv/shared"]}}"#,
+    )
+    .unwrap();
+    let bin = rel.join("workspace-guard");
+    let write = |file: &str, agent: &str| {
+        captured(
+            "PreToolUse-Write-subagent",
+            &project,
+            &serde_json::json!({"agent_id": agent, "tool_input": {"file_path": file, "content": "x"}}),
+        )
+    };
+    let held = project.join("src/held.rs").display().to_string();
+    let fresh = project.join("src/fresh.rs").display().to_string();
+    // The holder's claim exists before the runs (made by one untimed run).
+    run_once(&bin, &project, &write(&held, "a1"));
+    let claims = workspace_guard::Claims::new(&project, Duration::from_secs(3600));
+    let case = |name, stdin| Case {
+        name,
+        bin: bin.clone(),
+        stdin,
+        project: project.clone(),
+        reset: vec![],
+        restore: vec![],
+    };
+    vec![
+        case(
+            "workspace-guard / Bash that writes nothing",
+            captured(
+                "PreToolUse-Bash",
+                &project,
+                &serde_json::json!({"tool_input": {"command": "cargo test --workspace"}}),
+            ),
+        ),
+        case(
+            "workspace-guard / Read (reads not jailed)",
+            captured(
+                "PreToolUse-Read",
+                &project,
+                &serde_json::json!({"tool_input": {"file_path": project.join("src/lib.rs")}}),
+            ),
+        ),
+        case(
+            "workspace-guard / Write, the writer holds the claim",
+            write(&held, "a1"),
+        ),
+        Case {
+            reset: vec![claims.file_for("src/fresh.rs")],
+            ..case(
+                "workspace-guard / Write, first write: new claim",
+                write(&fresh, "a2"),
+            )
+        },
+        case(
+            "workspace-guard / Write outside the workspace: deny",
+            write("/etc/portcullis-bench.conf", "a1"),
+        ),
+    ]
+}

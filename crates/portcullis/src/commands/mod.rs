@@ -9,12 +9,14 @@ mod doctor;
 mod domains;
 mod explain;
 mod install;
+mod locks;
 mod log;
 
 pub use doctor::doctor;
 pub use domains::domains;
 pub use explain::{Handler, explain, load_settings, matching_handlers, matching_handlers_in};
 pub use install::{install, uninstall};
+pub use locks::{Release, list_locks, release_locks};
 pub use log::{LogFilter, show_log};
 
 /// A command's result: the text to print and whether it succeeded.
