@@ -1,7 +1,5 @@
 //! `decide` on captured events re-pointed at temp projects.
 
-use std::path::Path;
-
 use super::*;
 use portcullis_core::Decision;
 use portcullis_testkit::decide::TestProject;
@@ -25,12 +23,21 @@ fn bash(p: &TestProject, command: &str, agent: Option<&str>) -> Event {
     p.event("PreToolUse-Bash", &changes)
 }
 
+/// Runs the hook with the temp folder pointed at a folder that does not exist, so that the temp dirs of
+/// the tests (and a checkout under `/tmp`) lie outside the workspace.
 fn run(p: &TestProject, event: &Event, config: &Value) -> Verdict {
-    WorkspaceGuard::decide(event, &p.ctx::<WorkspaceGuard>().config(config).build()).unwrap()
+    let ctx = p
+        .ctx::<WorkspaceGuard>()
+        .env("TMPDIR", NO_TMP)
+        .config(config)
+        .build();
+    WorkspaceGuard::decide(event, &ctx).unwrap()
 }
 
+const NO_TMP: &str = "/nonexistent-portcullis-tmp";
+
+/// Runs the hook with exactly `env` (and the builder's HOME, which points nowhere).
 fn run_env(p: &TestProject, event: &Event, env: &[(&str, &str)]) -> Verdict {
-    // (HOME stays the builder's own, which points nowhere.)
     let mut b = p.ctx::<WorkspaceGuard>();
     for (k, v) in env {
         b = b.env(k, v);
@@ -38,12 +45,9 @@ fn run_env(p: &TestProject, event: &Event, env: &[(&str, &str)]) -> Verdict {
     WorkspaceGuard::decide(event, &b.build()).unwrap()
 }
 
-/// A folder outside the workspace: not in the project, nor in `/tmp` (always writable), but in the
-/// build's target folder.
+/// A folder outside the project (the tests' temp folder is [`NO_TMP`]).
 fn outside_dir() -> (tempfile::TempDir, std::path::PathBuf) {
-    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/tmp");
-    std::fs::create_dir_all(&base).unwrap();
-    let dir = tempfile::tempdir_in(base).unwrap();
+    let dir = tempfile::tempdir().unwrap();
     let real = dir.path().canonicalize().unwrap();
     (dir, real)
 }
@@ -213,12 +217,8 @@ fn the_project_temp_devices_and_added_folders_stay_writable() {
         .is_silent()
     );
     assert!(
-        run(
-            &p,
-            &write(&p, "/tmp/portcullis-jail-test.txt", None),
-            &json!({})
-        )
-        .is_silent()
+        run_env(&p, &write(&p, "/tmp/portcullis-jail-test.txt", None), &[]).is_silent(),
+        "without TMPDIR, /tmp is the temp folder"
     );
     assert!(
         run_env(

@@ -47,6 +47,8 @@ impl Project {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.root.join("no-home"))
             .env("CLAUDE_PROJECT_DIR", &self.root)
+            // The temp folder elsewhere, so that the tests' temp dirs lie outside the workspace.
+            .env("TMPDIR", "/nonexistent-portcullis-tmp")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
