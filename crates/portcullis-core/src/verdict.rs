@@ -9,6 +9,8 @@
 //! | Stop, SubagentStop, PostToolUse, PostToolUseFailure, PostToolBatch, UserPromptSubmit, UserPromptExpansion, ConfigChange, PreCompact, TaskCreated | top-level `decision: "block"` + `reason` | treated as block | `additionalContext` where the event takes it |
 //! | anything else | cannot block: the reason goes to the user as `systemMessage` | - | where the event takes it |
 //!
+//! PostToolUse also takes `hookSpecificOutput.updatedToolOutput` (the output the model sees instead).
+//!
 //! An allow with nothing to add renders to nothing at all: an explicit `"allow"` would skip the user's
 //! permission prompt, so portcullis never emits one. `systemMessage` (for the user) is added on every event.
 
@@ -43,6 +45,9 @@ pub struct Verdict {
     pub user_messages: Vec<String>,
     /// A hook-specific decision-log marker that replaces the generic label (never rendered).
     pub log_mark: Option<LogMark>,
+    /// PostToolUse only: the tool's output as the model should see it (`updatedToolOutput`), in the
+    /// tool's own shape (the client ignores a different one).
+    pub updated_tool_output: Option<Value>,
 }
 
 /// A decision-log marker such as `stuck`, with details other hooks read back.
@@ -109,6 +114,13 @@ impl Verdict {
         self
     }
 
+    /// Replaces the tool's output the model sees (PostToolUse; ignored elsewhere).
+    #[must_use]
+    pub fn with_updated_tool_output(mut self, output: Value) -> Self {
+        self.updated_tool_output = Some(output);
+        self
+    }
+
     /// Combines two rules' verdicts: the strictest decision wins and every reason, context and message is
     /// kept, in order.
     #[must_use]
@@ -118,16 +130,20 @@ impl Verdict {
         self.context.extend(other.context);
         self.user_messages.extend(other.user_messages);
         self.log_mark = self.log_mark.or(other.log_mark);
+        self.updated_tool_output = self.updated_tool_output.or(other.updated_tool_output);
         self
     }
 
     /// True when rendering prints nothing.
     #[must_use]
     pub fn is_silent(&self) -> bool {
-        self.decision == Decision::Allow && self.context.is_empty() && self.user_messages.is_empty()
+        self.decision == Decision::Allow
+            && self.context.is_empty()
+            && self.user_messages.is_empty()
+            && self.updated_tool_output.is_none()
     }
 
-    /// A one-word label for logs: `deny`, `block`, `ask`, `context`, `warn` or `allow`.
+    /// A one-word label for logs: `deny`, `block`, `ask`, `rewrite`, `context`, `warn` or `allow`.
     #[must_use]
     pub fn label(&self, event: &EventName) -> &'static str {
         match self.decision {
@@ -138,6 +154,7 @@ impl Verdict {
             }
             Decision::Block => "block",
             Decision::Ask => "ask",
+            Decision::Allow if self.updated_tool_output.is_some() => "rewrite",
             Decision::Allow if !self.context.is_empty() => "context",
             Decision::Allow if !self.user_messages.is_empty() => "warn",
             Decision::Allow => "allow",
@@ -188,6 +205,11 @@ impl Verdict {
             _ => user.insert(0, reason),
         }
 
+        if let Some(output) = &self.updated_tool_output {
+            if *event == EventName::PostToolUse {
+                specific.insert("updatedToolOutput".into(), output.clone());
+            }
+        }
         if !self.context.is_empty() && takes_additional_context(event) {
             specific.insert("additionalContext".into(), json!(self.context.join("\n\n")));
         }
@@ -282,6 +304,23 @@ mod tests {
         assert_eq!(
             v,
             json!({"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "deny", "permissionDecisionReason": "no"}})
+        );
+    }
+
+    #[test]
+    fn updated_tool_output_is_rendered_for_post_tool_use_only() {
+        let v = Verdict::allow()
+            .with_updated_tool_output(json!({"stdout": "[REDACTED x]", "stderr": ""}));
+        assert!(!v.is_silent());
+        assert_eq!(v.label(&EventName::PostToolUse), "rewrite");
+        assert_eq!(
+            v.render(&EventName::PostToolUse).unwrap(),
+            json!({"hookSpecificOutput": {"hookEventName": "PostToolUse", "updatedToolOutput": {"stdout": "[REDACTED x]", "stderr": ""}}})
+        );
+        assert_eq!(
+            v.render(&EventName::PreToolUse),
+            None,
+            "no other event takes it"
         );
     }
 
