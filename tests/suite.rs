@@ -22,6 +22,8 @@ mod own_files;
 mod registry;
 #[path = "suite/replay.rs"]
 mod replay;
+#[path = "suite/run_with_secrets.rs"]
+mod run_with_secrets;
 #[path = "suite/stress.rs"]
 mod stress;
 #[path = "suite/support.rs"]

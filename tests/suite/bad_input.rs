@@ -278,8 +278,9 @@ fn catalogue() -> Vec<(&'static str, Setup, Expect)> {
             "session_id missing",
             |p, h| event(p, h.name, &json!({"session_id": null})),
             |h| match h {
-                // Hooks that keep per-session state need it; agent-first and compaction-gate do not.
-                "agent-first" | "compaction-gate" => Outcome::Decides,
+                // Hooks that keep per-session state need it; agent-first, compaction-gate and
+                // secret-guard do not.
+                "agent-first" | "compaction-gate" | "secret-guard" => Outcome::Decides,
                 _ => Outcome::Open,
             },
         ),
@@ -287,7 +288,7 @@ fn catalogue() -> Vec<(&'static str, Setup, Expect)> {
             "session_id escaping the state folder",
             |p, h| event(p, h.name, &json!({"session_id": "../../etc"})),
             |h| match h {
-                "agent-first" | "compaction-gate" => Outcome::Decides,
+                "agent-first" | "compaction-gate" | "secret-guard" => Outcome::Decides,
                 _ => Outcome::Open,
             },
         ),
@@ -391,7 +392,9 @@ fn catalogue() -> Vec<(&'static str, Setup, Expect)> {
             |h| match h {
                 // Hooks that must write state on this event cannot decide; the others do not write
                 // (workspace-guard's claims live in `.claude/locks/`, not in the state folder).
-                "agent-first" | "compaction-gate" | "workspace-guard" => Outcome::Decides,
+                "agent-first" | "compaction-gate" | "workspace-guard" | "secret-guard" => {
+                    Outcome::Decides
+                }
                 _ => Outcome::Open,
             },
         ),

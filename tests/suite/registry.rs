@@ -63,7 +63,7 @@ fn plugin_manifest_points_at_hooks_json() {
 /// registry, and the process bench must have a case of its own for every hook.
 #[test]
 fn every_registered_hook_has_its_bench_case() {
-    let bench = ["process.rs", "process_cases.rs"]
+    let bench = ["process.rs", "process_cases.rs", "process_guards.rs"]
         .map(|f| {
             std::fs::read_to_string(root().join("crates/suite-tests/benches").join(f)).unwrap()
         })
@@ -87,7 +87,7 @@ fn every_registered_hook_has_its_bench_case() {
 #[test]
 fn every_bench_case_has_a_budget_and_every_budget_a_case() {
     let dir = root().join("crates/suite-tests/benches");
-    let bench = ["process.rs", "process_cases.rs"]
+    let bench = ["process.rs", "process_cases.rs", "process_guards.rs"]
         .map(|f| std::fs::read_to_string(dir.join(f)).unwrap())
         .concat();
     let budgets: toml::Table =

@@ -6,10 +6,6 @@
 //! start and its end around a `[… N bytes cut …]` mark. Redaction runs before the final cut, so a cut can
 //! never leave the visible half of a secret behind ([`redacted_cut`]).
 
-use std::sync::OnceLock;
-
-use regex::Regex;
-
 /// The question the advisor answers (the end of every prompt).
 pub const QUESTION: &str = "Why is the agent stuck? Answer with one sentence: a concrete hint the agent can act on \
      next. No preamble, no list.";
@@ -144,189 +140,56 @@ fn ceil_char_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
-/// The redaction rules: (pattern, replacement). Kept names (`$1`) say what was there.
-fn rules() -> &'static [(Regex, &'static str)] {
-    static RULES: OnceLock<Vec<(Regex, &'static str)>> = OnceLock::new();
-    RULES.get_or_init(|| {
-        [
-            // PEM private keys, whole blocks (or to the end when the end line is missing).
-            (
-                r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----(?s:.*?)(-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|\z)",
-                "[redacted private key]",
-            ),
-            // `.env`-style and config assignments whose name says secret: keep the name, drop the value.
-            // Environment names are upper case; lower-case config keys are matched as whole words.
-            (
-                r#"\b([A-Z0-9_]*(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASS|PWD|CREDENTIALS?|AUTH)[A-Z0-9_]*\s*[=:]\s*)("[^"\n]*"|'[^'\n]*'|[^\s"',;]+)"#,
-                "$1[redacted]",
-            ),
-            // Lower-case and camel-case keys with the secret word anywhere in the name (`aws_secret_access_key`,
-            // `secret_key_base`, `_authToken`, `db.password`).
-            (
-                r#"(?i)\b([a-z0-9_.-]*(?:api[_-]?key|access[_-]?key|private[_-]?key|client[_-]?secret|secret|token|password|passwd|pass|pwd)[a-z0-9_.-]*\s*[=:]\s*)("[^"\n]*"|'[^'\n]*'|[^\s"',;]+)"#,
-                "$1[redacted]",
-            ),
-            // `curl -u user:password`, `--user user:password`.
-            (
-                r#"((?:^|\s)(?:-u|--user)[\s=]+['"]?[^\s:'"]+):[^\s'"]+"#,
-                "$1:[redacted]",
-            ),
-            // Azure and similar connection strings.
-            (
-                r"(?i)\b((?:AccountKey|SharedAccessKey|Password|Pwd)=)[^;\s]+",
-                "$1[redacted]",
-            ),
-            (
-                r#"(?i)("[A-Za-z0-9_.-]*(?:key|token|secret|password|passwd|credentials?)"\s*:\s*)"[^"]*""#,
-                "$1\"[redacted]\"",
-            ),
-            // Provider keys and tokens with a recognisable shape, wherever they stand.
-            (r"\bsk-[A-Za-z0-9_-]{16,}", "[redacted key]"),
-            (r"\b(AKIA|ASIA)[0-9A-Z]{16}\b", "[redacted key]"),
-            (r"\bgh[pousr]_[A-Za-z0-9]{30,}", "[redacted token]"),
-            (r"\bgithub_pat_[A-Za-z0-9_]{30,}", "[redacted token]"),
-            (r"\bglpat-[A-Za-z0-9_-]{20,}", "[redacted token]"),
-            (r"\bxox[abeoprs]-[A-Za-z0-9-]{10,}", "[redacted token]"),
-            (r"\bhf_[A-Za-z0-9]{30,}", "[redacted token]"),
-            (r"\bnpm_[A-Za-z0-9]{36}", "[redacted token]"),
-            (r"\bpypi-AgE[A-Za-z0-9_-]{40,}", "[redacted token]"),
-            (r"\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}", "[redacted key]"),
-            (r"\bshp(at|ca|pa|ss)_[a-fA-F0-9]{32}", "[redacted token]"),
-            (r"\bdckr_pat_[A-Za-z0-9_-]{20,}", "[redacted token]"),
-            (r"\bdop_v1_[a-f0-9]{64}", "[redacted token]"),
-            (r"\b[0-9]{8,10}:AA[A-Za-z0-9_-]{33}", "[redacted token]"),
-            (
-                r"https://hooks\.slack\.com/(services|workflows|triggers)/[A-Za-z0-9/_-]+",
-                "https://hooks.slack.com/[redacted]",
-            ),
-            (
-                r"https://(discord|discordapp)\.com/api/webhooks/[0-9]+/[A-Za-z0-9_-]+",
-                "https://$1.com/api/webhooks/[redacted]",
-            ),
-            (r"\bAIza[0-9A-Za-z_-]{35}", "[redacted key]"),
-            (r"\b(sk|rk|pk)_(live|test)_[A-Za-z0-9]{16,}", "[redacted key]"),
-            (
-                r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
-                "[redacted token]",
-            ),
-            (r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{16,}", "$1 [redacted]"),
-            // Credentials in URLs: scheme://user:password@host.
-            (r"([a-z][a-z0-9+.-]*://[^/\s:@]+):[^@\s/]+@", "$1:[redacted]@"),
-        ]
-        .into_iter()
-        .map(|(p, r)| (Regex::new(p).expect("redaction patterns are valid"), r))
-        .collect()
-    })
-}
-
-/// `text` with obvious secrets replaced by `[redacted …]` marks.
+/// `text` with secrets replaced by `[REDACTED <kind>]` markers: the suite's one redaction
+/// ([`portcullis_secrets::Scanner`], the same secret-guard applies to tool output).
 #[must_use]
 pub fn redact(text: &str) -> String {
-    let mut out = text.to_owned();
-    for (re, with) in rules() {
-        if re.is_match(&out) {
-            out = re.replace_all(&out, *with).into_owned();
-        }
-    }
-    out
+    portcullis_secrets::Scanner::default()
+        .redact(text)
+        .map_or_else(|| text.to_owned(), |(out, _)| out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The advisor prompt goes through the suite's scanner (its corpus and false-positive checks live in
+    /// `portcullis-secrets`): secrets become `[REDACTED <kind>]`, names and ordinary text stay.
     #[test]
     fn secrets_are_redacted_and_names_kept() {
         let text = "\
-export ANTHROPIC_API_KEY=sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123
+export ANTHROPIC_API_KEY=sk-ant-api03-Xq7Lm2Vb9Nc4Zr8Tw1Ks6Hd3Jf5Gp0Ye
 DB_PASSWORD = hunter2-very-secret
-aws AKIAIOSFODNN7EXAMPLE and ghp_0123456789abcdefghijklmnopqrstuvwxyz
-curl -H 'Authorization: Bearer abcdefghijklmnopqrstuvwxyz012345' https://bob:pa55word@example.com/x
-{\"api_token\": \"t0k3n-value\", \"name\": \"kept\"}
+aws AKIAZ2ZJ3Q4XK5MB6NCD and ghp_aB3dE5gH7jK9mN1pQ3sT5vX7zA9cE1gI3kM5
+curl -H 'Authorization: Bearer Qm8Xz2Lp4Vn7Rt1Yw9Kc3Hb6Jd0Fg5Ts' https://bob:pa55word@db.internal/x
+{\"api_token\": \"t0k3n-Value-93\", \"name\": \"kept\"}
 -----BEGIN OPENSSH PRIVATE KEY-----
 b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW
 -----END OPENSSH PRIVATE KEY-----
 the build fails in src/lib.rs
-mid-line: export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG and more
-password = 'quoted secret'";
+mid-line: export AWS_SECRET_ACCESS_KEY=9v8LxQ2mT4rZp7Ws1Kd3Hf6Jy0Bn5Cg8Xa2Ue4Ri and more";
         let out = redact(text);
         for secret in [
             "sk-ant-api03",
             "hunter2",
-            "AKIAIOSFODNN7EXAMPLE",
-            "ghp_0123",
-            "abcdefghijklmnopqrstuvwxyz012345",
+            "AKIAZ2ZJ3Q4XK5MB6NCD",
+            "ghp_aB3",
+            "Qm8Xz2Lp4Vn7",
             "pa55word",
-            "t0k3n-value",
+            "t0k3n-Value",
             "b3BlbnNzaC1rZXkt",
-            "wJalrXUtnFEMI",
-            "quoted secret",
+            "9v8LxQ2mT4rZp7",
         ] {
             assert!(!out.contains(secret), "{secret} leaked:\n{out}");
         }
         for kept in [
-            "export ANTHROPIC_API_KEY=[redacted]\n",
-            "mid-line: export AWS_SECRET_ACCESS_KEY=[redacted] and more",
-            "password = [redacted]",
-            "DB_PASSWORD =",
-            "https://bob:[redacted]@example.com/x",
+            "export ANTHROPIC_API_KEY=[REDACTED anthropic-api-key]\n",
+            "mid-line: export AWS_SECRET_ACCESS_KEY=[REDACTED aws-secret-key] and more",
+            "DB_PASSWORD = [REDACTED password]",
+            "https://bob:[REDACTED url-password]@db.internal/x",
             "\"name\": \"kept\"",
-            "[redacted private key]",
+            "[REDACTED private-key]",
             "the build fails in src/lib.rs",
-        ] {
-            assert!(out.contains(kept), "{kept} missing:\n{out}");
-        }
-    }
-
-    /// The credential forms of the common secret scanners' rule sets (gitleaks, trufflehog, detect-secrets)
-    /// that the first rules missed.
-    #[test]
-    fn scanner_credential_forms_are_redacted() {
-        let text = "\
-[default]
-aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
-//registry.npmjs.org/:_authToken=npm_abcdefghijklmnopqrstuvwxyz0123456789
-DB_PASS=s3cr3t-db-pass
-SMTP_PASS: mail-pass-value
-  secret_key_base: 9f8e7d6c5b4a39281706f5e4d3c2b1a0
-token hf_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789
-webhook https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX
-curl -u admin:curl-pass-value https://example.com
-curl --user admin:curl-user-value https://example.com
-sendgrid SG.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG
-shopify shpat_0123456789abcdef0123456789abcdef
-pypi pypi-AgEIcHlwaS5vcmcCJGE0YzYtNTk5ZS00ZjM0LWE2ZGEtN2Q5OGRiZGM
-slack bot xoxb-123456789012-1234567890123-abcdefghijklmnopqrstuvwx
-docker dckr_pat_abcdefghijklmnopqrstuvwxyz0
-azure AccountKey=abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ==;
-telegram 123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0";
-        let out = redact(text);
-        for secret in [
-            "wJalrXUtnFEMI",
-            "npm_abcdefghij",
-            "s3cr3t-db-pass",
-            "mail-pass-value",
-            "9f8e7d6c5b4a",
-            "hf_AbCdEf",
-            "XXXXXXXXXXXXXXXXXXXXXXXX",
-            "curl-pass-value",
-            "curl-user-value",
-            "SG.abcdefghij",
-            "shpat_0123",
-            "pypi-AgEIcHlwaS5vcmc",
-            "xoxb-123456789012",
-            "dckr_pat_abc",
-            "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ==",
-            "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0",
-        ] {
-            assert!(!out.contains(secret), "{secret} leaked:\n{out}");
-        }
-        for kept in [
-            "aws_secret_access_key = [redacted]",
-            "DB_PASS=[redacted]",
-            "SMTP_PASS: [redacted]",
-            "secret_key_base: [redacted]",
-            "curl -u admin:[redacted] https://example.com",
         ] {
             assert!(out.contains(kept), "{kept} missing:\n{out}");
         }

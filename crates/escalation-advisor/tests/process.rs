@@ -334,7 +334,7 @@ fn the_prompt_is_built_from_the_transcript_tail_redacted_and_bounded() {
     let prompt = p.prompt();
     assert!(prompt.len() <= 4096, "{}", prompt.len());
     assert!(
-        prompt.contains("E2E: deploy with DEPLOY_TOKEN=[redacted]"),
+        prompt.contains("E2E: deploy with DEPLOY_TOKEN=[REDACTED token]"),
         "{prompt}"
     );
     assert!(

@@ -26,6 +26,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("verdict", targets::verdict),
     ("similarity", targets::similarity),
     ("shell", targets::shell),
+    ("secrets", targets::secrets),
 ];
 
 /// The repository root.
@@ -54,6 +55,10 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
         "transcript" => list(root.join("tests/replay/mixed"), "jsonl"),
         "config" => vec![root.join("crates/fuzz/seeds/config.json")],
         "shell" => vec![root.join("crates/fuzz/seeds/shell.txt")],
+        "secrets" => vec![
+            root.join("crates/portcullis-secrets/corpus/secrets.txt"),
+            root.join("crates/portcullis-secrets/corpus/lookalikes.txt"),
+        ],
         _ => vec![root.join("crates/fuzz/seeds/similarity.txt")],
     };
     files.extend(list(root.join("fuzz/regressions").join(target), "bin"));

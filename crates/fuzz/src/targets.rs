@@ -287,3 +287,35 @@ pub fn shell(bytes: &[u8]) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The secret scanner on any text. Properties: it never panics; what it reports it replaces (one marker
+/// per finding, the text before the first finding kept byte for byte, a known value never left); and
+/// the one-pass pre-test secret-guard relies on never turns away a text with a secret in it.
+pub fn secrets(bytes: &[u8]) -> Result<(), String> {
+    use portcullis_secrets::{KnownSecret, Scanner};
+    let text = String::from_utf8_lossy(bytes);
+    let known = "known-Secret-42";
+    let scanner = Scanner::new(vec![KnownSecret {
+        value: known.into(),
+        kind: "secret-file-value".into(),
+    }]);
+    let Some((out, findings)) = scanner.redact(&text) else {
+        return Ok(());
+    };
+    if !scanner.might_hold(text.as_bytes()) {
+        return Err(format!("the pre-test turned away a text with {findings:?}"));
+    }
+    let first = findings.first().ok_or("a rewrite without a finding")?;
+    if out.get(..first.offset) != text.get(..first.offset) {
+        return Err(format!(
+            "the text before the first finding changed: {out:?}"
+        ));
+    }
+    if out.matches("[REDACTED ").count() < findings.len() {
+        return Err(format!("fewer markers than findings in {out:?}"));
+    }
+    if out.contains(known) {
+        return Err(format!("the known value survived: {out:?}"));
+    }
+    Ok(())
+}

@@ -19,6 +19,7 @@ pub const HOOKS: &[HookSpec] = &[
     HookSpec::of::<iteration_limit::IterationLimit>(),
     HookSpec::of::<escalation_advisor::EscalationAdvisor>(),
     HookSpec::of::<workspace_guard::WorkspaceGuard>(),
+    HookSpec::of::<secret_guard::SecretGuard>(),
 ];
 
 /// The manager's binary name.

@@ -107,6 +107,24 @@ enum Command {
         #[arg(long, value_name = "DIR", global = true)]
         project: Option<PathBuf>,
     },
+    /// Run COMMAND with secrets in its environment only; its stdout and stderr come back with their
+    /// values scrubbed, and its exit code is passed through (125 when a secret cannot be had: then
+    /// nothing runs).
+    RunWithSecrets {
+        /// A secret for the command: VAR=SOURCE, SOURCE being file:PATH#KEY (a dotenv file),
+        /// op://VAULT/ITEM/FIELD (1Password CLI) or env:VAR.
+        #[arg(long = "env", value_name = "VAR=SOURCE")]
+        env: Vec<String>,
+        /// Named secrets of the `secrets` config.
+        #[arg(value_name = "NAME")]
+        names: Vec<String>,
+        /// The command and its arguments, after `--`.
+        #[arg(last = true, required = true, value_name = "COMMAND")]
+        command: Vec<String>,
+        /// The project whose config names the secrets (default: the current one).
+        #[arg(long, value_name = "DIR")]
+        project: Option<PathBuf>,
+    },
     /// Run one event (JSON on stdin) through every installed portcullis hook that matches it.
     Explain {
         /// The project whose settings to read (default: from the event's cwd).
@@ -229,12 +247,37 @@ pub fn main_with(args: Vec<OsString>) -> ExitCode {
         Err(code) => return code,
     };
     let env = Env::Process;
-    let result: CmdResult = match cli.command {
+    if let Command::RunWithSecrets {
+        env: pairs,
+        names,
+        command,
+        project,
+    } = cli.command
+    {
+        // Not a report: the command's own output and exit code are the result.
+        let project = absolute(project.unwrap_or_else(current_project));
+        let request = commands::RunRequest {
+            env: pairs,
+            names,
+            command,
+        };
+        return commands::run_with_secrets(&project, &request, &env);
+    }
+    let result = report(cli.command, &env);
+    finish_command(
+        "portcullis",
+        result.map(|report| (report.text, u8::from(!report.ok))),
+    )
+}
+
+/// Runs a command whose result is a report (text and success).
+fn report(command: Command, env: &Env) -> CmdResult {
+    match command {
         Command::Install {
             scope: s,
             dry_run,
             bin_dir,
-        } => scope(s, &env).and_then(|s| {
+        } => scope(s, env).and_then(|s| {
             commands::install(
                 &s,
                 &absolute(bin_dir.unwrap_or_else(default_bin_dir)),
@@ -242,12 +285,12 @@ pub fn main_with(args: Vec<OsString>) -> ExitCode {
             )
         }),
         Command::Uninstall { scope: s, dry_run } => {
-            scope(s, &env).and_then(|s| commands::uninstall(&s, dry_run))
+            scope(s, env).and_then(|s| commands::uninstall(&s, dry_run))
         }
         Command::Doctor { project, bin_dir } => commands::doctor(
             &absolute(project.unwrap_or_else(current_project)),
             &absolute(bin_dir.unwrap_or_else(default_bin_dir)),
-            &env,
+            env,
         ),
         Command::Log {
             session,
@@ -258,7 +301,7 @@ pub fn main_with(args: Vec<OsString>) -> ExitCode {
             project,
         } => commands::show_log(
             &absolute(project.unwrap_or_else(current_project)),
-            &env,
+            env,
             &LogFilter {
                 session,
                 hook,
@@ -275,15 +318,15 @@ pub fn main_with(args: Vec<OsString>) -> ExitCode {
             &absolute(project.unwrap_or_else(current_project)),
             &paths,
             json,
-            &env,
+            env,
         ),
         Command::Locks {
             action,
             json,
             project,
-        } => locks(action, json, project, &env),
+        } => locks(action, json, project, env),
         Command::Explain { project } => commands::read_stdin()
-            .and_then(|input| commands::explain(&input, project.as_deref(), &env)),
+            .and_then(|input| commands::explain(&input, project.as_deref(), env)),
         Command::Replay {
             transcript,
             hooks,
@@ -302,8 +345,9 @@ pub fn main_with(args: Vec<OsString>) -> ExitCode {
                 expect,
                 bless,
             },
-            &env,
+            env,
         ),
+        Command::RunWithSecrets { .. } => Err("run-with-secrets is run above".into()),
         Command::Binaries => Ok(commands::Report {
             text: portcullis_suite::binaries().join("\n") + "\n",
             ok: true,
@@ -312,9 +356,5 @@ pub fn main_with(args: Vec<OsString>) -> ExitCode {
             text: settings::plugin_hooks_json(HOOKS),
             ok: true,
         }),
-    };
-    finish_command(
-        "portcullis",
-        result.map(|report| (report.text, u8::from(!report.ok))),
-    )
+    }
 }

@@ -16,10 +16,12 @@ use std::time::{Duration, Instant};
 mod budget;
 #[path = "process_cases.rs"]
 mod cases;
+#[path = "process_guards.rs"]
+mod guards;
 
 use cases::{
     agent_project, escalation_cases, feedback_cases, fixture, gate_cases, loop_detect_cases,
-    output_location_vs_git, output_location_write_case, workspace_guard_cases, write_event,
+    output_location_vs_git, output_location_write_case, write_event,
 };
 
 struct Case {
@@ -309,7 +311,8 @@ fn main() {
     cases.push(output_location_write_case(&rel, &big));
     cases.extend(loop_detect_cases(&rel, tmp.path()));
     cases.extend(escalation_cases(&rel, tmp.path()));
-    cases.extend(workspace_guard_cases(&rel, tmp.path()));
+    cases.extend(guards::workspace_guard_cases(&rel, tmp.path()));
+    cases.extend(guards::secret_guard_cases(&rel, tmp.path()));
     let wanted = |name: &str| {
         options
             .only

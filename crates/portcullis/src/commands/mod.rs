@@ -11,6 +11,7 @@ mod explain;
 mod install;
 mod locks;
 mod log;
+mod secrets;
 
 pub use doctor::doctor;
 pub use domains::domains;
@@ -18,6 +19,7 @@ pub use explain::{Handler, explain, load_settings, matching_handlers, matching_h
 pub use install::{install, uninstall};
 pub use locks::{Release, list_locks, release_locks};
 pub use log::{LogFilter, show_log};
+pub use secrets::{RunRequest, WRAPPER_FAILED, run_with_secrets};
 
 /// A command's result: the text to print and whether it succeeded.
 #[derive(Debug)]
