@@ -59,7 +59,7 @@ impl Hook for AgentFirst {
         }
         let input = event.tool_input()?;
         let is_shell = matches!(input, ToolInput::Bash(_));
-        let targets = write_targets(&input);
+        let targets = portcullis_shell::files_written(&input);
         if targets.is_empty() {
             return Ok(Verdict::allow());
         }
@@ -167,20 +167,6 @@ pub fn developer_for<'c>(
             _ => named("backend"),
         }
     })
-}
-
-/// The files a call writes, as given: the path of an editing tool, or what a shell command plainly writes.
-fn write_targets(input: &ToolInput) -> Vec<String> {
-    match input {
-        ToolInput::Bash(b) => {
-            portcullis_shell::write_targets(b.command.as_deref().unwrap_or_default())
-        }
-        other => other
-            .touched_paths()
-            .into_iter()
-            .map(|p| p.to_string_lossy().into_owned())
-            .collect(),
-    }
 }
 
 /// Whether the project-relative `rel` is exempt from delegation (`agent_first.exempt`).

@@ -24,4 +24,4 @@ pub use domains::{
     SOURCE_EXTENSIONS, UI_PACKAGES, glob, is_source,
 };
 pub use fast::GlobList;
-pub use paths::{Resolved, real_path, resolve};
+pub use paths::{Resolved, expand_home, real_path, resolve};

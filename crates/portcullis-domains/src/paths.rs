@@ -25,7 +25,7 @@ pub fn resolve(raw: &str, cwd: &Path, project: &Path) -> Resolved {
     } else {
         raw.to_owned()
     };
-    let text = expand_home(&strip_drive(&text));
+    let text = expand_home(&strip_drive(&text), std::env::var("HOME").ok().as_deref());
     let path = Path::new(&text);
     let absolute = if path.is_absolute() {
         path.to_path_buf()
@@ -58,14 +58,16 @@ fn looks_windows(raw: &str) -> bool {
     drive || (raw.contains('\\') && !raw.contains('/'))
 }
 
-/// `~` and `~/…` with `$HOME` put in; anything else (and everything when HOME is unset) as it is.
-fn expand_home(text: &str) -> String {
+/// `~` and `~/…` with `home` put in; anything else (`~user`, and everything when `home` is not an
+/// absolute folder) as it is.
+#[must_use]
+pub fn expand_home(text: &str, home: Option<&str>) -> String {
     let rest = match text.strip_prefix('~') {
         Some(rest) if rest.is_empty() || rest.starts_with('/') => rest,
         _ => return text.to_owned(),
     };
-    match std::env::var("HOME") {
-        Ok(home) if home.starts_with('/') => format!("{}{rest}", home.trim_end_matches('/')),
+    match home {
+        Some(home) if home.starts_with('/') => format!("{}{rest}", home.trim_end_matches('/')),
         _ => text.to_owned(),
     }
 }

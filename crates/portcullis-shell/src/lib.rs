@@ -77,6 +77,22 @@ pub fn might_write(command: &str) -> bool {
     command.contains('>') || programs::WRITERS.iter().any(|w| command.contains(w))
 }
 
+/// The files a tool call writes, as given: a file tool's path (Write, Edit, MultiEdit, NotebookEdit), or
+/// what [`write_targets`] reads a Bash command to write; nothing for the other tools.
+#[must_use]
+pub fn files_written(input: &portcullis_core::ToolInput) -> Vec<String> {
+    match input {
+        portcullis_core::ToolInput::Bash(b) => {
+            write_targets(b.command.as_deref().unwrap_or_default())
+        }
+        other => other
+            .touched_paths()
+            .into_iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect(),
+    }
+}
+
 /// The files `command` plainly writes, as written (relative paths joined to a literal `cd` directory in
 /// effect, not resolved). Targets that cannot be known before the shell runs are left out.
 #[must_use]

@@ -91,10 +91,7 @@ impl Source {
 }
 
 fn expand(path: &str, cwd: &Path, home: Option<&str>) -> PathBuf {
-    match (path.strip_prefix("~/"), home) {
-        (Some(rest), Some(h)) => Path::new(h).join(rest),
-        _ => cwd.join(path),
-    }
+    cwd.join(portcullis_domains::expand_home(path, home))
 }
 
 fn op_read(reference: &str) -> Result<String, String> {

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use portcullis_core::event::lexical;
 use portcullis_core::state::StateFile;
 use portcullis_core::{Ctx, Event, Result};
-use portcullis_domains::real_path;
+use portcullis_domains::{expand_home, real_path};
 use serde::{Deserialize, Serialize};
 
 use crate::config::WorkspaceGuardConfig;
@@ -126,13 +126,11 @@ impl Workspace {
     }
 
     fn add(&mut self, dir: &str, base: &Path, home: Option<&str>, why: &'static str) {
-        let text = match (dir.strip_prefix('~'), home) {
-            (Some(rest), Some(h)) if rest.is_empty() || rest.starts_with('/') => {
-                format!("{}{rest}", h.trim_end_matches('/'))
-            }
-            (Some(_), _) => return,
-            _ => dir.to_owned(),
-        };
+        let text = expand_home(dir, home);
+        if text.starts_with('~') {
+            // `~user`, or `~` without a HOME: no folder anyone can name.
+            return;
+        }
         let path = Path::new(&text);
         let absolute = if path.is_absolute() {
             path.to_path_buf()

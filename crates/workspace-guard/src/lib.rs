@@ -32,7 +32,7 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use portcullis_core::config::{Mode, SectionSpec};
-use portcullis_core::event::{ToolInput, absolutize};
+use portcullis_core::event::absolutize;
 use portcullis_core::{Ctx, Event, EventName, Failure, Hook, Registration, Result, Verdict};
 use portcullis_domains::{Resolved, resolve};
 use serde_json::json;
@@ -87,7 +87,7 @@ fn pre_tool_use(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         tool,
         "Write" | "Edit" | "MultiEdit" | "NotebookEdit" | "Bash"
     ) {
-        write_targets(&event.tool_input()?)
+        portcullis_shell::files_written(&event.tool_input()?)
     } else {
         return Ok(Verdict::allow());
     };
@@ -130,20 +130,6 @@ fn pre_tool_use(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         return Ok(verdict);
     }
     Ok(verdict.merge(claim_all(event, ctx, &rules, &inside)?))
-}
-
-/// The files a write tool call writes, as given.
-fn write_targets(input: &ToolInput) -> Vec<String> {
-    match input {
-        ToolInput::Bash(b) => {
-            portcullis_shell::write_targets(b.command.as_deref().unwrap_or_default())
-        }
-        other => other
-            .touched_paths()
-            .into_iter()
-            .map(|p| p.to_string_lossy().into_owned())
-            .collect(),
-    }
 }
 
 /// The path a Read, Grep or Glob call reads (Grep and Glob default to the current folder).
