@@ -236,8 +236,15 @@ fn writers_killed_at_random_points_leave_old_or_new_state() {
     assert!(last > 0, "seed {seed}: no writer ever finished");
     let log =
         std::fs::read_to_string(root.join(".claude/portcullis/log.jsonl")).unwrap_or_default();
+    // A writer killed inside its `write` may leave its own line cut short (the kernel stops a write to a
+    // file at a page when SIGKILL arrives); that line alone is lost. No other entry may be: every line
+    // is a whole entry, or one entry's beginning with nothing glued to it.
     for line in log.lines() {
-        serde_json::from_str::<Value>(line)
-            .unwrap_or_else(|e| panic!("seed {seed}: torn log line {line:?}: {e}"));
+        if serde_json::from_str::<Value>(line).is_err() {
+            assert!(
+                line.starts_with("{\"time\"") && line.matches("{\"time\"").count() == 1,
+                "seed {seed}: a torn line took another entry with it: {line:?}"
+            );
+        }
     }
 }

@@ -55,7 +55,7 @@ pub fn append(path: &Path, entry: &LogEntry, deadline: &Deadline) -> Result<()> 
         std::fs::create_dir_all(dir).map_err(|e| Error::io("creating log folder", dir, e))?;
     }
     let mut options = OpenOptions::new();
-    options.create(true).append(true);
+    options.create(true).append(true).read(true);
     let file = crate::files::open_own_or_replace(path, &options, "decision log")
         .map_err(|e| Error::io("opening log", path, e))?;
     let mut lock = fd_lock::RwLock::new(file);
@@ -63,6 +63,12 @@ pub fn append(path: &Path, entry: &LogEntry, deadline: &Deadline) -> Result<()> 
     loop {
         match lock.try_write() {
             Ok(mut guard) => {
+                // A writer killed inside its `write` (a line that crosses a page can be cut short)
+                // leaves a line without its newline; the next line starts on a line of its own, so the
+                // torn one is the only one lost (readers skip it).
+                if !ends_with_newline(&guard) {
+                    line.insert(0, b'\n');
+                }
                 return guard
                     .write_all(&line)
                     .map_err(|e| Error::io("appending to log", path, e));
@@ -76,6 +82,19 @@ pub fn append(path: &Path, entry: &LogEntry, deadline: &Deadline) -> Result<()> 
             Err(e) => return Err(Error::io("locking log", path, e)),
         }
     }
+}
+
+/// Whether `file` is empty or ends with a newline (an unreadable end counts as ending well).
+fn ends_with_newline(file: &File) -> bool {
+    use std::os::unix::fs::FileExt;
+    let Ok(len) = file.metadata().map(|m| m.len()) else {
+        return true;
+    };
+    let mut last = [0u8; 1];
+    len == 0
+        || file
+            .read_at(&mut last, len - 1)
+            .map_or(true, |n| n == 0 || last[0] == b'\n')
 }
 
 /// The last `n` entries that satisfy `keep`, newest first, reading backwards at most `cap` bytes.
@@ -172,6 +191,23 @@ mod tests {
                 .0
                 .len(),
             0
+        );
+    }
+
+    /// A line cut short by a killed writer does not take the next entry with it.
+    #[test]
+    fn a_torn_last_line_is_not_glued_to_the_next() {
+        let t = tempfile::tempdir().unwrap();
+        let path = t.path().join("log.jsonl");
+        std::fs::write(&path, "{\"time\":\"2026-12-01T00:00:00Z\",\"mic").unwrap();
+        let d = Deadline::after(std::time::Duration::from_secs(5));
+        append(&path, &entry(0), &d).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text:?}");
+        assert!(
+            serde_json::from_str::<serde_json::Value>(lines[1]).is_ok(),
+            "{text:?}"
         );
     }
 }
