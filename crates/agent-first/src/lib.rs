@@ -67,10 +67,10 @@ impl Hook for AgentFirst {
         if rules.mode == Mode::Off || (is_shell && !rules.shell_writes) {
             return Ok(Verdict::allow());
         }
-        if let Some(kind) = &event.agent_type {
-            if rules.exempt_agent_types.iter().any(|t| t == kind) {
-                return Ok(Verdict::allow());
-            }
+        if let Some(kind) = &event.agent_type
+            && rules.exempt_agent_types.iter().any(|t| t == kind)
+        {
+            return Ok(Verdict::allow());
         }
         let table = ctx.section::<DomainsConfig>()?;
         let domains = DomainMap::from_config(&table, &*ctx.section::<FallbackDomain>()?)?;
@@ -108,10 +108,10 @@ impl Hook for AgentFirst {
                 c
             });
             // Domains agents declare (`owns:`) refine the built-in table; the config's table wins.
-            if table.0.is_none() {
-                if let Some(declared) = catalog.declared_domain_of(&rel) {
-                    hit = declared;
-                }
+            if table.0.is_none()
+                && let Some(declared) = catalog.declared_domain_of(&rel)
+            {
+                hit = declared;
             }
             let Some(agent) = developer_for(rules, &hit, catalog) else {
                 continue;

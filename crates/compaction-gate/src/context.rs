@@ -95,10 +95,10 @@ pub fn scan(path: &Path, scope: Scope, cap: u64) -> io::Result<Evidence> {
     let mut bytes_after_boundary: u64 = 0;
     while let Some(line) = lines.next() {
         let line = line?;
-        if let Some(at) = found_at {
-            if have_request || lines.scanned() - at > REQUEST_LOOKBACK_BYTES {
-                break;
-            }
+        if let Some(at) = found_at
+            && (have_request || lines.scanned() - at > REQUEST_LOOKBACK_BYTES)
+        {
+            break;
         }
         let relevant = ["assistant", "compact_boundary", "api-request", "attachment"]
             .iter()
@@ -298,7 +298,7 @@ pub fn percent(used: u64, window: u64) -> f64 {
 /// `176000` → `176K`, `1000000` → `1M`, `1500` → `1.5K`.
 #[must_use]
 pub fn short_tokens(n: u64) -> String {
-    if n >= 1_000_000 && n % 1_000_000 == 0 {
+    if n >= 1_000_000 && n.is_multiple_of(1_000_000) {
         format!("{}M", n / 1_000_000)
     } else if n >= 1_000_000 {
         format!("{:.2}M", n as f64 / 1e6)

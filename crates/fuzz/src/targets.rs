@@ -212,10 +212,10 @@ pub fn verdict(bytes: &[u8]) -> Result<(), String> {
         if back != json || !json.is_object() {
             return Err(format!("{name}: {s} does not round-trip"));
         }
-        if let Some(h) = json.get("hookSpecificOutput") {
-            if h["hookEventName"] != *name {
-                return Err(format!("{name}: hookEventName {}", h["hookEventName"]));
-            }
+        if let Some(h) = json.get("hookSpecificOutput")
+            && h["hookEventName"] != *name
+        {
+            return Err(format!("{name}: hookEventName {}", h["hookEventName"]));
         }
         if v.decision == Decision::Block {
             let shown = if takes_permission_decision(&event) {

@@ -99,12 +99,12 @@ impl Hook for IterationLimit {
 #[must_use]
 pub fn call_key(tool: &str, input: &str) -> (String, String) {
     let value = serde_json::from_str::<serde_json::Value>(input).unwrap_or_default();
-    if tool == "Bash" {
-        if let Some(cmd) = value.get("command").and_then(serde_json::Value::as_str) {
-            let cmd = cmd.split_whitespace().collect::<Vec<_>>().join(" ");
-            let label = format!("Bash: {}", shorten(&cmd, 80));
-            return (format!("Bash\0{cmd}"), label);
-        }
+    if tool == "Bash"
+        && let Some(cmd) = value.get("command").and_then(serde_json::Value::as_str)
+    {
+        let cmd = cmd.split_whitespace().collect::<Vec<_>>().join(" ");
+        let label = format!("Bash: {}", shorten(&cmd, 80));
+        return (format!("Bash\0{cmd}"), label);
     }
     let canonical = value.to_string();
     (

@@ -32,7 +32,7 @@ fn output(bytes: usize, seed: u64, attempt: u32, vocab: usize, edit_every: usize
             .wrapping_add(1_442_695_040_888_963_407);
         s.push_str(&words[usize::try_from(x >> 40).unwrap() % words.len()]);
         s.push(' ');
-        if (x >> 33) % 13 == 0 {
+        if (x >> 33).is_multiple_of(13) {
             line += 1;
             if line % edit_every == 0 {
                 s.push_str(&words[(line + attempt as usize) % words.len()]);

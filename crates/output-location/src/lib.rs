@@ -340,10 +340,10 @@ fn tool_inputs(transcript: &[u8]) -> Vec<String> {
             continue;
         };
         for block in blocks {
-            if block.get("type").and_then(serde_json::Value::as_str) == Some("tool_use") {
-                if let Some(input) = block.get("input") {
-                    out.push(input.to_string());
-                }
+            if block.get("type").and_then(serde_json::Value::as_str) == Some("tool_use")
+                && let Some(input) = block.get("input")
+            {
+                out.push(input.to_string());
             }
         }
     }
@@ -375,10 +375,10 @@ pub fn session_start(transcript: &Path) -> Option<std::time::SystemTime> {
         let Ok(entry) = serde_json::from_slice::<Entry>(&line) else {
             continue;
         };
-        if let Some(ts) = entry.timestamp.as_deref() {
-            if let Ok(t) = chrono::DateTime::parse_from_rfc3339(ts) {
-                return Some(std::time::SystemTime::from(t));
-            }
+        if let Some(ts) = entry.timestamp.as_deref()
+            && let Ok(t) = chrono::DateTime::parse_from_rfc3339(ts)
+        {
+            return Some(std::time::SystemTime::from(t));
         }
     }
     None

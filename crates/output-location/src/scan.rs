@@ -175,18 +175,17 @@ fn git_scan(
             .path
             .strip_prefix(prefix.as_bytes())
             .and_then(|r| std::str::from_utf8(r).ok())
+            && matcher.is_stray(rel)
         {
-            if matcher.is_stray(rel) {
-                staged_strays.push(TrackedFile {
-                    path: rel.to_owned(),
-                    stat: (
-                        i64::from(entry.mtime.seconds()),
-                        entry.mtime.nanoseconds(),
-                        u64::from(entry.file_size),
-                    ),
-                    blob: entry.id,
-                });
-            }
+            staged_strays.push(TrackedFile {
+                path: rel.to_owned(),
+                stat: (
+                    i64::from(entry.mtime.seconds()),
+                    entry.mtime.nanoseconds(),
+                    u64::from(entry.file_size),
+                ),
+                blob: entry.id,
+            });
         }
         tracked.push(entry.path);
     }

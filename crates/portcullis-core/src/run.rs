@@ -68,15 +68,15 @@ pub fn run_once<H: Hook>(input: &mut dyn Read, cap: u64, env: Env) -> ExitCode {
         record(&event, &ctx, "warning", &note, started);
     }
     let name = event.name();
-    if let Some(json) = verdict.render(&name) {
-        if let Err(e) = verdict::emit(&json) {
-            // Claude Code closed our stdout: nobody is listening for a verdict anymore.
-            return fail(
-                H::NAME,
-                H::ON_ERROR,
-                &Error::Other(format!("writing verdict: {e}")),
-            );
-        }
+    if let Some(json) = verdict.render(&name)
+        && let Err(e) = verdict::emit(&json)
+    {
+        // Claude Code closed our stdout: nobody is listening for a verdict anymore.
+        return fail(
+            H::NAME,
+            H::ON_ERROR,
+            &Error::Other(format!("writing verdict: {e}")),
+        );
     }
     if let Some(mark) = &verdict.log_mark {
         let text = verdict

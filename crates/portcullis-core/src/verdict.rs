@@ -205,10 +205,10 @@ impl Verdict {
             _ => user.insert(0, reason),
         }
 
-        if let Some(output) = &self.updated_tool_output {
-            if *event == EventName::PostToolUse {
-                specific.insert("updatedToolOutput".into(), output.clone());
-            }
+        if let Some(output) = &self.updated_tool_output
+            && *event == EventName::PostToolUse
+        {
+            specific.insert("updatedToolOutput".into(), output.clone());
         }
         if !self.context.is_empty() && takes_additional_context(event) {
             specific.insert("additionalContext".into(), json!(self.context.join("\n\n")));

@@ -114,10 +114,10 @@ fn cached<K: CacheKind + Default>(
     fingerprint: u64,
     build: impl FnOnce() -> AgentCatalog,
 ) -> AgentCatalog {
-    if let Ok((cache, _)) = state.load::<Cached<K>>() {
-        if cache.fingerprint == fingerprint {
-            return cache.catalog;
-        }
+    if let Ok((cache, _)) = state.load::<Cached<K>>()
+        && cache.fingerprint == fingerprint
+    {
+        return cache.catalog;
     }
     let catalog = build();
     let deadline = Deadline::after(std::time::Duration::from_millis(200));

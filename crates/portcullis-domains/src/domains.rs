@@ -300,13 +300,13 @@ impl DomainMap {
             let earlier = self.entries[..i]
                 .iter()
                 .find(|o| o.domain != e.domain && o.matches(&sample));
-            if let Some(o) = earlier {
-                if e.matches(&sample) {
-                    out.push(format!(
-                        "`{}` glob `{}` is shadowed: `{sample}` goes to `{}` by its earlier glob `{}`",
-                        e.domain, e.text, o.domain, o.text
-                    ));
-                }
+            if let Some(o) = earlier
+                && e.matches(&sample)
+            {
+                out.push(format!(
+                    "`{}` glob `{}` is shadowed: `{sample}` goes to `{}` by its earlier glob `{}`",
+                    e.domain, e.text, o.domain, o.text
+                ));
             }
         }
         out
@@ -503,13 +503,12 @@ mod tests {
             ];
             let text: String = parts.iter().map(|(p, _)| PARTS[*p].0).collect();
             let path: String = parts.iter().map(|(p, c)| PARTS[*p].1[*c]).collect();
-            if let Ok(g) = glob(&text) {
-                if g.compile_matcher().is_match(&path) {
+            if let Ok(g) = glob(&text)
+                && g.compile_matcher().is_match(&path) {
                     for lit in required_literals(&text) {
                         proptest::prop_assert!(path.contains(&lit), "glob {text:?} matched {path:?} without {lit:?}");
                     }
                 }
-            }
         }
 
         /// And classification through the pre-filter equals a full GlobSet over the whole table.

@@ -172,10 +172,10 @@ fn collect_command_targets(words: &[String], out: &mut Vec<String>) {
                 if let Some(dir) = args.get(pos + 1) {
                     out.push((*dir).clone());
                 }
-            } else if operands.len() >= 2 {
-                if let Some(last) = operands.last() {
-                    out.push((*last).clone());
-                }
+            } else if operands.len() >= 2
+                && let Some(last) = operands.last()
+            {
+                out.push((*last).clone());
             }
         }
         "sed" | "perl"

@@ -285,13 +285,13 @@ impl Walker<'_> {
         }
         // A prefix holds only assignments and redirections: the words are the program's, then the
         // suffix's, in order.
-        if let Some(runs) = self.runs.as_deref_mut() {
-            if !words.is_empty() {
-                runs.push(crate::Run {
-                    words: words.clone(),
-                    decides: self.decides,
-                });
-            }
+        if let Some(runs) = self.runs.as_deref_mut()
+            && !words.is_empty()
+        {
+            runs.push(crate::Run {
+                words: words.clone(),
+                decides: self.decides,
+            });
         }
         let Some(Some(program)) = words.first() else {
             return base;

@@ -215,11 +215,11 @@ pub fn run_file(path: &Path, claude: &Path) -> Result<(), String> {
     let seen = execute(&spec, &project, claude, &events_file, &subst)?;
     let failures = check(&spec.expect, &seen, &project, &subst);
     if failures.is_empty() {
-        if let Some(dir) = &spec.record {
-            if std::env::var_os("PORTCULLIS_RECORD").is_some() {
-                let to = path.parent().unwrap_or(Path::new(".")).join(dir);
-                project.record_transcripts(&to)?;
-            }
+        if let Some(dir) = &spec.record
+            && std::env::var_os("PORTCULLIS_RECORD").is_some()
+        {
+            let to = path.parent().unwrap_or(Path::new(".")).join(dir);
+            project.record_transcripts(&to)?;
         }
         return Ok(());
     }

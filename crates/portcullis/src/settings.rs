@@ -182,10 +182,11 @@ fn remove_ours(root: &CstRootNode) {
             removed_any_event = true;
         }
     }
-    if removed_any_event && hooks.properties().is_empty() {
-        if let Some(prop) = obj.get("hooks") {
-            prop.remove();
-        }
+    if removed_any_event
+        && hooks.properties().is_empty()
+        && let Some(prop) = obj.get("hooks")
+    {
+        prop.remove();
     }
 }
 
@@ -243,10 +244,10 @@ pub fn registered(settings: &Value) -> Vec<(String, Option<String>, String)> {
                 .into_iter()
                 .flatten()
             {
-                if let Some(cmd) = h.get("command").and_then(Value::as_str) {
-                    if is_ours(cmd) {
-                        out.push((event.clone(), matcher.clone(), cmd.to_owned()));
-                    }
+                if let Some(cmd) = h.get("command").and_then(Value::as_str)
+                    && is_ours(cmd)
+                {
+                    out.push((event.clone(), matcher.clone(), cmd.to_owned()));
                 }
             }
         }

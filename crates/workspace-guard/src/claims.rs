@@ -297,12 +297,11 @@ impl Claims {
 
     /// Why `claim` (last refreshed at `modified`) is stale, or `None` while its holder may be alive.
     fn stale(&self, claim: &Claim, modified: SystemTime, now: SystemTime) -> Option<String> {
-        if let Some(pid) = claim.client_pid {
-            if let Some(alive) = process_alive(pid, claim.client_start) {
-                if !alive {
-                    return Some(format!("its session's client (pid {pid}) has ended"));
-                }
-            }
+        if let Some(pid) = claim.client_pid
+            && let Some(alive) = process_alive(pid, claim.client_start)
+            && !alive
+        {
+            return Some(format!("its session's client (pid {pid}) has ended"));
         }
         let idle = now.duration_since(modified).unwrap_or_default();
         (idle > self.stale_after).then(|| {

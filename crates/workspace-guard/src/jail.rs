@@ -105,22 +105,20 @@ impl Workspace {
                 w.add(&d, &ctx.cwd, home.as_deref(), "--add-dir");
             }
         }
-        if let Ok(session) = ctx.state().session(event.session().unwrap_or_default()) {
-            if let Ok((added, _)) = session.load::<AddedDirs>() {
-                for d in &added.dirs {
-                    w.add(d, &ctx.project, home.as_deref(), "/add-dir");
-                }
+        if let Ok(session) = ctx.state().session(event.session().unwrap_or_default())
+            && let Ok((added, _)) = session.load::<AddedDirs>()
+        {
+            for d in &added.dirs {
+                w.add(d, &ctx.project, home.as_deref(), "/add-dir");
             }
         }
-        if reads {
-            if let Some(h) = &claude_home {
-                w.add(
-                    &h.to_string_lossy(),
-                    &ctx.project,
-                    None,
-                    "the client's own folder",
-                );
-            }
+        if reads && let Some(h) = &claude_home {
+            w.add(
+                &h.to_string_lossy(),
+                &ctx.project,
+                None,
+                "the client's own folder",
+            );
         }
         w
     }

@@ -425,10 +425,10 @@ fn check_top_level(
         if complete {
             return Err(unknown_key(defaults, "", key, nearest.map(|(_, k)| k)));
         }
-        if let Some((score, k)) = nearest {
-            if score >= NEAR_MISS {
-                return Err(unknown_key(defaults, "", key, Some(k)));
-            }
+        if let Some((score, k)) = nearest
+            && score >= NEAR_MISS
+        {
+            return Err(unknown_key(defaults, "", key, Some(k)));
         }
     }
     Ok(())

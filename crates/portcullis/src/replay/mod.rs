@@ -395,10 +395,10 @@ fn rewrite_paths(v: &mut Value, from: &str, to: &str) {
         Value::String(s) => {
             if s == from {
                 to.clone_into(s);
-            } else if let Some(rest) = s.strip_prefix(from) {
-                if rest.starts_with('/') {
-                    *s = format!("{to}{rest}");
-                }
+            } else if let Some(rest) = s.strip_prefix(from)
+                && rest.starts_with('/')
+            {
+                *s = format!("{to}{rest}");
             }
         }
         Value::Array(a) => a.iter_mut().for_each(|x| rewrite_paths(x, from, to)),

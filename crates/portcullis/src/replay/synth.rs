@@ -184,10 +184,10 @@ impl Synthesizer {
             tool_use_id: id.clone(),
         });
         let in_background = response["status"] == "async_launched";
-        if let Some(s) = &subagent {
-            if !in_background {
-                out.push(s.clone());
-            }
+        if let Some(s) = &subagent
+            && !in_background
+        {
+            out.push(s.clone());
         }
         let event = if block["is_error"] == true {
             self.event(
@@ -207,10 +207,10 @@ impl Synthesizer {
             )
         };
         out.push(Emit::Event(event));
-        if let Some(s) = subagent {
-            if in_background {
-                out.push(s);
-            }
+        if let Some(s) = subagent
+            && in_background
+        {
+            out.push(s);
         }
     }
 
@@ -290,10 +290,10 @@ impl Synthesizer {
         if let Some(p) = &self.prompt_id {
             map.insert("prompt_id".into(), json!(p));
         }
-        if let Some(m) = &self.permission_mode {
-            if !matches!(name, "SessionStart" | "PreCompact" | "PostCompact") {
-                map.insert("permission_mode".into(), json!(m));
-            }
+        if let Some(m) = &self.permission_mode
+            && !matches!(name, "SessionStart" | "PreCompact" | "PostCompact")
+        {
+            map.insert("permission_mode".into(), json!(m));
         }
         if let Thread::Subagent {
             agent_id,
