@@ -4,6 +4,8 @@
 // panic with the failing value is exactly what we want.
 #![allow(clippy::unwrap_used)]
 
+#[path = "suite/audit.rs"]
+mod audit;
 #[path = "suite/bad_input.rs"]
 mod bad_input;
 #[path = "suite/contract.rs"]

@@ -22,6 +22,30 @@ use portcullis_suite::HOOKS;
 use portcullis_testkit::workspace_bin;
 use serde_json::{Value, json};
 
+/// The hooks that parse the tool's input of their home event (a Write of `api/x.go`).
+const READ_TOOL_INPUT: &[&str] = &[
+    "agent-first",
+    "feedback-loop",
+    "workspace-guard",
+    "definition-audit",
+];
+
+/// The hooks that keep no per-session state.
+const NO_SESSION_STATE: &[&str] = &[
+    "agent-first",
+    "compaction-gate",
+    "secret-guard",
+    "definition-audit",
+];
+
+fn open_if(open: bool) -> Outcome {
+    if open {
+        Outcome::Open
+    } else {
+        Outcome::Decides
+    }
+}
+
 /// A run that takes longer than this is a hang.
 const WATCHDOG: Duration = Duration::from_secs(30);
 
@@ -139,10 +163,10 @@ fn event(p: &Project, hook: &str, changes: &Value) -> Vec<u8> {
     e["session_id"] = json!("bad-input");
     e["cwd"] = json!(p.root);
     e["transcript_path"] = json!(p.root.join("transcript.jsonl"));
-    if let Some(input) = e.get_mut("tool_input") {
-        if input.get("file_path").is_some() {
-            input["file_path"] = json!(p.root.join("api/x.go"));
-        }
+    if let Some(input) = e.get_mut("tool_input")
+        && input.get("file_path").is_some()
+    {
+        input["file_path"] = json!(p.root.join("api/x.go"));
     }
     for (k, v) in changes.as_object().unwrap() {
         if v.is_null() {
@@ -235,11 +259,8 @@ fn catalogue() -> Vec<(&'static str, Setup, Expect)> {
                 let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
                 e.replace("\"X\"", &deep).into_bytes()
             },
-            |h| match h {
-                // Only the hooks that read this tool's input parse it (and meet serde's depth limit).
-                "agent-first" | "feedback-loop" | "workspace-guard" => Outcome::Open,
-                _ => Outcome::Decides,
-            },
+            // Only the hooks that read this tool's input parse it (and meet serde's depth limit).
+            |h| open_if(READ_TOOL_INPUT.contains(&h)),
         ),
         (
             "64 MB stdin",
@@ -268,29 +289,19 @@ fn catalogue() -> Vec<(&'static str, Setup, Expect)> {
         (
             "tool_input of the wrong type",
             |p, h| event(p, h.name, &json!({"tool_input": "rm -rf /"})),
-            |h| match h {
-                // Hooks that read the input of this tool cannot; the others never look at it.
-                "agent-first" | "feedback-loop" | "workspace-guard" => Outcome::Open,
-                _ => Outcome::Decides,
-            },
+            // Hooks that read the input of this tool cannot; the others never look at it.
+            |h| open_if(READ_TOOL_INPUT.contains(&h)),
         ),
         (
             "session_id missing",
             |p, h| event(p, h.name, &json!({"session_id": null})),
-            |h| match h {
-                // Hooks that keep per-session state need it; agent-first, compaction-gate and
-                // secret-guard do not.
-                "agent-first" | "compaction-gate" | "secret-guard" => Outcome::Decides,
-                _ => Outcome::Open,
-            },
+            // Hooks that keep per-session state need it.
+            |h| open_if(!NO_SESSION_STATE.contains(&h)),
         ),
         (
             "session_id escaping the state folder",
             |p, h| event(p, h.name, &json!({"session_id": "../../etc"})),
-            |h| match h {
-                "agent-first" | "compaction-gate" | "secret-guard" => Outcome::Decides,
-                _ => Outcome::Open,
-            },
+            |h| open_if(!NO_SESSION_STATE.contains(&h)),
         ),
         (
             "unknown event",
@@ -389,14 +400,9 @@ fn catalogue() -> Vec<(&'static str, Setup, Expect)> {
                     .insert("PORTCULLIS_STATE_DIR".into(), blocker.display().to_string());
                 event(p, h.name, &json!({}))
             },
-            |h| match h {
-                // Hooks that must write state on this event cannot decide; the others do not write
-                // (workspace-guard's claims live in `.claude/locks/`, not in the state folder).
-                "agent-first" | "compaction-gate" | "workspace-guard" | "secret-guard" => {
-                    Outcome::Decides
-                }
-                _ => Outcome::Open,
-            },
+            // Hooks that must write state on this event cannot decide; the others do not write
+            // (workspace-guard's claims live in `.claude/locks/`, not in the state folder).
+            |h| open_if(!(NO_SESSION_STATE.contains(&h) || h == "workspace-guard")),
         ),
         (
             "config with an unknown key",
@@ -430,7 +436,8 @@ fn catalogue() -> Vec<(&'static str, Setup, Expect)> {
                 .unwrap();
                 event(p, h.name, &json!({}))
             },
-            open,
+            // A write of a file that is not a definition ends before config is read.
+            |h| open_if(h != "definition-audit"),
         ),
     ]
 }

@@ -59,19 +59,30 @@ fn plugin_manifest_points_at_hooks_json() {
     assert_eq!(v["hooks"], "./hooks.json");
 }
 
+/// Every `process*.rs` of the process bench (the harness and its case files), as one text.
+fn bench_sources() -> String {
+    std::fs::read_dir(root().join("crates/suite-tests/benches"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "rs")
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("process"))
+        })
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect()
+}
+
 /// Nothing a registered hook needs can be forgotten: the bad-input catalogue and the fuzzer iterate the
 /// registry, and the process bench must have a case of its own for every hook.
 #[test]
 fn every_registered_hook_has_its_bench_case() {
-    let bench = ["process.rs", "process_cases.rs", "process_guards.rs"]
-        .map(|f| {
-            std::fs::read_to_string(root().join("crates/suite-tests/benches").join(f)).unwrap()
-        })
-        .concat();
+    let bench = bench_sources();
     for h in HOOKS {
         assert!(
             bench.contains(&format!("\"{} / ", h.name)),
-            "the process bench has no case for {} (crates/suite-tests/benches/process_cases.rs)",
+            "the process bench has no case for {} (crates/suite-tests/benches/process_*.rs)",
             h.name
         );
     }
@@ -87,9 +98,7 @@ fn every_registered_hook_has_its_bench_case() {
 #[test]
 fn every_bench_case_has_a_budget_and_every_budget_a_case() {
     let dir = root().join("crates/suite-tests/benches");
-    let bench = ["process.rs", "process_cases.rs", "process_guards.rs"]
-        .map(|f| std::fs::read_to_string(dir.join(f)).unwrap())
-        .concat();
+    let bench = bench_sources();
     let budgets: toml::Table =
         toml::from_str(&std::fs::read_to_string(dir.join("budget.toml")).unwrap()).unwrap();
     let budgeted: Vec<&String> = budgets

@@ -20,6 +20,7 @@ pub const HOOKS: &[HookSpec] = &[
     HookSpec::of::<escalation_advisor::EscalationAdvisor>(),
     HookSpec::of::<workspace_guard::WorkspaceGuard>(),
     HookSpec::of::<secret_guard::SecretGuard>(),
+    HookSpec::of::<definition_audit::DefinitionAudit>(),
 ];
 
 /// The manager's binary name.

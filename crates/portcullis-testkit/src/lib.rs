@@ -294,6 +294,75 @@ pub fn git_project() -> tempfile::TempDir {
     t
 }
 
+/// Writes a project of agent and skill definitions, all clean (the audit's bench): `agents` agents and
+/// `skills` skills, a quarter of the skills in the library, routed
+/// by one gateway; each skill of 200 lines links a reference file beside it 20 times and reads a library skill.
+pub fn definitions_project(project: &Path, agents: usize, skills: usize) {
+    let put = |rel: String, text: String| {
+        let p = project.join(rel);
+        std::fs::create_dir_all(p.parent().expect("a parent")).expect("creating folders");
+        std::fs::write(p, text).expect("writing a definition");
+    };
+    let library = skills / 4;
+    for i in 0..agents {
+        let mut body = String::new();
+        for l in 0..100 {
+            let _ = writeln!(
+                body,
+                "{l}. Follow the team's rule number {l} before editing."
+            );
+        }
+        put(
+            format!(".claude/agents/domain{i}-developer.md"),
+            format!(
+                "---\nname: domain{i}-developer\ndescription: Builds domain {i}. Use when domain {i} code must change.\ntools: Read, Edit, Write, Bash, Grep, Glob\n---\n{body}"
+            ),
+        );
+    }
+    let mut routes = String::new();
+    for i in 0..skills {
+        let (dir, name) = if i < library {
+            (
+                format!(".claude/skill-library/area{}/lib-skill-{i}", i % 10),
+                format!("lib-skill-{i}"),
+            )
+        } else {
+            (format!(".claude/skills/skill-{i}"), format!("skill-{i}"))
+        };
+        if i < library {
+            let _ = writeln!(routes, "| topic {i} | `{dir}/SKILL.md` |");
+        }
+        let mut body = String::new();
+        for l in 0..200 {
+            if l % 10 == 0 {
+                let _ = writeln!(
+                    body,
+                    "Step {l}: see [the reference](reference.md#step-{l})."
+                );
+            } else {
+                let _ = writeln!(body, "Step {l}: run `make check-{l}` and read its output.");
+            }
+        }
+        let _ = writeln!(
+            body,
+            "Read(\".claude/skill-library/area0/lib-skill-0/SKILL.md\")"
+        );
+        put(
+            format!("{dir}/SKILL.md"),
+            format!(
+                "---\nname: {name}\ndescription: Knows topic {i}. Use when topic {i} comes up.\n---\n{body}"
+            ),
+        );
+        put(format!("{dir}/reference.md"), "# Reference\n".into());
+    }
+    put(
+        ".claude/skills/gateway-all/SKILL.md".into(),
+        format!(
+            "---\nname: gateway-all\ndescription: Routes to library skills. Use when starting any task.\n---\n| intent | read |\n|---|---|\n{routes}"
+        ),
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,6 +32,26 @@ struct ScopeArgs {
     user: bool,
 }
 
+/// The arguments of `portcullis audit`.
+#[derive(Debug, clap::Args)]
+struct AuditArgs {
+    /// Report only on these files or folders (definitions under them that the usual places miss,
+    /// such as a plugin's source, are audited too).
+    paths: Vec<PathBuf>,
+    /// Print JSON: {"findings": [{"file", "line", "rule", "severity", "message"}], ...}.
+    #[arg(long)]
+    json: bool,
+    /// Say how to fix each finding.
+    #[arg(long)]
+    fix_hints: bool,
+    /// Also ~/.claude/agents and ~/.claude/skills.
+    #[arg(long)]
+    user: bool,
+    /// The project (default: the current one).
+    #[arg(long, value_name = "DIR")]
+    project: Option<PathBuf>,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Merge the portcullis hooks into a settings.json, keeping everything else byte for byte.
@@ -107,6 +127,9 @@ enum Command {
         #[arg(long, value_name = "DIR", global = true)]
         project: Option<PathBuf>,
     },
+    /// Check the agent and skill definitions (.claude/agents, .claude/skills, the skill library, enabled
+    /// plugins): frontmatter, names, discovery triggers, length, tools, references. Exits 1 on an error.
+    Audit(AuditArgs),
     /// Run COMMAND with secrets in its environment only; its stdout and stderr come back with their
     /// values scrubbed, and its exit code is passed through (125 when a secret cannot be had: then
     /// nothing runs).
@@ -179,6 +202,20 @@ enum LocksAction {
         #[arg(long)]
         stale: bool,
     },
+}
+
+fn audit(a: AuditArgs, env: &Env) -> CmdResult {
+    let request = commands::AuditRequest {
+        paths: a.paths,
+        json: a.json,
+        hints: a.fix_hints,
+        user: a.user,
+    };
+    commands::audit(
+        &absolute(a.project.unwrap_or_else(current_project)),
+        &request,
+        env,
+    )
 }
 
 fn locks(
@@ -347,6 +384,7 @@ fn report(command: Command, env: &Env) -> CmdResult {
             },
             env,
         ),
+        Command::Audit(a) => audit(a, env),
         Command::RunWithSecrets { .. } => Err("run-with-secrets is run above".into()),
         Command::Binaries => Ok(commands::Report {
             text: portcullis_suite::binaries().join("\n") + "\n",

@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "process_audit.rs"]
+mod audit;
 #[path = "budget.rs"]
 mod budget;
 #[path = "process_cases.rs"]
@@ -320,6 +322,7 @@ fn main() {
     cases.extend(escalation_cases(&rel, tmp.path()));
     cases.extend(guards::workspace_guard_cases(&rel, tmp.path()));
     cases.extend(guards::secret_guard_cases(&rel, tmp.path()));
+    cases.extend(audit::definition_audit_cases(&rel, tmp.path()));
     let wanted = |name: &str| {
         options
             .only

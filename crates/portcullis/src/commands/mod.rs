@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use portcullis_core::{Env, budget};
 
+mod audit;
 mod doctor;
 mod domains;
 mod explain;
@@ -13,6 +14,7 @@ mod locks;
 mod log;
 mod secrets;
 
+pub use audit::{AuditRequest, audit};
 pub use doctor::doctor;
 pub use domains::domains;
 pub use explain::{Handler, explain, load_settings, matching_handlers, matching_handlers_in};
