@@ -235,6 +235,37 @@ pub fn audit(request: &Request<'_>, config: &AuditConfig) -> Report {
     }
 }
 
+/// Checks one definition's text on its own, as an agent (`agent`) or a `SKILL.md`: every rule that needs
+/// no other file (names are not compared, and referenced files resolve in a project that does not
+/// exist). The rule and 1-based line of each problem: the fuzzer's entry point.
+#[must_use]
+pub fn check_text(text: &str, agent: bool) -> Vec<(Rule, usize)> {
+    let project = Path::new("/nonexistent-portcullis-project");
+    let (path, kind) = if agent {
+        (project.join(".claude/agents/fuzz.md"), Kind::Agent)
+    } else {
+        (project.join(".claude/skills/fuzz/SKILL.md"), Kind::Skill)
+    };
+    let config = AuditConfig::default();
+    let library = project.join(&config.library);
+    let setting = Setting {
+        config: &config,
+        project,
+        library: &library,
+        seen: std::cell::RefCell::default(),
+    };
+    let found = Found {
+        path,
+        kind,
+        origin: sources::Origin::Project,
+    };
+    check::check(&found, text, &setting)
+        .problems
+        .iter()
+        .map(|p| (p.rule, p.line))
+        .collect()
+}
+
 /// Names shared within one source (agents with agents, skills with library skills): each file after
 /// the first is reported, naming the first. "First" is discovery order: registered skills before the
 /// library, and by path within each folder.

@@ -27,6 +27,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("similarity", targets::similarity),
     ("shell", targets::shell),
     ("secrets", targets::secrets),
+    ("definition", targets::definition),
 ];
 
 /// The repository root.
@@ -59,6 +60,14 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
             root.join("crates/portcullis-secrets/corpus/secrets.txt"),
             root.join("crates/portcullis-secrets/corpus/lookalikes.txt"),
         ],
+        "definition" => {
+            let defs = root.join("fixtures/audit/project/.claude");
+            let mut v = list(defs.join("agents"), "md");
+            for skill in ["clean-skill", "gateway-frontend", "broken-ref"] {
+                v.push(defs.join("skills").join(skill).join("SKILL.md"));
+            }
+            v
+        }
         _ => vec![root.join("crates/fuzz/seeds/similarity.txt")],
     };
     files.extend(list(root.join("fuzz/regressions").join(target), "bin"));

@@ -319,3 +319,22 @@ pub fn secrets(bytes: &[u8]) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// definition-audit's checks on any text, as an agent and as a skill. Properties: they never panic, and
+/// every problem is on a line of the file (at most one past its last, where the YAML parser meets the
+/// end).
+pub fn definition(bytes: &[u8]) -> Result<(), String> {
+    let text = String::from_utf8_lossy(bytes);
+    let lines = text.lines().count().max(1);
+    for agent in [true, false] {
+        for (rule, line) in definition_audit::check_text(&text, agent) {
+            if line == 0 || line > lines + 1 {
+                return Err(format!(
+                    "{} at line {line} of a {lines}-line file",
+                    rule.id()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
