@@ -77,15 +77,7 @@ impl Report {
     pub fn to_text(&self, hints: bool) -> String {
         let mut out = String::new();
         for f in &self.findings {
-            let _ = writeln!(
-                out,
-                "{}:{}: {}[{}] {}",
-                f.shown,
-                f.line,
-                f.severity.as_str(),
-                f.rule.id(),
-                f.message
-            );
+            let _ = writeln!(out, "{}", f.headline());
             if hints {
                 let _ = writeln!(out, "    fix: {}", f.hint);
             }
@@ -394,16 +386,7 @@ impl Hook for DefinitionAudit {
             }
         );
         for f in &report.findings {
-            let _ = writeln!(
-                text,
-                "- {}:{}: {}[{}] {} Fix: {}",
-                f.shown,
-                f.line,
-                f.severity.as_str(),
-                f.rule.id(),
-                f.message,
-                f.hint
-            );
+            let _ = writeln!(text, "- {} Fix: {}", f.headline(), f.hint);
         }
         let rules: Vec<&str> = report.findings.iter().map(|f| f.rule.id()).collect();
         Ok(Verdict::allow()

@@ -117,3 +117,18 @@ pub struct Finding {
     /// How to fix it.
     pub hint: String,
 }
+
+impl Finding {
+    /// `file:line: severity[rule] message`, as `portcullis audit` prints it and the hook tells it.
+    #[must_use]
+    pub fn headline(&self) -> String {
+        format!(
+            "{}:{}: {}[{}] {}",
+            self.shown,
+            self.line,
+            self.severity.as_str(),
+            self.rule.id(),
+            self.message
+        )
+    }
+}

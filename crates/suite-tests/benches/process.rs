@@ -37,6 +37,20 @@ struct Case {
     restore: Vec<(PathBuf, Vec<u8>)>,
 }
 
+impl Case {
+    /// A case whose runs need no files reset or restored.
+    fn plain(name: &'static str, bin: &Path, project: &Path, stdin: Vec<u8>) -> Self {
+        Self {
+            name,
+            bin: bin.to_path_buf(),
+            stdin,
+            project: project.to_path_buf(),
+            reset: vec![],
+            restore: vec![],
+        }
+    }
+}
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../..")

@@ -21,14 +21,7 @@ pub(crate) fn definition_audit_cases(rel: &Path, tmp: &Path) -> Vec<Case> {
             &serde_json::json!({"tool_input": {"file_path": path, "content": content}}),
         )
     };
-    let case = |name, stdin| Case {
-        name,
-        bin: bin.clone(),
-        stdin,
-        project: project.clone(),
-        reset: vec![],
-        restore: vec![],
-    };
+    let case = |name, stdin| Case::plain(name, &bin, &project, stdin);
     vec![
         case(
             "definition-audit / Write, not a definition",

@@ -30,14 +30,7 @@ pub(crate) fn workspace_guard_cases(rel: &Path, tmp: &Path) -> Vec<Case> {
     // The holder's claim exists before the runs (made by one untimed run).
     run_once(&bin, &project, &write(&held, "a1"));
     let claims = workspace_guard::Claims::new(&project, Duration::from_secs(3600));
-    let case = |name, stdin| Case {
-        name,
-        bin: bin.clone(),
-        stdin,
-        project: project.clone(),
-        reset: vec![],
-        restore: vec![],
-    };
+    let case = |name, stdin| Case::plain(name, &bin, &project, stdin);
     vec![
         case(
             "workspace-guard / Bash that writes nothing",
@@ -120,14 +113,7 @@ pub(crate) fn secret_guard_cases(rel: &Path, tmp: &Path) -> Vec<Case> {
             &serde_json::json!({"tool_response": {"stdout": stdout, "stderr": "", "interrupted": false, "isImage": false, "noOutputExpected": false}}),
         )
     };
-    let case = |name, stdin| Case {
-        name,
-        bin: bin.clone(),
-        stdin,
-        project: project.clone(),
-        reset: vec![],
-        restore: vec![],
-    };
+    let case = |name, stdin| Case::plain(name, &bin, &project, stdin);
     vec![
         case(
             "secret-guard / Read, not a secret file",
