@@ -20,6 +20,8 @@ mod locks;
 mod never_trapped;
 #[path = "suite/own_files.rs"]
 mod own_files;
+#[path = "suite/progress.rs"]
+mod progress;
 #[path = "suite/registry.rs"]
 mod registry;
 #[path = "suite/replay.rs"]

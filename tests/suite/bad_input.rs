@@ -36,7 +36,11 @@ const NO_SESSION_STATE: &[&str] = &[
     "compaction-gate",
     "secret-guard",
     "definition-audit",
+    "feature-progress",
 ];
+
+/// Hooks that read no config on their home event (a write that is not a definition; no section).
+const NO_CONFIG_HERE: &[&str] = &["definition-audit", "feature-progress"];
 
 fn open_if(open: bool) -> Outcome {
     if open {
@@ -436,8 +440,7 @@ fn catalogue() -> Vec<(&'static str, Setup, Expect)> {
                 .unwrap();
                 event(p, h.name, &json!({}))
             },
-            // A write of a file that is not a definition ends before config is read.
-            |h| open_if(h != "definition-audit"),
+            |h| open_if(!NO_CONFIG_HERE.contains(&h)),
         ),
     ]
 }

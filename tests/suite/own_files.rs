@@ -71,6 +71,7 @@ fn home_event(root: &Path, hook: &str) -> Vec<u8> {
         }
         "PreToolUse" => "PreToolUse-Bash",
         "PostToolUse" => "PostToolUse-Write",
+        "SessionStart" => "SessionStart-startup",
         other => other,
     };
     let mut changes = json!({"prompt_id": "p", "stop_hook_active": true});

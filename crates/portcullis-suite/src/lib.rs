@@ -21,6 +21,7 @@ pub const HOOKS: &[HookSpec] = &[
     HookSpec::of::<workspace_guard::WorkspaceGuard>(),
     HookSpec::of::<secret_guard::SecretGuard>(),
     HookSpec::of::<definition_audit::DefinitionAudit>(),
+    HookSpec::of::<feature_progress::FeatureProgress>(),
 ];
 
 /// The manager's binary name.

@@ -52,6 +52,47 @@ struct AuditArgs {
     project: Option<PathBuf>,
 }
 
+/// `portcullis progress` subcommands.
+#[derive(Debug, Subcommand)]
+enum ProgressCommand {
+    /// Start a feature at its first phase; prints its id.
+    Start {
+        /// What the feature is.
+        title: String,
+        /// bugfix (skips phases 5, 6, 7, 9, 12), small (5, 6, 7, 9), medium or large (none).
+        #[arg(long = "type", default_value = "medium")]
+        work_type: String,
+    },
+    /// Move to a phase, by number (8) or name (implementation).
+    Phase {
+        /// The phase.
+        phase: String,
+        /// The feature (default: the one active).
+        #[arg(long)]
+        feature: Option<String>,
+    },
+    /// Append a line to the feature's log.
+    Note {
+        /// The text.
+        text: String,
+        /// The feature (default: the one active).
+        #[arg(long)]
+        feature: Option<String>,
+    },
+    /// Finish the feature; it is no longer announced.
+    Done {
+        /// The feature (default: the one active).
+        #[arg(long)]
+        feature: Option<String>,
+    },
+    /// The active features (and how many are done).
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Merge the portcullis hooks into a settings.json, keeping everything else byte for byte.
@@ -130,6 +171,15 @@ enum Command {
     /// Check the agent and skill definitions (.claude/agents, .claude/skills, the skill library, enabled
     /// plugins): frontmatter, names, discovery triggers, length, tools, references. Exits 1 on an error.
     Audit(AuditArgs),
+    /// The features in progress (.claude/.output/features/<id>/MANIFEST.yaml), which every session is
+    /// told of at its start.
+    Progress {
+        #[command(subcommand)]
+        action: ProgressCommand,
+        /// The project (default: the current one).
+        #[arg(long, value_name = "DIR", global = true)]
+        project: Option<PathBuf>,
+    },
     /// Run COMMAND with secrets in its environment only; its stdout and stderr come back with their
     /// values scrubbed, and its exit code is passed through (125 when a secret cannot be had: then
     /// nothing runs).
@@ -214,6 +264,25 @@ fn audit(a: AuditArgs, env: &Env) -> CmdResult {
     commands::audit(
         &absolute(a.project.unwrap_or_else(current_project)),
         &request,
+        env,
+    )
+}
+
+fn progress(action: ProgressCommand, project: Option<PathBuf>, env: &Env) -> CmdResult {
+    let action = match action {
+        ProgressCommand::Start { title, work_type } => {
+            commands::ProgressAction::Start { title, work_type }
+        }
+        ProgressCommand::Phase { phase, feature } => {
+            commands::ProgressAction::Phase { phase, feature }
+        }
+        ProgressCommand::Note { text, feature } => commands::ProgressAction::Note { text, feature },
+        ProgressCommand::Done { feature } => commands::ProgressAction::Done { feature },
+        ProgressCommand::Status { json } => commands::ProgressAction::Status { json },
+    };
+    commands::progress(
+        &absolute(project.unwrap_or_else(current_project)),
+        action,
         env,
     )
 }
@@ -385,6 +454,7 @@ fn report(command: Command, env: &Env) -> CmdResult {
             env,
         ),
         Command::Audit(a) => audit(a, env),
+        Command::Progress { action, project } => progress(action, project, env),
         Command::RunWithSecrets { .. } => Err("run-with-secrets is run above".into()),
         Command::Binaries => Ok(commands::Report {
             text: portcullis_suite::binaries().join("\n") + "\n",

@@ -20,6 +20,8 @@ mod budget;
 mod cases;
 #[path = "process_guards.rs"]
 mod guards;
+#[path = "process_progress.rs"]
+mod progress;
 
 use cases::{
     agent_project, escalation_cases, feedback_cases, fixture, gate_cases, loop_detect_cases,
@@ -337,6 +339,7 @@ fn main() {
     cases.extend(guards::workspace_guard_cases(&rel, tmp.path()));
     cases.extend(guards::secret_guard_cases(&rel, tmp.path()));
     cases.extend(audit::definition_audit_cases(&rel, tmp.path()));
+    cases.extend(progress::feature_progress_cases(&rel, tmp.path()));
     let wanted = |name: &str| {
         options
             .only

@@ -12,6 +12,7 @@ mod explain;
 mod install;
 mod locks;
 mod log;
+mod progress;
 mod secrets;
 
 pub use audit::{AuditRequest, audit};
@@ -21,6 +22,7 @@ pub use explain::{Handler, explain, load_settings, matching_handlers, matching_h
 pub use install::{install, uninstall};
 pub use locks::{Release, list_locks, release_locks};
 pub use log::{LogFilter, show_log};
+pub use progress::{ProgressAction, progress};
 pub use secrets::{RunRequest, WRAPPER_FAILED, run_with_secrets};
 
 /// A command's result: the text to print and whether it succeeded.
