@@ -9,7 +9,7 @@ use compaction_gate::context::{self, Scope};
 use portcullis_core::log::tail;
 use portcullis_core::{Ctx, Event, Result};
 
-use crate::manifest::{AgentRun, ContextFigure, FeatureStatus, GateVerdict};
+use crate::manifest::{AgentRun, ContextFigure, GateVerdict};
 use crate::store::{Store, StoreError};
 
 /// How far back the decision log is read for feedback-loop's last verdict.
@@ -17,13 +17,7 @@ const LOG_TAIL_BYTES: u64 = 256 << 10;
 
 /// The one active feature's id, if there is exactly one.
 fn active_one(store: &Store) -> Option<String> {
-    let active: Vec<String> = store
-        .all()
-        .into_iter()
-        .filter(|(_, m)| m.as_ref().is_ok_and(|m| m.status == FeatureStatus::Active))
-        .map(|(id, _)| id)
-        .collect();
-    match active.as_slice() {
+    match store.active_ids().as_slice() {
         [one] => Some(one.clone()),
         _ => None,
     }

@@ -178,6 +178,16 @@ impl Store {
         outcome.unwrap_or_else(|| Err(StoreError::Other("the update did not run".into())))
     }
 
+    /// The ids of the features whose manifest reads as active.
+    #[must_use]
+    pub fn active_ids(&self) -> Vec<String> {
+        self.all()
+            .into_iter()
+            .filter(|(_, m)| m.as_ref().is_ok_and(|m| m.status == FeatureStatus::Active))
+            .map(|(id, _)| id)
+            .collect()
+    }
+
     /// The one active feature, or `id` when given.
     pub fn pick(&self, id: Option<&str>) -> Result<String, StoreError> {
         if let Some(id) = id {
@@ -190,13 +200,7 @@ impl Store {
             }
             return Ok(id.to_string());
         }
-        let active: Vec<String> = self
-            .all()
-            .into_iter()
-            .filter(|(_, m)| m.as_ref().is_ok_and(|m| m.status == FeatureStatus::Active))
-            .map(|(id, _)| id)
-            .collect();
-        match active.as_slice() {
+        match self.active_ids().as_slice() {
             [one] => Ok(one.clone()),
             [] => Err(StoreError::Other(
                 "no active feature; start one with `portcullis progress start \"TITLE\"`".into(),
