@@ -84,28 +84,45 @@ fn release_dirs() -> (PathBuf, Floors) {
             .last()
             .unwrap(),
     );
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let ok = Command::new(&cargo)
+    // The dynamic floor is compiled by rustc alone, as cargo's release profile would (opt-level 3, one
+    // codegen unit, fat LTO, debug info stripped, linked dynamically): through cargo it was an example
+    // of portcullis-core, and CI compiled core's whole dependency tree in release a second time for it
+    // (the hooks' own build is per target triple, in another folder).
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
+    let floor_dir = target.join("bench-floor");
+    std::fs::create_dir_all(&floor_dir).unwrap();
+    let dynamic = floor_dir.join("empty_stdin");
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let ok = Command::new(&rustc)
         .current_dir(root())
         .args([
-            "build",
-            "--release",
-            "--quiet",
-            "--locked",
-            "-p",
-            "portcullis-core",
+            "--edition",
+            "2024",
+            "--crate-type",
+            "bin",
+            "--crate-name",
+            "empty_stdin",
         ])
-        .args(["--example", "empty_stdin"])
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .args([
+            "-C",
+            "opt-level=3",
+            "-C",
+            "codegen-units=1",
+            "-C",
+            "lto=fat",
+            "-C",
+            "strip=debuginfo",
+        ])
+        .arg("crates/portcullis-core/examples/empty_stdin.rs")
+        .arg("-o")
+        .arg(&dynamic)
         .status()
         .unwrap()
         .success();
     assert!(ok, "building the dynamic floor failed");
-    let default_dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| root().join("target"), PathBuf::from)
-        .join("release");
     let floors = Floors {
-        dynamic: default_dir.join("examples/empty_stdin"),
+        dynamic,
         as_installed: rel.join("examples/empty_stdin"),
     };
     (rel, floors)
