@@ -364,7 +364,7 @@ fn catalogue() -> Vec<(&'static str, Setup, Expect)> {
             "transcript is a FIFO nobody writes",
             |p, h| {
                 let t = p.root.join("fifo.jsonl");
-                assert!(Command::new("mkfifo").arg(&t).status().unwrap().success());
+                portcullis_testkit::mkfifo(&t);
                 transcript_at(p, h.name, &t)
             },
             decides,

@@ -53,11 +53,6 @@ fn setup() -> Setup {
     }
 }
 
-fn mkfifo(path: &Path) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    assert!(Command::new("mkfifo").arg(path).status().unwrap().success());
-}
-
 /// The hook's main event, re-pointed at the project.
 fn home_event(root: &Path, hook: &str) -> Vec<u8> {
     let spec = portcullis_suite::hook(hook).unwrap();
@@ -142,10 +137,10 @@ fn assert_decides(hook: &str, (code, stdout, stderr): &(Option<i32>, String, Str
 fn fifos_at_the_log_state_and_locks_hang_nothing() {
     for hook in HOOKS {
         let s = setup();
-        mkfifo(&state(&s).join("log.jsonl"));
+        portcullis_testkit::mkfifo(&state(&s).join("log.jsonl"));
         for name in STATE {
-            mkfifo(&session(&s).join(format!("{name}.lock")));
-            mkfifo(&session(&s).join(format!("{name}.json")));
+            portcullis_testkit::mkfifo(&session(&s).join(format!("{name}.lock")));
+            portcullis_testkit::mkfifo(&session(&s).join(format!("{name}.json")));
         }
         let out = run(&s, hook.name);
         assert_decides(hook.name, &out);

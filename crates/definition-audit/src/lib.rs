@@ -168,7 +168,7 @@ pub fn audit(request: &Request<'_>, config: &AuditConfig) -> Report {
     let in_scope =
         |f: &Found| request.only.is_empty() || request.only.iter().any(|o| f.path.starts_with(o));
     // Files outside a narrowed audit are read for their names only (names must be unique).
-    let checked: Vec<Checked> = found
+    let mut checked: Vec<Checked> = found
         .iter()
         .map(|f| match (read(&f.path), in_scope(f)) {
             (Ok(text), true) => check::check(f, &text, &setting),
@@ -177,23 +177,15 @@ pub fn audit(request: &Request<'_>, config: &AuditConfig) -> Report {
         })
         .collect();
     let mut problems: Vec<(usize, check::Problem)> = checked
-        .iter()
+        .iter_mut()
         .enumerate()
         .flat_map(|(i, c)| {
-            c.problems.iter().map(move |p| {
-                (
-                    i,
-                    check::Problem {
-                        rule: p.rule,
-                        line: p.line,
-                        message: p.message.clone(),
-                        hint: p.hint.clone(),
-                    },
-                )
-            })
+            std::mem::take(&mut c.problems)
+                .into_iter()
+                .map(move |p| (i, p))
         })
         .collect();
-    duplicates(&found, &checked, request.project, &mut problems);
+    duplicates(&found, &checked, request, &mut problems);
     let levels = config::Levels::new(config);
     let mut findings: Vec<Finding> = problems
         .into_iter()
@@ -264,7 +256,7 @@ pub fn check_text(text: &str, agent: bool) -> Vec<(Rule, usize)> {
 fn duplicates(
     found: &[Found],
     checked: &[Checked],
-    project: &Path,
+    request: &Request<'_>,
     problems: &mut Vec<(usize, check::Problem)>,
 ) {
     let mut seen: std::collections::HashMap<(&sources::Origin, bool, &str), usize> =
@@ -275,7 +267,7 @@ fn duplicates(
         };
         match seen.get(&(&f.origin, f.kind.is_skill(), name.as_str())) {
             Some(&first) => {
-                let other = shown(&found[first].path, project, None);
+                let other = shown(&found[first].path, request.project, request.claude_home);
                 let what = if f.kind.is_skill() { "skill" } else { "agent" };
                 problems.push((
                     i,

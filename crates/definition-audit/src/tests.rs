@@ -142,6 +142,27 @@ fn names_are_unique_per_source_not_across_sources() {
     let r = run_audit(&p, &AuditConfig::default(), true, Some(&home));
     assert!(r.findings.is_empty(), "{:?}", r.findings);
     assert_eq!((r.agents, r.skills), (2, 1));
+    // Within the user's own agents (home outside the project) a duplicate is named as the user sees it.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let user_home = elsewhere.path().join(".claude");
+    for rel in ["agents/web-developer.md", "agents/team/web-developer.md"] {
+        std::fs::create_dir_all(user_home.join(rel).parent().unwrap()).unwrap();
+        std::fs::write(user_home.join(rel), CLEAN_AGENT).unwrap();
+    }
+    let r = run_audit(&p, &AuditConfig::default(), true, Some(&user_home));
+    let dup: Vec<&Finding> = r
+        .findings
+        .iter()
+        .filter(|f| f.rule == Rule::NameDuplicate)
+        .collect();
+    assert_eq!(dup.len(), 1, "{:?}", r.findings);
+    assert!(
+        dup[0]
+            .message
+            .contains("`~/.claude/agents/team/web-developer.md`"),
+        "{}",
+        dup[0].message
+    );
     // A library skill shares the skills' names.
     p.put(
         ".claude/skill-library/web/web-developer/SKILL.md",
@@ -199,13 +220,7 @@ fn hostile_files_are_findings_not_failures() {
     p.put(".claude/agents/huge.md", &"x".repeat(2 << 20));
     std::fs::create_dir_all(p.root.join(".claude/skills/fifo")).unwrap();
     let fifo = p.root.join(".claude/skills/fifo/SKILL.md");
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    portcullis_testkit::mkfifo(&fifo);
     // A symlink loop under skills is walked once, not forever.
     std::os::unix::fs::symlink(
         p.root.join(".claude/skills"),

@@ -230,6 +230,18 @@ fn walk(dir: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
+/// Makes a FIFO at `path` (`mkfifo`), creating its folders; panics when it cannot.
+pub fn mkfifo(path: &Path) {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).expect("creating folders");
+    }
+    let ok = Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "mkfifo {}", path.display());
+}
+
 /// Copies a folder tree (files and folders; `.keep` files are placeholders and are skipped).
 pub fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
     for file in walk(from)? {
