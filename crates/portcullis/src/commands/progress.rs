@@ -63,14 +63,12 @@ pub fn progress(project: &Path, action: ProgressAction, env: &Env) -> CmdResult 
             let t = WorkType::parse(&work_type)
                 .ok_or_else(|| format!("--type {work_type}: use bugfix, small, medium or large"))?;
             let m = store.start(&title, t, &now()).map_err(|e| e.to_string())?;
+            let path = store.manifest_path(&m.id);
+            let shown = path.strip_prefix(project).unwrap_or(&path);
             format!(
                 "started `{}` ({}): {}\n{}\n",
                 m.id,
-                store
-                    .manifest_path(&m.id)
-                    .strip_prefix(project)
-                    .unwrap_or(&store.manifest_path(&m.id))
-                    .display(),
+                shown.display(),
                 m.title,
                 m.summary()
             )
