@@ -22,7 +22,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 bin_dir="${PORTCULLIS_BIN_DIR:-$HOME/.local/bin}"
 
 echo "building release binaries..."
-release=$("$here/scripts/release.sh" | tail -n1)
+release=$("$here/scripts/release.sh" --workspace --exclude bench-floors | tail -n1)
 
 mkdir -p "$bin_dir"
 bins=$("$release/portcullis" binaries)

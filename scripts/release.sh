@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the release binaries the way they are installed, and print the folder that holds them (last line
-# of stdout). scripts/release.sh [CARGO BUILD ARGS...], e.g. --examples.
+# of stdout). scripts/release.sh [CARGO BUILD ARGS...], e.g. `--workspace --exclude bench-floors` (install.sh:
+# the benchmark's two yardsticks left out).
 #
 # On Linux with glibc they are linked statically (`-C target-feature=+crt-static`, a static-pie): a hook
 # runs on every tool call, and a static binary skips the dynamic loader and libc's relocations, about a

@@ -172,7 +172,7 @@ fn usage_errors_never_exit_2() {
 #[test]
 fn a_panic_takes_the_failure_policy() {
     let out = run(
-        &workspace_bin("examples/noop_hook"),
+        &workspace_bin("noop_hook"),
         br#"{"hook_event_name":"PortcullisPanicTest","session_id":"s"}"#,
         &[],
     );
@@ -186,7 +186,7 @@ fn a_panic_takes_the_failure_policy() {
     );
     // The same binary allows a normal event: the panic is the event's doing, not the binary's.
     let ok = run(
-        &workspace_bin("examples/noop_hook"),
+        &workspace_bin("noop_hook"),
         include_bytes!("../../fixtures/events/Stop.json"),
         &[],
     );

@@ -65,14 +65,8 @@ fn root() -> PathBuf {
 fn release_dirs() -> (PathBuf, Floors) {
     let out = Command::new("bash")
         .arg(root().join("scripts/release.sh"))
-        // The two floors' example programs only: building every example with fat LTO cost CI a minute.
-        .args([
-            "--quiet",
-            "--example",
-            "empty_stdin",
-            "--example",
-            "noop_hook",
-        ])
+        // Every binary, the two floors (crates/bench-floors) with them: install.sh builds the rest.
+        .arg("--quiet")
         .stderr(Stdio::inherit())
         .output()
         .unwrap();
@@ -114,7 +108,7 @@ fn release_dirs() -> (PathBuf, Floors) {
             "-C",
             "strip=debuginfo",
         ])
-        .arg("crates/portcullis-core/examples/empty_stdin.rs")
+        .arg("crates/bench-floors/src/bin/empty_stdin.rs")
         .arg("-o")
         .arg(&dynamic)
         .status()
@@ -123,7 +117,7 @@ fn release_dirs() -> (PathBuf, Floors) {
     assert!(ok, "building the dynamic floor failed");
     let floors = Floors {
         dynamic,
-        as_installed: rel.join("examples/empty_stdin"),
+        as_installed: rel.join("empty_stdin"),
     };
     (rel, floors)
 }
@@ -206,7 +200,7 @@ fn chassis_and_agent_first_cases(rel: &Path, tmp: &Path, plain: &Path, big: &Pat
     vec![
         Case {
             name: "noop-hook (chassis) / PreToolUse Write",
-            bin: rel.join("examples/noop_hook"),
+            bin: rel.join("noop_hook"),
             stdin: fixture("fixtures/events/PreToolUse-Write.json"),
             project: plain.to_path_buf(),
             reset: vec![],

@@ -1,5 +1,5 @@
 //! A hook built on the chassis that allows everything: the yardstick for the chassis's own cost.
-//! `cargo build --release -p portcullis-core --example noop_hook`
+//! `scripts/release.sh -p bench-floors`
 //!
 //! For the contract tests it panics on the made-up event `PortcullisPanicTest`, proving that a panic takes
 //! the failure policy (exit 1, one stderr line) rather than crashing with a backtrace.
