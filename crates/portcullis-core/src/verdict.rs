@@ -9,7 +9,10 @@
 //! | Stop, SubagentStop, PostToolUse, PostToolUseFailure, PostToolBatch, UserPromptSubmit, UserPromptExpansion, ConfigChange, PreCompact, TaskCreated | top-level `decision: "block"` + `reason` | treated as block | `additionalContext` where the event takes it |
 //! | anything else | cannot block: the reason goes to the user as `systemMessage` | - | where the event takes it |
 //!
-//! PostToolUse also takes `hookSpecificOutput.updatedToolOutput` (the output the model sees instead).
+//! PostToolUse also takes `hookSpecificOutput.updatedToolOutput` (the output the model sees instead), and
+//! PreToolUse `hookSpecificOutput.updatedInput` (the whole input the tool runs with instead). An
+//! `updatedInput` goes without a `permissionDecision`: the client honours it alone (measured in 2.1.329:
+//! an Agent call's rewritten prompt reached the subagent), and an `"allow"` would skip the user's prompt.
 //!
 //! An allow with nothing to add renders to nothing at all: an explicit `"allow"` would skip the user's
 //! permission prompt, so portcullis never emits one. `systemMessage` (for the user) is added on every event.
@@ -48,6 +51,8 @@ pub struct Verdict {
     /// PostToolUse only: the tool's output as the model should see it (`updatedToolOutput`), in the
     /// tool's own shape (the client ignores a different one).
     pub updated_tool_output: Option<Value>,
+    /// PreToolUse only: the whole input the tool runs with instead (`updatedInput`).
+    pub updated_input: Option<Value>,
 }
 
 /// A decision-log marker such as `stuck`, with details other hooks read back.
@@ -121,6 +126,13 @@ impl Verdict {
         self
     }
 
+    /// Replaces the tool's whole input (PreToolUse; ignored elsewhere).
+    #[must_use]
+    pub fn with_updated_input(mut self, input: Value) -> Self {
+        self.updated_input = Some(input);
+        self
+    }
+
     /// Combines two rules' verdicts: the strictest decision wins and every reason, context and message is
     /// kept, in order.
     #[must_use]
@@ -131,6 +143,7 @@ impl Verdict {
         self.user_messages.extend(other.user_messages);
         self.log_mark = self.log_mark.or(other.log_mark);
         self.updated_tool_output = self.updated_tool_output.or(other.updated_tool_output);
+        self.updated_input = self.updated_input.or(other.updated_input);
         self
     }
 
@@ -141,6 +154,7 @@ impl Verdict {
             && self.context.is_empty()
             && self.user_messages.is_empty()
             && self.updated_tool_output.is_none()
+            && self.updated_input.is_none()
     }
 
     /// A one-word label for logs: `deny`, `block`, `ask`, `rewrite`, `context`, `warn` or `allow`.
@@ -154,7 +168,11 @@ impl Verdict {
             }
             Decision::Block => "block",
             Decision::Ask => "ask",
-            Decision::Allow if self.updated_tool_output.is_some() => "rewrite",
+            Decision::Allow
+                if self.updated_tool_output.is_some() || self.updated_input.is_some() =>
+            {
+                "rewrite"
+            }
             Decision::Allow if !self.context.is_empty() => "context",
             Decision::Allow if !self.user_messages.is_empty() => "warn",
             Decision::Allow => "allow",
@@ -209,6 +227,13 @@ impl Verdict {
             && *event == EventName::PostToolUse
         {
             specific.insert("updatedToolOutput".into(), output.clone());
+        }
+        // A denied call runs with no input at all; rewriting it would only confuse the log.
+        if let Some(input) = &self.updated_input
+            && *event == EventName::PreToolUse
+            && self.decision != Decision::Block
+        {
+            specific.insert("updatedInput".into(), input.clone());
         }
         if !self.context.is_empty() && takes_additional_context(event) {
             specific.insert("additionalContext".into(), json!(self.context.join("\n\n")));
@@ -322,6 +347,24 @@ mod tests {
             None,
             "no other event takes it"
         );
+    }
+
+    #[test]
+    fn updated_input_is_rendered_for_pre_tool_use_alone_and_never_on_a_deny() {
+        let input = json!({"prompt": "task\n\nRead these skill files", "description": "d"});
+        let v = Verdict::allow().with_updated_input(input.clone());
+        assert!(!v.is_silent());
+        assert_eq!(v.label(&EventName::PreToolUse), "rewrite");
+        assert_eq!(
+            v.render(&EventName::PreToolUse).unwrap(),
+            json!({"hookSpecificOutput": {"hookEventName": "PreToolUse", "updatedInput": input}}),
+            "no permissionDecision: an allow would skip the user's prompt"
+        );
+        assert_eq!(v.render(&EventName::PostToolUse), None);
+        let denied = Verdict::deny("no").merge(Verdict::allow().with_updated_input(input));
+        let out = denied.render(&EventName::PreToolUse).unwrap();
+        assert_eq!(out["hookSpecificOutput"]["permissionDecision"], "deny");
+        assert!(out["hookSpecificOutput"].get("updatedInput").is_none());
     }
 
     #[test]
