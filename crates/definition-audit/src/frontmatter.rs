@@ -1,5 +1,8 @@
 //! The YAML frontmatter of an agent or skill file, read as Claude Code reads it: strict YAML first, then,
 //! as the client falls back to, with plain values quoted (descriptions often hold `: ` or `#`).
+//!
+//! Public because skill-gateway reads the library's skills with the same parser: one reading of frontmatter
+//! for every portcullis tool.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -14,20 +17,20 @@ const MAX_FRONTMATTER_BYTES: usize = 64 * 1024;
 
 /// A definition file split into its frontmatter and body.
 #[derive(Debug)]
-pub(crate) struct Split<'a> {
+pub struct Split<'a> {
     /// The YAML between the two `---` lines.
-    pub(crate) yaml: &'a str,
+    pub yaml: &'a str,
     /// The 1-based line of the first YAML line.
-    pub(crate) yaml_line: usize,
+    pub yaml_line: usize,
     /// Everything after the closing `---`.
-    pub(crate) body: &'a str,
+    pub body: &'a str,
     /// The 1-based line the body starts on.
-    pub(crate) body_line: usize,
+    pub body_line: usize,
 }
 
 /// Why a file has no usable frontmatter block.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Missing {
+pub enum Missing {
     /// The first line is not `---`.
     NoOpening,
     /// `---` opens a block that never closes.
@@ -35,7 +38,7 @@ pub(crate) enum Missing {
 }
 
 /// Splits `text` at its frontmatter block (a first line `---`, up to the next line `---`).
-pub(crate) fn split(text: &str) -> Result<Split<'_>, Missing> {
+pub fn split(text: &str) -> Result<Split<'_>, Missing> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text.split_inclusive('\n');
     let first = lines.next().ok_or(Missing::NoOpening)?;
@@ -59,11 +62,11 @@ pub(crate) fn split(text: &str) -> Result<Split<'_>, Missing> {
 }
 
 /// The parsed frontmatter: its top-level keys.
-pub(crate) type Fields = BTreeMap<String, Value>;
+pub type Fields = BTreeMap<String, Value>;
 
 /// What parsing the frontmatter gave.
 #[derive(Debug)]
-pub(crate) enum Parsed {
+pub enum Parsed {
     /// Valid YAML mapping.
     Strict(Fields),
     /// Not valid YAML, but read once plain values are quoted, as the client does: the fields, and the
@@ -74,7 +77,8 @@ pub(crate) enum Parsed {
 }
 
 /// Parses the YAML of `split`.
-pub(crate) fn parse(split: &Split<'_>) -> Parsed {
+#[must_use]
+pub fn parse(split: &Split<'_>) -> Parsed {
     if split.yaml.len() > MAX_FRONTMATTER_BYTES {
         return Parsed::Broken(
             format!(
@@ -165,7 +169,8 @@ fn top_level_pair(line: &str) -> Option<(&str, &str)> {
 }
 
 /// A field as text: strings as they are, numbers and booleans written out; lists and maps are not text.
-pub(crate) fn text(fields: &Fields, key: &str) -> Option<String> {
+#[must_use]
+pub fn text(fields: &Fields, key: &str) -> Option<String> {
     match fields.get(key)? {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
@@ -176,7 +181,8 @@ pub(crate) fn text(fields: &Fields, key: &str) -> Option<String> {
 
 /// A tool list: a comma-separated string (`Read, Grep, Bash(git:*)`) or a YAML list; `None` when the
 /// key is absent (the agent inherits every tool).
-pub(crate) fn list(fields: &Fields, key: &str) -> Option<Vec<String>> {
+#[must_use]
+pub fn list(fields: &Fields, key: &str) -> Option<Vec<String>> {
     let items = match fields.get(key)? {
         Value::String(s) => split_tool_list(s),
         Value::Array(items) => items

@@ -15,7 +15,7 @@
 
 mod check;
 mod config;
-mod frontmatter;
+pub mod frontmatter;
 mod references;
 mod rules;
 mod sources;
