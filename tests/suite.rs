@@ -28,6 +28,8 @@ mod registry;
 mod replay;
 #[path = "suite/run_with_secrets.rs"]
 mod run_with_secrets;
+#[path = "suite/skills.rs"]
+mod skills;
 #[path = "suite/stress.rs"]
 mod stress;
 #[path = "suite/support.rs"]

@@ -22,6 +22,7 @@ pub const HOOKS: &[HookSpec] = &[
     HookSpec::of::<secret_guard::SecretGuard>(),
     HookSpec::of::<definition_audit::DefinitionAudit>(),
     HookSpec::of::<feature_progress::FeatureProgress>(),
+    HookSpec::of::<skill_gateway::SkillGateway>(),
 ];
 
 /// The manager's binary name.

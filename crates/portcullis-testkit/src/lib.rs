@@ -375,6 +375,86 @@ pub fn definitions_project(project: &Path, agents: usize, skills: usize) {
     );
 }
 
+/// A skill library of `skills` skills in `<project>/.claude/skill-library/<area>/<name>/SKILL.md` (30
+/// areas), each with a description of about 30 words and a "Use when" trigger, keywords and 5 headings
+/// drawn from a vocabulary of 3,000 made-up words (so terms are shared the way a real library's are), a
+/// reference file beside it, and a gateway skill routing to every tenth. Skill `i` alone holds the word
+/// `topic<i>`. For the skill-gateway benches.
+pub fn skill_library(project: &Path, skills: usize) {
+    let put = |rel: String, text: String| {
+        let p = project.join(rel);
+        std::fs::create_dir_all(p.parent().expect("a parent")).expect("creating folders");
+        std::fs::write(p, text).expect("writing a skill");
+    };
+    // A fixed pseudo-random walk over made-up words: deterministic, no dependency.
+    let word = |n: usize| {
+        const SYLLABLES: [&str; 16] = [
+            "ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "ber", "dan", "fel", "gor", "hin",
+            "jas", "pol", "wex",
+        ];
+        let n = n % 3000;
+        format!(
+            "{}{}{}",
+            SYLLABLES[n % 16],
+            SYLLABLES[(n / 16) % 16],
+            SYLLABLES[(n / 256) % 16]
+        )
+    };
+    let mut seed: usize = 0x2545_f491;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut routes = String::new();
+    for i in 0..skills {
+        let area = format!("area{}", i % 30);
+        let name = format!("{}-{}-{i}", word(next()), word(next()));
+        let dir = format!(".claude/skill-library/{area}/{name}");
+        let description: Vec<String> = (0..24).map(|_| word(next())).collect();
+        let trigger: Vec<String> = (0..6).map(|_| word(next())).collect();
+        let keywords: Vec<String> = (0..4).map(|_| word(next())).collect();
+        let mut body = String::new();
+        for h in 0..5 {
+            let _ = writeln!(
+                body,
+                "## {} {}
+",
+                word(next()),
+                word(next())
+            );
+            for l in 0..10 {
+                let _ = writeln!(body, "Step {h}.{l}: {} the {}.", word(next()), word(next()));
+            }
+        }
+        put(
+            format!("{dir}/SKILL.md"),
+            format!(
+                "---\nname: {name}\ndescription: {} topic{i}. Use when {}.\nkeywords: [{}]\n---\n# {name}\n\n{body}",
+                description.join(" "),
+                trigger.join(" "),
+                keywords.join(", ")
+            ),
+        );
+        put(format!("{dir}/reference.md"), "# Reference\n".into());
+        if i % 10 == 0 {
+            let _ = writeln!(
+                routes,
+                "| {} {} | `{dir}/SKILL.md` |",
+                word(next()),
+                word(next())
+            );
+        }
+    }
+    put(
+        ".claude/skills/gateway-all/SKILL.md".into(),
+        format!(
+            "---\nname: gateway-all\ndescription: Routes to library skills. Use when starting any task.\n---\n| intent | read |\n|---|---|\n{routes}"
+        ),
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -52,6 +52,19 @@ struct AuditArgs {
     project: Option<PathBuf>,
 }
 
+/// `portcullis skills` subcommands.
+#[derive(Debug, Subcommand)]
+enum SkillsCommand {
+    /// The skill library as the gateway sees it, with each skill's problems (no description, no
+    /// "Use when" trigger, unreadable frontmatter, a shared name) and what was skipped.
+    List,
+    /// What the gateway would put in front of the agent for PROMPT, with every candidate's score.
+    Route {
+        /// The prompt, or an agent's task.
+        prompt: String,
+    },
+}
+
 /// `portcullis progress` subcommands.
 #[derive(Debug, Subcommand)]
 enum ProgressCommand {
@@ -171,6 +184,18 @@ enum Command {
     /// Check the agent and skill definitions (.claude/agents, .claude/skills, the skill library, enabled
     /// plugins): frontmatter, names, discovery triggers, length, tools, references. Exits 1 on an error.
     Audit(AuditArgs),
+    /// The skill library skill-gateway routes prompts to (.claude/skill-library, ~/.claude/skill-library,
+    /// skills.libraries): `list` it, or `route` a prompt to see the scores.
+    Skills {
+        #[command(subcommand)]
+        action: SkillsCommand,
+        /// Print JSON.
+        #[arg(long, global = true)]
+        json: bool,
+        /// The project (default: the current one).
+        #[arg(long, value_name = "DIR", global = true)]
+        project: Option<PathBuf>,
+    },
     /// The features in progress (.claude/.output/features/<id>/MANIFEST.yaml), which every session is
     /// told of at its start.
     Progress {
@@ -264,6 +289,19 @@ fn audit(a: AuditArgs, env: &Env) -> CmdResult {
     commands::audit(
         &absolute(a.project.unwrap_or_else(current_project)),
         &request,
+        env,
+    )
+}
+
+fn skills(action: SkillsCommand, json: bool, project: Option<PathBuf>, env: &Env) -> CmdResult {
+    let request = match action {
+        SkillsCommand::List => commands::SkillsRequest::List,
+        SkillsCommand::Route { prompt } => commands::SkillsRequest::Route(prompt),
+    };
+    commands::skills(
+        &absolute(project.unwrap_or_else(current_project)),
+        &request,
+        json,
         env,
     )
 }
@@ -454,6 +492,11 @@ fn report(command: Command, env: &Env) -> CmdResult {
             env,
         ),
         Command::Audit(a) => audit(a, env),
+        Command::Skills {
+            action,
+            json,
+            project,
+        } => skills(action, json, project, env),
         Command::Progress { action, project } => progress(action, project, env),
         Command::RunWithSecrets { .. } => Err("run-with-secrets is run above".into()),
         Command::Binaries => Ok(commands::Report {

@@ -22,6 +22,8 @@ mod cases;
 mod guards;
 #[path = "process_progress.rs"]
 mod progress;
+#[path = "process_skills.rs"]
+mod skills;
 
 use cases::{
     agent_project, escalation_cases, feedback_cases, fixture, gate_cases, loop_detect_cases,
@@ -351,6 +353,7 @@ fn main() {
     cases.extend(guards::secret_guard_cases(&rel, tmp.path()));
     cases.extend(audit::definition_audit_cases(&rel, tmp.path()));
     cases.extend(progress::feature_progress_cases(&rel, tmp.path()));
+    cases.extend(skills::skill_gateway_cases(&rel, tmp.path()));
     let wanted = |name: &str| {
         options
             .only

@@ -14,6 +14,7 @@ mod locks;
 mod log;
 mod progress;
 mod secrets;
+mod skills;
 
 pub use audit::{AuditRequest, audit};
 pub use doctor::doctor;
@@ -24,6 +25,7 @@ pub use locks::{Release, list_locks, release_locks};
 pub use log::{LogFilter, show_log};
 pub use progress::{ProgressAction, progress};
 pub use secrets::{RunRequest, WRAPPER_FAILED, run_with_secrets};
+pub use skills::{SkillsRequest, skills};
 
 /// A command's result: the text to print and whether it succeeded.
 #[derive(Debug)]
