@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::config::SkillsConfig;
-use crate::library::Library;
+use crate::index::Index;
 
 /// A subagent that finished without loading skills its type must load.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,16 +136,14 @@ impl Loaded {
 
     /// True when skill `name` was invoked, or a `SKILL.md` of it (its folder is named so, or the
     /// library's skill of that name lives there) was read.
-    pub(crate) fn has(&self, name: &str, library: &Library) -> bool {
+    pub(crate) fn has(&self, name: &str, index: &Index) -> bool {
         if self.invoked.contains(name) {
             return true;
         }
         let folder = format!("/{name}/SKILL.md");
-        let paths: Vec<&str> = library
-            .skills
-            .iter()
-            .filter(|s| s.name == name)
-            .map(|s| s.path.trim_start_matches("~/"))
+        let paths: Vec<&str> = index
+            .paths_named(name)
+            .map(|p| p.trim_start_matches("~/"))
             .collect();
         self.read.iter().any(|r| {
             r.contains(&folder)
@@ -160,11 +158,11 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 }
 
 /// How to load each missing skill: the library path to read, or the core skill to invoke.
-pub(crate) fn how_to_load(missing: &[String], library: &Library) -> String {
-    let by_name: BTreeMap<&str, &str> = library
-        .skills
+pub(crate) fn how_to_load(missing: &[String], index: &Index) -> String {
+    let by_name: BTreeMap<&str, &str> = index
+        .docs
         .iter()
-        .map(|s| (s.name.as_str(), s.path.as_str()))
+        .map(|d| (d.name.as_str(), d.path.as_str()))
         .collect();
     missing
         .iter()
@@ -248,7 +246,7 @@ mod tests {
         )
         .unwrap();
         let loaded = Loaded::from_transcript(&t).unwrap();
-        let lib = Library::default();
+        let lib = Index::default();
         for name in ["alpha", "beta", "gamma"] {
             assert!(loaded.has(name, &lib), "{name}");
         }

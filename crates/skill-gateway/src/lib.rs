@@ -14,7 +14,8 @@
 //! - **`PostToolUse` of `Agent`**: a foreground agent's report is delivered with its result.
 //! - **`ON_ERROR`**: [`Failure::Open`]: routing is advice; a broken library must not cost a prompt.
 //! - **Budget**: the index is cached in the project's state folder and re-validated by one `stat` per
-//!   library folder and `SKILL.md`; a prompt with no library costs two failed `stat`s.
+//!   library folder and `SKILL.md` (about 1 ms for 300 skills); a prompt with no library costs a `stat`
+//!   per library folder.
 
 mod compliance;
 mod config;
@@ -33,7 +34,7 @@ pub use config::{Requirement, SkillsConfig};
 pub use library::{Library, Skill, Skipped};
 
 use compliance::{Loaded, Session, Skip};
-use index::{Index, Origin};
+use index::{Doc, Index, Origin};
 use library::Roots;
 
 /// The hook.
@@ -83,24 +84,23 @@ fn roots(ctx: &Ctx, config: &SkillsConfig) -> Roots {
 /// rebuilt.
 fn index(ctx: &Ctx, config: &SkillsConfig) -> Index {
     let roots = roots(ctx, config);
-    let (index, origin) = Index::load(&ctx.state(), &roots, config, &ctx.deadline);
-    if origin == Origin::Built {
-        let lib = &index.library;
-        if !lib.skipped.is_empty() || lib.truncated {
-            let first = lib
-                .skipped
-                .first()
-                .map_or(String::new(), |s| format!("; first: {}: {}", s.path, s.why));
-            let cut = if lib.truncated {
-                format!("; stopped after {} entries", config.max_entries)
-            } else {
-                String::new()
-            };
-            ctx.warn(&format!(
-                "skill library: {} skipped{first}{cut} (`portcullis skills list` shows all)",
-                lib.skipped.len()
-            ));
-        }
+    let (index, origin) = Index::load(&ctx.state(), &roots, config);
+    if let Origin::Built(lib) = &origin
+        && (!lib.skipped.is_empty() || lib.truncated)
+    {
+        let first = lib
+            .skipped
+            .first()
+            .map_or(String::new(), |s| format!("; first: {}: {}", s.path, s.why));
+        let cut = if lib.truncated {
+            format!("; stopped after {} entries", config.max_entries)
+        } else {
+            String::new()
+        };
+        ctx.warn(&format!(
+            "skill library: {} skipped{first}{cut} (`portcullis skills list` shows all)",
+            lib.skipped.len()
+        ));
     }
     index
 }
@@ -117,20 +117,19 @@ fn pick(index: &Index, prompt: &str, config: &SkillsConfig) -> Vec<(usize, f64)>
 fn skill_lines(index: &Index, chosen: &[usize]) -> String {
     let mut out = format!("{READ_THESE} (skill-gateway chose them for this task):");
     for &i in chosen {
-        let s = &index.library.skills[i];
-        let _ = write!(out, "\n- `{}`", s.path);
-        let summary = s.summary();
-        if !summary.is_empty() {
-            let _ = write!(out, ": {summary}");
+        let d = &index.docs[i];
+        let _ = write!(out, "\n- `{}`", d.path);
+        if !d.summary.is_empty() {
+            let _ = write!(out, ": {}", d.summary);
         }
     }
     out
 }
 
 /// True when the prompt names the skill (its name, or its name with spaces for hyphens).
-fn names(prompt: &str, skill: &Skill) -> bool {
+fn names(prompt: &str, doc: &Doc) -> bool {
     let p = prompt.to_lowercase();
-    let n = skill.name.to_lowercase();
+    let n = doc.name.to_lowercase();
     p.contains(&n) || p.contains(&n.replace('-', " "))
 }
 
@@ -165,8 +164,8 @@ fn on_prompt(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     let fresh: Vec<(usize, f64)> = picked
         .into_iter()
         .filter(|&(i, _)| {
-            let s = &index.library.skills[i];
-            !state.offered.contains(&s.path) || names(prompt, s)
+            let d = &index.docs[i];
+            !state.offered.contains(&d.path) || names(prompt, d)
         })
         .collect();
     if fresh.is_empty() {
@@ -175,7 +174,7 @@ fn on_prompt(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     let chosen: Vec<usize> = fresh.iter().map(|&(i, _)| i).collect();
     session.update::<Session, _>(&ctx.deadline, |s| {
         for &i in &chosen {
-            s.offered.insert(index.library.skills[i].path.clone());
+            s.offered.insert(index.docs[i].path.clone());
         }
     })?;
     Ok(verdict
@@ -187,7 +186,7 @@ fn routed(index: &Index, chosen: &[(usize, f64)]) -> Value {
     json!({
         "skills": chosen
             .iter()
-            .map(|&(i, score)| json!({"path": index.library.skills[i].path, "score": (score * 100.0).round() / 100.0}))
+            .map(|&(i, score)| json!({"path": index.docs[i].path, "score": (score * 100.0).round() / 100.0}))
             .collect::<Vec<_>>()
     })
 }
@@ -217,7 +216,7 @@ fn on_agent_call(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     // Paths the orchestrator already put in the task are not added again.
     let fresh: Vec<(usize, f64)> = pick(&index, &prompt, &config)
         .into_iter()
-        .filter(|&(i, _)| !prompt.contains(&index.library.skills[i].path))
+        .filter(|&(i, _)| !prompt.contains(&index.docs[i].path))
         .collect();
     if fresh.is_empty() {
         return Ok(Verdict::allow());
@@ -282,7 +281,7 @@ fn on_subagent_stop(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     let index = index(ctx, &config);
     let missing: Vec<String> = required
         .into_iter()
-        .filter(|r| !loaded.has(r, &index.library))
+        .filter(|r| !loaded.has(r, &index))
         .collect();
     if missing.is_empty() {
         return Ok(Verdict::allow());
@@ -308,7 +307,7 @@ fn on_subagent_stop(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     Ok(match step {
         Step::SendBack => Verdict::block(format!(
             "Before you finish: a `{agent_type}` agent must load {}. Load it now, check your work against it, fix what it asks for, then finish.",
-            compliance::how_to_load(&missing, &index.library)
+            compliance::how_to_load(&missing, &index)
         ))
         .with_log_mark("skills-skipped", detail),
         Step::Report => Verdict::allow().with_log_mark("skills-skipped", detail),
@@ -371,7 +370,7 @@ pub fn route(
     config: &SkillsConfig,
     prompt: &str,
 ) -> RouteReport {
-    let index = Index::build(&Roots::new(project, claude_home, home, config), config);
+    let (index, _) = Index::build(&Roots::new(project, claude_home, home, config), config);
     route_in(&index, config, prompt)
 }
 
@@ -393,8 +392,8 @@ fn route_in(index: &Index, config: &SkillsConfig, prompt: &str) -> RouteReport {
             .iter()
             .take(10)
             .map(|s| Candidate {
-                name: index.library.skills[s.skill].name.clone(),
-                path: index.library.skills[s.skill].path.clone(),
+                name: index.docs[s.skill].name.clone(),
+                path: index.docs[s.skill].path.clone(),
                 score: (s.score * 100.0).round() / 100.0,
                 chosen: chosen.contains(&s.skill),
             })

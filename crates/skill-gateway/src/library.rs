@@ -217,7 +217,11 @@ pub(crate) fn read(roots: &Roots, config: &SkillsConfig) -> Library {
             };
             let path = entry.path();
             if entry.file_type().is_dir() {
-                if entry.depth() > 0 && entry.file_name().to_string_lossy().starts_with('.') {
+                // The root is stamped above, whether or not it exists.
+                if entry.depth() == 0 {
+                    continue;
+                }
+                if entry.file_name().to_string_lossy().starts_with('.') {
                     walk.skip_current_dir();
                     continue;
                 }
@@ -228,6 +232,17 @@ pub(crate) fn read(roots: &Roots, config: &SkillsConfig) -> Library {
                 continue;
             }
             walk.skip_current_dir();
+            // A skill's folder needs no stamp of its own: nothing below it is read but this file, whose
+            // stamp says when it changes or goes. (Its folder was stamped just before: `SKILL.md`
+            // comes first.) One `stat` per skill, not two, on every prompt.
+            if let Some(parent) = path.parent()
+                && lib
+                    .stamps
+                    .last()
+                    .is_some_and(|s| Path::new(&s.path) == parent)
+            {
+                lib.stamps.pop();
+            }
             lib.stamps.push(Stamp::of(path));
             if path.to_str().is_none() {
                 lib.skipped.push(Skipped {

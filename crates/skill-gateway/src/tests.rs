@@ -10,7 +10,7 @@ fn fixture_project() -> PathBuf {
 }
 
 fn fixture_index(config: &SkillsConfig) -> Index {
-    Index::build(&Roots::new(&fixture_project(), None, None, config), config)
+    Index::build(&Roots::new(&fixture_project(), None, None, config), config).0
 }
 
 #[derive(serde::Deserialize)]
@@ -38,7 +38,7 @@ fn corpus_precision_at_3_and_no_route_rate() {
     let config = SkillsConfig::default();
     let index = fixture_index(&config);
     assert!(
-        index.library.skills.len() >= 30,
+        index.docs.len() >= 30,
         "the corpus needs at least 30 skills"
     );
     assert!(
@@ -120,9 +120,12 @@ fn corpus_precision_at_3_and_no_route_rate() {
 
 #[test]
 fn gateway_routes_add_intents_to_the_skills_they_name() {
-    let index = fixture_index(&SkillsConfig::default());
-    let loops = index
-        .library
+    let config = SkillsConfig::default();
+    let read = library::read(
+        &Roots::new(&fixture_project(), None, None, &config),
+        &config,
+    );
+    let loops = read
         .skills
         .iter()
         .find(|s| s.name == "preventing-react-hook-infinite-loops")
@@ -249,10 +252,9 @@ fn the_cache_is_used_while_the_library_holds_and_rebuilt_when_a_skill_changes() 
     let config = SkillsConfig::default();
     let roots = Roots::new(dir.path(), None, None, &config);
     let state = portcullis_core::state::StateDir::at(dir.path().join(".claude/portcullis"));
-    let deadline = portcullis_core::Deadline::after(std::time::Duration::from_secs(5));
-    let (first, origin) = Index::load(&state, &roots, &config, &deadline);
-    assert_eq!(origin, Origin::Built);
-    let (second, origin) = Index::load(&state, &roots, &config, &deadline);
+    let (first, origin) = Index::load(&state, &roots, &config);
+    assert!(matches!(origin, Origin::Built(_)));
+    let (second, origin) = Index::load(&state, &roots, &config);
     assert_eq!(origin, Origin::Cached);
     assert_eq!(first, second);
 
@@ -264,39 +266,36 @@ fn the_cache_is_used_while_the_library_holds_and_rebuilt_when_a_skill_changes() 
             "Redis caching and TTLs. Use when adding a cache.",
         ),
     );
-    let (third, origin) = Index::load(&state, &roots, &config, &deadline);
-    assert_eq!(origin, Origin::Built);
-    assert!(
-        third.library.skills[0]
-            .description
-            .as_deref()
-            .unwrap()
-            .contains("TTLs")
-    );
+    let (third, origin) = Index::load(&state, &roots, &config);
+    assert!(matches!(origin, Origin::Built(_)));
+    assert!(third.docs[0].summary.contains("TTLs"));
     write(
         &lib.join("deep/er/k8s/SKILL.md"),
         &skill("deploying-to-kubernetes", "Kubernetes. Use when deploying."),
     );
-    let (fourth, origin) = Index::load(&state, &roots, &config, &deadline);
-    assert_eq!(origin, Origin::Built);
-    assert_eq!(fourth.library.skills.len(), 2);
+    let (fourth, origin) = Index::load(&state, &roots, &config);
+    assert!(matches!(origin, Origin::Built(_)));
+    assert_eq!(fourth.docs.len(), 2);
     // A library created where there was none is seen too.
     let other = SkillsConfig {
         libraries: vec!["more-skills".into()],
         ..SkillsConfig::default()
     };
     let roots = Roots::new(dir.path(), None, None, &other);
-    let (_, origin) = Index::load(&state, &roots, &other, &deadline);
-    assert_eq!(origin, Origin::Built, "another config is another index");
-    let (_, origin) = Index::load(&state, &roots, &other, &deadline);
+    let (_, origin) = Index::load(&state, &roots, &other);
+    assert!(
+        matches!(origin, Origin::Built(_)),
+        "another config is another index"
+    );
+    let (_, origin) = Index::load(&state, &roots, &other);
     assert_eq!(origin, Origin::Cached);
     write(
         &dir.path().join("more-skills/x/SKILL.md"),
         &skill("x-skill", "X. Use when x."),
     );
-    let (fifth, origin) = Index::load(&state, &roots, &other, &deadline);
-    assert_eq!(origin, Origin::Built);
-    assert_eq!(fifth.library.skills.len(), 3);
+    let (fifth, origin) = Index::load(&state, &roots, &other);
+    assert!(matches!(origin, Origin::Built(_)));
+    assert_eq!(fifth.docs.len(), 3);
 }
 
 #[test]
@@ -316,11 +315,11 @@ fn bm25_prefers_the_rarer_term_and_the_name_over_a_heading() {
         &skill("reading-files", "Reading files. Use when reading."),
     );
     let config = SkillsConfig::default();
-    let index = Index::build(&Roots::new(dir.path(), None, None, &config), &config);
+    let (index, _) = Index::build(&Roots::new(dir.path(), None, None, &config), &config);
     let ranked = index.rank("reading kafka topics", &text::stemmer());
     let names: Vec<&str> = ranked
         .iter()
-        .map(|s| index.library.skills[s.skill].name.as_str())
+        .map(|s| index.docs[s.skill].name.as_str())
         .collect();
     assert_eq!(names[0], "kafka-consumers");
     assert!(ranked.windows(2).all(|w| w[0].score >= w[1].score));

@@ -39,7 +39,7 @@ pub(crate) fn skill_gateway_cases(rel: &Path, tmp: &Path) -> Vec<Case> {
         &library,
         prompt(&library),
     );
-    cold.reset = vec![offered.clone(), state.join("skill-index.json")];
+    cold.reset = vec![offered.clone(), state.join("skill-index.txt")];
     let mut agent = Case::plain(
         "skill-gateway / Agent call, 300 skills, cached index",
         &bin,
