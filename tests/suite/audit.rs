@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use portcullis_testkit::decide::captured;
-use portcullis_testkit::{copy_tree, run_with_stdin, workspace_bin};
+use portcullis_testkit::{fixture_copy, run_with_stdin, workspace_bin};
 use serde_json::{Value, json};
 
 /// Every finding the fixture must give: file, line, rule, severity. One per rule.
@@ -83,13 +83,8 @@ fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/audit/project")
 }
 
-/// A copy of the fixture in a temp folder (config can be added), with an empty home beside it.
 fn project() -> (tempfile::TempDir, PathBuf) {
-    let t = tempfile::tempdir().unwrap();
-    let root = t.path().canonicalize().unwrap().join("project");
-    copy_tree(&fixture(), &root).unwrap();
-    std::fs::create_dir_all(t.path().join("home")).unwrap();
-    (t, root)
+    fixture_copy("audit/project")
 }
 
 fn audit(project: &Path, args: &[&str]) -> Output {

@@ -242,6 +242,24 @@ pub fn mkfifo(path: &Path) {
     assert!(ok, "mkfifo {}", path.display());
 }
 
+/// A copy of the fixture tree `fixtures/<rel>` as `<temp>/project` (a canonical path, config can be
+/// added), with an empty `<temp>/home` beside it for `HOME`. Removed when the `TempDir` is dropped.
+#[must_use]
+pub fn fixture_copy(rel: &str) -> (tempfile::TempDir, PathBuf) {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures")
+        .join(rel);
+    let t = tempfile::tempdir().expect("a temp folder");
+    let root = t
+        .path()
+        .canonicalize()
+        .expect("a canonical temp folder")
+        .join("project");
+    copy_tree(&from, &root).unwrap_or_else(|e| panic!("copying {}: {e}", from.display()));
+    std::fs::create_dir_all(t.path().join("home")).expect("creating the home folder");
+    (t, root)
+}
+
 /// Copies a folder tree (files and folders; `.keep` files are placeholders and are skipped).
 pub fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
     for file in walk(from)? {
