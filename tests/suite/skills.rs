@@ -5,23 +5,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use portcullis_testkit::decide::captured;
-use portcullis_testkit::{copy_tree, run_with_stdin, workspace_bin};
+use portcullis_testkit::{fixture_copy, run_with_stdin, workspace_bin};
 use serde_json::{Value, json};
 
 const REACT_PERF: &str = ".claude/skill-library/frontend/optimizing-react-performance/SKILL.md";
 const OUTPUTS: &str = ".claude/skill-library/agents/persisting-agent-outputs/SKILL.md";
 
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/skills/project")
-}
-
-/// A copy of the fixture library in a temp folder, with an empty home beside it.
 fn project() -> (tempfile::TempDir, PathBuf) {
-    let t = tempfile::tempdir().unwrap();
-    let root = t.path().canonicalize().unwrap().join("project");
-    copy_tree(&fixture(), &root).unwrap();
-    std::fs::create_dir_all(t.path().join("home")).unwrap();
-    (t, root)
+    fixture_copy("skills/project")
 }
 
 fn gateway(project: &Path, event: &Value) -> Output {
@@ -107,6 +98,15 @@ fn a_prompt_gets_the_skills_that_fit_once_per_session_unless_it_names_them() {
         "apply optimizing-react-performance to the settings list too",
     ));
     assert!(named.contains(REACT_PERF), "{named}");
+    // After a compaction the context no longer holds them: offered again.
+    let compact = captured("SessionStart-compact", &p, "s1", &json!({}));
+    assert!(gateway(&p, &compact).stdout.is_empty());
+    let after = context(&prompt(
+        &p,
+        "s1",
+        "the dashboard still re-renders on every keystroke",
+    ));
+    assert!(after.contains(REACT_PERF), "{after}");
     // Another session starts fresh.
     let other = context(&prompt(
         &p,
@@ -116,7 +116,7 @@ fn a_prompt_gets_the_skills_that_fit_once_per_session_unless_it_names_them() {
     assert!(other.contains(REACT_PERF));
     let entries = log(&p);
     let routes: Vec<&Value> = entries.iter().filter(|e| e["verdict"] == "route").collect();
-    assert_eq!(routes.len(), 3, "{routes:?}");
+    assert_eq!(routes.len(), 4, "{routes:?}");
     assert_eq!(routes[0]["hook"], "skill-gateway");
     assert!(routes[0]["detail"]["skills"][0]["score"].as_f64().unwrap() > 0.0);
 }

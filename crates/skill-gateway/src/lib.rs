@@ -12,6 +12,8 @@
 //! - **`SubagentStop`**: an agent whose type must load skills (`skills.required`) and did not is
 //!   reported to the orchestrator ([`compliance`]); in `enforce` mode it is first sent back once.
 //! - **`PostToolUse` of `Agent`**: a foreground agent's report is delivered with its result.
+//! - **`SessionStart` (compact)**: the skills offered so far are forgotten, as the context that held
+//!   them was summarised away.
 //! - **`ON_ERROR`**: [`Failure::Open`]: routing is advice; a broken library must not cost a prompt.
 //! - **Budget**: the index is cached in the project's state folder and re-validated by one `stat` per
 //!   library folder and `SKILL.md` (about 1 ms for 300 skills); a prompt with no library costs a `stat`
@@ -52,6 +54,7 @@ impl Hook for SkillGateway {
         Registration::matching("PreToolUse", "Agent"),
         Registration::matching("PostToolUse", "Agent"),
         Registration::every("SubagentStop"),
+        Registration::matching("SessionStart", "compact"),
     ];
     const ON_ERROR: Failure = Failure::Open;
     const SECTIONS: &'static [SectionSpec] = &[SectionSpec::of::<SkillsConfig>()];
@@ -62,6 +65,7 @@ impl Hook for SkillGateway {
             EventName::PreToolUse if event.tool() == Some("Agent") => on_agent_call(event, ctx),
             EventName::PostToolUse if event.tool() == Some("Agent") => on_agent_result(event, ctx),
             EventName::SubagentStop => on_subagent_stop(event, ctx),
+            EventName::SessionStart => on_compact(event, ctx),
             _ => Ok(Verdict::allow()),
         }
     }
@@ -180,6 +184,16 @@ fn on_prompt(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     Ok(verdict
         .with_context(skill_lines(&index, &chosen))
         .with_log_mark("route", routed(&index, &fresh)))
+}
+
+/// After a compaction the skills offered earlier may be gone from the context: they may be offered again.
+fn on_compact(event: &Event, ctx: &Ctx) -> Result<Verdict> {
+    let session = ctx.state().session(event.session()?)?;
+    let (state, _) = session.load::<Session>()?;
+    if !state.offered.is_empty() {
+        session.update::<Session, _>(&ctx.deadline, |s| s.offered.clear())?;
+    }
+    Ok(Verdict::allow())
 }
 
 fn routed(index: &Index, chosen: &[(usize, f64)]) -> Value {
