@@ -414,4 +414,30 @@ mod tests {
         }
         assert!(Index::parse(text.replacen(HEADER, "portcullis skill index 0", 1)).is_none());
     }
+
+    #[test]
+    fn a_skill_whose_path_breaks_a_cache_line_is_skipped_and_said() {
+        let dir = tempfile::tempdir().unwrap();
+        for folder in ["plain", "tab\there"] {
+            let lib = dir.path().join(".claude/skill-library").join(folder);
+            std::fs::create_dir_all(&lib).unwrap();
+            std::fs::write(
+                lib.join("SKILL.md"),
+                format!(
+                    "---\nname: {}\ndescription: D. Use when d.\n---\n",
+                    folder.len()
+                ),
+            )
+            .unwrap();
+        }
+        let config = SkillsConfig::default();
+        let (index, library) = Index::build(&Roots::new(dir.path(), None, None, &config), &config);
+        assert_eq!(index.docs.len(), 1);
+        assert_eq!(index.docs[0].name, "5");
+        assert_eq!(library.skipped.len(), 1);
+        assert_eq!(
+            library.skipped[0].why,
+            "its path holds a tab or a line break"
+        );
+    }
 }
