@@ -15,6 +15,7 @@ use std::path::Path;
 use globset::{Glob, GlobSetBuilder};
 use portcullis_core::budget;
 use portcullis_core::state::StateFile;
+use portcullis_core::transcript::contains_quoted;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -91,7 +92,7 @@ impl Loaded {
         for line in reader.split(b'\n') {
             let line = line?;
             // Only lines with a tool call can load a skill; most lines are skipped unparsed.
-            if !contains(&line, b"\"tool_use\"") {
+            if !contains_quoted(&line, "tool_use") {
                 continue;
             }
             let Ok(entry) = serde_json::from_slice::<Value>(&line) else {
@@ -151,10 +152,6 @@ impl Loaded {
                 || paths.iter().any(|p| r.contains(p))
         })
     }
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// How to load each missing skill: the library path to read, or the core skill to invoke.
