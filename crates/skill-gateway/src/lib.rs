@@ -36,7 +36,7 @@ pub use config::{Requirement, SkillsConfig};
 pub use library::{Library, Skill, Skipped};
 
 use compliance::{Loaded, Session, Skip};
-use index::{Doc, Index, Origin};
+use index::{Doc, Index, Origin, Scored};
 use library::Roots;
 
 /// The hook.
@@ -109,19 +109,10 @@ fn index(ctx: &Ctx, config: &SkillsConfig) -> Index {
     index
 }
 
-/// The chosen skills for `prompt` (the caller has ruled out small talk), with their scores.
-fn pick(index: &Index, prompt: &str, config: &SkillsConfig) -> Vec<(usize, f64)> {
-    let stemmer = text::stemmer();
-    index::choose(&index.rank(prompt, &stemmer), config)
-        .into_iter()
-        .map(|s| (s.skill, s.score))
-        .collect()
-}
-
-fn skill_lines(index: &Index, chosen: &[usize]) -> String {
+fn skill_lines(index: &Index, chosen: &[Scored]) -> String {
     let mut out = format!("{READ_THESE} (skill-gateway chose them for this task):");
-    for &i in chosen {
-        let d = &index.docs[i];
+    for s in chosen {
+        let d = &index.docs[s.skill];
         let _ = write!(out, "\n- `{}`", d.path);
         if !d.summary.is_empty() {
             let _ = write!(out, ": {}", d.summary);
@@ -159,31 +150,28 @@ fn on_prompt(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         }
     }
     let prompt = event.prompt.as_deref().unwrap_or("");
+    let stemmer = text::stemmer();
     // Small talk is ruled out before the library is looked at.
-    if !config.route_prompts || text::is_small_talk(prompt, &text::stemmer()) {
+    if !config.route_prompts || text::is_small_talk(prompt, &stemmer) {
         return Ok(verdict);
     }
     let index = index(ctx, &config);
-    let picked = pick(&index, prompt, &config);
-    let fresh: Vec<(usize, f64)> = picked
-        .into_iter()
-        .filter(|&(i, _)| {
-            let d = &index.docs[i];
-            !state.offered.contains(&d.path) || names(prompt, d)
-        })
-        .collect();
-    if fresh.is_empty() {
+    let mut chosen = index::choose(&index.rank(prompt, &stemmer), &config);
+    chosen.retain(|s| {
+        let d = &index.docs[s.skill];
+        !state.offered.contains(&d.path) || names(prompt, d)
+    });
+    if chosen.is_empty() {
         return Ok(verdict);
     }
-    let chosen: Vec<usize> = fresh.iter().map(|&(i, _)| i).collect();
     session.update::<Session, _>(&ctx.deadline, |s| {
-        for &i in &chosen {
-            s.offered.insert(index.docs[i].path.clone());
+        for c in &chosen {
+            s.offered.insert(index.docs[c.skill].path.clone());
         }
     })?;
     Ok(verdict
         .with_context(skill_lines(&index, &chosen))
-        .with_log_mark("route", routed(&index, &fresh)))
+        .with_log_mark("route", routed(&index, &chosen)))
 }
 
 /// After a compaction the skills offered earlier may be gone from the context: they may be offered again.
@@ -196,11 +184,11 @@ fn on_compact(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     Ok(Verdict::allow())
 }
 
-fn routed(index: &Index, chosen: &[(usize, f64)]) -> Value {
+fn routed(index: &Index, chosen: &[Scored]) -> Value {
     json!({
         "skills": chosen
             .iter()
-            .map(|&(i, score)| json!({"path": index.docs[i].path, "score": (score * 100.0).round() / 100.0}))
+            .map(|s| json!({"path": index.docs[s.skill].path, "score": (s.score * 100.0).round() / 100.0}))
             .collect::<Vec<_>>()
     })
 }
@@ -223,24 +211,22 @@ fn on_agent_call(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     else {
         return Ok(Verdict::allow());
     };
-    if text::is_small_talk(&prompt, &text::stemmer()) {
+    let stemmer = text::stemmer();
+    if text::is_small_talk(&prompt, &stemmer) {
         return Ok(Verdict::allow());
     }
     let index = index(ctx, &config);
+    let mut chosen = index::choose(&index.rank(&prompt, &stemmer), &config);
     // Paths the orchestrator already put in the task are not added again.
-    let fresh: Vec<(usize, f64)> = pick(&index, &prompt, &config)
-        .into_iter()
-        .filter(|&(i, _)| !prompt.contains(&index.docs[i].path))
-        .collect();
-    if fresh.is_empty() {
+    chosen.retain(|s| !prompt.contains(&index.docs[s.skill].path));
+    if chosen.is_empty() {
         return Ok(Verdict::allow());
     }
-    let chosen: Vec<usize> = fresh.iter().map(|&(i, _)| i).collect();
     let task = format!("{prompt}\n\n{}", skill_lines(&index, &chosen));
     input.insert("prompt".into(), Value::String(task));
     Ok(Verdict::allow()
         .with_updated_input(Value::Object(input))
-        .with_log_mark("route", routed(&index, &fresh)))
+        .with_log_mark("route", routed(&index, &chosen)))
 }
 
 fn on_agent_result(event: &Event, ctx: &Ctx) -> Result<Verdict> {
@@ -392,13 +378,10 @@ fn route_in(index: &Index, config: &SkillsConfig, prompt: &str) -> RouteReport {
     let stemmer = text::stemmer();
     let small_talk = text::is_small_talk(prompt, &stemmer);
     let ranked = index.rank(prompt, &stemmer);
-    let chosen: Vec<usize> = if small_talk {
+    let chosen = if small_talk {
         Vec::new()
     } else {
         index::choose(&ranked, config)
-            .iter()
-            .map(|s| s.skill)
-            .collect()
     };
     RouteReport {
         small_talk,
@@ -409,7 +392,7 @@ fn route_in(index: &Index, config: &SkillsConfig, prompt: &str) -> RouteReport {
                 name: index.docs[s.skill].name.clone(),
                 path: index.docs[s.skill].path.clone(),
                 score: (s.score * 100.0).round() / 100.0,
-                chosen: chosen.contains(&s.skill),
+                chosen: chosen.iter().any(|c| c.skill == s.skill),
             })
             .collect(),
         context: (!chosen.is_empty()).then(|| skill_lines(index, &chosen)),
