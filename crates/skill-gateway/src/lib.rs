@@ -229,21 +229,28 @@ fn on_agent_call(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         .with_log_mark("route", routed(&index, &chosen)))
 }
 
+/// The one field of an `Agent` call's result that names the agent.
+#[derive(serde::Deserialize)]
+struct AgentResult {
+    #[serde(rename = "agentId")]
+    agent_id: Option<String>,
+}
+
 fn on_agent_result(event: &Event, ctx: &Ctx) -> Result<Verdict> {
-    let Some(raw) = &event.tool_response else {
-        return Ok(Verdict::allow());
-    };
-    let Ok(response) = serde_json::from_str::<Value>(raw.get()) else {
-        return Ok(Verdict::allow());
-    };
-    let Some(agent) = response.get("agentId").and_then(Value::as_str) else {
-        return Ok(Verdict::allow());
-    };
+    // Most results have no skip waiting: one failed open, and the (maybe large) result is not parsed.
     let session = ctx.state().session(event.session()?)?;
     let (state, _) = session.load::<Session>()?;
-    if !state.pending.iter().any(|s| s.agent_id == agent) {
+    if state.pending.is_empty() {
         return Ok(Verdict::allow());
     }
+    let agent = event
+        .tool_response
+        .as_ref()
+        .and_then(|raw| serde_json::from_str::<AgentResult>(raw.get()).ok())
+        .and_then(|r| r.agent_id);
+    let Some(agent) = agent.filter(|a| state.pending.iter().any(|s| &s.agent_id == a)) else {
+        return Ok(Verdict::allow());
+    };
     let skips = session.update::<Session, _>(&ctx.deadline, |s| {
         let (mine, rest): (Vec<Skip>, Vec<Skip>) = std::mem::take(&mut s.pending)
             .into_iter()
