@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 
 use definition_audit::frontmatter::{self, Parsed};
 use regex::Regex;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use walkdir::WalkDir;
 
 use crate::config::SkillsConfig;
@@ -84,7 +84,7 @@ impl Roots {
 }
 
 /// One library skill.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Skill {
     /// Frontmatter `name`, else the folder's name.
     pub name: String,
@@ -119,7 +119,7 @@ impl Skill {
 
 /// A file or folder the last read of the library depended on, with its state then: the index is
 /// rebuilt when one differs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Stamp {
     /// The path, lossily as text.
     pub(crate) path: String,
@@ -154,7 +154,7 @@ impl Stamp {
 }
 
 /// Something that was not read, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Skipped {
     /// The path, as shown to the agent.
     pub path: String,
@@ -163,7 +163,7 @@ pub struct Skipped {
 }
 
 /// Every library skill, what was skipped, and what the read depended on.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Library {
     /// The skills, in walk order (library folders in order, names sorted within).
     pub skills: Vec<Skill>,
