@@ -18,6 +18,7 @@
 
 mod config;
 
+use portcullis_core::client::CodexSupport;
 use portcullis_core::config::{Mode, SectionSpec};
 use portcullis_core::event::ToolInput;
 use portcullis_core::{Ctx, Event, EventName, Failure, Hook, Registration, Result, Verdict};
@@ -39,6 +40,11 @@ impl Hook for AgentFirst {
         "Write|Edit|MultiEdit|NotebookEdit|Bash",
     )];
     const ON_ERROR: Failure = Failure::Open;
+    const CODEX: CodexSupport = CodexSupport::No(
+        "Codex 0.169's subagents take their roles from its own config.toml `[agents]`, not from \
+         `.claude/agents/<domain>-developer.md`, and report them as `agent_type` only on their own events: \
+         there is no named domain developer to delegate to",
+    );
     const SECTIONS: &'static [SectionSpec] = &[
         SectionSpec::of::<AgentFirstConfig>(),
         SectionSpec::of::<DomainsConfig>(),

@@ -109,6 +109,15 @@ fn measure_event(event: &Event, ctx: &Ctx, cfg: &CompactionGateConfig) -> Option
         ctx.warn("the event has no transcript_path; context not measured");
         return None;
     };
+    if event.client == portcullis_core::Client::Codex {
+        // Every Codex thread, a subagent's too, has its own rollout as `transcript_path`, and the usage
+        // record of a response is written before its tool calls reach the hooks: nothing to wait for.
+        return finish_measure(
+            Path::new(main),
+            context::measure_codex(Path::new(main), cfg.window_tokens, &ctx.env),
+            ctx,
+        );
+    }
     let (path, scope) = match event.agent_id.as_deref().filter(|id| !id.is_empty()) {
         Some(id) => (
             context::subagent_transcript(Path::new(main), id),
@@ -130,7 +139,16 @@ fn measure_event(event: &Event, ctx: &Ctx, cfg: &CompactionGateConfig) -> Option
         ));
         return None;
     }
-    match context::measure(&path, scope, cfg.window_tokens, &ctx.env) {
+    finish_measure(
+        &path,
+        context::measure(&path, scope, cfg.window_tokens, &ctx.env),
+        ctx,
+    )
+}
+
+/// The measure, or `None` (with one stderr line when the transcript could not be read).
+fn finish_measure(path: &Path, measured: std::io::Result<Measure>, ctx: &Ctx) -> Option<Measure> {
+    match measured {
         Ok(m) if m.empty => None,
         Ok(m) => Some(m),
         Err(e) => {
@@ -246,10 +264,11 @@ pub fn decide(
 
 fn figures(m: &Measure) -> String {
     format!(
-        "{:.1}% of the {}-token window ({} tokens used; Claude Code auto-compacts at about {})",
+        "{:.1}% of the {}-token window ({} tokens used; {} auto-compacts at about {})",
         m.percent,
         short_tokens(m.window_tokens),
         m.used_tokens,
+        m.client.display_name(),
         m.autocompact_tokens
     )
 }

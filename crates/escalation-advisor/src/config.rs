@@ -22,6 +22,9 @@ pub struct EscalationAdvisorConfig {
     /// The advisor: a program and its arguments; the prompt goes to its stdin, the hint comes from its
     /// stdout. Default: the Claude Code CLI with a small model, no tools, no session file and no hooks.
     pub command: Vec<String>,
+    /// The advisor for a Codex CLI session, the same way. Default: `codex exec` reading the prompt from
+    /// stdin, read-only, with no session file.
+    pub codex_command: Vec<String>,
     /// How long the advisor may take, in seconds (1 to 40; the hook itself gives up at 50). Default `25`.
     pub timeout_secs: u32,
     /// The most bytes of the prompt sent to the advisor (1024 to 262144). Default `24576`.
@@ -46,6 +49,19 @@ impl Default for EscalationAdvisorConfig {
             ]
             .map(String::from)
             .to_vec(),
+            codex_command: [
+                "codex",
+                "exec",
+                "--skip-git-repo-check",
+                "--ephemeral",
+                "--sandbox",
+                "read-only",
+                "--color",
+                "never",
+                "-",
+            ]
+            .map(String::from)
+            .to_vec(),
             timeout_secs: 25,
             max_prompt_bytes: 24 * 1024,
         }
@@ -64,8 +80,13 @@ impl Section for EscalationAdvisorConfig {
                 self.threshold
             ));
         }
-        if self.command.first().is_none_or(String::is_empty) {
-            return Err("`escalation_advisor.command` must name a program".into());
+        for (key, command) in [
+            ("command", &self.command),
+            ("codex_command", &self.codex_command),
+        ] {
+            if command.first().is_none_or(String::is_empty) {
+                return Err(format!("`escalation_advisor.{key}` must name a program"));
+            }
         }
         if !(1..=ADVISOR_MAX_TIMEOUT_SECS).contains(&self.timeout_secs)
             || !(1024..=262_144).contains(&self.max_prompt_bytes)

@@ -151,7 +151,12 @@ fn escalate(
     let timeout = Duration::from_secs(u64::from(config.timeout_secs))
         .min(ctx.deadline.remaining().saturating_sub(RESERVE));
     let started = Instant::now();
-    let asked = advisor::ask(&config.command, &text, &ctx.project, timeout);
+    // The advisor of the client the agent runs in: that one is installed and signed in.
+    let command = match event.client {
+        portcullis_core::Client::Codex => &config.codex_command,
+        portcullis_core::Client::ClaudeCode => &config.command,
+    };
+    let asked = advisor::ask(command, &text, &ctx.project, timeout);
     let advisor_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let (hint, source, error) = match asked {
         Ok(hint) => (hint, "advisor", None),

@@ -212,7 +212,8 @@ fn hear_test_run(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         return Ok(Verdict::allow());
     };
     let exit_zero = event.name() == EventName::PostToolUse;
-    let (passed, detail) = if decides {
+    // Codex reports no exit status (PROTOCOL-CODEX.md §1 item 6): there the summary always decides.
+    let (passed, detail) = if decides && event.exit_status_known() {
         let detail = if exit_zero {
             "exit 0".into()
         } else {
@@ -220,17 +221,25 @@ fn hear_test_run(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         };
         (exit_zero, detail)
     } else {
-        // The exit status is not the test's (`| tail`, `|| true`, `; echo`): the runner's own summary.
-        let Some(passed) = summary::verdict(&command_output(event)) else {
+        let Some(passed) = summary::verdict(&event.tool_output_text()) else {
+            let why = if event.exit_status_known() {
+                "its exit status is not the tests' (a pipe, `||` or `;` after them)"
+            } else {
+                "the client reports no exit status"
+            };
             ctx.note(format!(
-                "`{}` hides the tests' exit status and shows no test summary: not recorded",
+                "`{}`: {why}, and the output shows no test summary: not recorded",
                 one_line(command, 120)
             ));
             return Ok(Verdict::allow().with_context(format!(
-                "[feedback-loop] `{}` was not recorded as a test run: its exit status is not the tests' \
-                 (a pipe, `||` or `;` after them) and its output shows no test summary. Run the tests so \
-                 that their exit status is the command's.",
-                one_line(command, 120)
+                "[feedback-loop] `{}` was not recorded as a test run: {why}, and its output shows no \
+                 test summary. Run the tests so that {}.",
+                one_line(command, 120),
+                if event.exit_status_known() {
+                    "their exit status is the command's"
+                } else {
+                    "the runner prints its summary (not piped through `tail`, `grep` or `-q`)"
+                }
             )));
         };
         (passed, "the runner's summary line".into())
@@ -257,22 +266,6 @@ fn hear_test_run(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         )));
     }
     Ok(Verdict::allow())
-}
-
-/// What a Bash call printed: `stdout` and `stderr` of a result, or the error text of a failure.
-fn command_output(event: &Event) -> String {
-    let response = event
-        .tool_response
-        .as_deref()
-        .and_then(|r| serde_json::from_str::<serde_json::Value>(r.get()).ok());
-    let field = |name: &str| {
-        response
-            .as_ref()
-            .and_then(|r| r[name].as_str().map(str::to_owned))
-            .unwrap_or_default()
-    };
-    let error = event.error.clone().unwrap_or_default();
-    format!("{}\n{}\n{error}", field("stdout"), field("stderr"))
 }
 
 fn on_subagent_stop(event: &Event, ctx: &Ctx) -> Result<Verdict> {

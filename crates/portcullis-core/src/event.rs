@@ -1,4 +1,5 @@
-//! Serde models of Claude Code hook events (PROTOCOL.md §2-3, Claude Code 2.1.329).
+//! Serde models of hook events: Claude Code's (PROTOCOL.md §2-3, Claude Code 2.1.329), and Codex CLI's read
+//! into the same shape (PROTOCOL-CODEX.md §3-4, [`crate::client`]).
 //!
 //! One flat, tolerant struct serves all 33 events: every field is optional, unknown fields are ignored, an
 //! explicit `null` reads as missing, and an unknown `hook_event_name` parses as [`EventName::Unknown`].
@@ -10,11 +11,14 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::patch::{self, PatchedFile};
 
 macro_rules! event_names {
     ($($(#[$doc:meta])* $name:ident),* $(,)?) => {
-        /// The `hook_event_name` of an event: the 33 names of Claude Code 2.1.329, or an unknown one.
+        /// The `hook_event_name` of an event: the 33 names of Claude Code 2.1.329, Codex's one of its own
+        /// (`Interrupt`), or an unknown one.
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         pub enum EventName {
             $($(#[$doc])* $name,)*
@@ -114,6 +118,8 @@ event_names! {
     DirectoryAdded,
     /// Streamed assistant text was flushed to the display.
     MessageDisplay,
+    /// Codex only: a turn was interrupted (PROTOCOL-CODEX.md §3).
+    Interrupt,
 }
 
 /// `effort` on tool events and Stop for effort-capable models.
@@ -173,7 +179,14 @@ pub struct Event {
     pub transcript_path: Option<String>,
     pub cwd: Option<String>,
     pub hook_event_name: Option<String>,
+    /// Claude Code's prompt id; for Codex, its `turn_id` (the same role: one user turn, kept across Stop
+    /// re-fires).
     pub prompt_id: Option<String>,
+    /// Codex only: the turn.
+    pub turn_id: Option<String>,
+    /// The client that sent the event (not a field of the payload: see [`Event::parse_as`]).
+    #[serde(skip)]
+    pub client: Client,
     pub permission_mode: Option<String>,
     /// Present only when fired inside a subagent.
     pub agent_id: Option<String>,
@@ -256,16 +269,33 @@ impl Event {
     /// Parses one event from stdin bytes. The input must be one JSON object; `hook_event_name` is required
     /// (without it no hook can know what it is looking at).
     pub fn parse(bytes: &[u8]) -> Result<Self> {
+        Self::parse_as(bytes, None)
+    }
+
+    /// [`Event::parse`] for a known client (`--client` on the registered command), or recognising it from
+    /// the payload ([`Client::detect`]). A Codex event is normalised: its `turn_id` stands in for the
+    /// missing `prompt_id`.
+    pub fn parse_as(bytes: &[u8], client: Option<Client>) -> Result<Self> {
         let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
         match first {
             None => return Err(Error::BadEvent("stdin is empty".into())),
             Some(b'{') => {}
             Some(_) => return Err(Error::BadEvent("expected a JSON object".into())),
         }
-        let event: Self =
+        let mut event: Self =
             serde_json::from_slice(bytes).map_err(|e| Error::BadEvent(e.to_string()))?;
         if event.hook_event_name.as_deref().is_none_or(str::is_empty) {
             return Err(Error::MissingField("hook_event_name"));
+        }
+        event.client = client.unwrap_or_else(|| {
+            Client::detect(
+                event.turn_id.as_deref(),
+                event.transcript_path.as_deref(),
+                event.tool_name.as_deref(),
+            )
+        });
+        if event.client == Client::Codex && event.prompt_id.is_none() {
+            event.prompt_id.clone_from(&event.turn_id);
         }
         Ok(event)
     }
@@ -316,9 +346,52 @@ impl Event {
         ToolInput::parse(tool, raw.get())
     }
 
-    /// The file paths this tool call writes to, as given (absolute in practice).
+    /// The file paths this tool call writes to: as given for Claude Code's tools (absolute in practice);
+    /// a Codex patch's paths resolved against the event's `cwd` (they are usually relative).
     pub fn touched_paths(&self) -> Result<Vec<PathBuf>> {
-        Ok(self.tool_input()?.touched_paths())
+        let input = self.tool_input()?;
+        let paths = input.touched_paths();
+        if !matches!(input, ToolInput::Patch(_) | ToolInput::Bash(_)) {
+            return Ok(paths);
+        }
+        let Some(cwd) = self.cwd.as_deref().filter(|c| !c.is_empty()) else {
+            return Ok(paths);
+        };
+        Ok(paths
+            .iter()
+            .map(|p| absolutize(p, Path::new(cwd)))
+            .collect())
+    }
+
+    /// What a shell call printed, as text: Codex's `tool_response` string, or Claude Code's `stdout` and
+    /// `stderr`, followed by a failure's `error` text. Empty when the event carries none.
+    #[must_use]
+    pub fn tool_output_text(&self) -> String {
+        let response = self
+            .tool_response
+            .as_deref()
+            .and_then(|r| serde_json::from_str::<serde_json::Value>(r.get()).ok());
+        let mut out = match &response {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(r) => {
+                let field = |name: &str| r[name].as_str().unwrap_or_default().to_owned();
+                format!("{}\n{}", field("stdout"), field("stderr"))
+            }
+            None => String::new(),
+        };
+        if let Some(error) = &self.error {
+            out.push('\n');
+            out.push_str(error);
+        }
+        out
+    }
+
+    /// Whether the event tells a failed call from a successful one: Claude Code fires
+    /// `PostToolUseFailure` for a failure; Codex fires `PostToolUse` for both and gives no exit code
+    /// (PROTOCOL-CODEX.md §1 item 6), so there only the output can tell.
+    #[must_use]
+    pub fn exit_status_known(&self) -> bool {
+        self.client == Client::ClaudeCode
     }
 
     /// True if the event carries a running background task (the turn's end is not the end of the work).
@@ -330,11 +403,13 @@ impl Event {
     }
 }
 
-/// Resolves Claude Code's legacy tool aliases.
+/// Resolves tool aliases to the names hooks match on: Claude Code's legacy `Task` and Codex's spawn tool
+/// (`collaborationspawn_agent`: namespace and name run together) are `Agent`. Codex's shell tool is already
+/// `Bash`; its edit tool stays `apply_patch` ([`ToolInput::Patch`]).
 #[must_use]
 pub fn canonical_tool_name(name: &str) -> &str {
     match name {
-        "Task" => "Agent",
+        "Task" | "collaborationspawn_agent" | "spawn_agent" => "Agent",
         other => other,
     }
 }
@@ -401,17 +476,30 @@ pub struct BashInput {
     pub run_in_background: Option<bool>,
 }
 
-/// Agent (legacy `Task`): spawn a subagent.
+/// Agent (legacy `Task`; Codex's `spawn_agent`, whose `message`, `agent_type` and `task_name` are read as
+/// `prompt`, `subagent_type` and `name`): spawn a subagent.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 #[allow(missing_docs)]
 pub struct AgentInput {
     pub description: Option<String>,
+    #[serde(alias = "message")]
     pub prompt: Option<String>,
+    #[serde(alias = "agent_type")]
     pub subagent_type: Option<String>,
     pub model: Option<String>,
     pub run_in_background: Option<bool>,
+    #[serde(alias = "task_name")]
     pub name: Option<String>,
+}
+
+/// Codex's `apply_patch`: the patch text (`{"command": "*** Begin Patch…"}`) read as the files it writes.
+#[derive(Debug, Clone, Default)]
+pub struct PatchInput {
+    /// The patch text.
+    pub text: String,
+    /// Its files, in order.
+    pub files: Vec<PatchedFile>,
 }
 
 /// The typed input of a tool call.
@@ -424,12 +512,13 @@ pub enum ToolInput {
     NotebookEdit(NotebookEditInput),
     Bash(BashInput),
     Agent(AgentInput),
+    Patch(PatchInput),
     /// A tool portcullis does not inspect.
     Other,
 }
 
-/// The tools that edit files, as hooks.json matchers name them.
-pub const FILE_EDIT_TOOLS: &[&str] = &["Write", "Edit", "MultiEdit", "NotebookEdit"];
+/// The tools that edit files: Claude Code's, as hooks.json matchers name them, and Codex's `apply_patch`.
+pub const FILE_EDIT_TOOLS: &[&str] = &["Write", "Edit", "MultiEdit", "NotebookEdit", "apply_patch"];
 
 impl ToolInput {
     /// Parses `json` as the input of `tool` (a canonical name).
@@ -444,14 +533,40 @@ impl ToolInput {
             "NotebookEdit" => Self::NotebookEdit(typed(json)?),
             "Bash" | "PowerShell" => Self::Bash(typed(json)?),
             "Agent" => Self::Agent(typed(json)?),
+            "apply_patch" => {
+                let bash: BashInput = typed(json)?;
+                let text = bash.command.unwrap_or_default();
+                Self::Patch(PatchInput {
+                    files: patch::parse(&text),
+                    text,
+                })
+            }
             _ => Self::Other,
         })
     }
 
-    /// The files this call writes to (empty for non-editing tools and for a missing path).
+    /// The files this call writes to (empty for non-editing tools and for a missing path): a patch's
+    /// files as written in it, also when a shell command applies the patch itself (Codex's
+    /// `apply_patch <<EOF`).
     #[must_use]
     pub fn touched_paths(&self) -> Vec<PathBuf> {
+        let patched = |files: &[PatchedFile]| {
+            files
+                .iter()
+                .flat_map(PatchedFile::written)
+                .cloned()
+                .collect()
+        };
         let path = match self {
+            Self::Patch(p) => return patched(&p.files),
+            Self::Bash(b) => {
+                let command = b.command.as_deref().unwrap_or_default();
+                return if patch::shell_applies_patch(command) {
+                    patched(&patch::parse(command))
+                } else {
+                    Vec::new()
+                };
+            }
             Self::Write(w) => w.file_path.as_deref(),
             Self::Edit(e) => e.file_path.as_deref(),
             Self::MultiEdit(m) => m.file_path.as_deref(),
@@ -464,12 +579,16 @@ impl ToolInput {
             .collect()
     }
 
-    /// True for Write/Edit/MultiEdit/NotebookEdit.
+    /// True for Write/Edit/MultiEdit/NotebookEdit and Codex's `apply_patch`.
     #[must_use]
     pub fn is_file_edit(&self) -> bool {
         matches!(
             self,
-            Self::Write(_) | Self::Edit(_) | Self::MultiEdit(_) | Self::NotebookEdit(_)
+            Self::Write(_)
+                | Self::Edit(_)
+                | Self::MultiEdit(_)
+                | Self::NotebookEdit(_)
+                | Self::Patch(_)
         )
     }
 }
@@ -573,9 +692,97 @@ mod tests {
         );
     }
 
+    fn codex(name: &str) -> Event {
+        let path = format!(
+            "{}/../../../shared/events-codex/{name}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        Event::parse(&text).unwrap()
+    }
+
     #[test]
-    fn all_33_names_round_trip() {
-        assert_eq!(EventName::ALL.len(), 33);
+    fn a_codex_patch_is_the_files_it_writes_resolved_against_cwd() {
+        let e = codex("PreToolUse-apply_patch");
+        assert_eq!(e.client, Client::Codex);
+        assert_eq!(e.prompt_id, e.turn_id, "turn_id stands in for prompt_id");
+        assert!(e.tool_input().unwrap().is_file_edit());
+        assert_eq!(
+            e.touched_paths().unwrap(),
+            vec![
+                PathBuf::from("/home/u/proj/notes.txt"),
+                PathBuf::from("/home/u/proj/src/new.rs")
+            ]
+        );
+        assert!(FILE_EDIT_TOOLS.contains(&e.tool().unwrap()));
+    }
+
+    #[test]
+    fn codex_shell_output_is_a_string_and_its_exit_status_unknown() {
+        let e = codex("PostToolUse-Bash-failed");
+        assert_eq!(
+            e.tool_output_text(),
+            "cat: missing-file.txt: No such file or directory\n"
+        );
+        assert!(!e.exit_status_known());
+        let cc = Event::parse(br#"{"hook_event_name":"PostToolUse","tool_name":"Bash","tool_response":{"stdout":"a","stderr":"b"}}"#).unwrap();
+        assert_eq!(cc.tool_output_text(), "a\nb");
+        assert!(cc.exit_status_known());
+    }
+
+    #[test]
+    fn codex_spawn_agent_is_an_agent_call() {
+        let e = codex("PreToolUse-spawn_agent");
+        assert_eq!(e.tool(), Some("Agent"));
+        let ToolInput::Agent(a) = e.tool_input().unwrap() else {
+            panic!("not an agent call")
+        };
+        assert_eq!(a.prompt.as_deref(), Some("SUBTASK-MARKER: write sub.txt"));
+        assert_eq!(a.name.as_deref(), Some("helper"));
+    }
+
+    #[test]
+    fn a_patch_applied_through_the_shell_still_names_its_files() {
+        let e = Event::parse(br#"{"hook_event_name":"PreToolUse","turn_id":"t","cwd":"/p","tool_name":"Bash","tool_input":{"command":"apply_patch <<'EOF'\n*** Begin Patch\n*** Add File: REPORT.md\n+x\n*** End Patch\nEOF"}}"#).unwrap();
+        assert_eq!(
+            e.touched_paths().unwrap(),
+            vec![PathBuf::from("/p/REPORT.md")]
+        );
+        let plain = Event::parse(
+            br#"{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"ls"}}"#,
+        )
+        .unwrap();
+        assert!(plain.touched_paths().unwrap().is_empty());
+    }
+
+    #[test]
+    fn every_codex_capture_parses_as_codex() {
+        let dir = format!(
+            "{}/../../../shared/events-codex",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let mut n = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let e = Event::parse(&std::fs::read(&path).unwrap()).unwrap();
+            assert!(
+                !matches!(e.name(), EventName::Unknown(_)),
+                "{}",
+                path.display()
+            );
+            assert_eq!(e.client, Client::Codex, "{}", path.display());
+            n += 1;
+        }
+        assert!(n >= 21);
+    }
+
+    #[test]
+    fn all_34_names_round_trip() {
+        assert_eq!(
+            EventName::ALL.len(),
+            34,
+            "Claude Code's 33 and Codex's Interrupt"
+        );
         for n in EventName::ALL {
             assert_eq!(EventName::parse(n).as_str(), *n);
             assert!(!matches!(EventName::parse(n), EventName::Unknown(_)));

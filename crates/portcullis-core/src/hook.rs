@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::budget;
+use crate::client::{Client, CodexSupport};
 use crate::config::{Config, SectionSpec};
 use crate::ctx::Ctx;
 use crate::env::Env;
@@ -90,6 +91,8 @@ pub trait Hook {
     const SECTIONS: &'static [SectionSpec] = &[];
     /// The environment variables the hook reads besides the chassis' own ([`crate::env_vars::ALL`]).
     const ENV_VARS: &'static [&'static str] = &[];
+    /// Whether the hook works in Codex CLI (registered there for the events Codex has), and its limits.
+    const CODEX: CodexSupport = CodexSupport::Yes;
 
     /// The decision: pure, all outside access through `ctx`.
     fn decide(event: &Event, ctx: &Ctx) -> Result<Verdict>;
@@ -146,6 +149,8 @@ pub struct HookSpec {
     pub decide: DecideFn,
     /// Its own `portcullis doctor` line ([`Hook::doctor`]).
     pub doctor: fn(&Config, &Env) -> Option<DoctorNote>,
+    /// Whether it works in Codex CLI ([`Hook::CODEX`]).
+    pub codex: CodexSupport,
 }
 
 impl HookSpec {
@@ -163,7 +168,18 @@ impl HookSpec {
             env_vars: H::ENV_VARS,
             decide: H::decide,
             doctor: H::doctor,
+            codex: H::CODEX,
         }
+    }
+
+    /// The registrations `client` gets: all of them for Claude Code; for Codex, none when the hook does
+    /// not work there, else those of the events Codex fires.
+    pub fn registrations_for(&self, client: Client) -> impl Iterator<Item = &'static Registration> {
+        let codex_ok = self.codex.is_registered();
+        self.registrations.iter().filter(move |r| match client {
+            Client::ClaudeCode => true,
+            Client::Codex => codex_ok && client.has_event(r.event),
+        })
     }
 
     /// Whether the hook is registered for `event`.

@@ -43,6 +43,7 @@
 pub mod budget;
 pub mod child;
 pub mod cli;
+pub mod client;
 pub mod config;
 pub mod ctx;
 pub mod deadline;
@@ -53,6 +54,7 @@ pub mod event;
 pub mod files;
 pub mod hook;
 pub mod log;
+pub mod patch;
 pub mod run;
 pub mod state;
 pub mod stop_chain;
@@ -60,6 +62,7 @@ pub mod transcript;
 pub mod verdict;
 pub mod warnings;
 
+pub use client::Client;
 pub use config::{Config, Mode, Section, SectionSpec};
 pub use ctx::Ctx;
 pub use deadline::Deadline;

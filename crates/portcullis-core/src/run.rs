@@ -9,9 +9,11 @@
 //! | panic | empty | one line | by policy |
 //! | `PORTCULLIS_DISABLED` set | empty | empty | 0 |
 //!
-//! Exit 1 with empty stdout blocks nothing (Claude Code shows the user a notice and goes on).
-//! Exit 2 blocks the action and feeds stderr to Claude. When the hook is run with arguments (a person at a
-//! terminal), [`Hook::command`] handles them instead.
+//! Exit 1 with empty stdout blocks nothing (Claude Code shows the user a notice and goes on; Codex marks
+//! the run failed and goes on). Exit 2 blocks the action and feeds stderr to the model in both clients.
+//! `--client codex` (what `portcullis install --client codex` registers) names the client for certain;
+//! without it the client is recognised from the event ([`crate::Client::detect`]). Any other arguments
+//! mean a person at a terminal: [`Hook::command`] handles them instead.
 
 use std::ffi::OsString;
 use std::io::{self, Read, Write};
@@ -19,6 +21,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use crate::budget;
+use crate::client::Client;
 use crate::ctx::Ctx;
 use crate::deadline::Deadline;
 use crate::env::Env;
@@ -33,7 +36,11 @@ use crate::verdict;
 #[must_use]
 pub fn run<H: Hook>() -> ExitCode {
     install_panic_hook(H::NAME, H::ON_ERROR);
-    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    let mut args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    let client = match take_client_flag(&mut args) {
+        Ok(c) => c,
+        Err(e) => return fail(H::NAME, Failure::Open, &e),
+    };
     if !args.is_empty() {
         return H::command(args);
     }
@@ -45,14 +52,47 @@ pub fn run<H: Hook>() -> ExitCode {
         .var(env_vars::PORTCULLIS_MAX_STDIN)
         .and_then(|v| v.parse().ok())
         .unwrap_or(budget::MAX_STDIN_BYTES);
-    run_once::<H>(&mut io::stdin().lock(), cap, env)
+    run_once::<H>(&mut io::stdin().lock(), cap, env, client)
 }
 
-/// One run on the given input: the testable body of [`run`].
-pub fn run_once<H: Hook>(input: &mut dyn Read, cap: u64, env: Env) -> ExitCode {
+/// Removes a leading `--client NAME` (or `--client=NAME`) from the arguments: the client the hook is
+/// registered for. `Err` for a name no client has.
+pub fn take_client_flag(args: &mut Vec<OsString>) -> Result<Option<Client>> {
+    let Some(first) = args.first().and_then(|a| a.to_str()) else {
+        return Ok(None);
+    };
+    let (name, used) = if let Some(v) = first.strip_prefix("--client=") {
+        (v.to_owned(), 1)
+    } else if first == "--client" {
+        match args.get(1).and_then(|a| a.to_str()) {
+            Some(v) => (v.to_owned(), 2),
+            None => {
+                return Err(Error::Other(
+                    "--client needs a name: claude or codex".into(),
+                ));
+            }
+        }
+    } else {
+        return Ok(None);
+    };
+    let client = Client::parse(&name).ok_or_else(|| {
+        Error::Other(format!("--client {name}: unknown client (claude or codex)"))
+    })?;
+    args.drain(..used);
+    Ok(Some(client))
+}
+
+/// One run on the given input: the testable body of [`run`]. `client` is the one named on the command
+/// line, if any.
+pub fn run_once<H: Hook>(
+    input: &mut dyn Read,
+    cap: u64,
+    env: Env,
+    client: Option<Client>,
+) -> ExitCode {
     let started = Instant::now();
     let deadline = Deadline::after(H::DEADLINE);
-    let event = match read_capped(input, cap).and_then(|bytes| Event::parse(&bytes)) {
+    let event = match read_capped(input, cap).and_then(|bytes| Event::parse_as(&bytes, client)) {
         Ok(e) => e,
         Err(e) => return fail(H::NAME, H::ON_ERROR, &e),
     };
@@ -68,7 +108,7 @@ pub fn run_once<H: Hook>(input: &mut dyn Read, cap: u64, env: Env) -> ExitCode {
         record(&event, &ctx, "warning", &note, started);
     }
     let name = event.name();
-    if let Some(json) = verdict.render(&name)
+    if let Some(json) = verdict.render_for(&name, event.client)
         && let Err(e) = verdict::emit(&json)
     {
         // Claude Code closed our stdout: nobody is listening for a verdict anymore.

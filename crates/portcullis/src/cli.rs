@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use portcullis_core::Env;
 use portcullis_core::cli::{finish_command, parse_command};
 use portcullis_core::ctx::find_project_root;
+use portcullis_core::{Client, Env};
 use portcullis_suite::HOOKS;
 
 use crate::commands::{self, CmdResult, LogFilter};
@@ -22,14 +22,22 @@ struct Cli {
 }
 
 #[derive(Debug, clap::Args)]
-#[group(multiple = false)]
 struct ScopeArgs {
-    /// Install into <DIR>/.claude/settings.json (default: the current project).
-    #[arg(long, value_name = "DIR")]
+    /// Install into <DIR>/.claude/settings.json, or <DIR>/.codex/hooks.json with `--client codex`
+    /// (default: the current project).
+    #[arg(long, value_name = "DIR", conflicts_with = "user")]
     project: Option<PathBuf>,
-    /// Install into ~/.claude/settings.json.
+    /// Install into ~/.claude/settings.json, or $CODEX_HOME/hooks.json (default ~/.codex) with
+    /// `--client codex`.
     #[arg(long)]
     user: bool,
+    /// The agent client: `claude` (Claude Code, the default) or `codex` (OpenAI's Codex CLI).
+    #[arg(long, value_name = "CLIENT", default_value = "claude", value_parser = parse_client)]
+    client: Client,
+}
+
+fn parse_client(name: &str) -> Result<Client, String> {
+    Client::parse(name).ok_or_else(|| format!("unknown client `{name}` (claude or codex)"))
 }
 
 /// The arguments of `portcullis audit`.
@@ -118,8 +126,14 @@ enum Command {
         /// Where the hook binaries are (default: beside this executable).
         #[arg(long, value_name = "DIR")]
         bin_dir: Option<PathBuf>,
+        /// Codex: the `codex` program that lists the handlers' hashes for trust (default: `codex` on PATH).
+        #[arg(long, value_name = "PATH")]
+        codex_bin: Option<PathBuf>,
+        /// Codex: write hooks.json but do not record trust in config.toml.
+        #[arg(long)]
+        no_trust: bool,
     },
-    /// Remove exactly the portcullis hooks from a settings.json.
+    /// Remove exactly the portcullis hooks from a settings.json (or a Codex hooks.json).
     Uninstall {
         #[command(flatten)]
         scope: ScopeArgs,
@@ -367,6 +381,16 @@ fn absolute(p: PathBuf) -> PathBuf {
 }
 
 fn scope(args: ScopeArgs, env: &Env) -> Result<Scope, String> {
+    if args.client == Client::Codex {
+        if args.user {
+            return crate::codex::codex_home(env)
+                .map(Scope::CodexUser)
+                .ok_or_else(|| "--user needs CODEX_HOME or HOME to be set".into());
+        }
+        return Ok(Scope::CodexProject(absolute(
+            args.project.unwrap_or_else(current_project),
+        )));
+    }
     if args.user {
         return env
             .claude_home()
@@ -421,11 +445,18 @@ fn report(command: Command, env: &Env) -> CmdResult {
             scope: s,
             dry_run,
             bin_dir,
+            codex_bin,
+            no_trust,
         } => scope(s, env).and_then(|s| {
             commands::install(
                 &s,
                 &absolute(bin_dir.unwrap_or_else(default_bin_dir)),
                 dry_run,
+                &commands::CodexOptions {
+                    binary: codex_bin.map(absolute),
+                    no_trust,
+                },
+                env,
             )
         }),
         Command::Uninstall { scope: s, dry_run } => {

@@ -4,6 +4,7 @@
 //! settings files in place ([`settings`]) and runs hook binaries the way the client does ([`exec`]).
 
 pub mod cli;
+pub mod codex;
 pub mod commands;
 pub mod diff;
 pub mod exec;

@@ -1,4 +1,9 @@
-//! Editing Claude Code `settings.json` files in place.
+//! Editing Claude Code `settings.json` files, and Codex CLI `hooks.json` files, in place.
+//!
+//! Both clients read the same `{"hooks": {EVENT: [{"matcher", "hooks": [handler]}]}}` shape. A Codex handler
+//! has no `args` and runs its `command` through the shell, so ours is `'<bin>' --client codex`; its
+//! registrations are the hook's Codex ones ([`HookSpec::registrations_for`]) with matchers written in Codex's
+//! tool names ([`codex_matcher`]).
 //!
 //! Our handlers are recognised by the file name of their `command` (one of [`portcullis_suite::binaries`]).
 //! Uninstall removes exactly those handlers, plus any matcher group or event list that is empty only
@@ -11,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use jsonc_parser::ParseOptions;
 use jsonc_parser::cst::{CstArray, CstInputValue, CstNode, CstObject, CstRootNode};
-use portcullis_core::HookSpec;
+use portcullis_core::{Client, HookSpec};
 use serde_json::Value;
 
 /// Where hooks are installed.
@@ -21,6 +26,10 @@ pub enum Scope {
     Project(PathBuf),
     /// `~/.claude/settings.json`.
     User(PathBuf),
+    /// Codex: `<dir>/.codex/hooks.json` (loaded only in a trusted project).
+    CodexProject(PathBuf),
+    /// Codex: `$CODEX_HOME/hooks.json` (`CODEX_HOME` defaults to `~/.codex`).
+    CodexUser(PathBuf),
 }
 
 impl Scope {
@@ -30,6 +39,17 @@ impl Scope {
         match self {
             Self::Project(dir) => dir.join(".claude").join("settings.json"),
             Self::User(claude_home) => claude_home.join("settings.json"),
+            Self::CodexProject(dir) => dir.join(".codex").join("hooks.json"),
+            Self::CodexUser(codex_home) => codex_home.join("hooks.json"),
+        }
+    }
+
+    /// The client this scope's file belongs to.
+    #[must_use]
+    pub fn client(&self) -> Client {
+        match self {
+            Self::Project(_) | Self::User(_) => Client::ClaudeCode,
+            Self::CodexProject(_) | Self::CodexUser(_) => Client::Codex,
         }
     }
 }
@@ -44,10 +64,19 @@ impl std::fmt::Display for SettingsError {
     }
 }
 
-/// True when `command` runs one of our binaries (judged by its file name).
+/// True when `command` runs one of our binaries (judged by its file name): the whole command for Claude
+/// Code, whose handlers carry their arguments apart; the first word, unquoted, for Codex's shell commands.
 #[must_use]
 pub fn is_ours(command: &str) -> bool {
-    let name = Path::new(command.trim())
+    let command = command.trim();
+    let program = match command.strip_prefix('\'') {
+        Some(rest) => rest.split('\'').next().unwrap_or_default(),
+        None if command.ends_with(" --client codex") => {
+            command.trim_end_matches(" --client codex").trim_end()
+        }
+        None => command,
+    };
+    let name = Path::new(program)
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or_default();
@@ -86,12 +115,13 @@ pub fn uninstall(path: &Path, text: &str) -> Result<String, SettingsError> {
     Ok(finish(&root, text))
 }
 
-/// The settings text with our handlers (re)installed, pointing at binaries in `bin_dir`.
+/// The settings text with our handlers (re)installed for `client`, pointing at binaries in `bin_dir`.
 pub fn install(
     path: &Path,
     text: &str,
     bin_dir: &Path,
     hooks: &[HookSpec],
+    client: Client,
 ) -> Result<String, SettingsError> {
     let root = parse(path, text)?;
     remove_ours(&root);
@@ -99,6 +129,7 @@ pub fn install(
         &root.object_value_or_set().object_value_or_set("hooks"),
         hooks,
         bin_dir,
+        client,
     );
     let after = finish(&root, text);
     // Removing and appending again can reflow the text around our groups (a one-line file gains line
@@ -114,8 +145,8 @@ pub fn install(
 }
 
 /// Appends our matcher groups to a `hooks` object.
-fn append_groups(hooks_obj: &CstObject, hooks: &[HookSpec], bin_dir: &Path) {
-    for (event, matcher, handlers) in groups(hooks, bin_dir) {
+fn append_groups(hooks_obj: &CstObject, hooks: &[HookSpec], bin_dir: &Path, client: Client) {
+    for (event, matcher, handlers) in groups(hooks, bin_dir, client) {
         let list = hooks_obj.array_value_or_set(&event);
         let mut group: Vec<(String, CstInputValue)> = Vec::new();
         if let Some(m) = matcher {
@@ -126,13 +157,24 @@ fn append_groups(hooks_obj: &CstObject, hooks: &[HookSpec], bin_dir: &Path) {
     }
 }
 
-/// Our groups: one per (event, matcher), in registry order, each with the handlers of every hook on it.
-fn groups(hooks: &[HookSpec], bin_dir: &Path) -> Vec<(String, Option<String>, Vec<CstInputValue>)> {
+/// Our groups for `client`: one per (event, matcher), in registry order, each with the handlers of every
+/// hook on it.
+fn groups(
+    hooks: &[HookSpec],
+    bin_dir: &Path,
+    client: Client,
+) -> Vec<(String, Option<String>, Vec<CstInputValue>)> {
     let mut out: Vec<(String, Option<String>, Vec<CstInputValue>)> = Vec::new();
     for hook in hooks {
-        for reg in hook.registrations {
-            let handler = handler_value(&bin_dir.join(hook.name), hook.timeout_secs);
-            let matcher = reg.matcher.map(str::to_owned);
+        for reg in hook.registrations_for(client) {
+            let handler = handler_value(&bin_dir.join(hook.name), hook.timeout_secs, client);
+            let matcher = match (client, reg.matcher) {
+                (Client::Codex, Some(m)) => match codex_matcher(m) {
+                    Some(m) => Some(m),
+                    None => continue, // none of the tools exists in Codex
+                },
+                (_, m) => m.map(str::to_owned),
+            };
             match out
                 .iter_mut()
                 .find(|(e, m, _)| e == reg.event && *m == matcher)
@@ -145,7 +187,17 @@ fn groups(hooks: &[HookSpec], bin_dir: &Path) -> Vec<(String, Option<String>, Ve
     out
 }
 
-fn handler_value(binary: &Path, timeout: u32) -> CstInputValue {
+fn handler_value(binary: &Path, timeout: u32, client: Client) -> CstInputValue {
+    if client == Client::Codex {
+        return CstInputValue::Object(vec![
+            ("type".into(), CstInputValue::String("command".into())),
+            (
+                "command".into(),
+                CstInputValue::String(codex_command(binary)),
+            ),
+            ("timeout".into(), CstInputValue::from(timeout)),
+        ]);
+    }
     CstInputValue::Object(vec![
         ("type".into(), CstInputValue::String("command".into())),
         (
@@ -155,6 +207,62 @@ fn handler_value(binary: &Path, timeout: u32) -> CstInputValue {
         ("args".into(), CstInputValue::Array(Vec::new())),
         ("timeout".into(), CstInputValue::from(timeout)),
     ])
+}
+
+/// The shell command Codex runs for one of our binaries: the path, single-quoted when the shell would
+/// otherwise split or expand it, then `--client codex`.
+#[must_use]
+pub fn codex_command(binary: &Path) -> String {
+    let path = binary.display().to_string();
+    let plain = !path.is_empty()
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-+,:@".contains(&b));
+    if plain {
+        format!("{path} --client codex")
+    } else {
+        format!("'{}' --client codex", path.replace('\'', r"'\''"))
+    }
+}
+
+/// A Claude Code tool matcher in Codex's tool names, or `None` when none of its tools exists in Codex.
+/// The file-editing tools are `apply_patch`, `Agent`/`Task` is the spawn tool
+/// (`collaborationspawn_agent`), `Bash` and `mcp__…` patterns stay; Read, Grep, Glob, the web tools and
+/// the rest have no Codex counterpart. A plain list stays a plain list; one with a pattern becomes an
+/// anchored regex, as Codex reads anything else as an unanchored one (PROTOCOL-CODEX.md §2).
+#[must_use]
+pub fn codex_matcher(matcher: &str) -> Option<String> {
+    let inner = matcher
+        .strip_prefix("^(")
+        .and_then(|m| m.strip_suffix(")$"))
+        .unwrap_or(matcher);
+    let mut names: Vec<&str> = Vec::new();
+    for name in inner.split('|').map(str::trim) {
+        let codex = match name {
+            "Write" | "Edit" | "MultiEdit" | "NotebookEdit" => "apply_patch",
+            "Agent" | "Task" => "collaborationspawn_agent",
+            "Bash" => "Bash",
+            n if n.starts_with("mcp__") => n,
+            _ => continue,
+        };
+        if !names.contains(&codex) {
+            names.push(codex);
+        }
+    }
+    if names.is_empty() {
+        return None;
+    }
+    let list = names.join("|");
+    Some(
+        if list
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'|')
+        {
+            list
+        } else {
+            format!("^({list})$")
+        },
+    )
 }
 
 fn finish(root: &CstRootNode, original: &str) -> String {
@@ -267,7 +375,12 @@ pub fn plugin_hooks_json(hooks: &[HookSpec]) -> String {
             ),
         );
         // Bare binary names: the plugin's hooks resolve them on PATH.
-        append_groups(&obj.object_value_or_set("hooks"), hooks, Path::new(""));
+        append_groups(
+            &obj.object_value_or_set("hooks"),
+            hooks,
+            Path::new(""),
+            Client::ClaudeCode,
+        );
         root.to_string()
     });
     root.unwrap_or_default()
@@ -289,6 +402,47 @@ mod tests {
         let err = uninstall(Path::new("/x/settings.json"), "{ \"a\": ").unwrap_err();
         assert!(err.0.contains("not valid JSON"), "{err}");
         assert!(err.0.contains("/x/settings.json"));
-        assert!(install(Path::new("s"), "[1,2]", Path::new("/b"), &[]).is_err());
+        assert!(
+            install(
+                Path::new("s"),
+                "[1,2]",
+                Path::new("/b"),
+                &[],
+                Client::ClaudeCode
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn codex_commands_are_ours_quoted_or_not() {
+        let plain = codex_command(Path::new("/opt/bin/feedback-loop"));
+        assert_eq!(plain, "/opt/bin/feedback-loop --client codex");
+        assert!(is_ours(&plain));
+        let spaced = codex_command(Path::new("/my tools/it's/loop-detect"));
+        assert_eq!(spaced, r"'/my tools/it'\''s/loop-detect' --client codex");
+        assert!(is_ours(&spaced));
+        assert!(!is_ours("/opt/bin/other --client codex"));
+    }
+
+    #[test]
+    fn matchers_in_codex_tool_names() {
+        assert_eq!(
+            codex_matcher("Write|Edit|MultiEdit|NotebookEdit").as_deref(),
+            Some("apply_patch")
+        );
+        assert_eq!(
+            codex_matcher("Write|Edit|MultiEdit|NotebookEdit|Bash|Read|Grep|Glob").as_deref(),
+            Some("apply_patch|Bash")
+        );
+        assert_eq!(
+            codex_matcher("Agent|Task").as_deref(),
+            Some("collaborationspawn_agent")
+        );
+        assert_eq!(
+            codex_matcher("^(Bash|Write|Edit|Agent|Task|WebFetch|Skill|mcp__.*)$").as_deref(),
+            Some("^(Bash|apply_patch|collaborationspawn_agent|mcp__.*)$")
+        );
+        assert_eq!(codex_matcher("Read|Grep|Glob"), None);
     }
 }

@@ -28,8 +28,11 @@ mod text;
 use std::fmt::Write as _;
 use std::path::Path;
 
+use portcullis_core::client::CodexSupport;
 use portcullis_core::config::SectionSpec;
-use portcullis_core::{Ctx, Event, EventName, Failure, Hook, Mode, Registration, Result, Verdict};
+use portcullis_core::{
+    Client, Ctx, Event, EventName, Failure, Hook, Mode, Registration, Result, Verdict,
+};
 use serde_json::{Value, json};
 
 pub use config::{Requirement, SkillsConfig};
@@ -58,8 +61,21 @@ impl Hook for SkillGateway {
     ];
     const ON_ERROR: Failure = Failure::Open;
     const SECTIONS: &'static [SectionSpec] = &[SectionSpec::of::<SkillsConfig>()];
+    const CODEX: CodexSupport = CodexSupport::Partly(
+        "prompts only: a Codex subagent's task is not rewritten, and its transcript is not read for compliance",
+    );
 
     fn decide(event: &Event, ctx: &Ctx) -> Result<Verdict> {
+        // Codex honours updatedInput only as verified for shell commands, and its rollouts name no Skill
+        // or Read calls: there the gateway routes prompts and nothing else.
+        if event.client == Client::Codex
+            && !matches!(
+                event.name(),
+                EventName::UserPromptSubmit | EventName::SessionStart
+            )
+        {
+            return Ok(Verdict::allow());
+        }
         match event.name() {
             EventName::UserPromptSubmit => on_prompt(event, ctx),
             EventName::PreToolUse if event.tool() == Some("Agent") => on_agent_call(event, ctx),

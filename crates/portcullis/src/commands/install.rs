@@ -1,14 +1,17 @@
-//! `portcullis install` and `uninstall`: the suite's hooks merged into (or removed from) a settings.json,
-//! everything else kept byte for byte.
+//! `portcullis install` and `uninstall`: the suite's hooks merged into (or removed from) a Claude Code
+//! settings.json or a Codex hooks.json, everything else kept byte for byte. For Codex, install also
+//! records our handlers' trust ([`crate::codex`]), without which Codex skips them silently.
 
 use std::fs;
 use std::path::Path;
 
 use portcullis_suite::HOOKS;
 
+use portcullis_core::{Client, Env};
+
 use super::{CmdResult, Report, is_executable};
-use crate::diff;
 use crate::settings::{self, Scope};
+use crate::{codex, diff};
 
 fn read_settings(path: &Path) -> Result<String, String> {
     match fs::read_to_string(path) {
@@ -25,8 +28,23 @@ fn write_settings(path: &Path, text: &str) -> Result<(), String> {
     portcullis_core::state::write_atomic(path, text.as_bytes()).map_err(|e| e.to_string())
 }
 
+/// How to reach Codex for trust (ignored for Claude Code).
+#[derive(Debug, Default)]
+pub struct CodexOptions {
+    /// `--codex-bin`: the `codex` program, else `codex` on PATH.
+    pub binary: Option<std::path::PathBuf>,
+    /// `--no-trust`: write hooks.json only.
+    pub no_trust: bool,
+}
+
 /// `portcullis install`.
-pub fn install(scope: &Scope, bin_dir: &Path, dry_run: bool) -> CmdResult {
+pub fn install(
+    scope: &Scope,
+    bin_dir: &Path,
+    dry_run: bool,
+    codex_options: &CodexOptions,
+    env: &Env,
+) -> CmdResult {
     let missing: Vec<&str> = HOOKS
         .iter()
         .map(|h| h.name)
@@ -41,8 +59,68 @@ pub fn install(scope: &Scope, bin_dir: &Path, dry_run: bool) -> CmdResult {
     }
     let path = scope.settings_path();
     let before = read_settings(&path)?;
-    let after = settings::install(&path, &before, bin_dir, HOOKS).map_err(|e| e.0)?;
-    apply(&path, &before, &after, dry_run, "installed")
+    let after =
+        settings::install(&path, &before, bin_dir, HOOKS, scope.client()).map_err(|e| e.0)?;
+    let mut report = apply(&path, &before, &after, dry_run, "installed")?;
+    if scope.client() == Client::Codex && !dry_run {
+        report
+            .text
+            .push_str(&codex_trust(scope, &path, codex_options, env));
+    }
+    Ok(report)
+}
+
+/// Records trust for our Codex handlers, and says what is left for the user to do.
+fn codex_trust(scope: &Scope, hooks_file: &Path, options: &CodexOptions, env: &Env) -> String {
+    let Some(home) = codex::codex_home(env) else {
+        return "note: neither CODEX_HOME nor HOME is set, so Codex's config.toml was not found: trust \
+                was not recorded\n"
+            .into();
+    };
+    let project = match scope {
+        Scope::CodexProject(dir) => dir.clone(),
+        _ => std::env::current_dir().unwrap_or_else(|_| home.clone()),
+    };
+    let mut lines = Vec::new();
+    if let Scope::CodexProject(dir) = scope
+        && !codex::project_trusted(&home, dir)
+    {
+        lines.push(format!(
+            "note: Codex reads `.codex/hooks.json` only in a trusted project. Trust `{}` when Codex asks \
+             on its first start there, or run `codex exec --trust` in it once.",
+            dir.display()
+        ));
+    }
+    let manual = format!(
+        "Codex skips untrusted hooks without a word. To trust them, review them in Codex (`/hooks`), or \
+         run `portcullis install --client codex{} --codex-bin <path to codex>`.",
+        match scope {
+            Scope::CodexProject(dir) => format!(" --project {}", dir.display()),
+            _ => " --user".into(),
+        }
+    );
+    let binary = codex::find_codex(options.binary.as_deref(), env);
+    lines.push(match (options.no_trust, binary) {
+        (true, _) => format!("trust not recorded (--no-trust). {manual}"),
+        (false, None) => format!("`codex` is not on PATH, so trust was not recorded. {manual}"),
+        (false, Some(binary)) => match codex::trust_ours(&binary, &home, &project, hooks_file) {
+            Ok(t) if t.ours == 0 => format!(
+                "warning: `{} app-server` lists none of our handlers in `{}`: trust was not recorded. {manual}",
+                binary.display(),
+                hooks_file.display()
+            ),
+            Ok(t) => format!(
+                "trusted {} handler(s) in `{}` ({} already were)",
+                t.newly,
+                home.join("config.toml").display(),
+                t.ours - t.newly
+            ),
+            Err(e) => format!("warning: trust was not recorded: {e}. {manual}"),
+        },
+    });
+    let mut text = lines.join("\n");
+    text.push('\n');
+    text
 }
 
 /// `portcullis uninstall`.

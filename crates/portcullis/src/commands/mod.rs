@@ -20,7 +20,7 @@ pub use audit::{AuditRequest, audit};
 pub use doctor::doctor;
 pub use domains::domains;
 pub use explain::{Handler, explain, load_settings, matching_handlers, matching_handlers_in};
-pub use install::{install, uninstall};
+pub use install::{CodexOptions, install, uninstall};
 pub use locks::{Release, list_locks, release_locks};
 pub use log::{LogFilter, show_log};
 pub use progress::{ProgressAction, progress};

@@ -1,0 +1,172 @@
+//! Which agent client sent an event: Claude Code (PROTOCOL.md) or OpenAI's Codex CLI (PROTOCOL-CODEX.md).
+//!
+//! The two speak nearly the same hook protocol, and every hook's `decide` is written once, against the
+//! normalised [`crate::Event`]. What differs is handled in two places only: [`crate::event`] reads a Codex
+//! event into the same shape (a patch becomes the files it writes, `turn_id` stands in for `prompt_id`,
+//! the spawn tool is `Agent`), and [`crate::verdict`] writes exactly the fields the client accepts (Codex
+//! refuses a whole answer that carries one field it does not know, and then lets the action run).
+//!
+//! The client is known for certain when the registered command says so (`--client codex`, which
+//! `portcullis install --client codex` writes); otherwise it is recognised from the payload
+//! ([`Client::detect`]).
+
+use std::fmt;
+
+/// An agent client whose hooks portcullis serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Client {
+    /// Anthropic's Claude Code (2.1.329).
+    #[default]
+    ClaudeCode,
+    /// OpenAI's Codex CLI (0.169).
+    Codex,
+}
+
+/// The events Codex 0.169 fires (PROTOCOL-CODEX.md §3).
+pub const CODEX_EVENTS: &[&str] = &[
+    "SessionStart",
+    "UserPromptSubmit",
+    "PreToolUse",
+    "PermissionRequest",
+    "PostToolUse",
+    "Stop",
+    "SubagentStart",
+    "SubagentStop",
+    "PreCompact",
+    "PostCompact",
+    "SessionEnd",
+    "Interrupt",
+];
+
+impl Client {
+    /// Every client, in the order the README lists them.
+    pub const ALL: [Self; 2] = [Self::ClaudeCode, Self::Codex];
+
+    /// The name used on command lines (`--client codex`) and in config.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::ClaudeCode => "claude",
+            Self::Codex => "codex",
+        }
+    }
+
+    /// The client's display name.
+    #[must_use]
+    pub const fn display_name(self) -> &'static str {
+        match self {
+            Self::ClaudeCode => "Claude Code",
+            Self::Codex => "Codex CLI",
+        }
+    }
+
+    /// Parses a `--client` value (`claude`, `claude-code`, `codex`).
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Self> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "claude" | "claude-code" | "claudecode" => Some(Self::ClaudeCode),
+            "codex" | "codex-cli" => Some(Self::Codex),
+            _ => None,
+        }
+    }
+
+    /// Recognises the client from an event's payload: only Codex sends a `turn_id`, names its transcript
+    /// `rollout-*.jsonl`, and calls its edit tool `apply_patch`. Everything else is Claude Code.
+    #[must_use]
+    pub fn detect(
+        turn_id: Option<&str>,
+        transcript_path: Option<&str>,
+        tool: Option<&str>,
+    ) -> Self {
+        let rollout = transcript_path.is_some_and(|p| {
+            let path = std::path::Path::new(p);
+            path.extension().is_some_and(|x| x == "jsonl")
+                && path
+                    .file_name()
+                    .and_then(|f| f.to_str())
+                    .is_some_and(|f| f.starts_with("rollout-"))
+        });
+        if turn_id.is_some_and(|t| !t.is_empty()) || rollout || tool == Some("apply_patch") {
+            Self::Codex
+        } else {
+            Self::ClaudeCode
+        }
+    }
+
+    /// Whether the client fires `event` at all.
+    #[must_use]
+    pub fn has_event(self, event: &str) -> bool {
+        match self {
+            Self::ClaudeCode => true,
+            Self::Codex => CODEX_EVENTS.contains(&event),
+        }
+    }
+}
+
+impl fmt::Display for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether a hook works in Codex, and why not when it does not (the README's hook table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodexSupport {
+    /// Registered for the Codex events it has.
+    Yes,
+    /// Registered, with this limit (e.g. "prompts only").
+    Partly(&'static str),
+    /// Not registered in Codex, for this reason.
+    No(&'static str),
+}
+
+impl CodexSupport {
+    /// True unless [`CodexSupport::No`].
+    #[must_use]
+    pub const fn is_registered(self) -> bool {
+        !matches!(self, Self::No(_))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codex_is_recognised_by_turn_id_rollout_or_patch_tool() {
+        assert_eq!(Client::detect(None, None, None), Client::ClaudeCode);
+        assert_eq!(
+            Client::detect(
+                None,
+                Some("/home/u/.claude/projects/-p/511df9ea.jsonl"),
+                Some("Write")
+            ),
+            Client::ClaudeCode
+        );
+        assert_eq!(Client::detect(Some("t"), None, None), Client::Codex);
+        assert_eq!(Client::detect(Some(""), None, None), Client::ClaudeCode);
+        assert_eq!(
+            Client::detect(
+                None,
+                Some("/h/.codex/sessions/2026/12/01/rollout-2026-12-01T11-18-53-01a2.jsonl"),
+                None
+            ),
+            Client::Codex
+        );
+        assert_eq!(
+            Client::detect(None, None, Some("apply_patch")),
+            Client::Codex
+        );
+    }
+
+    #[test]
+    fn names_round_trip_and_codex_has_twelve_events() {
+        for c in Client::ALL {
+            assert_eq!(Client::parse(c.as_str()), Some(c));
+        }
+        assert_eq!(Client::parse("cursor"), None);
+        assert_eq!(CODEX_EVENTS.len(), 12);
+        assert!(!Client::Codex.has_event("PostToolUseFailure"));
+        assert!(Client::ClaudeCode.has_event("PostToolUseFailure"));
+    }
+}
