@@ -1,13 +1,36 @@
-//! End-to-end: every scenario file in `tests/e2e/` runs the real Claude Code CLI (pinned, cached outside
-//! the repo) against the stand-in model, with portcullis installed by `portcullis install --project`.
-//! One named test per file: `cargo test --test e2e -- agent-first` runs a subset. The file format is
-//! documented in `portcullis_testkit::scenario`.
+//! End-to-end: every scenario file in `tests/e2e/` runs the real Claude Code CLI, and every one in
+//! `tests/e2e-codex/` the real Codex CLI (both pinned, cached outside the repo), against the stand-in
+//! model, with portcullis installed by `portcullis install` (`--client codex` for Codex). One named test
+//! per file (`codex/<name>` for Codex): `cargo test --test e2e -- agent-first` runs a subset. The file
+//! format is documented in `portcullis_testkit::scenario`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use portcullis_testkit::e2e::claude_or_skip;
+use portcullis_testkit::e2e_codex::codex_or_skip;
 use portcullis_testkit::scenario::{run_file, scenario_files};
+
+fn trials(dir: &str, prefix: &str, client: fn() -> Option<PathBuf>) -> Vec<Trial> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let files = scenario_files(&dir);
+    assert!(!files.is_empty(), "no scenarios in {}", dir.display());
+    files
+        .into_iter()
+        .map(|path| {
+            let name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            Trial::test(format!("{prefix}{name}"), move || {
+                let Some(bin) = client() else {
+                    return Ok(());
+                };
+                run_file(&path, &bin).map_err(Failed::from)
+            })
+        })
+        .collect()
+}
 
 fn main() -> std::process::ExitCode {
     let mut args = Arguments::from_args();
@@ -17,23 +40,7 @@ fn main() -> std::process::ExitCode {
     if args.test_threads.is_none() {
         args.test_threads = Some(1);
     }
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/e2e");
-    let files = scenario_files(&dir);
-    assert!(!files.is_empty(), "no scenarios in {}", dir.display());
-    let trials = files
-        .into_iter()
-        .map(|path| {
-            let name = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            Trial::test(name, move || {
-                let Some(claude) = claude_or_skip() else {
-                    return Ok(());
-                };
-                run_file(&path, &claude).map_err(Failed::from)
-            })
-        })
-        .collect();
-    libtest_mimic::run(&args, trials).exit_code()
+    let mut all = trials("../../tests/e2e", "", claude_or_skip);
+    all.extend(trials("../../tests/e2e-codex", "codex/", codex_or_skip));
+    libtest_mimic::run(&args, all).exit_code()
 }

@@ -77,13 +77,21 @@ pub fn might_write(command: &str) -> bool {
     command.contains('>') || programs::WRITERS.iter().any(|w| command.contains(w))
 }
 
-/// The files a tool call writes, as given: a file tool's path (Write, Edit, MultiEdit, NotebookEdit), or
-/// what [`write_targets`] reads a Bash command to write; nothing for the other tools.
+/// The files a tool call writes, as given: a file tool's path (Write, Edit, MultiEdit, NotebookEdit), a
+/// Codex patch's files, or what [`write_targets`] reads a Bash command to write (with the files of a patch
+/// the command applies itself, `apply_patch <<EOF`); nothing for the other tools.
 #[must_use]
 pub fn files_written(input: &portcullis_core::ToolInput) -> Vec<String> {
     match input {
         portcullis_core::ToolInput::Bash(b) => {
-            write_targets(b.command.as_deref().unwrap_or_default())
+            let mut written = write_targets(b.command.as_deref().unwrap_or_default());
+            written.extend(
+                input
+                    .touched_paths()
+                    .into_iter()
+                    .map(|p| p.to_string_lossy().into_owned()),
+            );
+            written
         }
         other => other
             .touched_paths()

@@ -234,7 +234,7 @@ impl Project {
         if options.continue_session {
             cmd.arg("--continue");
         }
-        let mut child = cmd
+        let child = cmd
             .current_dir(&self.dir)
             .env_clear()
             // The client's own folder first, so `claude` (escalation-advisor's default advisor) is the
@@ -253,30 +253,7 @@ impl Project {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("starting claude: {e}"));
-        let started = Instant::now();
-        let code = loop {
-            if let Ok(Some(status)) = child.try_wait() {
-                break status.code();
-            }
-            if started.elapsed() > timeout {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        let read = |p: Option<std::process::ChildStdout>| {
-            let mut s = String::new();
-            if let Some(mut p) = p {
-                let _ = std::io::Read::read_to_string(&mut p, &mut s);
-            }
-            s
-        };
-        let stdout = read(child.stdout.take());
-        let mut stderr = String::new();
-        if let Some(mut e) = child.stderr.take() {
-            let _ = std::io::Read::read_to_string(&mut e, &mut stderr);
-        }
+        let (code, stdout, stderr) = wait_captured(child, timeout);
         RunResult {
             code,
             stdout,
@@ -371,6 +348,44 @@ impl Project {
             .filter_map(|l| serde_json::from_str(l).ok())
             .collect()
     }
+}
+
+/// Waits for `child` at most `timeout` (then kills it), reading its stdout and stderr meanwhile so that a
+/// chatty client never blocks on a full pipe: `(exit code, stdout, stderr)`, the code `None` when killed.
+pub(crate) fn wait_captured(
+    mut child: std::process::Child,
+    timeout: Duration,
+) -> (Option<i32>, String, String) {
+    fn drain<R: std::io::Read + Send + 'static>(
+        pipe: Option<R>,
+    ) -> std::thread::JoinHandle<String> {
+        std::thread::spawn(move || {
+            let mut s = String::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_string(&mut s);
+            }
+            s
+        })
+    }
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    let started = Instant::now();
+    let code = loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            break status.code();
+        }
+        if started.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    (
+        code,
+        stdout.join().unwrap_or_default(),
+        stderr.join().unwrap_or_default(),
+    )
 }
 
 fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -27,8 +27,10 @@ use serde::Deserialize;
 
 pub mod decide;
 pub mod e2e;
+pub mod e2e_codex;
 pub mod scenario;
 pub mod standin;
+pub mod standin_codex;
 
 /// One case's `.toml`.
 #[derive(Debug, Default, Deserialize)]

@@ -3,7 +3,9 @@
 //!
 //! ```toml
 //! description = "what this proves"
-//! prompts = ["E2E-X: do it"]             # later prompts continue the session (`claude -p --continue`)
+//! client = "codex"                        # the client: "claude" (default) or "codex" (tests/e2e-codex/)
+//! prompts = ["E2E-X: do it"]             # later prompts continue the session (`claude -p --continue`,
+//!                                         # `codex exec resume --last`)
 //! env = { PORTCULLIS_LOG_ALLOWS = "1" }   # extra environment for the client and so for every hook
 //! install = true                          # `portcullis install --project` first (default true)
 //! model = "claude-sonnet-4-5[1m]"         # the client's --model (default claude-sonnet-4-5)
@@ -38,6 +40,11 @@
 //! events_absent = [{ hook_event_name = "PostToolUseFailure" }]        # no echo_hook event matches
 //! ```
 //!
+//! With `client = "codex"`, install is `portcullis install --client codex --user` (trust recorded through
+//! `codex app-server`), extra `[[hooks]]` go to `$CODEX_HOME/hooks.json` (and the run then bypasses hook
+//! trust for them), `transcript_*` read the rollouts, and steps name Codex's tools: `Bash`
+//! (`input = { command }`), `apply_patch` (`input = { patch }`), `spawn_agent`.
+//!
 //! Placeholders in strings: `{project}` (the project dir), `{events}` (the echo file), `{home}`, `{bin}`
 //! (the folder of the workspace's binaries, for agents that run portcullis commands).
 //! "Matches" is a subset test: every key of the pattern is present with an equal value (recursively);
@@ -69,6 +76,9 @@ pub const RUN_TIMEOUT: Duration = Duration::from_secs(90);
 pub struct ScenarioFile {
     /// What the scenario proves (shown on failure).
     pub description: String,
+    /// The client: `claude` (default) or `codex`.
+    #[serde(default)]
+    pub client: Option<String>,
     /// The prompts, one client run each; the second and later continue the session.
     pub prompts: Vec<String>,
     /// Extra environment for the client.
@@ -195,8 +205,17 @@ struct Observed {
     log: Vec<Value>,
 }
 
-/// Parses and runs one scenario file; `Err` is a report of every expectation that failed.
-pub fn run_file(path: &Path, claude: &Path) -> Result<(), String> {
+impl ScenarioFile {
+    /// True for a Codex scenario.
+    #[must_use]
+    pub fn is_codex(&self) -> bool {
+        self.client.as_deref() == Some("codex")
+    }
+}
+
+/// Parses and runs one scenario file with `client` (the Claude Code or the Codex binary, as the file's
+/// `client` says); `Err` is a report of every expectation that failed.
+pub fn run_file(path: &Path, client: &Path) -> Result<(), String> {
     let text = fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let spec: ScenarioFile =
         toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -212,7 +231,7 @@ pub fn run_file(path: &Path, claude: &Path) -> Result<(), String> {
             .replace("{home}", &project.home.display().to_string())
             .replace("{bin}", &bin_dir.display().to_string())
     };
-    let seen = execute(&spec, &project, claude, &events_file, &subst)?;
+    let seen = execute(&spec, &project, client, &events_file, &subst)?;
     let failures = check(&spec.expect, &seen, &project, &subst);
     if failures.is_empty() {
         if let Some(dir) = &spec.record
@@ -258,18 +277,27 @@ fn git_commit_all(dir: &Path) -> Result<(), String> {
 fn execute(
     spec: &ScenarioFile,
     project: &Project,
-    claude: &Path,
+    client: &Path,
     events_file: &Path,
     subst: &dyn Fn(&str) -> String,
 ) -> Result<Observed, String> {
     for (rel, content) in &spec.files {
         project.write(rel, &subst(content));
     }
+    let codex = spec.is_codex();
     if spec.install {
-        project.install();
+        if codex {
+            project.install_codex(client);
+        } else {
+            project.install();
+        }
     }
     if !spec.hooks.is_empty() {
-        add_hooks(project, &spec.hooks, subst)?;
+        if codex {
+            add_codex_hooks(project, &spec.hooks, subst)?;
+        } else {
+            add_hooks(project, &spec.hooks, subst)?;
+        }
     }
     if spec.git {
         git_commit_all(&project.dir)?;
@@ -290,18 +318,33 @@ fn execute(
             continue_session: i > 0,
             model: spec.model.clone(),
         };
-        let run = project.run_with(
-            claude,
-            &subst(prompt),
-            scenario.clone(),
-            RUN_TIMEOUT,
-            &options,
-        );
+        let run = if codex {
+            project.run_codex(
+                client,
+                &subst(prompt),
+                scenario.clone(),
+                RUN_TIMEOUT,
+                &options,
+                !spec.hooks.is_empty(),
+            )
+        } else {
+            project.run_with(
+                client,
+                &subst(prompt),
+                scenario.clone(),
+                RUN_TIMEOUT,
+                &options,
+            )
+        };
         requests.extend(run.requests.iter().map(Value::to_string));
         last = Some(run);
     }
     let run = last.ok_or("a scenario needs at least one prompt")?;
-    let transcripts = project.all_transcripts();
+    let transcripts = if codex {
+        project.codex_rollouts()
+    } else {
+        project.all_transcripts()
+    };
     Ok(Observed {
         code: run.code,
         stdout: run.stdout,
@@ -524,6 +567,45 @@ fn add_hooks(
         settings["hooks"][&h.event] = Value::Array(list);
     }
     fs::create_dir_all(project.dir.join(".claude")).map_err(|e| e.to_string())?;
+    fs::write(
+        &path,
+        serde_json::to_string_pretty(&settings).unwrap_or_default(),
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// Extra handlers in `$CODEX_HOME/hooks.json`: Codex runs the `command` through the shell, so the binary
+/// and its arguments are one single-quoted command line.
+fn add_codex_hooks(
+    project: &Project,
+    hooks: &[ExtraHook],
+    subst: &dyn Fn(&str) -> String,
+) -> Result<(), String> {
+    let path = project.codex_home().join("hooks.json");
+    let mut settings: Value = fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_else(|| serde_json::json!({}));
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    for h in hooks {
+        let mut line = quote(&resolve_bin(&h.command).display().to_string());
+        for a in &h.args {
+            line.push(' ');
+            line.push_str(&quote(&subst(a)));
+        }
+        let mut group =
+            serde_json::json!({"hooks": [{"type": "command", "command": line, "timeout": 30}]});
+        if let Some(m) = &h.matcher {
+            group["matcher"] = Value::String(m.clone());
+        }
+        let mut list = settings["hooks"][&h.event]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        list.push(group);
+        settings["hooks"][&h.event] = Value::Array(list);
+    }
+    fs::create_dir_all(project.codex_home()).map_err(|e| e.to_string())?;
     fs::write(
         &path,
         serde_json::to_string_pretty(&settings).unwrap_or_default(),

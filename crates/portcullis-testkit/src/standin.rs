@@ -1,5 +1,6 @@
 //! A scripted stand-in for the Anthropic Messages API on loopback, for driving the real Claude Code CLI
-//! offline (shared/E2E.md). std only: one thread accepts, one thread per connection answers.
+//! offline (shared/E2E.md); [`crate::standin_codex`] answers the OpenAI Responses API for Codex from the
+//! same [`Scenario`]. std only: one thread accepts, one thread per connection answers.
 //!
 //! A [`Scenario`] maps marker texts to step lists. A request belongs to the marker found in its newest
 //! user prompt that has one (the main thread's prompt, a later prompt of a continued session, or a
@@ -95,6 +96,39 @@ impl Scenario {
         self
     }
 
+    /// The steps of the longest marker found in `text`, if any marker is.
+    pub(crate) fn script_for(&self, text: &str) -> Option<&[(Step, Usage)]> {
+        self.rules
+            .iter()
+            .filter(|(m, _)| text.contains(m.as_str()))
+            .max_by_key(|(m, _)| m.len())
+            .map(|(_, steps)| steps.as_slice())
+    }
+
+    /// Step `turn` of `steps`, or a closing "done" past the end.
+    pub(crate) fn step_at(steps: &[(Step, Usage)], turn: usize) -> (Step, Usage) {
+        steps.get(turn).cloned().unwrap_or((
+            Step::Text("done".into()),
+            Usage {
+                input: 100,
+                output: 5,
+                ..Usage::default()
+            },
+        ))
+    }
+
+    /// The answer to a request no marker claims.
+    pub(crate) fn unclaimed() -> (Step, Usage) {
+        (
+            Step::Text("ok".into()),
+            Usage {
+                input: 10,
+                output: 1,
+                ..Usage::default()
+            },
+        )
+    }
+
     fn answer(&self, body: &Value) -> (Step, Usage) {
         let messages = body
             .get("messages")
@@ -109,35 +143,16 @@ impl Scenario {
             }
             let text = prompt_text(&message["content"]);
             // The longest marker wins, so `X-SUB` is not taken for `X`.
-            let Some((_, steps)) = self
-                .rules
-                .iter()
-                .filter(|(m, _)| text.contains(m.as_str()))
-                .max_by_key(|(m, _)| m.len())
-            else {
+            let Some(steps) = self.script_for(&text) else {
                 continue;
             };
             let turn = messages[at..]
                 .iter()
                 .filter(|m| m["role"] == "assistant")
                 .count();
-            return steps.get(turn).cloned().unwrap_or((
-                Step::Text("done".into()),
-                Usage {
-                    input: 100,
-                    output: 5,
-                    ..Usage::default()
-                },
-            ));
+            return Self::step_at(steps, turn);
         }
-        (
-            Step::Text("ok".into()),
-            Usage {
-                input: 10,
-                output: 1,
-                ..Usage::default()
-            },
-        )
+        Self::unclaimed()
     }
 }
 
@@ -163,21 +178,68 @@ pub struct StandIn {
     requests: Arc<Mutex<Vec<Value>>>,
 }
 
+/// An answer to one POST.
+pub(crate) struct Answer {
+    /// Its content type.
+    pub content_type: &'static str,
+    /// Its body.
+    pub body: String,
+    /// Whether the request was a model request, kept for the test's assertions.
+    pub record: bool,
+}
+
+/// Answers one POST: `(path, body, number of this request among the recorded ones)` → an [`Answer`], or
+/// `None` for a path the API does not have (answered `{}`).
+pub(crate) type Api = dyn Fn(&str, &Value, usize) -> Option<Answer> + Send + Sync;
+
 impl StandIn {
-    /// Starts serving `scenario` on an OS-assigned loopback port. The server thread lives until the test
-    /// process ends.
+    /// Starts serving `scenario` as the Anthropic Messages API on an OS-assigned loopback port. The server
+    /// thread lives until the test process ends.
     pub fn start(scenario: Scenario) -> std::io::Result<Self> {
+        Self::start_with(Arc::new(move |path: &str, body: &Value, n: usize| {
+            if path.starts_with("/v1/messages/count_tokens") {
+                return Some(Answer {
+                    content_type: "application/json",
+                    body: r#"{"input_tokens":10}"#.to_owned(),
+                    record: false,
+                });
+            }
+            if !path.starts_with("/v1/messages") {
+                return None;
+            }
+            let (step, usage) = scenario.answer(body);
+            let model = body["model"]
+                .as_str()
+                .unwrap_or("claude-sonnet-4-5")
+                .to_owned();
+            let (content_type, body) = if body["stream"] == true {
+                ("text/event-stream", sse(&step, usage, &model, n))
+            } else {
+                (
+                    "application/json",
+                    message(&step, usage, &model, n).to_string(),
+                )
+            };
+            Some(Answer {
+                content_type,
+                body,
+                record: true,
+            })
+        }))
+    }
+
+    /// Starts serving `api` on an OS-assigned loopback port.
+    pub(crate) fn start_with(api: Arc<Api>) -> std::io::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let scenario = Arc::new(scenario);
         let recorded = Arc::clone(&requests);
         thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let scenario = Arc::clone(&scenario);
+                let api = Arc::clone(&api);
                 let recorded = Arc::clone(&recorded);
                 thread::spawn(move || {
-                    let _ = serve(stream, &scenario, &recorded);
+                    let _ = serve(stream, &*api, &recorded);
                 });
             }
         });
@@ -197,11 +259,7 @@ impl StandIn {
     }
 }
 
-fn serve(
-    stream: TcpStream,
-    scenario: &Scenario,
-    recorded: &Mutex<Vec<Value>>,
-) -> std::io::Result<()> {
+fn serve(stream: TcpStream, api: &Api, recorded: &Mutex<Vec<Value>>) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut stream = stream;
@@ -229,36 +287,18 @@ fn serve(
         let mut parts = request_line.split_whitespace();
         let method = parts.next().unwrap_or_default().to_owned();
         let path = parts.next().unwrap_or_default().to_owned();
-        if method != "POST" {
-            respond(&mut stream, "application/json", b"{}")?;
-        } else if path.starts_with("/v1/messages/count_tokens") {
-            respond(&mut stream, "application/json", br#"{"input_tokens":10}"#)?;
-        } else if path.starts_with("/v1/messages") {
-            let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-            if let Ok(mut r) = recorded.lock() {
-                r.push(body.clone());
+        let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        let n = recorded.lock().map_or(0, |r| r.len()) + 1;
+        match (method == "POST").then(|| api(&path, &body, n)).flatten() {
+            Some(answer) => {
+                if answer.record
+                    && let Ok(mut r) = recorded.lock()
+                {
+                    r.push(body);
+                }
+                respond(&mut stream, answer.content_type, answer.body.as_bytes())?;
             }
-            let (step, usage) = scenario.answer(&body);
-            let model = body["model"]
-                .as_str()
-                .unwrap_or("claude-sonnet-4-5")
-                .to_owned();
-            let n = recorded.lock().map_or(0, |r| r.len());
-            if body["stream"] == true {
-                respond(
-                    &mut stream,
-                    "text/event-stream",
-                    sse(&step, usage, &model, n).as_bytes(),
-                )?;
-            } else {
-                respond(
-                    &mut stream,
-                    "application/json",
-                    message(&step, usage, &model, n).to_string().as_bytes(),
-                )?;
-            }
-        } else {
-            respond(&mut stream, "application/json", b"{}")?;
+            None => respond(&mut stream, "application/json", b"{}")?,
         }
     }
 }

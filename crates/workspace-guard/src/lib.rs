@@ -32,6 +32,7 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use portcullis_core::config::{Mode, SectionSpec};
+use portcullis_core::event::FILE_EDIT_TOOLS;
 use portcullis_core::event::absolutize;
 use portcullis_core::{Ctx, Event, EventName, Failure, Hook, Registration, Result, Verdict};
 use portcullis_domains::{Resolved, resolve};
@@ -83,10 +84,7 @@ fn pre_tool_use(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     let reading = matches!(tool, "Read" | "Grep" | "Glob");
     let targets = if reading {
         read_target(event)
-    } else if matches!(
-        tool,
-        "Write" | "Edit" | "MultiEdit" | "NotebookEdit" | "Bash"
-    ) {
+    } else if tool == "Bash" || FILE_EDIT_TOOLS.contains(&tool) {
         portcullis_shell::files_written(&event.tool_input()?)
     } else {
         return Ok(Verdict::allow());
