@@ -10,6 +10,8 @@ mod audit;
 mod bad_input;
 #[path = "suite/contract.rs"]
 mod contract;
+#[path = "suite/contract_codex.rs"]
+mod contract_codex;
 #[path = "suite/domains.rs"]
 mod domains;
 #[path = "suite/install.rs"]

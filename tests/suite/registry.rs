@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use portcullis_core::client::CodexSupport;
 use portcullis_suite::HOOKS;
 
 fn root() -> &'static Path {
@@ -145,9 +146,19 @@ fn readme_tables_match_the_code() {
         );
     }
     for h in HOOKS {
+        let row = readme
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{}` |", h.name)))
+            .unwrap_or_else(|| panic!("README's hook table lacks {}", h.name));
+        // The Codex column says what the hook's own constant says.
+        let codex = match h.codex {
+            CodexSupport::Yes => "yes".to_owned(),
+            CodexSupport::Partly(why) => format!("partly: {why}"),
+            CodexSupport::No(why) => format!("no: {why}"),
+        };
         assert!(
-            readme.contains(&format!("| `{}` |", h.name)),
-            "README's hook table lacks {}",
+            row.ends_with(&format!("| {codex} |")),
+            "README's hook table: the Codex column of {} should read `{codex}`",
             h.name
         );
     }

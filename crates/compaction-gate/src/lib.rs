@@ -17,6 +17,7 @@ mod cli;
 mod config;
 pub mod context;
 mod env_vars;
+pub mod rollout;
 
 use std::path::Path;
 
@@ -114,7 +115,7 @@ fn measure_event(event: &Event, ctx: &Ctx, cfg: &CompactionGateConfig) -> Option
         // record of a response is written before its tool calls reach the hooks: nothing to wait for.
         return finish_measure(
             Path::new(main),
-            context::measure_codex(Path::new(main), cfg.window_tokens, &ctx.env),
+            rollout::measure_codex(Path::new(main), cfg.window_tokens, &ctx.env),
             ctx,
         );
     }

@@ -131,6 +131,89 @@ impl CodexSupport {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::{Event, EventName, FILE_EDIT_TOOLS, ToolInput};
+    use std::path::PathBuf;
+
+    fn codex(name: &str) -> Event {
+        let path = format!(
+            "{}/../../fixtures/events-codex/{name}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        Event::parse(&text).unwrap()
+    }
+
+    #[test]
+    fn a_codex_patch_is_the_files_it_writes_resolved_against_cwd() {
+        let e = codex("PreToolUse-apply_patch");
+        assert_eq!(e.client, Client::Codex);
+        assert_eq!(e.prompt_id, e.turn_id, "turn_id stands in for prompt_id");
+        assert!(e.tool_input().unwrap().is_file_edit());
+        assert_eq!(
+            e.touched_paths().unwrap(),
+            vec![
+                PathBuf::from("/home/u/proj/notes.txt"),
+                PathBuf::from("/home/u/proj/src/new.rs")
+            ]
+        );
+        assert!(FILE_EDIT_TOOLS.contains(&e.tool().unwrap()));
+    }
+
+    #[test]
+    fn codex_shell_output_is_a_string_and_its_exit_status_unknown() {
+        let e = codex("PostToolUse-Bash-failed");
+        assert_eq!(
+            e.tool_output_text(),
+            "cat: missing-file.txt: No such file or directory\n"
+        );
+        assert!(!e.exit_status_known());
+        let cc = Event::parse(br#"{"hook_event_name":"PostToolUse","tool_name":"Bash","tool_response":{"stdout":"a","stderr":"b"}}"#).unwrap();
+        assert_eq!(cc.tool_output_text(), "a\nb");
+        assert!(cc.exit_status_known());
+    }
+
+    #[test]
+    fn codex_spawn_agent_is_an_agent_call() {
+        let e = codex("PreToolUse-spawn_agent");
+        assert_eq!(e.tool(), Some("Agent"));
+        let ToolInput::Agent(a) = e.tool_input().unwrap() else {
+            panic!("not an agent call")
+        };
+        assert_eq!(a.prompt.as_deref(), Some("SUBTASK-MARKER: write sub.txt"));
+        assert_eq!(a.name.as_deref(), Some("helper"));
+    }
+
+    #[test]
+    fn a_patch_applied_through_the_shell_still_names_its_files() {
+        let e = Event::parse(br#"{"hook_event_name":"PreToolUse","turn_id":"t","cwd":"/p","tool_name":"Bash","tool_input":{"command":"apply_patch <<'EOF'\n*** Begin Patch\n*** Add File: REPORT.md\n+x\n*** End Patch\nEOF"}}"#).unwrap();
+        assert_eq!(
+            e.touched_paths().unwrap(),
+            vec![PathBuf::from("/p/REPORT.md")]
+        );
+        let plain = Event::parse(
+            br#"{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"ls"}}"#,
+        )
+        .unwrap();
+        assert!(plain.touched_paths().unwrap().is_empty());
+    }
+
+    #[test]
+    fn every_codex_capture_parses_as_codex() {
+        let dir = format!("{}/../../fixtures/events-codex", env!("CARGO_MANIFEST_DIR"));
+        let mut n = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let e = Event::parse(&std::fs::read(&path).unwrap()).unwrap();
+            assert!(
+                !matches!(e.name(), EventName::Unknown(_)),
+                "{}",
+                path.display()
+            );
+            assert_eq!(e.client, Client::Codex, "{}", path.display());
+            n += 1;
+        }
+        assert!(n >= 21);
+    }
 
     #[test]
     fn codex_is_recognised_by_turn_id_rollout_or_patch_tool() {

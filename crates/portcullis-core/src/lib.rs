@@ -58,6 +58,7 @@ pub mod patch;
 pub mod run;
 pub mod state;
 pub mod stop_chain;
+pub mod tool_input;
 pub mod transcript;
 pub mod verdict;
 pub mod warnings;

@@ -25,10 +25,12 @@ use std::process::{Command, Stdio};
 
 use serde::Deserialize;
 
+pub mod codex_contract;
 pub mod decide;
 pub mod e2e;
 pub mod e2e_codex;
 pub mod scenario;
+mod scenario_hooks;
 pub mod standin;
 pub mod standin_codex;
 

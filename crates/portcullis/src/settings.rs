@@ -69,18 +69,32 @@ impl std::fmt::Display for SettingsError {
 #[must_use]
 pub fn is_ours(command: &str) -> bool {
     let command = command.trim();
-    let program = match command.strip_prefix('\'') {
-        Some(rest) => rest.split('\'').next().unwrap_or_default(),
-        None if command.ends_with(" --client codex") => {
-            command.trim_end_matches(" --client codex").trim_end()
-        }
-        None => command,
+    let program = match command.strip_suffix(" --client codex") {
+        Some(program) => shell_word(program.trim_end()),
+        None => command.to_owned(),
     };
-    let name = Path::new(program)
+    let name = Path::new(&program)
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or_default();
     portcullis_suite::binaries().contains(&name)
+}
+
+/// The one shell word `text` is, unquoted: single quotes, double quotes and backslashes as the shell reads
+/// them (enough for the commands [`codex_command`] writes and what a person would type instead).
+fn shell_word(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    let mut quote: Option<char> = None;
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some('"') | None, '\\') => out.extend(chars.next()),
+            (None, '\'' | '"') => quote = Some(c),
+            (_, c) => out.push(c),
+        }
+    }
+    out
 }
 
 /// Checks that `text` is a JSON object Claude Code would accept; the error names the file.
@@ -423,6 +437,8 @@ mod tests {
         assert_eq!(spaced, r"'/my tools/it'\''s/loop-detect' --client codex");
         assert!(is_ours(&spaced));
         assert!(!is_ours("/opt/bin/other --client codex"));
+        assert!(is_ours(r#""/a b/secret-guard" --client codex"#));
+        assert!(is_ours(r"/a\ b/secret-guard --client codex"));
     }
 
     #[test]

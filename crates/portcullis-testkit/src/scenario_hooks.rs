@@ -1,0 +1,95 @@
+//! A scenario's extra, test-only hook handlers (`[[hooks]]`), written into the client's own hook file.
+
+use std::fs;
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::e2e::Project;
+use crate::scenario::ExtraHook;
+use crate::workspace_bin;
+
+/// Extra handlers in the project's `.claude/settings.json`.
+pub(crate) fn add_hooks(
+    project: &Project,
+    hooks: &[ExtraHook],
+    subst: &dyn Fn(&str) -> String,
+) -> Result<(), String> {
+    let path = project.dir.join(".claude/settings.json");
+    let mut settings: Value = fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_else(|| serde_json::json!({}));
+    for h in hooks {
+        let bin = resolve_bin(&h.command);
+        let mut group = serde_json::json!({"hooks": [{
+            "type": "command",
+            "command": bin.display().to_string(),
+            "args": h.args.iter().map(|a| subst(a)).collect::<Vec<_>>(),
+            "timeout": 30,
+        }]});
+        if let Some(m) = &h.matcher {
+            group["matcher"] = Value::String(m.clone());
+        }
+        let list = settings["hooks"][&h.event]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let mut list = list;
+        list.push(group);
+        settings["hooks"][&h.event] = Value::Array(list);
+    }
+    fs::create_dir_all(project.dir.join(".claude")).map_err(|e| e.to_string())?;
+    fs::write(
+        &path,
+        serde_json::to_string_pretty(&settings).unwrap_or_default(),
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// Extra handlers in `$CODEX_HOME/hooks.json`: Codex runs the `command` through the shell, so the binary
+/// and its arguments are one single-quoted command line.
+pub(crate) fn add_codex_hooks(
+    project: &Project,
+    hooks: &[ExtraHook],
+    subst: &dyn Fn(&str) -> String,
+) -> Result<(), String> {
+    let path = project.codex_home().join("hooks.json");
+    let mut settings: Value = fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_else(|| serde_json::json!({}));
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    for h in hooks {
+        let mut line = quote(&resolve_bin(&h.command).display().to_string());
+        for a in &h.args {
+            line.push(' ');
+            line.push_str(&quote(&subst(a)));
+        }
+        let mut group =
+            serde_json::json!({"hooks": [{"type": "command", "command": line, "timeout": 30}]});
+        if let Some(m) = &h.matcher {
+            group["matcher"] = Value::String(m.clone());
+        }
+        let mut list = settings["hooks"][&h.event]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        list.push(group);
+        settings["hooks"][&h.event] = Value::Array(list);
+    }
+    fs::create_dir_all(project.codex_home()).map_err(|e| e.to_string())?;
+    fs::write(
+        &path,
+        serde_json::to_string_pretty(&settings).unwrap_or_default(),
+    )
+    .map_err(|e| e.to_string())
+}
+
+fn resolve_bin(name: &str) -> PathBuf {
+    let bin = workspace_bin(name);
+    if bin.is_file() {
+        return bin;
+    }
+    workspace_bin(&format!("examples/{name}"))
+}
