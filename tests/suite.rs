@@ -16,6 +16,8 @@ mod contract_codex;
 mod domains;
 #[path = "suite/install.rs"]
 mod install;
+#[path = "suite/install_codex.rs"]
+mod install_codex;
 #[path = "suite/locks.rs"]
 mod locks;
 #[path = "suite/never_trapped.rs"]

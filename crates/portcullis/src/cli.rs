@@ -149,6 +149,12 @@ enum Command {
         /// Where the hook binaries should be (default: beside this executable).
         #[arg(long, value_name = "DIR")]
         bin_dir: Option<PathBuf>,
+        /// The agent client: `claude` (the default) or `codex` (also checks that Codex trusts the hooks).
+        #[arg(long, value_name = "CLIENT", default_value = "claude", value_parser = parse_client)]
+        client: Client,
+        /// Codex: the `codex` program that lists the handlers' trust (default: `codex` on PATH).
+        #[arg(long, value_name = "PATH")]
+        codex_bin: Option<PathBuf>,
     },
     /// Show the decision log, oldest of the selection first.
     Log {
@@ -438,6 +444,24 @@ pub fn main_with(args: Vec<OsString>) -> ExitCode {
     )
 }
 
+fn codex_options(codex_bin: Option<PathBuf>, no_trust: bool) -> commands::CodexOptions {
+    commands::CodexOptions {
+        binary: codex_bin.map(absolute),
+        no_trust,
+    }
+}
+
+fn install(
+    s: ScopeArgs,
+    dry_run: bool,
+    bin_dir: Option<PathBuf>,
+    codex: &commands::CodexOptions,
+    env: &Env,
+) -> CmdResult {
+    let bin_dir = absolute(bin_dir.unwrap_or_else(default_bin_dir));
+    scope(s, env).and_then(|s| commands::install(&s, &bin_dir, dry_run, codex, env))
+}
+
 /// Runs a command whose result is a report (text and success).
 fn report(command: Command, env: &Env) -> CmdResult {
     match command {
@@ -447,25 +471,27 @@ fn report(command: Command, env: &Env) -> CmdResult {
             bin_dir,
             codex_bin,
             no_trust,
-        } => scope(s, env).and_then(|s| {
-            commands::install(
-                &s,
-                &absolute(bin_dir.unwrap_or_else(default_bin_dir)),
-                dry_run,
-                &commands::CodexOptions {
-                    binary: codex_bin.map(absolute),
-                    no_trust,
-                },
-                env,
-            )
-        }),
+        } => install(
+            s,
+            dry_run,
+            bin_dir,
+            &codex_options(codex_bin, no_trust),
+            env,
+        ),
         Command::Uninstall { scope: s, dry_run } => {
             scope(s, env).and_then(|s| commands::uninstall(&s, dry_run))
         }
-        Command::Doctor { project, bin_dir } => commands::doctor(
+        Command::Doctor {
+            project,
+            bin_dir,
+            client,
+            codex_bin,
+        } => commands::doctor(
             &absolute(project.unwrap_or_else(current_project)),
             &absolute(bin_dir.unwrap_or_else(default_bin_dir)),
             env,
+            client,
+            codex_bin.map(absolute).as_deref(),
         ),
         Command::Log {
             session,

@@ -86,6 +86,9 @@ pub fn list_hooks(
     project: &Path,
     as_trusted_project: bool,
 ) -> Result<Vec<ListedHook>, String> {
+    // Codex refuses to start without its home folder.
+    std::fs::create_dir_all(codex_home)
+        .map_err(|e| format!("creating `{}`: {e}", codex_home.display()))?;
     let mut cmd = Command::new(codex);
     cmd.arg("app-server");
     if as_trusted_project {
@@ -132,12 +135,16 @@ pub fn list_hooks(
     drop(stdin);
     let _ = child.kill();
     let _ = child.wait();
-    let answer = answer.map_err(|_| {
-        format!(
+    let answer = answer.map_err(|e| match e {
+        mpsc::RecvTimeoutError::Timeout => format!(
             "`{} app-server` did not answer hooks/list within {} s",
             codex.display(),
             APP_SERVER_TIMEOUT.as_secs()
-        )
+        ),
+        mpsc::RecvTimeoutError::Disconnected => format!(
+            "`{} app-server` ended without answering hooks/list",
+            codex.display()
+        ),
     })?;
     if let Some(err) = answer.get("error") {
         return Err(format!("codex app-server refused hooks/list: {err}"));

@@ -68,16 +68,28 @@ impl std::fmt::Display for SettingsError {
 /// Code, whose handlers carry their arguments apart; the first word, unquoted, for Codex's shell commands.
 #[must_use]
 pub fn is_ours(command: &str) -> bool {
+    portcullis_suite::binaries().contains(&program_name(command).as_str())
+}
+
+/// The program a handler's `command` runs: the whole command for Claude Code (its handlers carry their
+/// arguments apart), the unquoted first word of a Codex `… --client codex` shell command.
+#[must_use]
+pub fn program(command: &str) -> String {
     let command = command.trim();
-    let program = match command.strip_suffix(" --client codex") {
+    match command.strip_suffix(" --client codex") {
         Some(program) => shell_word(program.trim_end()),
         None => command.to_owned(),
-    };
-    let name = Path::new(&program)
+    }
+}
+
+/// The file name of [`program`].
+#[must_use]
+pub fn program_name(command: &str) -> String {
+    Path::new(&program(command))
         .file_name()
         .and_then(|n| n.to_str())
-        .unwrap_or_default();
-    portcullis_suite::binaries().contains(&name)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// The one shell word `text` is, unquoted: single quotes, double quotes and backslashes as the shell reads

@@ -4,16 +4,23 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use portcullis_core::Env;
 use portcullis_core::config::{Config, Schema};
 use portcullis_core::state::StateDir;
+use portcullis_core::{Client, Env};
 use portcullis_suite::HOOKS;
 
-use super::{CmdResult, Report, is_executable, settings_files};
+use super::{CmdResult, Report, doctor_codex, is_executable, settings_files};
 use crate::settings;
 
-/// `portcullis doctor`.
-pub fn doctor(project: &Path, bin_dir: &Path, env: &Env) -> CmdResult {
+/// `portcullis doctor`: for Claude Code, or with `client` Codex, for Codex CLI (its hook files and their
+/// trust, through `codex_bin` or `codex` on PATH).
+pub fn doctor(
+    project: &Path,
+    bin_dir: &Path,
+    env: &Env,
+    client: Client,
+    codex_bin: Option<&Path>,
+) -> CmdResult {
     let mut lines = Vec::new();
     let mut ok = true;
     let mut check = |name: &str, result: Result<String, String>| match result {
@@ -63,7 +70,16 @@ pub fn doctor(project: &Path, bin_dir: &Path, env: &Env) -> CmdResult {
         },
     );
 
-    check("settings", check_registered(project, env));
+    match client {
+        Client::ClaudeCode => check("settings", check_registered(project, env)),
+        Client::Codex => {
+            check("codex hooks", doctor_codex::check_registered(project, env));
+            check(
+                "codex trust",
+                doctor_codex::check_trust(project, env, codex_bin),
+            );
+        }
+    }
 
     let state = StateDir::for_project(env, project);
     check(

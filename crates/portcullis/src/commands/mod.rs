@@ -7,6 +7,7 @@ use portcullis_core::{Env, budget};
 
 mod audit;
 mod doctor;
+mod doctor_codex;
 mod domains;
 mod explain;
 mod install;
