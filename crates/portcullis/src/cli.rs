@@ -444,6 +444,22 @@ pub fn main_with(args: Vec<OsString>) -> ExitCode {
     )
 }
 
+fn doctor(
+    project: Option<PathBuf>,
+    bin_dir: Option<PathBuf>,
+    client: Client,
+    codex_bin: Option<PathBuf>,
+    env: &Env,
+) -> CmdResult {
+    commands::doctor(
+        &absolute(project.unwrap_or_else(current_project)),
+        &absolute(bin_dir.unwrap_or_else(default_bin_dir)),
+        env,
+        client,
+        codex_bin.map(absolute).as_deref(),
+    )
+}
+
 fn codex_options(codex_bin: Option<PathBuf>, no_trust: bool) -> commands::CodexOptions {
     commands::CodexOptions {
         binary: codex_bin.map(absolute),
@@ -486,13 +502,7 @@ fn report(command: Command, env: &Env) -> CmdResult {
             bin_dir,
             client,
             codex_bin,
-        } => commands::doctor(
-            &absolute(project.unwrap_or_else(current_project)),
-            &absolute(bin_dir.unwrap_or_else(default_bin_dir)),
-            env,
-            client,
-            codex_bin.map(absolute).as_deref(),
-        ),
+        } => doctor(project, bin_dir, client, codex_bin, env),
         Command::Log {
             session,
             hook,
