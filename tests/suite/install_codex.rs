@@ -2,6 +2,7 @@
 //! install is idempotent and uninstall removes exactly ours; trust is recorded the way Codex reads it, and
 //! `doctor --client codex` tells a hook Codex would skip.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -18,13 +19,13 @@ const FOREIGN: &str = r#"{
 }
 "#;
 
-struct Home {
+struct Setup {
     _tmp: tempfile::TempDir,
     project: PathBuf,
     codex_home: PathBuf,
 }
 
-impl Home {
+impl Setup {
     fn new() -> Self {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().canonicalize().unwrap();
@@ -68,11 +69,11 @@ impl Home {
 
 #[test]
 fn codex_install_keeps_foreign_handlers_and_uninstall_removes_only_ours() {
-    let h = Home::new();
+    let h = Setup::new();
     let file = h.codex_home.join("hooks.json");
     std::fs::create_dir_all(&h.codex_home).unwrap();
     std::fs::write(&file, FOREIGN).unwrap();
-    let bin_dir = Home::bin_dir();
+    let bin_dir = Setup::bin_dir();
     let install = [
         "install",
         "--client",
@@ -115,10 +116,11 @@ fn codex_install_keeps_foreign_handlers_and_uninstall_removes_only_ours() {
 fn trust_project(codex_home: &Path, project: &Path) {
     let config = codex_home.join("config.toml");
     let mut text = std::fs::read_to_string(&config).unwrap_or_default();
-    text.push_str(&format!(
+    let _ = write!(
+        text,
         "\n[projects.\"{}\"]\ntrust_level = \"trusted\"\n",
         project.display()
-    ));
+    );
     std::fs::write(&config, text).unwrap();
 }
 
@@ -126,8 +128,8 @@ fn trust_project(codex_home: &Path, project: &Path) {
 fn codex_trust_is_recorded_as_codex_reads_it_and_doctor_tells_what_codex_would_skip() {
     let Some(codex) = codex_or_skip() else { return };
     let codex = codex.display().to_string();
-    let h = Home::new();
-    let bin_dir = Home::bin_dir();
+    let h = Setup::new();
+    let bin_dir = Setup::bin_dir();
     let project = h.project.display().to_string();
     let doctor = [
         "doctor",
