@@ -383,3 +383,36 @@ fn a_hostile_agent_id_is_refused() {
     assert!(out.status.success(), "{t}");
     assert!(t.contains("is not a safe file name"), "{t}");
 }
+
+/// A Codex rollout replays through the handlers `install --client codex` writes, to its reviewed timeline.
+#[test]
+fn a_recorded_codex_rollout_replays_to_its_expected_timeline() {
+    let dir = fixture("codex-mixed");
+    let p = project("codex-mixed");
+    let bin = workspace_bin("portcullis");
+    let installed = Command::new(&bin)
+        .args(["install", "--client", "codex", "--no-trust", "--project"])
+        .arg(p.path())
+        .arg("--bin-dir")
+        .arg(bin.parent().unwrap())
+        .env("HOME", p.path().join("no-home"))
+        .env("CODEX_HOME", p.path().join("no-codex-home"))
+        .output()
+        .unwrap();
+    assert!(installed.status.success(), "{}", text(&installed));
+    let hooks = p.path().join(".codex/hooks.json");
+    let expected = dir.join("expected.timeline");
+    let out = replay(
+        &[
+            "--hooks",
+            hooks.to_str().unwrap(),
+            "--expect",
+            expected.to_str().unwrap(),
+        ],
+        &session(&dir),
+        p.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains("the timeline matches"), "{t}");
+}

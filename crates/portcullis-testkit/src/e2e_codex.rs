@@ -226,6 +226,39 @@ impl Project {
         cmd
     }
 
+    /// Copies the rollouts into `to` (flat, by file name), replacing the temp root by `/e2e` and this
+    /// checkout's path by `/portcullis` in their contents, as [`Project::record_transcripts`] does for
+    /// Claude Code. Earlier rollouts in `to` are removed; `project/` and other files stay.
+    pub fn record_codex_rollouts(&self, to: &Path) -> Result<(), String> {
+        let root = self
+            .dir
+            .parent()
+            .unwrap_or(Path::new("/"))
+            .display()
+            .to_string();
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .canonicalize()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        for e in std::fs::read_dir(to).into_iter().flatten().flatten() {
+            if e.path().extension().is_some_and(|x| x == "jsonl") {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+        std::fs::create_dir_all(to).map_err(|e| e.to_string())?;
+        for rollout in self.codex_rollouts() {
+            let text = std::fs::read_to_string(&rollout).map_err(|e| e.to_string())?;
+            let mut text = text.replace(&root, "/e2e");
+            if !workspace.is_empty() {
+                text = text.replace(&workspace, "/portcullis");
+            }
+            let name = rollout.file_name().unwrap_or_default();
+            std::fs::write(to.join(name), text).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
     /// Every Codex rollout of the project's runs (`$CODEX_HOME/sessions/**/rollout-*.jsonl`).
     #[must_use]
     pub fn codex_rollouts(&self) -> Vec<PathBuf> {

@@ -239,7 +239,11 @@ pub fn run_file(path: &Path, client: &Path) -> Result<(), String> {
             && std::env::var_os("PORTCULLIS_RECORD").is_some()
         {
             let to = path.parent().unwrap_or(Path::new(".")).join(dir);
-            project.record_transcripts(&to)?;
+            if spec.is_codex() {
+                project.record_codex_rollouts(&to)?;
+            } else {
+                project.record_transcripts(&to)?;
+            }
         }
         return Ok(());
     }

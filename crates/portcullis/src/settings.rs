@@ -195,7 +195,7 @@ fn groups(
         for reg in hook.registrations_for(client) {
             let handler = handler_value(&bin_dir.join(hook.name), hook.timeout_secs, client);
             let matcher = match (client, reg.matcher) {
-                (Client::Codex, Some(m)) => match codex_matcher(m) {
+                (Client::Codex, Some(m)) => match codex_registration_matcher(reg.event, m) {
                     Some(m) => Some(m),
                     None => continue, // none of the tools exists in Codex
                 },
@@ -248,6 +248,17 @@ pub fn codex_command(binary: &Path) -> String {
         format!("{path} --client codex")
     } else {
         format!("'{}' --client codex", path.replace('\'', r"'\''"))
+    }
+}
+
+/// The matcher of a registration in Codex: a tool event's in Codex's tool names ([`codex_matcher`]),
+/// any other event's (a `SessionStart` source, …) as it is. `None` when none of its tools exists in Codex.
+#[must_use]
+pub fn codex_registration_matcher(event: &str, matcher: &str) -> Option<String> {
+    if matches!(event, "PreToolUse" | "PostToolUse" | "PermissionRequest") {
+        codex_matcher(matcher)
+    } else {
+        Some(matcher.to_owned())
     }
 }
 
@@ -472,5 +483,10 @@ mod tests {
             Some("^(Bash|apply_patch|collaborationspawn_agent|mcp__.*)$")
         );
         assert_eq!(codex_matcher("Read|Grep|Glob"), None);
+        assert_eq!(
+            codex_registration_matcher("SessionStart", "startup|resume|clear").as_deref(),
+            Some("startup|resume|clear"),
+            "a session source is not a tool name"
+        );
     }
 }

@@ -37,7 +37,7 @@ pub(crate) fn check_registered(project: &Path, env: &Env) -> Result<String, Stri
     for hook in HOOKS {
         for reg in hook.registrations_for(Client::Codex) {
             let matcher = match reg.matcher {
-                Some(m) => match settings::codex_matcher(m) {
+                Some(m) => match settings::codex_registration_matcher(reg.event, m) {
                     Some(m) => Some(m),
                     None => continue,
                 },

@@ -70,18 +70,23 @@ pub fn matching_handlers_in(event: &Event, settings: &[Value]) -> Vec<Handler> {
                 if !settings::is_ours(command) {
                     continue;
                 }
+                // A Codex handler is one shell command line: its program, and the flag that names the client.
+                let codex = settings::program(command) != command.trim();
                 let handler = Handler {
-                    command: command.to_owned(),
-                    args: h
-                        .get("args")
-                        .and_then(Value::as_array)
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(Value::as_str)
-                                .map(str::to_owned)
-                                .collect()
-                        })
-                        .unwrap_or_default(),
+                    command: settings::program(command),
+                    args: if codex {
+                        vec!["--client".into(), "codex".into()]
+                    } else {
+                        h.get("args")
+                            .and_then(Value::as_array)
+                            .map(|a| {
+                                a.iter()
+                                    .filter_map(Value::as_str)
+                                    .map(str::to_owned)
+                                    .collect()
+                            })
+                            .unwrap_or_default()
+                    },
                     timeout: h.get("timeout").and_then(Value::as_u64).unwrap_or(600),
                 };
                 if !out.contains(&handler) {

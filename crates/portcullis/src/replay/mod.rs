@@ -6,6 +6,7 @@
 //! project's settings, or `--hooks FILE`), runs them as processes with a throwaway state folder (so a
 //! replay never touches the project's real state or decision log), and prints a timeline.
 
+pub mod codex_synth;
 mod lines;
 mod render;
 pub mod synth;
@@ -22,8 +23,36 @@ use serde_json::{Value, json};
 
 use crate::commands::{CmdResult, Handler, load_settings, matching_handlers_in};
 use crate::exec;
+use codex_synth::CodexSynthesizer;
 use lines::{Line, append_line, open, read_line_bounded};
 use synth::{Emit, Synthesizer, Thread};
+
+/// The synthesizer of the client whose transcript is replayed.
+enum Source<'s> {
+    Claude(&'s mut Synthesizer),
+    Codex(&'s mut CodexSynthesizer),
+}
+
+impl Source<'_> {
+    fn entry(&mut self, entry: &Value) -> Vec<Emit> {
+        match self {
+            Self::Claude(s) => s.entry(entry),
+            Self::Codex(s) => s.entry(entry),
+        }
+    }
+}
+
+/// True when the file's first line is a Codex rollout's.
+fn is_codex_rollout(path: &Path) -> bool {
+    let Ok(mut reader) = open(path) else {
+        return false;
+    };
+    let mut first = Vec::new();
+    matches!(
+        read_line_bounded(&mut reader, &mut first, MAX_LINE_BYTES),
+        Ok(Line::Complete)
+    ) && serde_json::from_slice::<Value>(&first).is_ok_and(|v| CodexSynthesizer::recognises(&v))
+}
 
 /// The longest transcript line replay reads; longer lines are skipped (and counted) without being held
 /// in memory. The biggest real lines (`prompt_snapshot`) are ~110 KB.
@@ -72,8 +101,14 @@ pub fn replay(opts: &Options, env: &Env) -> CmdResult {
         |n| n.to_string_lossy().into_owned(),
     );
     let live = run.state.path().join("transcripts").join(name);
-    let mut synth = Synthesizer::new(Thread::Main, &live.display().to_string());
-    run.stream(file, &mut synth, &live, 0)?;
+    if is_codex_rollout(&opts.transcript) {
+        run.codex = true;
+        let mut synth = CodexSynthesizer::new(&live.display().to_string());
+        run.stream(file, Source::Codex(&mut synth), &live, 0)?;
+    } else {
+        let mut synth = Synthesizer::new(Thread::Main, &live.display().to_string());
+        run.stream(file, Source::Claude(&mut synth), &live, 0)?;
+    }
     run.finish()
 }
 
@@ -96,6 +131,8 @@ struct Run<'a> {
     stop_blocked: bool,
     /// Calls a replayed PreToolUse hook denied: the client would not have run them, so no Post event.
     denied: std::collections::HashSet<String>,
+    /// The transcript is a Codex rollout: the handlers are Codex's (`.codex/hooks.json`).
+    codex: bool,
 }
 
 impl<'a> Run<'a> {
@@ -129,13 +166,14 @@ impl<'a> Run<'a> {
             notes: Vec::new(),
             stop_blocked: false,
             denied: std::collections::HashSet::new(),
+            codex: false,
         })
     }
 
     fn stream(
         &mut self,
         mut reader: impl BufRead,
-        synth: &mut Synthesizer,
+        mut synth: Source<'_>,
         live_path: &Path,
         depth: usize,
     ) -> Result<(), String> {
@@ -162,8 +200,11 @@ impl<'a> Run<'a> {
                                 agent_type,
                                 tool_use_id,
                             } => {
+                                let Source::Claude(parent) = &synth else {
+                                    continue;
+                                };
                                 self.subagent(
-                                    synth,
+                                    parent,
                                     live_path,
                                     &agent_id,
                                     &agent_type,
@@ -241,7 +282,7 @@ impl<'a> Run<'a> {
                 "subagent {agent_id} is nested deeper than {MAX_AGENT_DEPTH}: its events were not replayed"
             ));
         } else if let Some(Ok(file)) = found.as_deref().map(open) {
-            self.stream(file, &mut synth, &live, depth + 1)?;
+            self.stream(file, Source::Claude(&mut synth), &live, depth + 1)?;
         } else {
             let looked: Vec<String> = dirs.iter().map(|d| format!("`{}`", d.display())).collect();
             self.notes.push(format!(
@@ -332,7 +373,11 @@ impl<'a> Run<'a> {
             return;
         };
         if self.settings.is_none() {
-            self.settings = Some(load_settings(&project, self.env));
+            self.settings = Some(if self.codex {
+                codex_hook_files(&project, self.env)
+            } else {
+                load_settings(&project, self.env)
+            });
         }
         let handlers = matching_handlers_in(&parsed, self.settings.as_deref().unwrap_or_default());
         let runs: Vec<HookRun> = handlers
@@ -387,6 +432,18 @@ impl<'a> Run<'a> {
             reason,
         }
     }
+}
+
+/// Codex's hook files for `project` (its `.codex/hooks.json`, then `$CODEX_HOME/hooks.json`), parsed;
+/// unreadable or invalid ones are skipped.
+fn codex_hook_files(project: &Path, env: &Env) -> Vec<Value> {
+    let mut files = vec![project.join(".codex/hooks.json")];
+    files.extend(crate::codex::codex_home(env).map(|h| h.join("hooks.json")));
+    files
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .filter_map(|t| serde_json::from_str(&t).ok())
+        .collect()
 }
 
 /// Replaces `from` by `to` at the start of every string in `v` that is `from` or a path below it.
