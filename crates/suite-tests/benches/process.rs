@@ -18,6 +18,8 @@ mod audit;
 mod budget;
 #[path = "process_cases.rs"]
 mod cases;
+#[path = "process_codex.rs"]
+mod codex;
 #[path = "process_guards.rs"]
 mod guards;
 #[path = "process_progress.rs"]
@@ -354,6 +356,7 @@ fn main() {
     cases.extend(audit::definition_audit_cases(&rel, tmp.path()));
     cases.extend(progress::feature_progress_cases(&rel, tmp.path()));
     cases.extend(skills::skill_gateway_cases(&rel, tmp.path()));
+    cases.extend(codex::codex_cases(&rel, tmp.path()));
     let wanted = |name: &str| {
         options
             .only
