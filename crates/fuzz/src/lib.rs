@@ -52,7 +52,11 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
         found
     };
     let mut files = match target {
-        "decide" | "verdict" => list(root.join("fixtures/events"), "json"),
+        "decide" | "verdict" => {
+            let mut v = list(root.join("fixtures/events"), "json");
+            v.extend(list(root.join("fixtures/events-codex"), "json"));
+            v
+        }
         "transcript" => list(root.join("tests/replay/mixed"), "jsonl"),
         "config" => vec![root.join("crates/fuzz/seeds/config.json")],
         "shell" => vec![root.join("crates/fuzz/seeds/shell.txt")],

@@ -1,13 +1,16 @@
 //! The targets. Each returns `Err` when a property fails; panics are caught by the driver.
 //!
 //! - [`decide`]: any bytes as stdin: parse, then the `decide` of every hook in the registry (through the stop chain, as the run loop does) and the
-//!   rendering, in one project. Property: a rendered verdict is a JSON object that serialises.
+//!   rendering in the dialect of the client recognised, in one project. Property: a rendered verdict is a
+//!   JSON object that serialises.
 //! - [`transcript`]: the backwards line reader on any bytes, block size and byte cap. Properties: it never
 //!   reads past its cap, and it yields exactly what a naive forward reader of the same bytes yields.
 //! - [`config`]: any bytes as a config file, checked against every section of the suite. Property: an
 //!   accepted config serialises and reads back equal.
-//! - [`verdict`]: verdicts built from the bytes, rendered for every event. Properties: the JSON round-trips,
-//!   a block shows as the event's block form with its reason, `hookEventName` names the event.
+//! - [`verdict`]: verdicts built from the bytes, rendered for every event, in both dialects. Properties: the
+//!   JSON round-trips, a block shows as the event's block form with its reason, `hookEventName` names the
+//!   event; in Codex's, a deny or block always carries a non-empty reason and no field Codex refuses
+//!   (`ask`, `updatedToolOutput`, an allow without `updatedInput`).
 //! - [`shell`]: a command from the bytes. Properties: the analysis ends without a panic (the hooks abort on
 //!   one, and a crashed agent-first is an allow), reports only literal paths, and finds nothing in a
 //!   command the pre-filter turns away.
@@ -21,7 +24,7 @@ use std::sync::OnceLock;
 use portcullis_core::config::{Config, Schema};
 use portcullis_core::transcript::ReverseLines;
 use portcullis_core::verdict::{takes_block_decision, takes_permission_decision};
-use portcullis_core::{Ctx, Decision, Event, EventName, HookSpec, Verdict};
+use portcullis_core::{Client, Ctx, Decision, Event, EventName, HookSpec, Verdict};
 use serde_json::Value;
 
 fn project() -> &'static PathBuf {
@@ -53,7 +56,7 @@ fn run_hook(hook: &HookSpec, event: &Event) -> Result<(), String> {
     let Ok(verdict) = portcullis_core::run::decide_with(hook.decide, event, &ctx) else {
         return Ok(());
     };
-    if let Some(json) = verdict.render(&event.name()) {
+    if let Some(json) = verdict.render_for(&event.name(), event.client) {
         if !json.is_object() {
             return Err(format!("{}: rendered {json}", hook.name));
         }
@@ -199,6 +202,13 @@ pub fn verdict(bytes: &[u8]) -> Result<(), String> {
     if kind & 32 != 0 {
         v = v.with_user_message(parts.next().unwrap_or_default());
     }
+    if kind & 64 != 0 {
+        v = v.with_updated_tool_output(Value::String(parts.next().unwrap_or_default().into()));
+    }
+    if kind & 128 != 0 {
+        v = v.with_updated_input(serde_json::json!({"command": parts.next().unwrap_or_default()}));
+    }
+    codex_dialect(&v)?;
     for name in EVENTS {
         let event = EventName::parse(name);
         let Some(json) = v.render(&event) else {
@@ -228,6 +238,36 @@ pub fn verdict(bytes: &[u8]) -> Result<(), String> {
             if !shown {
                 return Err(format!("{name}: the block is not shown: {s}"));
             }
+        }
+    }
+    Ok(())
+}
+
+/// The Codex dialect of `v` on every Codex event: what Codex's parser refuses never appears, and a deny or
+/// block carries a non-empty reason.
+fn codex_dialect(v: &Verdict) -> Result<(), String> {
+    for name in portcullis_core::client::CODEX_EVENTS {
+        let Some(json) = v.render_for(&EventName::parse(name), Client::Codex) else {
+            continue;
+        };
+        let s = json.to_string();
+        let hso = &json["hookSpecificOutput"];
+        let refused = s.contains("\"updatedToolOutput\"")
+            || hso["permissionDecision"] == "ask"
+            || (hso["permissionDecision"] == "allow" && hso.get("updatedInput").is_none())
+            || (hso.get("updatedInput").is_some() && hso["permissionDecision"] != "allow");
+        if refused {
+            return Err(format!("Codex {name}: {s} holds a field Codex refuses"));
+        }
+        let reason = if hso["permissionDecision"] == "deny" {
+            &hso["permissionDecisionReason"]
+        } else if json["decision"] == "block" {
+            &json["reason"]
+        } else {
+            continue;
+        };
+        if reason.as_str().is_none_or(|r| r.trim().is_empty()) {
+            return Err(format!("Codex {name}: {s} refuses without a reason"));
         }
     }
     Ok(())

@@ -56,8 +56,12 @@ impl Verdict {
                 if self.decision != Decision::Allow {
                     out.insert("decision".into(), json!("block"));
                     out.insert("reason".into(), json!(reason));
-                } else if let Some(text) = replaced {
-                    // A block's reason is what the model sees instead of the output.
+                } else if let Some(mut text) = replaced {
+                    // A block's reason is what the model sees instead of the output; Codex refuses an
+                    // empty one.
+                    if text.trim().is_empty() {
+                        "(no output)".clone_into(&mut text);
+                    }
                     out.insert("decision".into(), json!("block"));
                     out.insert("reason".into(), json!(text));
                 }
@@ -184,6 +188,14 @@ mod tests {
             .render_for(&EventName::PostToolUse, Client::Codex)
             .unwrap();
         assert_eq!(s["reason"], "x=[REDACTED]\n");
+        let empty = Verdict::allow()
+            .with_updated_tool_output(json!(""))
+            .render_for(&EventName::PostToolUse, Client::Codex)
+            .unwrap();
+        assert_eq!(
+            empty["reason"], "(no output)",
+            "Codex refuses an empty reason"
+        );
     }
 
     #[test]
