@@ -29,7 +29,9 @@
 //! Core knows no hook: each hook crate owns its config [`config::Section`], its events and its policies
 //! (the constants of [`Hook`]), and the suite's registry (the `portcullis-suite` crate) lists the hooks.
 //!
-//! Modules: [`event`] (what Claude Code sends), [`verdict`] (what we answer; the only stdout writer),
+//! Modules: [`event`] (what Claude Code sends, and Codex's events read into the same shape), [`client`]
+//! (which client sent it), [`tool_input`] (the tool inputs hooks read), [`patch`] (a Codex patch as the
+//! files it writes), [`verdict`] (what we answer, in each client's dialect; the only stdout writer),
 //! [`hook`] (the trait, the failure policy and registration data), [`run`](mod@run) (the loop and exit
 //! codes), [`ctx`] (what `decide` may consult), [`env`](mod@env) and [`deadline`] (leaf values), [`config`] (layered
 //! JSON config, sections owned by their hooks), [`state`] (locked, atomic state files), [`transcript`]
