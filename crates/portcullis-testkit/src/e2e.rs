@@ -39,26 +39,43 @@ pub fn claude_binary() -> Result<PathBuf, String> {
     );
     let dir = base.join(CLAUDE_VERSION);
     let bin = dir.join("claude");
-    if bin.is_file() {
-        return Ok(bin);
+    let pkg = format!("@anthropic-ai/claude-code-linux-x64@{CLAUDE_VERSION}");
+    fetch_npm(&dir, &pkg, &["package/claude".into()], &bin, &|| {
+        std::fs::rename(dir.join("package/claude"), &bin).map_err(|e| e.to_string())?;
+        let _ = std::fs::remove_dir(dir.join("package"));
+        Ok(())
+    })?;
+    Ok(bin)
+}
+
+/// Fetches `package` from npm once into `dir` (`npm pack`, then `members` of the tarball unpacked), unless
+/// `ready` is already there; `finish` then puts the files in place. One fetcher at a time: parallel tests
+/// would otherwise all download hundreds of MB.
+pub(crate) fn fetch_npm(
+    dir: &Path,
+    package: &str,
+    members: &[String],
+    ready: &Path,
+    finish: &dyn Fn() -> Result<(), String>,
+) -> Result<(), String> {
+    if ready.is_file() {
+        return Ok(());
     }
-    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
-    // One fetcher at a time: parallel tests would otherwise all download 170 MB.
+    std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
     let lock_file = std::fs::File::create(dir.join(".fetch.lock")).map_err(|e| e.to_string())?;
     let mut lock = fd_lock::RwLock::new(lock_file);
     let _guard = lock.write().map_err(|e| e.to_string())?;
-    if bin.is_file() {
-        return Ok(bin);
+    if ready.is_file() {
+        return Ok(());
     }
-    let pkg = format!("@anthropic-ai/claude-code-linux-x64@{CLAUDE_VERSION}");
     let out = Command::new("npm")
-        .args(["pack", "--silent", &pkg])
-        .current_dir(&dir)
+        .args(["pack", "--silent", package])
+        .current_dir(dir)
         .output()
         .map_err(|e| format!("running npm: {e}"))?;
     if !out.status.success() {
         return Err(format!(
-            "npm pack {pkg} failed: {}",
+            "npm pack {package} failed: {}",
             String::from_utf8_lossy(&out.stderr)
         ));
     }
@@ -68,18 +85,26 @@ pub fn claude_binary() -> Result<PathBuf, String> {
         .last()
         .unwrap_or_default()
         .to_owned();
-    let ok = Command::new("tar")
-        .args(["xzf", &tgz, "package/claude"])
-        .current_dir(&dir)
+    let unpacked = Command::new("tar")
+        .arg("xzf")
+        .arg(&tgz)
+        .args(members)
+        .current_dir(dir)
         .status()
         .is_ok_and(|s| s.success());
-    if !ok {
+    let _ = std::fs::remove_file(dir.join(&tgz));
+    if !unpacked {
         return Err(format!("unpacking {tgz} failed"));
     }
-    std::fs::rename(dir.join("package/claude"), &bin).map_err(|e| e.to_string())?;
-    let _ = std::fs::remove_dir(dir.join("package"));
-    let _ = std::fs::remove_file(dir.join(&tgz));
-    Ok(bin)
+    finish()?;
+    if ready.is_file() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} is missing after unpacking {tgz}",
+            ready.display()
+        ))
+    }
 }
 
 /// The client, or `None` when the test should be skipped (only with `PORTCULLIS_E2E_SKIP=1`).

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::e2e::{Project, RunOptions, RunResult};
+use crate::e2e::{Project, RunOptions, RunResult, fetch_npm};
 use crate::standin::Scenario;
 use crate::workspace_bin;
 
@@ -35,52 +35,15 @@ fn cache_dir() -> PathBuf {
 pub fn codex_binary() -> Result<PathBuf, String> {
     let dir = cache_dir().join(CODEX_VERSION);
     let bin = dir.join(VENDOR).join("bin/codex");
-    if bin.is_file() {
-        return Ok(bin);
-    }
-    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
-    let lock_file = std::fs::File::create(dir.join(".fetch.lock")).map_err(|e| e.to_string())?;
-    let mut lock = fd_lock::RwLock::new(lock_file);
-    let _guard = lock.write().map_err(|e| e.to_string())?;
-    if bin.is_file() {
-        return Ok(bin);
-    }
-    let pkg = format!("@openai/codex@{CODEX_VERSION}-linux-x64");
-    let out = Command::new("npm")
-        .args(["pack", "--silent", &pkg])
-        .current_dir(&dir)
-        .output()
-        .map_err(|e| format!("running npm: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "npm pack {pkg} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    let tgz = String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .lines()
-        .last()
-        .unwrap_or_default()
-        .to_owned();
     // The voice host and the code-mode host are not needed by `codex exec` (110 MB left packed).
-    let wanted = [
+    let members = [
         format!("{VENDOR}/bin/codex"),
         format!("{VENDOR}/codex-path"),
         format!("{VENDOR}/codex-resources/bwrap"),
         format!("{VENDOR}/codex-package.json"),
     ];
-    let ok = Command::new("tar")
-        .arg("xzf")
-        .arg(&tgz)
-        .args(&wanted)
-        .current_dir(&dir)
-        .status()
-        .is_ok_and(|s| s.success());
-    let _ = std::fs::remove_file(dir.join(&tgz));
-    if !ok || !bin.is_file() {
-        return Err(format!("unpacking {tgz} failed"));
-    }
+    let pkg = format!("@openai/codex@{CODEX_VERSION}-linux-x64");
+    fetch_npm(&dir, &pkg, &members, &bin, &|| Ok(()))?;
     Ok(bin)
 }
 

@@ -368,6 +368,11 @@ fn sse(step: &Step, u: Usage, model: &str, n: usize) -> String {
     }
     events.push(("message_delta", json!({"type": "message_delta", "delta": {"stop_reason": stop_reason, "stop_sequence": null}, "usage": {"output_tokens": u.output}})));
     events.push(("message_stop", json!({"type": "message_stop"})));
+    sse_text(events)
+}
+
+/// Server-sent events as text: `event: NAME`, `data: JSON`, a blank line, for each.
+pub(crate) fn sse_text(events: Vec<(&str, Value)>) -> String {
     let mut out = String::new();
     for (name, data) in events {
         out.push_str("event: ");

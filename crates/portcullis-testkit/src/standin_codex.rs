@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::standin::{Answer, Scenario, StandIn, Step, Usage};
+use crate::standin::{Answer, Scenario, StandIn, Step, Usage, sse_text};
 
 /// Starts a Responses API stand-in serving `scenario`.
 pub fn start(scenario: Scenario) -> std::io::Result<StandIn> {
@@ -136,15 +136,7 @@ fn sse(step: &Step, u: Usage, n: usize) -> String {
             "output_tokens": u.output, "output_tokens_details": {"reasoning_tokens": 0},
             "total_tokens": input + u.output}}}),
     ));
-    let mut out = String::new();
-    for (name, data) in events {
-        out.push_str("event: ");
-        out.push_str(name);
-        out.push_str("\ndata: ");
-        out.push_str(&data.to_string());
-        out.push_str("\n\n");
-    }
-    out
+    sse_text(events)
 }
 
 #[cfg(test)]

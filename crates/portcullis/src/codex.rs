@@ -37,6 +37,15 @@ pub fn codex_home(env: &Env) -> Option<PathBuf> {
         })
 }
 
+/// Codex's hook files for `project`, most specific first: the project's `.codex/hooks.json`, then
+/// `$CODEX_HOME/hooks.json`.
+#[must_use]
+pub fn hook_files(project: &Path, env: &Env) -> Vec<PathBuf> {
+    let mut files = vec![project.join(".codex/hooks.json")];
+    files.extend(codex_home(env).map(|h| h.join("hooks.json")));
+    files
+}
+
 /// The `codex` program: `explicit`, else `codex` on `PATH`.
 #[must_use]
 pub fn find_codex(explicit: Option<&Path>, env: &Env) -> Option<PathBuf> {

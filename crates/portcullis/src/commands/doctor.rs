@@ -150,17 +150,26 @@ fn domain_notes(config: &Config, project: &Path, env: &Env) -> Vec<String> {
     )
 }
 
-fn check_registered(project: &Path, env: &Env) -> Result<String, String> {
-    let mut found: Vec<(String, Option<String>, String, PathBuf)> = Vec::new();
-    for file in settings_files(project, env) {
-        let Ok(text) = fs::read_to_string(&file) else {
+/// One of our handlers found in a hook file: event, matcher, command, and the file.
+pub(super) type Found = (String, Option<String>, String, PathBuf);
+
+/// Our handlers in each of `files` that exists; a file that is not valid JSON is an error naming it.
+pub(super) fn registered_in(files: &[PathBuf]) -> Result<Vec<Found>, String> {
+    let mut found = Vec::new();
+    for file in files {
+        let Ok(text) = fs::read_to_string(file) else {
             continue;
         };
-        let value = settings::check_json(&file, &text).map_err(|e| e.0)?;
+        let value = settings::check_json(file, &text).map_err(|e| e.0)?;
         for (e, m, c) in settings::registered(&value) {
             found.push((e, m, c, file.clone()));
         }
     }
+    Ok(found)
+}
+
+fn check_registered(project: &Path, env: &Env) -> Result<String, String> {
+    let found = registered_in(&settings_files(project, env))?;
     let mut problems = Vec::new();
     for hook in HOOKS {
         for reg in hook.registrations {

@@ -3,7 +3,7 @@
 //! registered but untrusted is a failure here, with the command that fixes it.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use portcullis_core::{Client, Env};
 use portcullis_suite::HOOKS;
@@ -11,28 +11,10 @@ use portcullis_suite::HOOKS;
 use super::is_executable;
 use crate::{codex, settings};
 
-/// Codex's hook files for `project`: the project's `.codex/hooks.json`, then `$CODEX_HOME/hooks.json`.
-fn hook_files(project: &Path, env: &Env) -> Vec<PathBuf> {
-    let mut files = vec![project.join(".codex/hooks.json")];
-    if let Some(home) = codex::codex_home(env) {
-        files.push(home.join("hooks.json"));
-    }
-    files
-}
-
 /// Every hook registered for Codex, with the right matcher, in one of Codex's hook files; the commands
 /// exist. `Ok` names the files.
 pub(crate) fn check_registered(project: &Path, env: &Env) -> Result<String, String> {
-    let mut found: Vec<(String, Option<String>, String, PathBuf)> = Vec::new();
-    for file in hook_files(project, env) {
-        let Ok(text) = fs::read_to_string(&file) else {
-            continue;
-        };
-        let value = settings::check_json(&file, &text).map_err(|e| e.0)?;
-        for (e, m, c) in settings::registered(&value) {
-            found.push((e, m, c, file.clone()));
-        }
-    }
+    let found = super::doctor::registered_in(&codex::hook_files(project, env))?;
     let mut problems = Vec::new();
     for hook in HOOKS {
         for reg in hook.registrations_for(Client::Codex) {

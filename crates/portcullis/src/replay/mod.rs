@@ -437,9 +437,7 @@ impl<'a> Run<'a> {
 /// Codex's hook files for `project` (its `.codex/hooks.json`, then `$CODEX_HOME/hooks.json`), parsed;
 /// unreadable or invalid ones are skipped.
 fn codex_hook_files(project: &Path, env: &Env) -> Vec<Value> {
-    let mut files = vec![project.join(".codex/hooks.json")];
-    files.extend(crate::codex::codex_home(env).map(|h| h.join("hooks.json")));
-    files
+    crate::codex::hook_files(project, env)
         .iter()
         .filter_map(|f| std::fs::read_to_string(f).ok())
         .filter_map(|t| serde_json::from_str(&t).ok())
