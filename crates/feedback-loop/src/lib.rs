@@ -28,6 +28,7 @@ mod cli;
 mod config;
 mod ledger;
 pub mod report;
+mod rollout;
 mod rules;
 mod summary;
 
@@ -37,7 +38,9 @@ use std::process::ExitCode;
 use portcullis_core::config::{Mode, SectionSpec};
 use portcullis_core::event::{FILE_EDIT_TOOLS, ToolInput};
 use portcullis_core::state::StateDir;
-use portcullis_core::{Ctx, Event, EventName, Failure, Hook, Registration, Result, Verdict};
+use portcullis_core::{
+    Client, Ctx, Event, EventName, Failure, Hook, Registration, Result, Verdict,
+};
 use portcullis_domains::{
     AgentCatalog, DomainMap, DomainsConfig, FallbackDomain, Resolved, resolve,
 };
@@ -200,7 +203,10 @@ fn hear_test_run(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         return Ok(Verdict::allow());
     };
     let state = session_state(event, ctx)?;
-    if state.load::<Ledger>()?.0.is_clean() || mode(ctx)? == Mode::Off {
+    // In Codex a patch run through the shell is on record only once the rollout is read: a clean ledger
+    // proves nothing there until then.
+    let codex = event.client == Client::Codex;
+    if (!codex && state.load::<Ledger>()?.0.is_clean()) || mode(ctx)? == Mode::Off {
         return Ok(Verdict::allow());
     }
     let rules = Rules::new(&*ctx.section::<FeedbackLoopConfig>()?)?;
@@ -211,6 +217,12 @@ fn hear_test_run(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     let Some((domains, decides)) = rules.test_run(&runs, &ctx.project)? else {
         return Ok(Verdict::allow());
     };
+    if codex {
+        catch_up_with_rollout(event, ctx)?;
+        if state.load::<Ledger>()?.0.is_clean() {
+            return Ok(Verdict::allow());
+        }
+    }
     let exit_zero = event.name() == EventName::PostToolUse;
     // Codex reports no exit status (PROTOCOL-CODEX.md §1 item 6): there the summary always decides.
     let (passed, detail) = if decides && event.exit_status_known() {
@@ -325,6 +337,9 @@ fn on_subagent_stop(event: &Event, ctx: &Ctx) -> Result<Verdict> {
 }
 
 fn on_stop(event: &Event, ctx: &Ctx) -> Result<Verdict> {
+    if event.client == Client::Codex {
+        catch_up_with_rollout(event, ctx)?;
+    }
     let state = session_state(event, ctx)?;
     let (ledger, _) = state.load::<Ledger>()?;
     if ledger.is_clean() {
@@ -365,6 +380,34 @@ fn on_stop(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         )));
     }
     Ok(Verdict::block(reason))
+}
+
+/// Codex: the files the session's patches changed since the last look, read forward from the rollout
+/// ([`rollout`]), go on record like any edit: a patch run through the shell gets no `PostToolUse`, and
+/// this is where it is seen. Called before a test run is recorded and at `Stop`, so an edit is on record
+/// before any test run that came after it.
+fn catch_up_with_rollout(event: &Event, ctx: &Ctx) -> Result<()> {
+    let Some(path) = event.transcript_path.as_deref().filter(|p| !p.is_empty()) else {
+        return Ok(());
+    };
+    let state = session_state(event, ctx)?;
+    let (cursor, _) = state.load::<rollout::Cursor>()?;
+    let from = cursor.offsets.get(path).copied().unwrap_or(0);
+    let (paths, to) = match rollout::changes_since(std::path::Path::new(path), from) {
+        Ok(read) => read,
+        Err(e) => {
+            ctx.note(format!(
+                "the rollout `{path}` could not be read for the session's patches ({e})"
+            ));
+            return Ok(());
+        }
+    };
+    if to != from {
+        // Each thread reads its own rollout (a subagent's events name the subagent's), and a thread's
+        // events come one at a time, so no other reader moves this rollout's place meanwhile.
+        state.update::<rollout::Cursor, _>(&ctx.deadline, |c| c.advance(path, to))?;
+    }
+    track_edits(event, ctx, paths.into_iter())
 }
 
 /// `backend: review, testing; frontend: testing`.

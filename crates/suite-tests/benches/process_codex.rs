@@ -67,6 +67,13 @@ pub(crate) fn codex_cases(rel: &Path, tmp: &Path) -> Vec<Case> {
     let claims = workspace_guard::Claims::new(&project, std::time::Duration::from_secs(3600));
     let case = |name, bin: &str, stdin| Case::plain(name, &rel.join(bin), &project, stdin);
     let state = project.join(".claude/portcullis/sessions/bench");
+    // Every Codex Stop finds the rollout grown since the last look (the turn's answers, tool output):
+    // feedback-loop reads what is new for patches and moves its place.
+    let len = std::fs::metadata(&transcript).unwrap().len();
+    let cursor_20k_back = serde_json::json!({"schema_version": 1, "state": {"offsets": {
+        transcript.display().to_string(): len - 20 * 1024}}})
+    .to_string()
+    .into_bytes();
     vec![
         case(
             "Codex / noop-hook (chassis) / PreToolUse apply_patch",
@@ -78,11 +85,18 @@ pub(crate) fn codex_cases(rel: &Path, tmp: &Path) -> Vec<Case> {
             "feedback-loop",
             codex_event("PostToolUse-Bash", &project, &same_command),
         ),
-        case(
-            "Codex / feedback-loop / Stop, nothing modified",
-            "feedback-loop",
-            codex_event("Stop", &project, &serde_json::json!({})),
-        ),
+        Case {
+            restore: vec![(state.join("feedback-loop-rollout.json"), cursor_20k_back)],
+            ..case(
+                "Codex / feedback-loop / Stop, nothing modified, 20 KB of new rollout",
+                "feedback-loop",
+                codex_event(
+                    "Stop",
+                    &project,
+                    &serde_json::json!({"transcript_path": transcript}),
+                ),
+            )
+        },
         Case {
             reset: vec![state.join("feedback-loop.json")],
             ..case(
