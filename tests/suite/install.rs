@@ -151,26 +151,35 @@ fn install_into_a_fresh_project_then_doctor_passes() {
         4,
         "{report}"
     );
-    // The advisor line says whether the advisor program is there; a missing one is a note, not a failure.
+    // The advisor line says whether the advisor programs (Claude Code's, Codex's) are there; neither is
+    // a note, not a failure.
     std::fs::write(
         p.join(".claude/portcullis.json"),
-        r#"{"escalation_advisor": {"command": ["/nonexistent/claude"]}}"#,
+        r#"{"escalation_advisor": {"command": ["/nonexistent/claude"], "codex_command": ["/nonexistent/codex"]}}"#,
     )
     .unwrap();
     let doctor = portcullis(&["doctor"], p);
     let report = String::from_utf8_lossy(&doctor.stdout);
     assert!(doctor.status.success(), "{report}");
     assert!(
-        report.contains("note  advisor: `/nonexistent/claude` was not found"),
+        report.contains(
+            "note  advisor: `/nonexistent/claude` (`escalation_advisor.command`) and `/nonexistent/codex` \
+             (`escalation_advisor.codex_command`) not found"
+        ),
         "{report}"
     );
+    // One client's advisor is enough for an ok; the other's absence is said.
     std::fs::write(
         p.join(".claude/portcullis.json"),
-        r#"{"escalation_advisor": {"command": ["sh", "-c", "echo hint"]}}"#,
+        r#"{"escalation_advisor": {"command": ["sh", "-c", "echo hint"], "codex_command": ["/nonexistent/codex"]}}"#,
     )
     .unwrap();
     let report = String::from_utf8_lossy(&portcullis(&["doctor"], p).stdout).into_owned();
     assert!(report.contains("ok    advisor: `/"), "{report}");
+    assert!(
+        report.contains("(Claude Code); not found: `/nonexistent/codex`"),
+        "{report}"
+    );
     std::fs::remove_file(p.join(".claude/portcullis.json")).unwrap();
 
     assert!(portcullis(&["uninstall"], p).status.success());

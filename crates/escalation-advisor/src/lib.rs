@@ -370,40 +370,63 @@ pub fn fallback_hint(history: &History, streak: &Streak, trigger: Trigger) -> St
     )
 }
 
-/// doctor's line on the advisor program: `ok` when it is found, a note when not (the fallback hint still
-/// works without it). Nothing when the hook is off.
+/// doctor's line on the advisor programs, Claude Code's and Codex's: `ok` when one is found (the other
+/// client is perhaps not used here), a note when neither is (the fallback hint still works without them).
+/// Nothing when the hook is off.
 fn advisor_note(advisor: &EscalationAdvisorConfig, env: &Env) -> Option<DoctorNote> {
     if advisor.mode == Mode::Off {
         return None;
     }
-    let program = advisor.command.first()?;
     let executable = |p: &Path| {
         use std::os::unix::fs::PermissionsExt;
         std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
     };
-    let found = if program.contains('/') {
-        executable(Path::new(program)).then(|| PathBuf::from(program))
-    } else {
-        env.var("PATH").and_then(|path| {
-            std::env::split_paths(&path)
-                .map(|d| d.join(program))
-                .find(|p| executable(p))
-        })
+    let find = |program: &str| {
+        if program.contains('/') {
+            executable(Path::new(program)).then(|| PathBuf::from(program))
+        } else {
+            env.var("PATH").and_then(|path| {
+                std::env::split_paths(&path)
+                    .map(|d| d.join(program))
+                    .find(|p| executable(p))
+            })
+        }
     };
-    Some(match found {
-        Some(p) => DoctorNote {
-            label: "advisor",
-            ok: true,
-            message: format!("`{}`", p.display()),
-        },
-        None => DoctorNote {
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
+    for (client, key, command) in [
+        ("Claude Code", "command", &advisor.command),
+        ("Codex", "codex_command", &advisor.codex_command),
+    ] {
+        let program = command.first()?;
+        match find(program) {
+            Some(p) => found.push(format!("`{}` ({client})", p.display())),
+            None => missing.push(format!("`{program}` (`escalation_advisor.{key}`)")),
+        }
+    }
+    Some(if found.is_empty() {
+        DoctorNote {
             label: "advisor",
             ok: false,
             message: format!(
-                "`{program}` was not found; escalation-advisor will give its fallback hint from \
-                 the decision log (set `escalation_advisor.command`)"
+                "{} not found; escalation-advisor will give its fallback hint from the decision log",
+                missing.join(" and ")
             ),
-        },
+        }
+    } else {
+        DoctorNote {
+            label: "advisor",
+            ok: true,
+            message: if missing.is_empty() {
+                found.join(", ")
+            } else {
+                format!(
+                    "{}; not found: {} (that client's sessions get the fallback hint)",
+                    found.join(", "),
+                    missing.join(", ")
+                )
+            },
+        }
     })
 }
 
