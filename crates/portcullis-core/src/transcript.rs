@@ -192,6 +192,25 @@ pub fn content_text(content: &Value) -> String {
     }
 }
 
+/// The text of a Codex `message` item (a rollout's `response_item`, or an item of a Responses API request):
+/// its `input_text` / `output_text` parts joined by newlines.
+#[must_use]
+pub fn codex_message_text(item: &Value) -> String {
+    item.get("content")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|p| {
+            matches!(
+                p.get("type").and_then(Value::as_str),
+                Some("input_text" | "output_text")
+            )
+        })
+        .filter_map(|p| p.get("text").and_then(Value::as_str))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// One transcript line, with the fields portcullis reads. Everything is optional.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]

@@ -268,21 +268,28 @@ impl Verdict {
         if !self.context.is_empty() && takes_additional_context(event) {
             specific.insert("additionalContext".into(), json!(self.context.join("\n\n")));
         }
-        if !user.is_empty() {
-            out.insert("systemMessage".into(), json!(user.join("\n")));
-        }
-        if !specific.is_empty() {
-            let mut hso = Map::new();
-            hso.insert("hookEventName".into(), json!(event.as_str()));
-            hso.extend(specific);
-            out.insert("hookSpecificOutput".into(), Value::Object(hso));
-        }
-        if out.is_empty() {
-            None
-        } else {
-            Some(Value::Object(out))
-        }
+        assemble(event, out, specific, &user)
     }
+}
+
+/// The answer from its parts, in both dialects: `systemMessage` from the user's messages, the
+/// event-specific fields under `hookSpecificOutput` with `hookEventName`; `None` when nothing is left.
+fn assemble(
+    event: &EventName,
+    mut out: Map<String, Value>,
+    specific: Map<String, Value>,
+    user: &[String],
+) -> Option<Value> {
+    if !user.is_empty() {
+        out.insert("systemMessage".into(), json!(user.join("\n")));
+    }
+    if !specific.is_empty() {
+        let mut hso = Map::new();
+        hso.insert("hookEventName".into(), json!(event.as_str()));
+        hso.extend(specific);
+        out.insert("hookSpecificOutput".into(), Value::Object(hso));
+    }
+    (!out.is_empty()).then_some(Value::Object(out))
 }
 
 /// Events whose `hookSpecificOutput` takes `permissionDecision`.

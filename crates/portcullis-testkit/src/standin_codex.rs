@@ -10,6 +10,7 @@
 
 use std::sync::Arc;
 
+use portcullis_core::transcript::codex_message_text;
 use serde_json::{Value, json};
 
 use crate::standin::{Answer, Scenario, StandIn, Step, Usage, sse_text};
@@ -29,17 +30,6 @@ pub fn start(scenario: Scenario) -> std::io::Result<StandIn> {
     }))
 }
 
-/// The text of a `message` item's content parts.
-fn message_text(item: &Value) -> String {
-    item["content"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c["text"].as_str())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 fn is_call(item: &Value) -> bool {
     matches!(
         item["type"].as_str(),
@@ -53,7 +43,7 @@ fn answer(scenario: &Scenario, body: &Value) -> (Step, Usage) {
         if item["type"] != "message" || item["role"] != "user" {
             continue;
         }
-        let Some(steps) = scenario.script_for(&message_text(item)) else {
+        let Some(steps) = scenario.script_for(&codex_message_text(item)) else {
             continue;
         };
         let after = &items[at + 1..];

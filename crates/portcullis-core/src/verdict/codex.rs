@@ -95,16 +95,7 @@ impl Verdict {
             }
             _ => return None,
         }
-        if !user.is_empty() {
-            out.insert("systemMessage".into(), json!(user.join("\n")));
-        }
-        if !specific.is_empty() {
-            let mut hso = Map::new();
-            hso.insert("hookEventName".into(), json!(event.as_str()));
-            hso.extend(specific);
-            out.insert("hookSpecificOutput".into(), Value::Object(hso));
-        }
-        (!out.is_empty()).then_some(Value::Object(out))
+        super::assemble(event, out, specific, &user)
     }
 }
 

@@ -15,6 +15,7 @@
 
 use std::collections::HashMap;
 
+use portcullis_core::transcript::codex_message_text;
 use serde_json::{Map, Value, json};
 
 use super::synth::Emit;
@@ -94,7 +95,7 @@ impl CodexSynthesizer {
     fn item(&mut self, item: &Value, out: &mut Vec<Value>) {
         match item["type"].as_str().unwrap_or_default() {
             "message" if item["role"] == "user" => {
-                let text = message_text(item);
+                let text = codex_message_text(item);
                 if text.starts_with("<hook_prompt") {
                     self.stop(out);
                     self.turn_blocked = true;
@@ -105,7 +106,7 @@ impl CodexSynthesizer {
                 }
             }
             "message" if item["role"] == "assistant" => {
-                self.last_text = message_text(item);
+                self.last_text = codex_message_text(item);
                 self.stop_due = true;
             }
             "function_call" | "custom_tool_call" => {
@@ -173,17 +174,6 @@ fn text_into(v: &Value, into: &mut String) {
     if let Some(s) = v.as_str() {
         s.clone_into(into);
     }
-}
-
-/// The text of a message item's content parts.
-fn message_text(item: &Value) -> String {
-    item["content"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c["text"].as_str())
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// A call's hook `tool_name` and `tool_input` (PROTOCOL-CODEX.md §4).
