@@ -221,3 +221,26 @@ fn readme_domain_table_matches_the_code() {
         }
     }
 }
+
+/// A registration marked Claude-Code-only is left out of Codex's: skill-gateway routes prompts there and
+/// gets no event it would only pass on.
+#[test]
+fn codex_gets_only_the_registrations_that_work_there() {
+    let gateway = HOOKS.iter().find(|h| h.name == "skill-gateway").unwrap();
+    let codex: Vec<&str> = gateway
+        .registrations_for(portcullis_core::Client::Codex)
+        .map(|r| r.event)
+        .collect();
+    assert_eq!(codex, ["UserPromptSubmit", "SessionStart"]);
+    let claude = gateway
+        .registrations_for(portcullis_core::Client::ClaudeCode)
+        .count();
+    assert_eq!(claude, gateway.registrations.len());
+    let agent_first = HOOKS.iter().find(|h| h.name == "agent-first").unwrap();
+    assert_eq!(
+        agent_first
+            .registrations_for(portcullis_core::Client::Codex)
+            .count(),
+        0
+    );
+}

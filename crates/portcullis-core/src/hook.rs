@@ -46,6 +46,9 @@ pub struct Registration {
     pub event: &'static str,
     /// The matcher (PROTOCOL.md §4), or `None` for every occurrence.
     pub matcher: Option<&'static str>,
+    /// Registered in Codex too (when Codex has the event and the hook works there). `false` for a
+    /// registration whose work needs what only Claude Code gives.
+    pub in_codex: bool,
 }
 
 impl Registration {
@@ -55,6 +58,7 @@ impl Registration {
         Self {
             event,
             matcher: None,
+            in_codex: true,
         }
     }
 
@@ -64,6 +68,16 @@ impl Registration {
         Self {
             event,
             matcher: Some(matcher),
+            in_codex: true,
+        }
+    }
+
+    /// The same registration for Claude Code only: Codex does not get it.
+    #[must_use]
+    pub const fn claude_code_only(self) -> Self {
+        Self {
+            in_codex: false,
+            ..self
         }
     }
 }
@@ -178,7 +192,7 @@ impl HookSpec {
         let codex_ok = self.codex.is_registered();
         self.registrations.iter().filter(move |r| match client {
             Client::ClaudeCode => true,
-            Client::Codex => codex_ok && client.has_event(r.event),
+            Client::Codex => codex_ok && r.in_codex && client.has_event(r.event),
         })
     }
 

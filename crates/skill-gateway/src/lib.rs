@@ -54,9 +54,10 @@ impl Hook for SkillGateway {
     const SUMMARY: &'static str = "Puts the few library skills that fit a prompt, or an agent's task, in front of the agent as paths to read; reports agents that skip the skills their type requires.";
     const EVENTS: &'static [Registration] = &[
         Registration::every("UserPromptSubmit"),
-        Registration::matching("PreToolUse", "Agent"),
-        Registration::matching("PostToolUse", "Agent"),
-        Registration::every("SubagentStop"),
+        // A task rewrite and the compliance check need Claude Code's Agent tool and transcripts.
+        Registration::matching("PreToolUse", "Agent").claude_code_only(),
+        Registration::matching("PostToolUse", "Agent").claude_code_only(),
+        Registration::every("SubagentStop").claude_code_only(),
         Registration::matching("SessionStart", "compact"),
     ];
     const ON_ERROR: Failure = Failure::Open;
@@ -67,7 +68,8 @@ impl Hook for SkillGateway {
 
     fn decide(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         // Codex honours updatedInput only as verified for shell commands, and its rollouts name no Skill
-        // or Read calls: there the gateway routes prompts and nothing else.
+        // or Read calls: there the gateway routes prompts and nothing else (its other registrations are
+        // Claude Code's only; this guards a hand-written Codex registration).
         if event.client == Client::Codex
             && !matches!(
                 event.name(),
