@@ -3,8 +3,7 @@
 //! A patch is `*** Begin Patch`, then per file one header — `*** Add File: P`, `*** Update File: P`
 //! (optionally followed by `*** Move to: Q`) or `*** Delete File: P` — with its lines (`+` added, `-`
 //! removed, ` ` context, `@@` hunk headers), then `*** End Patch`. Paths are as the model wrote them,
-//! usually relative to the session's `cwd`. Only the headers and `+` lines matter to the hooks: which
-//! files change, and what text is added to them.
+//! usually relative to the session's `cwd`. Only the headers matter to the hooks: which files change.
 
 use std::path::PathBuf;
 
@@ -28,8 +27,6 @@ pub struct PatchedFile {
     pub action: PatchAction,
     /// `*** Move to:` of an update: the file's new path.
     pub moved_to: Option<PathBuf>,
-    /// The text of the `+` lines (the whole file for an add), each line ending in `\n`.
-    pub added: String,
 }
 
 impl PatchedFile {
@@ -59,18 +56,12 @@ pub fn parse(patch: &str) -> Vec<PatchedFile> {
             files.push(new_file(path, PatchAction::Update));
         } else if let Some(path) = header("*** Delete File:") {
             files.push(new_file(path, PatchAction::Delete));
-        } else if let Some(path) = header("*** Move to:") {
-            if let Some(last) = files.last_mut().filter(|f| f.action == PatchAction::Update) {
-                last.moved_to = Some(path);
-            }
-        } else if line.starts_with("***") {
-            // `*** Begin Patch`, `*** End Patch`, `*** End of File`.
-        } else if let (Some(text), Some(last)) = (line.strip_prefix('+'), files.last_mut())
-            && last.action != PatchAction::Delete
+        } else if let Some(path) = header("*** Move to:")
+            && let Some(last) = files.last_mut().filter(|f| f.action == PatchAction::Update)
         {
-            last.added.push_str(text);
-            last.added.push('\n');
+            last.moved_to = Some(path);
         }
+        // Anything else: `*** Begin Patch`, `*** End Patch`, hunk lines.
     }
     files
 }
@@ -80,7 +71,6 @@ fn new_file(path: PathBuf, action: PatchAction) -> PatchedFile {
         path,
         action,
         moved_to: None,
-        added: String::new(),
     }
 }
 
@@ -106,10 +96,8 @@ mod tests {
         assert_eq!(files.len(), 2);
         assert_eq!(files[0].path, PathBuf::from("notes.txt"));
         assert_eq!(files[0].action, PatchAction::Update);
-        assert_eq!(files[0].added, "TWO\n");
         assert_eq!(files[1].path, PathBuf::from("src/new.rs"));
         assert_eq!(files[1].action, PatchAction::Add);
-        assert_eq!(files[1].added, "fn main() {}\n");
     }
 
     #[test]
@@ -125,7 +113,6 @@ mod tests {
         );
         assert_eq!(files[1].path, PathBuf::from("/abs/c.txt"));
         assert_eq!(files[1].action, PatchAction::Delete);
-        assert!(files[1].added.is_empty());
     }
 
     #[test]

@@ -90,8 +90,6 @@ pub struct AgentInput {
 /// Codex's `apply_patch`: the patch text (`{"command": "*** Begin Patch…"}`) read as the files it writes.
 #[derive(Debug, Clone, Default)]
 pub struct PatchInput {
-    /// The patch text.
-    pub text: String,
     /// Its files, in order.
     pub files: Vec<PatchedFile>,
 }
@@ -129,10 +127,8 @@ impl ToolInput {
             "Agent" => Self::Agent(typed(json)?),
             "apply_patch" => {
                 let bash: BashInput = typed(json)?;
-                let text = bash.command.unwrap_or_default();
                 Self::Patch(PatchInput {
-                    files: patch::parse(&text),
-                    text,
+                    files: patch::parse(bash.command.as_deref().unwrap_or_default()),
                 })
             }
             _ => Self::Other,
