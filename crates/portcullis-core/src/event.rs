@@ -1,8 +1,9 @@
 //! Serde models of hook events: Claude Code's (PROTOCOL.md §2-3, Claude Code 2.1.329), and Codex CLI's read
 //! into the same shape (PROTOCOL-CODEX.md §3-4, [`crate::client`]).
 //!
-//! One flat, tolerant struct serves all 34 events (Claude Code's 33 and Codex's `Interrupt`): every field is optional, unknown fields are ignored, an
-//! explicit `null` reads as missing, and an unknown `hook_event_name` parses as [`EventName::Unknown`].
+//! One flat, tolerant struct serves all 34 events (Claude Code's 33 and Codex's `Interrupt`): every field
+//! is optional, unknown fields are ignored, an explicit `null` reads as missing, and an unknown
+//! `hook_event_name` parses as [`EventName::Unknown`].
 //! `tool_input` and `tool_response` stay raw JSON until a hook asks for them, so a PostToolUse carrying a
 //! multi-megabyte Read result costs one scan, not a tree.
 
