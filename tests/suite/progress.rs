@@ -127,7 +127,7 @@ fn two_active_features_need_a_name_and_a_broken_manifest_is_never_overwritten() 
 /// A session transcript whose last answer used `tokens` of a 200K window.
 fn transcript_at(project: &Path, tokens: u64) {
     let home = project.parent().unwrap().join("home/.claude");
-    let dir = compaction_gate::context::project_sessions_dir(&home, project);
+    let dir = portcullis_context::project_sessions_dir(&home, project);
     std::fs::create_dir_all(&dir).unwrap();
     let line = format!(
         r#"{{"type":"assistant","isSidechain":false,"message":{{"id":"m1","model":"claude-sonnet-4-5","content":[{{"type":"text","text":"ok"}}],"usage":{{"input_tokens":{tokens},"cache_read_input_tokens":0,"cache_creation_input_tokens":0,"output_tokens":100}}}}}}"#

@@ -244,3 +244,29 @@ fn codex_gets_only_the_registrations_that_work_there() {
         0
     );
 }
+
+/// "A hook is one crate": a hook crate builds on core and the shared library crates, never on another
+/// hook, so each can change, be benchmarked and be left out on its own. Shared code goes into a
+/// `portcullis-<thing>` library crate (context, frontmatter, domains, shell, secrets).
+#[test]
+fn no_hook_crate_depends_on_another_hook() {
+    for h in HOOKS {
+        let manifest =
+            std::fs::read_to_string(root().join("crates").join(h.name).join("Cargo.toml"))
+                .unwrap_or_else(|e| panic!("{}: no crate at crates/{0}: {e}", h.name));
+        let manifest: toml::Table = manifest.parse().unwrap();
+        let deps = manifest
+            .get("dependencies")
+            .and_then(toml::Value::as_table)
+            .map(|t| t.keys().cloned().collect::<Vec<_>>())
+            .unwrap_or_default();
+        for other in HOOKS.iter().filter(|o| o.name != h.name) {
+            assert!(
+                !deps.iter().any(|d| d == other.name),
+                "{} depends on the hook crate {}: move what they share into a library crate",
+                h.name,
+                other.name
+            );
+        }
+    }
+}

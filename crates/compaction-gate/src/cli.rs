@@ -13,8 +13,8 @@ use portcullis_core::ctx::cli_project;
 use portcullis_core::{Env, Hook};
 use serde_json::{Value, json};
 
-use crate::context::{self, Measure, Scope, short_tokens};
 use crate::{Band, CompactionGate, CompactionGateConfig};
+use portcullis_context::{self as context, Measure, Scope, short_tokens};
 
 /// The exit code of `status --check` when the band is `block`.
 pub(crate) const CHECK_BLOCK_EXIT: u8 = 3;

@@ -1,7 +1,7 @@
 //! compaction-gate: knows the context in use, warns, and refuses to spawn subagents near the limit.
 //!
 //! - **Events**: `PreToolUse` with matcher `Agent|Task`, and `UserPromptSubmit`.
-//! - **Measures**: the last main-thread response's usage in the session transcript ([`context`]); for a
+//! - **Measures**: the last main-thread response's usage in the session transcript ([`portcullis_context`]); for a
 //!   subagent's own calls, the subagent's transcript (`<session>/subagents/agent-<agent_id>.jsonl`).
 //! - **Decides** (bands in percent of the whole window, `compaction_gate.*_percent`): below `warn` nothing;
 //!   from `warn` (75) and from `compact` (80) a spawn is allowed with the figures in Claude's context and a
@@ -15,9 +15,6 @@
 
 mod cli;
 mod config;
-pub mod context;
-mod env_vars;
-pub mod rollout;
 
 use std::path::Path;
 
@@ -26,7 +23,7 @@ use portcullis_core::{Ctx, Event, EventName, Failure, Hook, Registration, Result
 
 pub use config::CompactionGateConfig;
 
-use context::{Measure, Scope, short_tokens};
+use portcullis_context::{self as context, Measure, Scope, short_tokens};
 
 /// The hook.
 pub struct CompactionGate;
@@ -80,7 +77,7 @@ impl Hook for CompactionGate {
     ];
     const ON_ERROR: Failure = Failure::Open;
     const SECTIONS: &'static [SectionSpec] = &[SectionSpec::of::<CompactionGateConfig>()];
-    const ENV_VARS: &'static [&'static str] = env_vars::ALL;
+    const ENV_VARS: &'static [&'static str] = context::ENV_VARS;
 
     fn decide(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         let name = event.name();
@@ -115,7 +112,7 @@ fn measure_event(event: &Event, ctx: &Ctx, cfg: &CompactionGateConfig) -> Option
         // record of a response is written before its tool calls reach the hooks: nothing to wait for.
         return finish_measure(
             Path::new(main),
-            rollout::measure_codex(Path::new(main), cfg.window_tokens, &ctx.env),
+            context::codex::measure_codex(Path::new(main), cfg.window_tokens, &ctx.env),
             ctx,
         );
     }
@@ -340,7 +337,7 @@ mod tests {
         let p = project_at(176_000);
         let ctx = p
             .ctx::<CompactionGate>()
-            .env(env_vars::PORTCULLIS_CONTEXT_WINDOW, "1000000");
+            .env(context::env_vars::PORTCULLIS_CONTEXT_WINDOW, "1000000");
         let v = CompactionGate::decide(&p.event("PreToolUse-Agent", &json!({})), &ctx.build());
         assert!(v.unwrap().is_silent(), "17.6% of a 1M window");
     }

@@ -6,9 +6,9 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::config::AuditConfig;
-use crate::frontmatter::{self, Fields, Parsed};
 use crate::rules::Rule;
 use crate::sources::{Found, Kind};
+use portcullis_frontmatter::{self as frontmatter, Fields, Parsed};
 
 /// Claude Code 2.1.329's tools (its `BUILTIN_TOOL_NAMES` and the tools it lists beside them).
 const TOOLS: &[&str] = &[

@@ -15,7 +15,6 @@
 
 mod check;
 mod config;
-pub mod frontmatter;
 mod references;
 mod rules;
 mod sources;

@@ -7,9 +7,9 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::check::{Checked, Setting};
-use crate::frontmatter;
 use crate::rules::Rule;
 use crate::sources::Found;
+use portcullis_frontmatter as frontmatter;
 
 /// `Read("path")`, `Read('path')`, `Read(`path`)`.
 static READ_CALL: LazyLock<Regex> = LazyLock::new(|| {

@@ -44,6 +44,8 @@ impl Hook for FeatureProgress {
         Registration::every("Stop"),
     ];
     const ON_ERROR: Failure = Failure::Open;
+    // The context figure at each stop reads the same variables as compaction-gate.
+    const ENV_VARS: &'static [&'static str] = portcullis_context::ENV_VARS;
 
     fn decide(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         let store = Store::new(&ctx.project);

@@ -1,11 +1,11 @@
 //! What the hooks see, written into the active feature's manifest: each agent that stops
 //! (`SubagentStop`), and at each stop of the main thread the last verdict feedback-loop logged and the
-//! context in use (compaction-gate's measure of the transcript). Only with exactly one active feature:
-//! with several, nothing says which the work belongs to.
+//! context in use (compaction-gate's measure of the transcript, or of a Codex rollout). Only with
+//! exactly one active feature: with several, nothing says which the work belongs to.
 
 use std::path::Path;
 
-use compaction_gate::context::{self, Scope};
+use portcullis_context as context;
 use portcullis_core::log::tail;
 use portcullis_core::{Ctx, Event, Result};
 
@@ -76,7 +76,7 @@ pub(crate) fn session_stopped(event: &Event, ctx: &Ctx, store: &Store) -> Result
         .transcript_path
         .as_deref()
         .filter(|p| !p.is_empty())
-        .and_then(|p| context::measure(Path::new(p), Scope::Main, None, &ctx.env).ok())
+        .and_then(|p| context::measure_main(Path::new(p), event.client, None, &ctx.env).ok())
         .filter(|m| !m.empty)
         .map(|m| ContextFigure {
             at: now.clone(),

@@ -188,6 +188,32 @@ fn stops_record_the_agents_the_last_feedback_verdict_and_the_context() {
 }
 
 #[test]
+fn a_codex_stop_records_the_context_its_rollout_gives() {
+    let p = TestProject::new();
+    let store = Store::new(&p.root);
+    let f = store.start("Login form", WorkType::Medium, NOW).unwrap();
+    // A Codex rollout: the window from `task_started`, the use from the last usage record (PROTOCOL-CODEX.md §7).
+    let rollout = p.root.join("rollout-2026-12-01T10-00-00-x.jsonl");
+    let lines = [
+        serde_json::json!({"timestamp": "t", "type": "event_msg", "payload": {"type": "task_started", "model_context_window": 258_400}}),
+        serde_json::json!({"timestamp": "t", "type": "token_usage_record", "payload": {"turn_id": "t1", "usage": {"input_tokens": 129_000, "cached_input_tokens": 0, "output_tokens": 200, "total_tokens": 129_200}}}),
+    ];
+    let text = lines.map(|l| l.to_string()).join("\n");
+    std::fs::write(&rollout, text + "\n").unwrap();
+    let stop = p.event(
+        "Stop",
+        &serde_json::json!({"turn_id": "t1", "transcript_path": rollout.display().to_string()}),
+    );
+    assert_eq!(stop.client, portcullis_core::Client::Codex);
+    FeatureProgress::decide(&stop, &p.ctx::<FeatureProgress>().build()).unwrap();
+    let figure = store.read(&f.id).unwrap().context.unwrap();
+    assert_eq!(
+        (figure.used_tokens, figure.window_tokens),
+        (129_200, 258_400)
+    );
+}
+
+#[test]
 fn agent_runs_are_capped_at_the_newest() {
     let mut m = Manifest::new("x", "X", WorkType::Small, NOW);
     for i in 0..(manifest::MAX_AGENT_RUNS + 5) {

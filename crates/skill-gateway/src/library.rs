@@ -11,7 +11,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
-use definition_audit::frontmatter::{self, Parsed};
+use portcullis_frontmatter::{self as frontmatter, Parsed};
 use regex::Regex;
 use serde::Serialize;
 use walkdir::WalkDir;

@@ -4,10 +4,10 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use compaction_gate::context::{self, Scope};
 use compaction_gate::{Band, CompactionGateConfig};
 use feature_progress::manifest::{FeatureStatus, HEAVY_PHASES, WorkType};
 use feature_progress::store::Store;
+use portcullis_context::{self as context, Scope};
 use portcullis_core::config::{Config, Mode, Schema};
 use portcullis_core::{Deadline, Env, budget};
 use serde_json::{Value, json};

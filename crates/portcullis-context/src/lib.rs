@@ -1,4 +1,6 @@
-//! How much of the context window a session uses, from its transcript (PROTOCOL.md §9).
+//! How much of the context window a session uses, from its transcript (PROTOCOL.md §9), or from a Codex
+//! rollout ([`codex`]). One measure for compaction-gate (the hook, `status` and `statusline`), feature-progress's
+//! manifest and `portcullis progress`, so no hook crate depends on another.
 //!
 //! Used tokens are `input + cache_read + cache_creation + output` of the **last** assistant response of
 //! the thread, read from the end of the file: `<synthetic>` and API-error entries are skipped, a response
@@ -17,9 +19,14 @@ use std::path::{Path, PathBuf};
 use portcullis_core::Env;
 use portcullis_core::budget;
 
-use crate::env_vars;
 use portcullis_core::transcript::{Entry, ReverseLines, contains_quoted};
 use serde_json::Value;
+
+pub mod codex;
+pub mod env_vars;
+
+/// Every environment variable the measure reads ([`env_vars`]).
+pub const ENV_VARS: &[&str] = env_vars::ALL;
 
 /// The default context window.
 pub const DEFAULT_WINDOW: u64 = 200_000;
@@ -289,6 +296,20 @@ pub fn measure(
         skipped: ev.skipped,
         client: portcullis_core::Client::ClaudeCode,
     })
+}
+
+/// Measures a main thread's own transcript as `client` writes it: a Claude Code session transcript, or a
+/// Codex rollout.
+pub fn measure_main(
+    path: &Path,
+    client: portcullis_core::Client,
+    configured_window: Option<u64>,
+    env: &Env,
+) -> io::Result<Measure> {
+    match client {
+        portcullis_core::Client::Codex => codex::measure_codex(path, configured_window, env),
+        portcullis_core::Client::ClaudeCode => measure(path, Scope::Main, configured_window, env),
+    }
 }
 
 /// `used / window` in percent, one decimal's worth of precision.

@@ -7,8 +7,8 @@ use portcullis_core::transcript::{ReverseLines, contains_quoted};
 use portcullis_core::{Env, budget};
 use serde_json::Value;
 
-use crate::context::{Evidence, Measure, percent};
 use crate::env_vars;
+use crate::{Evidence, Measure, percent};
 
 /// Codex's window when its rollout names none.
 pub const CODEX_DEFAULT_WINDOW: u64 = 258_400;

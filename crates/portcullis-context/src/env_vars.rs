@@ -1,18 +1,18 @@
-//! The environment variables compaction-gate reads besides the chassis' own (listed in the hook's
-//! `ENV_VARS`, so the README's table is checked against them).
+//! The environment variables the measure reads besides the chassis' own. Every hook that measures lists
+//! them in its `ENV_VARS` ([`crate::ENV_VARS`]), so the README's table is checked against them.
 
 /// The context window in tokens for compaction-gate, over config and detection (e.g. `1000000`).
-pub(crate) const PORTCULLIS_CONTEXT_WINDOW: &str = "PORTCULLIS_CONTEXT_WINDOW";
+pub const PORTCULLIS_CONTEXT_WINDOW: &str = "PORTCULLIS_CONTEXT_WINDOW";
 /// Claude Code's own: `1` holds 1M-capable models to 200K. compaction-gate reads it for the window.
-pub(crate) const CLAUDE_CODE_DISABLE_1M_CONTEXT: &str = "CLAUDE_CODE_DISABLE_1M_CONTEXT";
+pub const CLAUDE_CODE_DISABLE_1M_CONTEXT: &str = "CLAUDE_CODE_DISABLE_1M_CONTEXT";
 /// Claude Code's own: auto-compact at this percent of the effective window. compaction-gate reads it to
 /// show where the client will compact.
-pub(crate) const CLAUDE_AUTOCOMPACT_PCT_OVERRIDE: &str = "CLAUDE_AUTOCOMPACT_PCT_OVERRIDE";
+pub const CLAUDE_AUTOCOMPACT_PCT_OVERRIDE: &str = "CLAUDE_AUTOCOMPACT_PCT_OVERRIDE";
 /// Claude Code's own: a smaller window for auto-compaction (tokens). compaction-gate reads it likewise.
-pub(crate) const CLAUDE_CODE_AUTO_COMPACT_WINDOW: &str = "CLAUDE_CODE_AUTO_COMPACT_WINDOW";
+pub const CLAUDE_CODE_AUTO_COMPACT_WINDOW: &str = "CLAUDE_CODE_AUTO_COMPACT_WINDOW";
 
 /// All of the above.
-pub(crate) const ALL: &[&str] = &[
+pub const ALL: &[&str] = &[
     PORTCULLIS_CONTEXT_WINDOW,
     CLAUDE_CODE_DISABLE_1M_CONTEXT,
     CLAUDE_AUTOCOMPACT_PCT_OVERRIDE,

@@ -1,8 +1,8 @@
 //! The YAML frontmatter of an agent or skill file, read as Claude Code reads it: strict YAML first, then,
 //! as the client falls back to, with plain values quoted (descriptions often hold `: ` or `#`).
 //!
-//! Public because skill-gateway reads the library's skills with the same parser: one reading of frontmatter
-//! for every portcullis tool.
+//! Its own crate so that definition-audit (the hook and `portcullis audit`) and skill-gateway (the skill
+//! library) read frontmatter the same way without one hook crate depending on another.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;

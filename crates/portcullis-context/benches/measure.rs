@@ -1,12 +1,12 @@
-//! `cargo bench -p compaction-gate`: the transcript measure on a small and a large file. The figure to
+//! `cargo bench -p portcullis-context`: the transcript measure on a small and a large file. The figure to
 //! watch is the ratio between them: reading from the end, it should be about 1.
 
 #![allow(clippy::unwrap_used)]
 
 use std::io::Write;
 
-use compaction_gate::context::{Scope, measure};
 use criterion::{Criterion, criterion_group, criterion_main};
+use portcullis_context::{Scope, measure};
 use portcullis_core::Env;
 
 /// A transcript of about `bytes` made of realistic lines, ending with a request and a response.
