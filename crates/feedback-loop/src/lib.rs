@@ -218,7 +218,7 @@ fn hear_test_run(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         return Ok(Verdict::allow());
     };
     if codex {
-        catch_up_with_rollout(event, ctx)?;
+        catch_up_with_rollout(event, event.transcript_path.as_deref(), ctx)?;
         if state.load::<Ledger>()?.0.is_clean() {
             return Ok(Verdict::allow());
         }
@@ -281,6 +281,11 @@ fn hear_test_run(event: &Event, ctx: &Ctx) -> Result<Verdict> {
 }
 
 fn on_subagent_stop(event: &Event, ctx: &Ctx) -> Result<Verdict> {
+    if event.client == Client::Codex {
+        // The subagent's patches run through the shell are in its own rollout, which the parent's Stop
+        // does not read: they go on record now, before its report is weighed against them.
+        catch_up_with_rollout(event, event.agent_transcript_path.as_deref(), ctx)?;
+    }
     let Some(agent_type) = event.agent_type.as_deref() else {
         return Ok(Verdict::allow());
     };
@@ -338,7 +343,7 @@ fn on_subagent_stop(event: &Event, ctx: &Ctx) -> Result<Verdict> {
 
 fn on_stop(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     if event.client == Client::Codex {
-        catch_up_with_rollout(event, ctx)?;
+        catch_up_with_rollout(event, event.transcript_path.as_deref(), ctx)?;
     }
     let state = session_state(event, ctx)?;
     let (ledger, _) = state.load::<Ledger>()?;
@@ -382,12 +387,13 @@ fn on_stop(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     Ok(Verdict::block(reason))
 }
 
-/// Codex: the files the session's patches changed since the last look, read forward from the rollout
-/// ([`rollout`]), go on record like any edit: a patch run through the shell gets no `PostToolUse`, and
-/// this is where it is seen. Called before a test run is recorded and at `Stop`, so an edit is on record
-/// before any test run that came after it.
-fn catch_up_with_rollout(event: &Event, ctx: &Ctx) -> Result<()> {
-    let Some(path) = event.transcript_path.as_deref().filter(|p| !p.is_empty()) else {
+/// Codex: the files a thread's patches changed since the last look, read forward from its rollout
+/// (`rollout`, [`rollout`]), go on record like any edit: a patch run through the shell gets no
+/// `PostToolUse`, and this is where it is seen. Called before a test run is recorded, at `Stop` (the
+/// thread's own rollout) and at `SubagentStop` (the subagent's), so an edit is on record before any test
+/// run or report that came after it.
+fn catch_up_with_rollout(event: &Event, rollout: Option<&str>, ctx: &Ctx) -> Result<()> {
+    let Some(path) = rollout.filter(|p| !p.is_empty()) else {
         return Ok(());
     };
     let state = session_state(event, ctx)?;
@@ -403,8 +409,9 @@ fn catch_up_with_rollout(event: &Event, ctx: &Ctx) -> Result<()> {
         }
     };
     if to != from {
-        // Each thread reads its own rollout (a subagent's events name the subagent's), and a thread's
-        // events come one at a time, so no other reader moves this rollout's place meanwhile.
+        // Each thread reads its own rollout (a subagent's events name the subagent's; its SubagentStop
+        // comes after them all). Were two readers ever to race, the slower one would set the place back
+        // and the next look would track the same files again, which changes nothing.
         state.update::<rollout::Cursor, _>(&ctx.deadline, |c| c.advance(path, to))?;
     }
     track_edits(event, ctx, paths.into_iter())

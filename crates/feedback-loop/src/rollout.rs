@@ -4,7 +4,8 @@
 //! no `PostToolUse` follows it: the only record of what it wrote is the rollout's `item_completed` line
 //! with a `FileChange` item (`changes`: absolute path → add/update/delete, with a `move_path` for a move).
 //! feedback-loop reads the rollout forward from where it stopped last time ([`Cursor`]) before it records
-//! a test run and at the turn's `Stop`, so an edit is on record before any test run that came after it.
+//! a test run and at the turn's `Stop`, so an edit is on record before any test run that came after it; a
+//! subagent's own rollout (`agent_transcript_path`) is read at its `SubagentStop`.
 //! Patches made with the `apply_patch` tool show up here too; they are on record already, and tracking
 //! them again changes nothing.
 

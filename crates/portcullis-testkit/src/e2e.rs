@@ -145,6 +145,8 @@ pub struct RunOptions {
     pub continue_session: bool,
     /// `--model` (default `claude-sonnet-4-5`).
     pub model: Option<String>,
+    /// Codex only: features switched on with `--enable` (`multi_agent_v2` for subagents).
+    pub codex_features: Vec<String>,
 }
 
 /// What one `claude -p` run left behind.

@@ -153,6 +153,9 @@ impl Project {
         if bypass_trust {
             cmd.arg("--dangerously-bypass-hook-trust");
         }
+        for feature in &options.codex_features {
+            cmd.arg("--enable").arg(feature);
+        }
         if options.continue_session {
             cmd.args(["resume", "--last"]);
         }

@@ -87,6 +87,9 @@ pub struct ScenarioFile {
     pub env: BTreeMap<String, String>,
     /// The `--model` for the client (default `claude-sonnet-4-5`; e.g. `claude-sonnet-4-5[1m]`).
     pub model: Option<String>,
+    /// Codex features switched on (`--enable NAME`): `multi_agent_v2` lets the model spawn subagents.
+    #[serde(default)]
+    pub codex_features: Vec<String>,
     /// Whether to run `portcullis install --project` first.
     #[serde(default = "yes")]
     pub install: bool,
@@ -322,6 +325,7 @@ fn execute(
             env: env.clone(),
             continue_session: i > 0,
             model: spec.model.clone(),
+            codex_features: spec.codex_features.clone(),
         };
         let run = if codex {
             project.run_codex(

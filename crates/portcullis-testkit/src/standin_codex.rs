@@ -1,8 +1,8 @@
 //! The stand-in as the OpenAI Responses API, for driving the real Codex CLI offline (shared/E2E-CODEX.md),
 //! from the same [`Scenario`] as the Claude Code one.
 //!
-//! A request belongs to the marker found in its newest `user` message that has one (the `exec` prompt, or
-//! a subagent's task); its step is the number of model responses since that message, counted from the
+//! A request belongs to the marker found in its newest `user` message or inter-agent `agent_message` that
+//! has one (the `exec` prompt, or a subagent's task); its step is the number of model responses since that message, counted from the
 //! items Codex sends back (a tool call, or an assistant message not followed by a call of the same
 //! response). Steps map to Codex's tools: `Bash` → `exec_command {cmd}`, `apply_patch` → the custom tool
 //! with the patch text (`input.patch`), `spawn_agent` → `collaboration.spawn_agent`; text → an assistant
@@ -40,10 +40,10 @@ fn is_call(item: &Value) -> bool {
 fn answer(scenario: &Scenario, body: &Value) -> (Step, Usage) {
     let items = body["input"].as_array().cloned().unwrap_or_default();
     for (at, item) in items.iter().enumerate().rev() {
-        if item["type"] != "message" || item["role"] != "user" {
+        let Some(text) = anchor_text(item) else {
             continue;
-        }
-        let Some(steps) = scenario.script_for(&codex_message_text(item)) else {
+        };
+        let Some(steps) = scenario.script_for(&text) else {
             continue;
         };
         let after = &items[at + 1..];
@@ -60,6 +60,29 @@ fn answer(scenario: &Scenario, body: &Value) -> (Step, Usage) {
         return Scenario::step_at(steps, turn);
     }
     Scenario::unclaimed()
+}
+
+/// The text of an item a script can be keyed on: a `user` message, or an `agent_message` between agents (a
+/// subagent's task arrives as one, its payload in an `encrypted_content` part that Codex leaves for the
+/// model's server to read: the stand-in is that server).
+fn anchor_text(item: &Value) -> Option<String> {
+    match item["type"].as_str() {
+        Some("message") if item["role"] == "user" => Some(codex_message_text(item)),
+        Some("agent_message") => {
+            let payload = item["content"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p["encrypted_content"].as_str());
+            let mut text = codex_message_text(item);
+            for part in payload {
+                text.push('\n');
+                text.push_str(part);
+            }
+            Some(text)
+        }
+        _ => None,
+    }
 }
 
 /// The output items of one step.
