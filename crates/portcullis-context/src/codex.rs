@@ -109,16 +109,8 @@ pub fn measure_codex(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tests::file;
     use serde_json::json;
-    use std::io::Write;
-
-    fn file(lines: &[Value]) -> tempfile::NamedTempFile {
-        let mut f = tempfile::NamedTempFile::new().unwrap();
-        for l in lines {
-            writeln!(f, "{l}").unwrap();
-        }
-        f
-    }
 
     #[test]
     fn a_codex_rollout_is_measured_from_its_last_usage_record_and_window() {

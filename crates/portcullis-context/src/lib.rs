@@ -374,7 +374,8 @@ mod tests {
     use serde_json::json;
     use std::io::Write;
 
-    fn file(lines: &[Value]) -> tempfile::NamedTempFile {
+    /// A temp file of `lines`, one JSON value each (a transcript or a rollout).
+    pub(crate) fn file(lines: &[Value]) -> tempfile::NamedTempFile {
         let mut f = tempfile::NamedTempFile::new().unwrap();
         for l in lines {
             writeln!(f, "{l}").unwrap();
