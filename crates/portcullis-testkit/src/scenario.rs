@@ -10,6 +10,7 @@
 //! install = true                          # `portcullis install --project` first (default true)
 //! model = "claude-sonnet-4-5[1m]"         # the client's --model (default claude-sonnet-4-5)
 //! git = true                              # the project is a git repository, files committed (default false)
+//! codex_features = ["multi_agent_v2"]     # Codex only: `--enable` each (multi_agent_v2: subagents)
 //!
 //! [files]                                 # written into the project before the run
 //! ".claude/agents/backend-developer.md" = "..."
@@ -43,7 +44,9 @@
 //! With `client = "codex"`, install is `portcullis install --client codex --user` (trust recorded through
 //! `codex app-server`), extra `[[hooks]]` go to `$CODEX_HOME/hooks.json` (and the run then bypasses hook
 //! trust for them), `transcript_*` read the rollouts, and steps name Codex's tools: `Bash`
-//! (`input = { command }`), `apply_patch` (`input = { patch }`), `spawn_agent`.
+//! (`input = { command }`), `apply_patch` (`input = { patch }`), `spawn_agent` (`input = { task_name,
+//! message, fork_turns = "none" }`, with `codex_features = ["multi_agent_v2"]`) and `wait_agent`. A
+//! subagent's script is keyed on a marker in its task message.
 //!
 //! Placeholders in strings: `{project}` (the project dir), `{events}` (the echo file), `{home}`, `{bin}`
 //! (the folder of the workspace's binaries, for agents that run portcullis commands).
