@@ -387,8 +387,8 @@ fn on_stop(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     Ok(Verdict::block(reason))
 }
 
-/// Codex: the files a thread's patches changed since the last look, read forward from its rollout
-/// (`rollout`, [`rollout`]), go on record like any edit: a patch run through the shell gets no
+/// Codex: the files a thread's patches changed since the last look, read forward from the rollout at
+/// `rollout` ([`rollout`]), go on record like any edit: a patch run through the shell gets no
 /// `PostToolUse`, and this is where it is seen. Called before a test run is recorded, at `Stop` (the
 /// thread's own rollout) and at `SubagentStop` (the subagent's), so an edit is on record before any test
 /// run or report that came after it.

@@ -2,11 +2,11 @@
 //! from the same [`Scenario`] as the Claude Code one.
 //!
 //! A request belongs to the marker found in its newest `user` message or inter-agent `agent_message` that
-//! has one (the `exec` prompt, or a subagent's task); its step is the number of model responses since that message, counted from the
-//! items Codex sends back (a tool call, or an assistant message not followed by a call of the same
-//! response). Steps map to Codex's tools: `Bash` → `exec_command {cmd}`, `apply_patch` → the custom tool
-//! with the patch text (`input.patch`), `spawn_agent` → `collaboration.spawn_agent`; text → an assistant
-//! message. `response.completed` carries the step's usage, which Codex records in its rollout.
+//! has one (the `exec` prompt, or a subagent's task); its step is the number of model responses since
+//! that message, counted from the items Codex sends back (a tool call, or an assistant message not
+//! followed by a call of the same response). Steps map to Codex's tools: `Bash` → `exec_command {cmd}`,
+//! `apply_patch` → the custom tool with the patch text (`input.patch`), `spawn_agent` and `wait_agent` →
+//! the `collaboration` namespace; text → an assistant message. `response.completed` carries the step's usage, which Codex records in its rollout.
 
 use std::sync::Arc;
 
