@@ -17,12 +17,22 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The fixture's session: its one transcript, or the Codex rollout that is not a subagent's (a
+/// subagent's first line names its parent thread).
 fn session(dir: &Path) -> PathBuf {
     std::fs::read_dir(dir)
         .unwrap()
         .flatten()
         .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .find(|p| {
+            p.extension().is_some_and(|x| x == "jsonl")
+                && !std::fs::read_to_string(p)
+                    .unwrap()
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .contains("\"parent_thread_id\"")
+        })
         .unwrap_or_else(|| panic!("no session in {}", dir.display()))
 }
 
@@ -387,8 +397,33 @@ fn a_hostile_agent_id_is_refused() {
 /// A Codex rollout replays through the handlers `install --client codex` writes, to its reviewed timeline.
 #[test]
 fn a_recorded_codex_rollout_replays_to_its_expected_timeline() {
-    let dir = fixture("codex-mixed");
-    let p = project("codex-mixed");
+    replays_codex_fixture_to_its_timeline("codex-mixed");
+}
+
+/// A Codex subagent's rollout is followed from the parent's `spawn_agent`: its events carry its id, and
+/// feedback-loop sees the patch it ran through the shell at its SubagentStop, then holds the parent's Stop.
+#[test]
+fn a_codex_subagent_is_replayed_from_its_own_rollout() {
+    // The replay matches the reviewed timeline; what that timeline says is checked here.
+    replays_codex_fixture_to_its_timeline("codex-subagent");
+    let t = std::fs::read_to_string(fixture("codex-subagent").join("expected.timeline")).unwrap();
+    let sub_call = t
+        .find("[default] PreToolUse Bash `apply_patch")
+        .expect("the subagent's own call, as the subagent");
+    let stop = t.find("[default] SubagentStop").expect("its SubagentStop");
+    assert!(sub_call < stop, "{t}");
+    // Codex applies a shell-run patch itself and fires no PostToolUse for it.
+    assert!(!t.contains("PostToolUse Bash `apply_patch"), "{t}");
+    assert!(
+        t[stop..].contains("feedback-loop: block"),
+        "the subagent's patch holds the parent's Stop: {t}"
+    );
+}
+
+/// Replays `tests/replay/<name>` through Codex's installed handlers against its `expected.timeline`.
+fn replays_codex_fixture_to_its_timeline(name: &str) {
+    let dir = fixture(name);
+    let p = project(name);
     let bin = workspace_bin("portcullis");
     let installed = Command::new(&bin)
         .args(["install", "--client", "codex", "--no-trust", "--project"])

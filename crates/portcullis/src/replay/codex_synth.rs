@@ -7,11 +7,15 @@
 //! | `turn_context` | (the `turn_id` and model of what follows) |
 //! | `user` message (not Codex's own `<environment_context>`, not a `<hook_prompt>`) | `UserPromptSubmit` |
 //! | `function_call` `exec_command` / `custom_tool_call` `apply_patch` / other calls | `PreToolUse` (`Bash`, `apply_patch`, namespace + name) |
-//! | their `…_output` | `PostToolUse` (the command's own output, as hooks get it), none for a call a hook blocked or a patch that failed |
+//! | their `…_output` | `PostToolUse` (the command's own output, as hooks get it), none for a call a hook blocked, a patch that failed or a patch run through the shell |
 //! | an `assistant` message followed by a `<hook_prompt>` or `task_complete` | `Stop` (`stop_hook_active` once a Stop of the turn was blocked) |
 //! | `compacted` | `PreCompact`, `PostCompact`, `SessionStart` (`compact`) |
 //!
-//! A subagent's rollout is a file of its own; replaying it is left to a run on that file.
+//! A subagent's rollout is a file of its own. When a `spawn_agent` call returns, the driver finds it
+//! beside the replayed rollout (its `session_meta` names the parent thread and the agent's path) and
+//! replays it with [`CodexSynthesizer::subagent`]: every event carries `agent_id` and `agent_type`, the
+//! parent's `turn_id`, and the subagent's rollout as `transcript_path`, as Codex sends them; its final
+//! answer becomes the driver's `SubagentStop`, not a `Stop`.
 
 use std::collections::HashMap;
 
@@ -27,6 +31,12 @@ pub struct CodexSynthesizer {
     pub session_id: String,
     /// `cwd` as recorded.
     pub cwd: String,
+    /// This thread's id (`session_meta.id`): the session's for the main thread, its own for a subagent.
+    pub thread_id: String,
+    /// A subagent's id (its thread id); `None` for the main thread.
+    agent_id: Option<String>,
+    /// Agents that `spawn_agent` calls started, by path, not yet handed to the driver.
+    spawned: Vec<String>,
     transcript_path: String,
     turn_id: Option<String>,
     model: Option<String>,
@@ -34,7 +44,7 @@ pub struct CodexSynthesizer {
     /// Calls seen, by `call_id`: the hook's tool name and input.
     pending: HashMap<String, (String, Value)>,
     /// The newest assistant text, and whether a Stop for it is still due.
-    last_text: String,
+    pub last_text: String,
     stop_due: bool,
     /// A Stop of this turn was blocked (a `<hook_prompt>` came back).
     turn_blocked: bool,
@@ -50,6 +60,20 @@ impl CodexSynthesizer {
         }
     }
 
+    /// A synthesizer for the subagent `agent_id` of `parent`'s turn, whose rollout is `transcript_path`.
+    #[must_use]
+    pub fn subagent(parent: &Self, agent_id: &str, transcript_path: &str) -> Self {
+        Self {
+            session_id: parent.session_id.clone(),
+            cwd: parent.cwd.clone(),
+            agent_id: Some(agent_id.to_owned()),
+            transcript_path: transcript_path.to_owned(),
+            turn_id: parent.turn_id.clone(),
+            model: parent.model.clone(),
+            ..Self::default()
+        }
+    }
+
     /// True when `first_line` is a Codex rollout's (`session_meta`).
     #[must_use]
     pub fn recognises(first_line: &Value) -> bool {
@@ -61,8 +85,14 @@ impl CodexSynthesizer {
         let payload = &line["payload"];
         let mut out = Vec::new();
         match line["type"].as_str().unwrap_or_default() {
+            // A subagent's own start is the driver's SubagentStart.
+            "session_meta" if self.agent_id.is_some() => {
+                text_into(&payload["id"], &mut self.thread_id);
+                text_into(&payload["cwd"], &mut self.cwd);
+            }
             "session_meta" => {
                 text_into(&payload["id"], &mut self.session_id);
+                text_into(&payload["id"], &mut self.thread_id);
                 text_into(&payload["cwd"], &mut self.cwd);
                 let source = if self.sessions_seen == 0 {
                     "startup"
@@ -73,7 +103,10 @@ impl CodexSynthesizer {
                 out.push(self.event("SessionStart", json!({"source": source})));
             }
             "turn_context" => {
-                self.turn_id = payload["turn_id"].as_str().map(str::to_owned);
+                // A subagent's events carry the turn of the parent that spawned it.
+                if self.agent_id.is_none() {
+                    self.turn_id = payload["turn_id"].as_str().map(str::to_owned);
+                }
                 self.model = payload["model"].as_str().map(str::to_owned);
                 text_into(&payload["cwd"], &mut self.cwd);
             }
@@ -89,7 +122,11 @@ impl CodexSynthesizer {
             }
             _ => {}
         }
-        out.into_iter().map(Emit::Event).collect()
+        let spawned = self
+            .spawned
+            .drain(..)
+            .map(|agent_path| Emit::CodexSubagent { agent_path });
+        out.into_iter().map(Emit::Event).chain(spawned).collect()
     }
 
     fn item(&mut self, item: &Value, out: &mut Vec<Value>) {
@@ -125,11 +162,23 @@ impl CodexSynthesizer {
                     return;
                 };
                 let output = item["output"].as_str().unwrap_or_default();
-                if let Some(response) = hook_response(&tool, output) {
+                // A patch run through the shell is applied by Codex itself: no PostToolUse follows.
+                let shell_patch = tool == "Bash"
+                    && portcullis_core::patch::shell_applies_patch(
+                        input["command"].as_str().unwrap_or_default(),
+                    );
+                if let Some(response) = hook_response(&tool, output).filter(|_| !shell_patch) {
                     out.push(self.event(
                         "PostToolUse",
                         json!({"tool_name": tool, "tool_input": input, "tool_response": response, "tool_use_id": id}),
                     ));
+                }
+                if tool == "collaborationspawn_agent"
+                    && let Some(path) = serde_json::from_str::<Value>(output)
+                        .ok()
+                        .and_then(|o| o["task_name"].as_str().map(str::to_owned))
+                {
+                    self.spawned.push(path);
                 }
             }
             _ => {}
@@ -137,7 +186,8 @@ impl CodexSynthesizer {
     }
 
     fn stop(&mut self, out: &mut Vec<Value>) {
-        if !self.stop_due {
+        // A subagent's last answer is the driver's SubagentStop.
+        if !self.stop_due || self.agent_id.is_some() {
             return;
         }
         self.stop_due = false;
@@ -147,8 +197,10 @@ impl CodexSynthesizer {
         ));
     }
 
-    /// An event named `name` with Codex's common fields and `extra`.
-    fn event(&self, name: &str, extra: Value) -> Value {
+    /// An event named `name` with Codex's common fields (a subagent's `agent_id` and `agent_type` too) and
+    /// `extra`.
+    #[must_use]
+    pub fn event(&self, name: &str, extra: Value) -> Value {
         let mut map = Map::new();
         map.insert("session_id".into(), json!(self.session_id));
         if let Some(t) = self.turn_id.as_ref().filter(|_| name != "SessionStart") {
@@ -162,6 +214,11 @@ impl CodexSynthesizer {
         }
         if !matches!(name, "PreCompact" | "PostCompact") {
             map.insert("permission_mode".into(), json!("default"));
+        }
+        if let Some(id) = &self.agent_id {
+            // Codex 0.169 reports every spawned helper as `default`.
+            map.insert("agent_id".into(), json!(id));
+            map.insert("agent_type".into(), json!("default"));
         }
         if let Value::Object(extra) = extra {
             map.extend(extra);
@@ -215,16 +272,7 @@ fn hook_response(tool: &str, output: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn names(emits: &[Emit]) -> Vec<String> {
-        emits
-            .iter()
-            .map(|e| match e {
-                Emit::Event(v) => v["hook_event_name"].as_str().unwrap_or_default().to_owned(),
-                Emit::Subagent { .. } => "Subagent".into(),
-            })
-            .collect()
-    }
+    use crate::replay::synth::names;
 
     fn item(payload: Value) -> Value {
         let mut line = json!({"type": "response_item"});
@@ -346,5 +394,56 @@ mod tests {
         };
         assert_eq!(spawn["tool_name"], "collaborationspawn_agent");
         assert_eq!(spawn["tool_input"]["message"], "do");
+    }
+
+    #[test]
+    fn a_spawn_hands_the_agent_over_and_a_subagent_speaks_as_one() {
+        let mut parent = CodexSynthesizer::new("/r/rollout-p.jsonl");
+        let lines = [
+            json!({"type": "session_meta", "payload": {"id": "p1", "cwd": "/p"}}),
+            json!({"type": "turn_context", "payload": {"turn_id": "t1", "model": "gpt-5.5", "cwd": "/p"}}),
+            user("delegate"),
+            item(
+                json!({"type": "function_call", "namespace": "collaboration", "name": "spawn_agent", "call_id": "c1", "arguments": "{\"task_name\":\"helper\",\"message\":\"do\"}"}),
+            ),
+            item(
+                json!({"type": "function_call_output", "call_id": "c1", "output": "{\"task_name\":\"/root/helper\"}"}),
+            ),
+        ];
+        let emits: Vec<Emit> = lines.iter().flat_map(|l| parent.entry(l)).collect();
+        assert_eq!(
+            names(&emits),
+            [
+                "SessionStart",
+                "UserPromptSubmit",
+                "PreToolUse",
+                "PostToolUse",
+                "codex-subagent:/root/helper"
+            ]
+        );
+        // The subagent's own rollout: no SessionStart and no Stop of its own; the parent's turn, its id.
+        let mut sub = CodexSynthesizer::subagent(&parent, "a1", "/r/rollout-a.jsonl");
+        let lines = [
+            json!({"type": "session_meta", "payload": {"id": "a1", "session_id": "p1", "parent_thread_id": "p1", "agent_path": "/root/helper", "cwd": "/p"}}),
+            json!({"type": "turn_context", "payload": {"turn_id": "t-sub", "model": "gpt-5.5", "cwd": "/p"}}),
+            item(
+                json!({"type": "function_call", "name": "exec_command", "call_id": "c2", "arguments": "{\"cmd\":\"ls\"}"}),
+            ),
+            said("done"),
+            json!({"type": "event_msg", "payload": {"type": "task_complete"}}),
+        ];
+        let emits: Vec<Emit> = lines.iter().flat_map(|l| sub.entry(l)).collect();
+        assert_eq!(names(&emits), ["PreToolUse"]);
+        let Emit::Event(call) = &emits[0] else {
+            panic!()
+        };
+        assert_eq!(
+            (&call["agent_id"], &call["agent_type"], &call["turn_id"]),
+            (&json!("a1"), &json!("default"), &json!("t1"))
+        );
+        assert_eq!(call["session_id"], "p1");
+        assert_eq!(call["transcript_path"], "/r/rollout-a.jsonl");
+        assert_eq!(sub.last_text, "done");
+        assert_eq!(sub.thread_id, "a1");
     }
 }

@@ -42,16 +42,48 @@ impl Source<'_> {
     }
 }
 
+/// The file's first line, parsed.
+fn first_line(path: &Path) -> Option<Value> {
+    let mut reader = open(path).ok()?;
+    let mut first = Vec::new();
+    match read_line_bounded(&mut reader, &mut first, MAX_LINE_BYTES) {
+        Ok(Line::Complete) => serde_json::from_slice(&first).ok(),
+        _ => None,
+    }
+}
+
 /// True when the file's first line is a Codex rollout's.
 fn is_codex_rollout(path: &Path) -> bool {
-    let Ok(mut reader) = open(path) else {
-        return false;
-    };
-    let mut first = Vec::new();
-    matches!(
-        read_line_bounded(&mut reader, &mut first, MAX_LINE_BYTES),
-        Ok(Line::Complete)
-    ) && serde_json::from_slice::<Value>(&first).is_ok_and(|v| CodexSynthesizer::recognises(&v))
+    first_line(path).is_some_and(|v| CodexSynthesizer::recognises(&v))
+}
+
+/// The rollout in `dir` of the Codex subagent at `agent_path` that thread `parent_thread` spawned, and
+/// the subagent's id: its first line (`session_meta`) names both.
+fn find_codex_subagent(
+    dir: &Path,
+    parent_thread: &str,
+    agent_path: &str,
+) -> Option<(PathBuf, String)> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "jsonl")
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("rollout-"))
+                && p.is_file()
+        })
+        .find_map(|p| {
+            let meta = first_line(&p)?;
+            let m = &meta["payload"];
+            (meta["type"] == "session_meta"
+                && m["parent_thread_id"] == parent_thread
+                && m["agent_path"] == agent_path)
+                .then(|| m["id"].as_str().map(|id| (p.clone(), id.to_owned())))
+                .flatten()
+        })
 }
 
 /// The longest transcript line replay reads; longer lines are skipped (and counted) without being held
@@ -187,7 +219,8 @@ impl<'a> Run<'a> {
                     if line.iter().all(u8::is_ascii_whitespace) {
                         continue;
                     }
-                    append_line(&mut live_copy, live_path, &line)?;
+                    let live_line = self.live_line(&line);
+                    append_line(&mut live_copy, live_path, &live_line)?;
                     let Ok(entry) = serde_json::from_slice::<Value>(&line) else {
                         self.skipped += 1;
                         continue;
@@ -211,6 +244,12 @@ impl<'a> Run<'a> {
                                     &tool_use_id,
                                     depth,
                                 )?;
+                            }
+                            Emit::CodexSubagent { agent_path } => {
+                                let Source::Codex(parent) = &synth else {
+                                    continue;
+                                };
+                                self.codex_subagent(parent, live_path, &agent_path, depth)?;
                             }
                         }
                     }
@@ -301,6 +340,47 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
+    /// Codex: the subagent at `agent_path` that `parent` spawned, from its own rollout beside the replayed
+    /// one, between a SubagentStart and a SubagentStop (PROTOCOL-CODEX.md §3).
+    fn codex_subagent(
+        &mut self,
+        parent: &CodexSynthesizer,
+        parent_live: &Path,
+        agent_path: &str,
+        depth: usize,
+    ) -> Result<(), String> {
+        let dir = self.opts.transcript.parent().unwrap_or(Path::new("."));
+        let Some((file, agent_id)) = find_codex_subagent(dir, &parent.thread_id, agent_path) else {
+            self.notes.push(format!(
+                "no rollout for the Codex subagent `{}` in `{}`: its own events were not replayed (Codex \
+                 writes each thread's rollout beside its parent's; copy it with the parent's)",
+                agent_path.escape_debug(),
+                dir.display()
+            ));
+            return Ok(());
+        };
+        // Named as recorded, beside the live copy of the parent's.
+        let live = parent_live.with_file_name(file.file_name().unwrap_or_default());
+        let mut synth = CodexSynthesizer::subagent(parent, &agent_id, &live.display().to_string());
+        self.fire(synth.event("SubagentStart", json!({})));
+        if depth >= MAX_AGENT_DEPTH {
+            self.notes.push(format!(
+                "subagent {agent_id} is nested deeper than {MAX_AGENT_DEPTH}: its events were not replayed"
+            ));
+        } else {
+            self.stream(open(&file)?, Source::Codex(&mut synth), &live, depth + 1)?;
+        }
+        let mut stop = synth.event(
+            "SubagentStop",
+            json!({"stop_hook_active": false, "agent_transcript_path": live.display().to_string(),
+                   "last_assistant_message": synth.last_text}),
+        );
+        // SubagentStop names the parent's rollout as `transcript_path`.
+        stop["transcript_path"] = json!(parent_live.display().to_string());
+        self.fire(stop);
+        Ok(())
+    }
+
     /// Where a session's subagent transcripts may be: beside the replayed transcript, as the client lays
     /// them out, then in the client's own project folders (for a transcript copied away without them),
     /// found by session id.
@@ -322,6 +402,36 @@ impl<'a> Run<'a> {
             }
         }
         dirs
+    }
+
+    /// A line as the live copy holds it. In a Codex rollout the recorded project's paths become the
+    /// replay project's, object keys too: a `FileChange` names the files a shell-run patch wrote by
+    /// absolute path, and feedback-loop reads them from the copy. Lines before the first event, and
+    /// Claude Code transcripts (whose hooks read no paths from them), are copied as recorded.
+    fn live_line<'l>(&self, line: &'l [u8]) -> std::borrow::Cow<'l, [u8]> {
+        use std::borrow::Cow;
+        let (true, Some(project)) = (self.codex, self.project.as_ref()) else {
+            return Cow::Borrowed(line);
+        };
+        let to = project.display().to_string();
+        let Ok(text) = std::str::from_utf8(line) else {
+            return Cow::Borrowed(line);
+        };
+        if self.recorded_cwd.is_empty()
+            || self.recorded_cwd == to
+            || !text.contains(&self.recorded_cwd)
+        {
+            return Cow::Borrowed(line);
+        }
+        // Both as JSON string literals, so a quote or backslash in either is escaped as in the line.
+        let quoted = |s: &str| serde_json::to_string(s).unwrap_or_default();
+        let (from, to) = (quoted(&self.recorded_cwd), quoted(&to));
+        let open = |q: &str| format!("{}/", q.strip_suffix('"').unwrap_or(q));
+        Cow::Owned(
+            text.replace(&open(&from), &open(&to))
+                .replace(&from, &to)
+                .into_bytes(),
+        )
     }
 
     fn project(&mut self, event: &Value) -> PathBuf {

@@ -33,6 +33,24 @@ pub enum Emit {
         /// The `Agent` call's id.
         tool_use_id: String,
     },
+    /// Codex: a `spawn_agent` call returned: replay the new agent's own rollout.
+    CodexSubagent {
+        /// The agent's path as the call's output names it (`task_name`, e.g. `/root/helper`).
+        agent_path: String,
+    },
+}
+
+/// What the synthesizers' tests compare: each emit as a name.
+#[cfg(test)]
+pub(super) fn names(emits: &[Emit]) -> Vec<String> {
+    emits
+        .iter()
+        .map(|e| match e {
+            Emit::Event(v) => v["hook_event_name"].as_str().unwrap_or_default().to_owned(),
+            Emit::Subagent { agent_type, .. } => format!("subagent:{agent_type}"),
+            Emit::CodexSubagent { agent_path } => format!("codex-subagent:{agent_path}"),
+        })
+        .collect()
 }
 
 /// Which thread a synthesizer replays.
@@ -333,16 +351,6 @@ pub fn is_hook_denial(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn names(emits: &[Emit]) -> Vec<String> {
-        emits
-            .iter()
-            .map(|e| match e {
-                Emit::Event(v) => v["hook_event_name"].as_str().unwrap().to_owned(),
-                Emit::Subagent { agent_type, .. } => format!("subagent:{agent_type}"),
-            })
-            .collect()
-    }
 
     fn run(entries: &[Value]) -> Vec<Emit> {
         let mut s = Synthesizer::new(Thread::Main, "/t.jsonl");
