@@ -9,6 +9,7 @@
 pub mod codex_synth;
 mod lines;
 mod render;
+mod subagents;
 pub mod synth;
 
 use std::io::BufRead;
@@ -55,35 +56,6 @@ fn first_line(path: &Path) -> Option<Value> {
 /// True when the file's first line is a Codex rollout's.
 fn is_codex_rollout(path: &Path) -> bool {
     first_line(path).is_some_and(|v| CodexSynthesizer::recognises(&v))
-}
-
-/// The rollout in `dir` of the Codex subagent at `agent_path` that thread `parent_thread` spawned, and
-/// the subagent's id: its first line (`session_meta`) names both.
-fn find_codex_subagent(
-    dir: &Path,
-    parent_thread: &str,
-    agent_path: &str,
-) -> Option<(PathBuf, String)> {
-    std::fs::read_dir(dir)
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.extension().is_some_and(|x| x == "jsonl")
-                && p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with("rollout-"))
-                && p.is_file()
-        })
-        .find_map(|p| {
-            let meta = first_line(&p)?;
-            let m = &meta["payload"];
-            (meta["type"] == "session_meta"
-                && m["parent_thread_id"] == parent_thread
-                && m["agent_path"] == agent_path)
-                .then(|| m["id"].as_str().map(|id| (p.clone(), id.to_owned())))
-                .flatten()
-        })
 }
 
 /// The longest transcript line replay reads; longer lines are skipped (and counted) without being held
@@ -261,149 +233,6 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn subagent(
-        &mut self,
-        parent: &Synthesizer,
-        parent_live: &Path,
-        agent_id: &str,
-        agent_type: &str,
-        tool_use_id: &str,
-        depth: usize,
-    ) -> Result<(), String> {
-        // Recorded ids are the transcript's word, not ours: they become file names only when they are
-        // one safe path component.
-        let session_ok = portcullis_core::state::check_id(&parent.session_id).is_ok();
-        let dirs = if session_ok {
-            self.subagent_dirs(&parent.session_id)
-        } else {
-            Vec::new()
-        };
-        let agent_id = if agent_id.is_empty() {
-            dirs.iter()
-                .find_map(|d| agent_for_tool_use(d, tool_use_id))
-                .unwrap_or_default()
-        } else {
-            agent_id.to_owned()
-        };
-        if portcullis_core::state::check_id(&agent_id).is_err() || !session_ok {
-            self.notes.push(format!(
-                "subagent id `{}` or session id `{}` recorded in the transcript is not a safe file name: \
-                 the subagent's events were not replayed",
-                agent_id.escape_debug(),
-                parent.session_id.escape_debug()
-            ));
-            return Ok(());
-        }
-        let file_name = format!("agent-{agent_id}.jsonl");
-        let found = dirs
-            .iter()
-            .map(|d| d.join(&file_name))
-            .find(|p| p.is_file());
-        // The client's layout, beside the live main copy: `<session>/subagents/agent-<id>.jsonl`.
-        let live = parent_live
-            .with_extension("")
-            .join("subagents")
-            .join(format!("agent-{agent_id}.jsonl"));
-        let path_text = live.display().to_string();
-        let mut synth = Synthesizer::new(
-            Thread::Subagent {
-                agent_id: agent_id.clone(),
-                agent_type: agent_type.to_owned(),
-            },
-            &parent.transcript_path,
-        );
-        synth.session_id.clone_from(&parent.session_id);
-        synth.cwd.clone_from(&parent.cwd);
-        synth.set_prompt_id(parent.prompt_id());
-        self.fire(synth.event("SubagentStart", json!({})));
-        if depth >= MAX_AGENT_DEPTH {
-            self.notes.push(format!(
-                "subagent {agent_id} is nested deeper than {MAX_AGENT_DEPTH}: its events were not replayed"
-            ));
-        } else if let Some(Ok(file)) = found.as_deref().map(open) {
-            self.stream(file, Source::Claude(&mut synth), &live, depth + 1)?;
-        } else {
-            let looked: Vec<String> = dirs.iter().map(|d| format!("`{}`", d.display())).collect();
-            self.notes.push(format!(
-                "no transcript for subagent `{agent_id}` ({agent_type}) in {}: its own events were not \
-                 replayed (the client keeps them in `<session id>/subagents/` beside the session's \
-                 transcript; copy that folder with it)",
-                looked.join(" or ")
-            ));
-        }
-        let stop = synth.event(
-            "SubagentStop",
-            json!({"stop_hook_active": false, "agent_transcript_path": path_text,
-                   "last_assistant_message": synth.last_text, "background_tasks": [], "session_crons": []}),
-        );
-        self.fire(stop);
-        Ok(())
-    }
-
-    /// Codex: the subagent at `agent_path` that `parent` spawned, from its own rollout beside the replayed
-    /// one, between a SubagentStart and a SubagentStop (PROTOCOL-CODEX.md §3).
-    fn codex_subagent(
-        &mut self,
-        parent: &CodexSynthesizer,
-        parent_live: &Path,
-        agent_path: &str,
-        depth: usize,
-    ) -> Result<(), String> {
-        let dir = self.opts.transcript.parent().unwrap_or(Path::new("."));
-        let Some((file, agent_id)) = find_codex_subagent(dir, &parent.thread_id, agent_path) else {
-            self.notes.push(format!(
-                "no rollout for the Codex subagent `{}` in `{}`: its own events were not replayed (Codex \
-                 writes each thread's rollout beside its parent's; copy it with the parent's)",
-                agent_path.escape_debug(),
-                dir.display()
-            ));
-            return Ok(());
-        };
-        // Named as recorded, beside the live copy of the parent's.
-        let live = parent_live.with_file_name(file.file_name().unwrap_or_default());
-        let mut synth = CodexSynthesizer::subagent(parent, &agent_id, &live.display().to_string());
-        self.fire(synth.event("SubagentStart", json!({})));
-        if depth >= MAX_AGENT_DEPTH {
-            self.notes.push(format!(
-                "subagent {agent_id} is nested deeper than {MAX_AGENT_DEPTH}: its events were not replayed"
-            ));
-        } else {
-            self.stream(open(&file)?, Source::Codex(&mut synth), &live, depth + 1)?;
-        }
-        let mut stop = synth.event(
-            "SubagentStop",
-            json!({"stop_hook_active": false, "agent_transcript_path": live.display().to_string(),
-                   "last_assistant_message": synth.last_text}),
-        );
-        // SubagentStop names the parent's rollout as `transcript_path`.
-        stop["transcript_path"] = json!(parent_live.display().to_string());
-        self.fire(stop);
-        Ok(())
-    }
-
-    /// Where a session's subagent transcripts may be: beside the replayed transcript, as the client lays
-    /// them out, then in the client's own project folders (for a transcript copied away without them),
-    /// found by session id.
-    fn subagent_dirs(&self, session_id: &str) -> Vec<PathBuf> {
-        let beside = self
-            .opts
-            .transcript
-            .parent()
-            .unwrap_or(Path::new("."))
-            .join(session_id)
-            .join("subagents");
-        let mut dirs = vec![beside];
-        if let Some(projects) = self.env.claude_home().map(|h| h.join("projects")) {
-            let recorded = std::fs::read_dir(&projects).into_iter().flatten().flatten();
-            for dir in recorded.map(|p| p.path().join(session_id).join("subagents")) {
-                if dir.is_dir() && !dirs.contains(&dir) {
-                    dirs.push(dir);
-                }
-            }
-        }
-        dirs
-    }
-
     /// A line as the live copy holds it. In a Codex rollout the recorded project's paths become the
     /// replay project's, object keys too: a `FileChange` names the files a shell-run patch wrote by
     /// absolute path, and feedback-loop reads them from the copy. Lines before the first event, and
@@ -570,16 +399,6 @@ fn rewrite_paths(v: &mut Value, from: &str, to: &str) {
         Value::Object(o) => o.values_mut().for_each(|x| rewrite_paths(x, from, to)),
         _ => {}
     }
-}
-
-/// The agent id whose `agent-<id>.meta.json` names `tool_use_id` (for results that lack `agentId`).
-fn agent_for_tool_use(dir: &Path, tool_use_id: &str) -> Option<String> {
-    std::fs::read_dir(dir).ok()?.flatten().find_map(|e| {
-        let name = e.file_name().to_string_lossy().into_owned();
-        let id = name.strip_prefix("agent-")?.strip_suffix(".meta.json")?;
-        let meta: Value = serde_json::from_str(&std::fs::read_to_string(e.path()).ok()?).ok()?;
-        (meta["toolUseId"] == tool_use_id).then(|| id.to_owned())
-    })
 }
 
 #[cfg(test)]
