@@ -8,7 +8,7 @@ use portcullis_core::{Env, budget};
 use serde_json::Value;
 
 use crate::env_vars;
-use crate::{Evidence, Measure, percent};
+use crate::{Evidence, Measure};
 
 /// Codex's window when its rollout names none.
 pub const CODEX_DEFAULT_WINDOW: u64 = 258_400;
@@ -84,26 +84,14 @@ pub fn measure_codex(
         .var(env_vars::PORTCULLIS_CONTEXT_WINDOW)
         .and_then(|v| v.trim().parse::<u64>().ok())
         .filter(|w| *w > 0);
-    let (window_tokens, window_source) = match (from_env, configured_window, ev.window) {
+    let window = match (from_env, configured_window, ev.window) {
         (Some(w), _, _) => (w, "PORTCULLIS_CONTEXT_WINDOW"),
         (None, Some(w), _) => (w, "config"),
         (None, None, Some(w)) => (w, "model_context_window"),
         (None, None, None) => (CODEX_DEFAULT_WINDOW, "default"),
     };
-    let used = ev.used.unwrap_or(0);
-    Ok(Measure {
-        used_tokens: used,
-        window_tokens,
-        window_source,
-        percent: percent(used, window_tokens),
-        autocompact_tokens: window_tokens / 10 * 9,
-        model: None,
-        after_compaction: ev.after_compaction,
-        empty: ev.used.is_none(),
-        transcript: path.to_path_buf(),
-        skipped: ev.skipped,
-        client: portcullis_core::Client::Codex,
-    })
+    let autocompact = window.0 / 10 * 9;
+    Ok(ev.into_measure(path, window, autocompact, portcullis_core::Client::Codex))
 }
 
 #[cfg(test)]

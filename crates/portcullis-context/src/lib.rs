@@ -281,21 +281,41 @@ pub fn measure(
     env: &Env,
 ) -> io::Result<Measure> {
     let ev = scan(path, scope, budget::TRANSCRIPT_SCAN_BYTES)?;
-    let (window_tokens, window_source) = window(&ev, configured_window, env);
-    let used = ev.used.unwrap_or(0);
-    Ok(Measure {
-        used_tokens: used,
-        window_tokens,
-        window_source,
-        percent: percent(used, window_tokens),
-        autocompact_tokens: autocompact_point(window_tokens, ev.max_output, env),
-        model: ev.model,
-        after_compaction: ev.after_compaction,
-        empty: ev.used.is_none(),
-        transcript: path.to_path_buf(),
-        skipped: ev.skipped,
-        client: portcullis_core::Client::ClaudeCode,
-    })
+    let window = window(&ev, configured_window, env);
+    let autocompact = autocompact_point(window.0, ev.max_output, env);
+    Ok(ev.into_measure(
+        path,
+        window,
+        autocompact,
+        portcullis_core::Client::ClaudeCode,
+    ))
+}
+
+impl Evidence {
+    /// The figures of `path` from what its scan found, against `(window, where it came from)`, with
+    /// the client's auto-compaction point.
+    fn into_measure(
+        self,
+        path: &Path,
+        (window_tokens, window_source): (u64, &'static str),
+        autocompact_tokens: u64,
+        client: portcullis_core::Client,
+    ) -> Measure {
+        let used = self.used.unwrap_or(0);
+        Measure {
+            used_tokens: used,
+            window_tokens,
+            window_source,
+            percent: percent(used, window_tokens),
+            autocompact_tokens,
+            model: self.model,
+            after_compaction: self.after_compaction,
+            empty: self.used.is_none(),
+            transcript: path.to_path_buf(),
+            skipped: self.skipped,
+            client,
+        }
+    }
 }
 
 /// Measures a main thread's own transcript as `client` writes it: a Claude Code session transcript, or a
