@@ -408,7 +408,7 @@ fn catch_up_with_rollout(event: &Event, rollout: Option<&str>, ctx: &Ctx) -> Res
             return Ok(());
         }
     };
-    if to != from {
+    if rollout::Cursor::moves(from, to, paths.len()) {
         // Each thread reads its own rollout (a subagent's events name the subagent's; its SubagentStop
         // comes after them all). Were two readers ever to race, the slower one would set the place back
         // and the next look would track the same files again, which changes nothing.

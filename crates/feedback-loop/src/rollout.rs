@@ -20,6 +20,11 @@ use serde_json::Value;
 /// The most of a rollout read at once: a longer unread stretch is read from its last part.
 const MAX_READ_BYTES: u64 = 16 << 20;
 
+/// How much unread rollout with no patch in it is left unread on record: a look that finds no patch moves
+/// the place only past this much, since reading a stretch again costs less than the locked write of the
+/// place (a Stop in a turn that patched nothing, the common one, writes no state).
+pub(crate) const ADVANCE_AFTER_BYTES: u64 = 256 << 10;
+
 /// The most rollouts one session keeps a place in (resumes and forks add files).
 const MAX_ROLLOUTS: usize = 64;
 
@@ -45,7 +50,8 @@ pub(crate) fn changes_since(rollout: &Path, from: u64) -> io::Result<(Vec<String
     let from = if from > len { 0 } else { from };
     let start = from.max(len.saturating_sub(MAX_READ_BYTES));
     file.seek(SeekFrom::Start(start))?;
-    let mut bytes = Vec::new();
+    // Sized up front: one read, not a dozen doublings from 32 bytes.
+    let mut bytes = Vec::with_capacity(usize::try_from(len - start).unwrap_or(0));
     (&mut file).take(len - start).read_to_end(&mut bytes)?;
     let Some(last_newline) = memchr_last(&bytes) else {
         return Ok((Vec::new(), from));
@@ -85,6 +91,14 @@ fn memchr_last(bytes: &[u8]) -> Option<usize> {
 }
 
 impl Cursor {
+    /// Whether a look that read `from..to` and found `patches` moves the place: always after a patch (it
+    /// must not be counted twice) or when the file is another one now (`to` before `from`); with no patch,
+    /// only once the stretch is [`ADVANCE_AFTER_BYTES`] long. A stretch left unread on record holds no
+    /// patch, and the file only grows, so reading it again finds nothing more.
+    pub(crate) fn moves(from: u64, to: u64, patches: usize) -> bool {
+        to != from && (patches > 0 || to < from || to - from >= ADVANCE_AFTER_BYTES)
+    }
+
     /// Records that `rollout` was read up to `offset`, keeping at most [`MAX_ROLLOUTS`] places.
     pub(crate) fn advance(&mut self, rollout: &str, offset: u64) {
         if !self.offsets.contains_key(rollout) && self.offsets.len() >= MAX_ROLLOUTS {

@@ -47,6 +47,18 @@ fn rollout(path: &Path) {
     f.flush().unwrap();
 }
 
+/// Appends the line a patch run through the shell leaves in a rollout (its only record): `file` updated.
+fn shell_patch(rollout: &Path, file: &Path) {
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(rollout)
+        .unwrap();
+    let line = serde_json::json!({"timestamp": "t", "type": "event_msg", "payload": {"type": "item_completed",
+        "turn_id": "t", "item": {"type": "FileChange", "status": "completed",
+        "changes": {file.display().to_string(): {"type": "update", "unified_diff": "+x\n", "move_path": null}}}}});
+    writeln!(f, "{line}").unwrap();
+}
+
 /// The Codex cases: a patch and a command through feedback-loop and workspace-guard, a spawn measured
 /// against a rollout, tool output through secret-guard and loop-detect, a counted call.
 pub(crate) fn codex_cases(rel: &Path, tmp: &Path) -> Vec<Case> {
@@ -67,13 +79,7 @@ pub(crate) fn codex_cases(rel: &Path, tmp: &Path) -> Vec<Case> {
     let claims = workspace_guard::Claims::new(&project, std::time::Duration::from_secs(3600));
     let case = |name, bin: &str, stdin| Case::plain(name, &rel.join(bin), &project, stdin);
     let state = project.join(".claude/portcullis/sessions/bench");
-    // Every Codex Stop finds the rollout grown since the last look (the turn's answers, tool output):
-    // feedback-loop reads what is new for patches and moves its place.
-    let len = std::fs::metadata(&transcript).unwrap().len();
-    let cursor_20k_back = serde_json::json!({"schema_version": 1, "state": {"offsets": {
-        transcript.display().to_string(): len - 20 * 1024}}})
-    .to_string()
-    .into_bytes();
+    let [stop_clean, stop_patched] = stop_cases(rel, tmp, &project, &transcript);
     vec![
         case(
             "Codex / noop-hook (chassis) / PreToolUse apply_patch",
@@ -85,18 +91,8 @@ pub(crate) fn codex_cases(rel: &Path, tmp: &Path) -> Vec<Case> {
             "feedback-loop",
             codex_event("PostToolUse-Bash", &project, &same_command),
         ),
-        Case {
-            restore: vec![(state.join("feedback-loop-rollout.json"), cursor_20k_back)],
-            ..case(
-                "Codex / feedback-loop / Stop, nothing modified, 20 KB of new rollout",
-                "feedback-loop",
-                codex_event(
-                    "Stop",
-                    &project,
-                    &serde_json::json!({"transcript_path": transcript}),
-                ),
-            )
-        },
+        stop_clean,
+        stop_patched,
         Case {
             reset: vec![state.join("feedback-loop.json")],
             ..case(
@@ -145,5 +141,56 @@ pub(crate) fn codex_cases(rel: &Path, tmp: &Path) -> Vec<Case> {
             "secret-guard",
             codex_event("PostToolUse-Bash", &project, &same_command),
         ),
+    ]
+}
+
+/// feedback-loop's two Codex Stops, each finding 20 KB of rollout written since its last look: one with
+/// no patch in it, one with a patch run through the shell.
+fn stop_cases(rel: &Path, tmp: &Path, project: &Path, transcript: &Path) -> [Case; 2] {
+    let case = |name, stdin| Case::plain(name, &rel.join("feedback-loop"), project, stdin);
+    let state = project.join(".claude/portcullis/sessions/bench");
+    // Every Codex Stop finds the rollout grown since the last look (the turn's answers, tool output):
+    // feedback-loop reads what is new for patches. With none in it, its place stays (no write); a patch
+    // run through the shell goes on record, the place moves, and the turn is held.
+    let cursor_20k_back = |rollout: &Path| {
+        let len = std::fs::metadata(rollout).unwrap().len();
+        serde_json::json!({"schema_version": 1, "state": {"offsets": {
+            rollout.display().to_string(): len - 20 * 1024}}})
+        .to_string()
+        .into_bytes()
+    };
+    let patched = tmp.join("rollout-2026-12-01T11-18-53-bench-patched.jsonl");
+    std::fs::copy(transcript, &patched).unwrap();
+    shell_patch(&patched, &project.join("api/x.go"));
+    [
+        Case {
+            restore: vec![(
+                state.join("feedback-loop-rollout.json"),
+                cursor_20k_back(transcript),
+            )],
+            ..case(
+                "Codex / feedback-loop / Stop, nothing modified, 20 KB of new rollout",
+                codex_event(
+                    "Stop",
+                    project,
+                    &serde_json::json!({"transcript_path": transcript}),
+                ),
+            )
+        },
+        Case {
+            reset: vec![state.join("feedback-loop.json")],
+            restore: vec![(
+                state.join("feedback-loop-rollout.json"),
+                cursor_20k_back(&patched),
+            )],
+            ..case(
+                "Codex / feedback-loop / Stop, a shell-run patch in 20 KB of new rollout: block",
+                codex_event(
+                    "Stop",
+                    project,
+                    &serde_json::json!({"transcript_path": patched}),
+                ),
+            )
+        },
     ]
 }
