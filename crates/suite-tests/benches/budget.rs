@@ -47,7 +47,7 @@ impl fmt::Display for Budget {
 
 impl Budget {
     /// Whether `row` is within this budget plus the noise margin.
-    fn holds(self, row: &Row) -> bool {
+    pub(crate) fn holds(self, row: &Row) -> bool {
         let slack = 1.0 + self.noise_margin;
         match self.limit {
             Limit::Ratio(r) => row.ratio <= r * slack,

@@ -378,35 +378,38 @@ fn main() {
     );
     let mut rows = Vec::new();
     for case in &cases {
-        let (median, ratio, ratio_installed, floor) = measure(case, &floors, runs);
-        let peak = peak_kib(&case.bin, &case.stdin, &case.project).map_or_else(
-            || "?".to_owned(),
-            |k| format!("{:.1} MiB", k as f64 / 1024.0),
-        );
-        let row = Row {
-            name: case.name.to_owned(),
-            median,
-            floor,
-            ratio,
-            ratio_installed: Some(ratio_installed),
-            peak,
-            budget: budgets.of(case.name),
-        };
-        row.print();
+        let row = measured_again_if_over(options.check, || {
+            let (median, ratio, ratio_installed, floor) = measure(case, &floors, runs);
+            let peak = peak_kib(&case.bin, &case.stdin, &case.project).map_or_else(
+                || "?".to_owned(),
+                |k| format!("{:.1} MiB", k as f64 / 1024.0),
+            );
+            Row {
+                name: case.name.to_owned(),
+                median,
+                floor,
+                ratio,
+                ratio_installed: Some(ratio_installed),
+                peak,
+                budget: budgets.of(case.name),
+            }
+        });
         rows.push(row);
     }
     if cases::VS_GIT.iter().any(|name| wanted(name)) {
-        let (name, median, git) = output_location_vs_git(&rel, tmp.path(), runs);
-        rows.push(Row {
-            budget: budgets.vs_git(name),
-            name: name.to_owned(),
-            median,
-            floor: git,
-            ratio: secs(median) / secs(git),
-            ratio_installed: None,
-            peak: "(× git status --porcelain)".to_owned(),
+        let row = measured_again_if_over(options.check, || {
+            let (name, median, git) = output_location_vs_git(&rel, tmp.path(), runs);
+            Row {
+                budget: budgets.vs_git(name),
+                name: name.to_owned(),
+                median,
+                floor: git,
+                ratio: secs(median) / secs(git),
+                ratio_installed: None,
+                peak: "(× git status --porcelain)".to_owned(),
+            }
         });
-        rows.last().unwrap().print();
+        rows.push(row);
     }
     if options.readme {
         budget::rewrite_readme(&rows, runs);
@@ -414,6 +417,22 @@ fn main() {
     if options.check {
         std::process::exit(i32::from(!budget::check(&rows)));
     }
+}
+
+/// Measures a case (printing its row); under `--check`, a case past its budget is measured once more and
+/// the second measurement stands. A one-off stall of this shared machine (CI once measured a case 1.62x
+/// that measures 1.1-1.4x here) then fails nothing, while a real regression is past its budget both
+/// times and still fails.
+fn measured_again_if_over(check: bool, measure: impl Fn() -> Row) -> Row {
+    let row = measure();
+    row.print();
+    if check && row.budget.is_some_and(|b| !b.holds(&row)) {
+        println!("  past its budget: measured once more, and that measurement stands");
+        let again = measure();
+        again.print();
+        return again;
+    }
+    row
 }
 
 impl Row {
