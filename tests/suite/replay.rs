@@ -420,8 +420,37 @@ fn a_codex_subagent_is_replayed_from_its_own_rollout() {
     );
 }
 
+/// Codex files each thread's rollout under the day it started (`sessions/YYYY/MM/DD/`): a subagent
+/// spawned after midnight is in the next day's folder, here across a year's end, and is followed there.
+#[test]
+fn a_codex_subagent_filed_under_the_next_day_is_followed_there() {
+    let dir = fixture("codex-subagent");
+    let sessions = tempfile::tempdir().unwrap();
+    let parent = session(&dir);
+    let (day, next_day) = (
+        sessions.path().join("2026/12/31"),
+        sessions.path().join("2027/01/01"),
+    );
+    for d in [&day, &next_day] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    for rollout in std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()) {
+        if rollout.extension().is_some_and(|x| x == "jsonl") {
+            let to = if rollout == parent { &day } else { &next_day };
+            std::fs::copy(&rollout, to.join(rollout.file_name().unwrap())).unwrap();
+        }
+    }
+    replays_codex_to_timeline("codex-subagent", &day.join(parent.file_name().unwrap()));
+}
+
 /// Replays `tests/replay/<name>` through Codex's installed handlers against its `expected.timeline`.
 fn replays_codex_fixture_to_its_timeline(name: &str) {
+    replays_codex_to_timeline(name, &session(&fixture(name)));
+}
+
+/// Replays the rollout `parent` through Codex's installed handlers in a copy of fixture `name`'s project,
+/// against the fixture's `expected.timeline`.
+fn replays_codex_to_timeline(name: &str, parent: &Path) {
     let dir = fixture(name);
     let p = project(name);
     let bin = workspace_bin("portcullis");
@@ -444,7 +473,7 @@ fn replays_codex_fixture_to_its_timeline(name: &str) {
             "--expect",
             expected.to_str().unwrap(),
         ],
-        &session(&dir),
+        parent,
         p.path(),
     );
     assert!(out.status.success(), "{}", text(&out));

@@ -103,10 +103,14 @@ impl Run<'_> {
         depth: usize,
     ) -> Result<(), String> {
         let dir = self.opts.transcript.parent().unwrap_or(Path::new("."));
-        let Some((file, agent_id)) = find_codex_subagent(dir, &parent.thread_id, agent_path) else {
+        let found = codex_rollout_dirs(dir)
+            .iter()
+            .find_map(|d| find_codex_subagent(d, &parent.thread_id, agent_path));
+        let Some((file, agent_id)) = found else {
             self.notes.push(format!(
-                "no rollout for the Codex subagent `{}` in `{}`: its own events were not replayed (Codex \
-                 writes each thread's rollout beside its parent's; copy it with the parent's)",
+                "no rollout for the Codex subagent `{}` in `{}` (or a later day's folder): its own events \
+                 were not replayed (Codex files each thread's rollout under the day it started; copy it \
+                 with the parent's)",
                 agent_path.escape_debug(),
                 dir.display()
             ));
@@ -156,6 +160,42 @@ impl Run<'_> {
         }
         dirs
     }
+}
+
+/// How many days after its parent's a Codex subagent's rollout folder is looked for (a session resumed
+/// later spawns its subagents on the day of the resume).
+const CODEX_DAYS_AHEAD: u64 = 31;
+
+/// The folders a Codex subagent's rollout may be in: its parent's, and, when that is a day of Codex's
+/// `sessions/YYYY/MM/DD/` tree, the days after it that exist (a thread is filed under the day it started,
+/// and a subagent may start after midnight), up to [`CODEX_DAYS_AHEAD`].
+fn codex_rollout_dirs(dir: &Path) -> Vec<PathBuf> {
+    let mut dirs = vec![dir.to_path_buf()];
+    let number = |p: Option<&Path>| p?.file_name()?.to_str()?.parse::<u32>().ok();
+    let month_dir = dir.parent();
+    let year_dir = month_dir.and_then(Path::parent);
+    let (Some(day), Some(month), Some(year), Some(root)) = (
+        number(Some(dir)),
+        number(month_dir),
+        number(year_dir),
+        year_dir.and_then(Path::parent),
+    ) else {
+        return dirs;
+    };
+    let Some(start) = i32::try_from(year)
+        .ok()
+        .and_then(|y| chrono::NaiveDate::from_ymd_opt(y, month, day))
+    else {
+        return dirs;
+    };
+    for later in (1..=CODEX_DAYS_AHEAD).filter_map(|n| start.checked_add_days(chrono::Days::new(n)))
+    {
+        let folder = root.join(later.format("%Y/%m/%d").to_string());
+        if folder.is_dir() {
+            dirs.push(folder);
+        }
+    }
+    dirs
 }
 
 /// The rollout in `dir` of the Codex subagent at `agent_path` that thread `parent_thread` spawned, and
