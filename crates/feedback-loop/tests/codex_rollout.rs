@@ -7,7 +7,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use serde_json::{Value, json};
 
@@ -77,13 +77,7 @@ impl Project {
     }
 
     fn run(&self, event: &Value) -> Output {
-        let mut c = Command::new(BIN);
-        c.current_dir(&self.root)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", &self.root)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        let mut c = portcullis_testkit::hook_command(BIN, &self.root);
         let out = portcullis_testkit::run_with_stdin(&mut c, event.to_string().as_bytes()).unwrap();
         assert!(out.status.success(), "{out:?}");
         out

@@ -91,14 +91,7 @@ impl Project {
     }
 
     fn command(&self) -> Command {
-        let mut c = Command::new(BIN);
-        c.current_dir(&self.root)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", &self.root)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        c
+        portcullis_testkit::hook_command(BIN, &self.root)
     }
 
     /// Runs an event that must be allowed silently.

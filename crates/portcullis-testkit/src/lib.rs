@@ -48,6 +48,21 @@ pub struct CaseSpec {
     pub env: BTreeMap<String, String>,
 }
 
+/// The hook binary `bin` as the client starts it in `project`: run there, with only `PATH` from this
+/// environment and `HOME` at the project (so no user config of the machine running the tests is read),
+/// stdout and stderr captured.
+#[must_use]
+pub fn hook_command(bin: &str, project: &Path) -> Command {
+    let mut c = Command::new(bin);
+    c.current_dir(project)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", project)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    c
+}
+
 /// Runs `cmd` with `stdin` fed to it and its stdout and stderr captured: one hook call as a process.
 pub fn run_with_stdin(cmd: &mut Command, stdin: &[u8]) -> std::io::Result<std::process::Output> {
     let mut child = cmd
