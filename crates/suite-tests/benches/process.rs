@@ -397,8 +397,13 @@ fn main() {
         rows.push(row);
     }
     if cases::VS_GIT.iter().any(|name| wanted(name)) {
+        // A measurement builds its repository (committed, then new files), so each gets its own folder.
+        let attempt = std::cell::Cell::new(0);
         let row = measured_again_if_over(options.check, || {
-            let (name, median, git) = output_location_vs_git(&rel, tmp.path(), runs);
+            attempt.set(attempt.get() + 1);
+            let dir = tmp.path().join(format!("vs-git-{}", attempt.get()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let (name, median, git) = output_location_vs_git(&rel, &dir, runs);
             Row {
                 budget: budgets.vs_git(name),
                 name: name.to_owned(),
