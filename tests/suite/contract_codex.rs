@@ -170,20 +170,13 @@ impl Scratch {
 
     /// A captured Codex event moved into this project, with `changes` applied on top.
     fn event(&self, capture: &str, changes: &Value) -> Value {
-        let path = format!(
-            "{}/../../fixtures/events-codex/{capture}.json",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let mut e: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-        e["cwd"] = json!(self.project);
-        e["session_id"] = json!("contract-session");
-        if e.get("transcript_path").is_some() {
-            e["transcript_path"] = json!(self.rollout);
-        }
-        for (k, v) in changes.as_object().into_iter().flatten() {
-            e[k] = v.clone();
-        }
-        e
+        portcullis_testkit::decide::captured_codex(
+            capture,
+            &self.project,
+            "contract-session",
+            &self.rollout,
+            changes,
+        )
     }
 
     /// A session as Codex runs it, with events that give the hooks something to say: a spawn at 93%

@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Output;
 
 use serde_json::{Value, json};
@@ -38,16 +38,13 @@ impl Project {
     }
 
     fn event(&self, name: &str, changes: &Value) -> Value {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join(format!("../../fixtures/events-codex/{name}.json"));
-        let mut e: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-        e["session_id"] = json!(SESSION);
-        e["cwd"] = json!(self.root);
-        e["transcript_path"] = json!(self.rollout);
-        for (k, v) in changes.as_object().unwrap() {
-            e[k] = v.clone();
-        }
-        e
+        portcullis_testkit::decide::captured_codex(
+            name,
+            &self.root,
+            SESSION,
+            &self.rollout,
+            changes,
+        )
     }
 
     /// Appends lines to the rollout.

@@ -35,12 +35,36 @@ pub fn events_dir() -> PathBuf {
 /// every test loads a real event.
 #[must_use]
 pub fn captured(name: &str, root: &Path, session: &str, changes: &Value) -> Value {
-    let path = events_dir().join(format!("{name}.json"));
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut e: Value = serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+    repointed(
+        &events_dir().join(format!("{name}.json")),
+        root,
+        session,
+        &root.join("transcript.jsonl"),
+        changes,
+    )
+}
+
+/// The captured Codex event `fixtures/events-codex/<name>.json`, re-pointed at `root` (`cwd`, session
+/// `session`, `rollout` as its `transcript_path`), then `changes` applied as in [`captured`].
+#[must_use]
+pub fn captured_codex(
+    name: &str,
+    root: &Path,
+    session: &str,
+    rollout: &Path,
+    changes: &Value,
+) -> Value {
+    let path = events_dir().join(format!("../events-codex/{name}.json"));
+    repointed(&path, root, session, rollout, changes)
+}
+
+fn repointed(path: &Path, root: &Path, session: &str, transcript: &Path, changes: &Value) -> Value {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut e: Value =
+        serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     e["session_id"] = json!(session);
     e["cwd"] = json!(root);
-    e["transcript_path"] = json!(root.join("transcript.jsonl"));
+    e["transcript_path"] = json!(transcript);
     if let (Some(obj), Some(changes)) = (e.as_object_mut(), changes.as_object()) {
         for (k, v) in changes {
             if v.is_null() {
