@@ -60,10 +60,7 @@ impl Project {
 
     /// A patch of `src/lib.rs` applied by `apply_patch` run in the shell: only its `item_completed` line.
     fn shell_patch(&self) -> Value {
-        let file = self.root.join("src/lib.rs").display().to_string();
-        json!({"timestamp": "t", "type": "event_msg", "payload": {"type": "item_completed", "turn_id": "t",
-               "item": {"type": "FileChange", "status": "completed",
-                        "changes": {file: {"type": "update", "unified_diff": "+pub fn g() {}\n", "move_path": null}}}}})
+        portcullis_testkit::codex_shell_patch_line(&self.root.join("src/lib.rs"))
     }
 
     /// `bytes` of rollout with no patch in it: an answer and tool output.

@@ -48,6 +48,15 @@ pub struct CaseSpec {
     pub env: BTreeMap<String, String>,
 }
 
+/// The line a patch run through the shell leaves in a Codex rollout, its only record there: an
+/// `item_completed` `FileChange` that updated `file` (PROTOCOL-CODEX.md §4).
+#[must_use]
+pub fn codex_shell_patch_line(file: &Path) -> serde_json::Value {
+    serde_json::json!({"timestamp": "t", "type": "event_msg", "payload": {"type": "item_completed", "turn_id": "t",
+        "item": {"type": "FileChange", "status": "completed",
+                 "changes": {file.display().to_string(): {"type": "update", "unified_diff": "+x\n", "move_path": null}}}}})
+}
+
 /// The hook binary `bin` as the client starts it in `project`: run there, with only `PATH` from this
 /// environment and `HOME` at the project (so no user config of the machine running the tests is read),
 /// stdout and stderr captured.

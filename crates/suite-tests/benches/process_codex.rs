@@ -53,10 +53,7 @@ fn shell_patch(rollout: &Path, file: &Path) {
         .append(true)
         .open(rollout)
         .unwrap();
-    let line = serde_json::json!({"timestamp": "t", "type": "event_msg", "payload": {"type": "item_completed",
-        "turn_id": "t", "item": {"type": "FileChange", "status": "completed",
-        "changes": {file.display().to_string(): {"type": "update", "unified_diff": "+x\n", "move_path": null}}}}});
-    writeln!(f, "{line}").unwrap();
+    writeln!(f, "{}", portcullis_testkit::codex_shell_patch_line(file)).unwrap();
 }
 
 /// The Codex cases: a patch and a command through feedback-loop and workspace-guard, a spawn measured
