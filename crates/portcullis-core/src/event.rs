@@ -286,8 +286,11 @@ impl Event {
             Some(b'{') => {}
             Some(_) => return Err(Error::BadEvent("expected a JSON object".into())),
         }
+        // Repaired before parsing, not after a failure: the raw `tool_input`/`tool_response` would
+        // otherwise keep a lone surrogate that fails the hook's own parse later.
+        let bytes = crate::json::replace_lone_surrogates(bytes);
         let mut event: Self =
-            serde_json::from_slice(bytes).map_err(|e| Error::BadEvent(e.to_string()))?;
+            serde_json::from_slice(&bytes).map_err(|e| Error::BadEvent(e.to_string()))?;
         if event.hook_event_name.as_deref().is_none_or(str::is_empty) {
             return Err(Error::MissingField("hook_event_name"));
         }

@@ -36,7 +36,7 @@
 //! codes), [`ctx`] (what `decide` may consult), [`env`](mod@env) and [`deadline`] (leaf values), [`config`] (layered
 //! JSON config, sections owned by their hooks), [`state`] (locked, atomic state files), [`transcript`]
 //! (reading JSONL from the end), [`log`] (the decision log), [`budget`] (time and size limits), [`files`]
-//! (opening only regular files), [`child`] (running another program with a time limit), [`cli`] (what every
+//! (opening only regular files), [`json`] (JSON with lone surrogates, as JavaScript clients send it), [`child`] (running another program with a time limit), [`cli`] (what every
 //! command line shares), [`env_vars`] (every variable we read), [`stop_chain`] (no Stop hook blocks a stuck agent forever, none cuts a progressing loop short),
 //! [`warnings`] (at most one stderr line per run).
 
@@ -55,6 +55,7 @@ pub mod error;
 pub mod event;
 pub mod files;
 pub mod hook;
+pub mod json;
 pub mod log;
 pub mod patch;
 pub mod run;

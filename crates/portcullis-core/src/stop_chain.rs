@@ -189,8 +189,10 @@ pub fn earlier(event: &Event, ctx: &Ctx) -> u32 {
 
 /// Passes a Stop/SubagentStop verdict through the chain; every other event's verdict is returned as is.
 ///
-/// When the state cannot be read or written the verdict stands (with a warning): the client's own cap
-/// still ends the chain where it has one, so failing here cannot trap an agent in Claude Code.
+/// When the state cannot be read or written nothing can be counted. Where the client has a cap of its
+/// own (Claude Code) the verdict stands, with a warning: the client's cap still ends the chain. Where it has
+/// none (Codex), a block at a stop the client flags as a re-fire (`stop_hook_active`) is let go: without
+/// state a turn is held once at most, never without end ([`without_state`]).
 #[must_use]
 pub fn apply(event: &Event, ctx: &Ctx, verdict: Verdict) -> Verdict {
     if !matches!(event.name(), EventName::Stop | EventName::SubagentStop) {
@@ -201,10 +203,7 @@ pub fn apply(event: &Event, ctx: &Ctx, verdict: Verdict) -> Verdict {
     };
     let state = match ctx.state().session(session) {
         Ok(s) => s,
-        Err(e) => {
-            ctx.warn(&format!("stop chain: {e}"));
-            return verdict;
-        }
+        Err(e) => return without_state(event, ctx, verdict, &e),
     };
     let agent = event.agent_key();
     // Context on a Stop makes the client continue the agent, like a block (PROTOCOL.md §6.3).
@@ -219,10 +218,7 @@ pub fn apply(event: &Event, ctx: &Ctx, verdict: Verdict) -> Verdict {
             .agents
             .get(agent)
             .is_some_and(|c| c.prompt.as_deref() == prompt),
-        Err(e) => {
-            ctx.warn(&format!("stop chain: {e}"));
-            return verdict;
-        }
+        Err(e) => return without_state(event, ctx, verdict, &e),
     };
     if !wants_block && !active && !on_record {
         return verdict;
@@ -244,11 +240,21 @@ pub fn apply(event: &Event, ctx: &Ctx, verdict: Verdict) -> Verdict {
     match updated {
         Ok((earlier, true)) => let_go(event, ctx, earlier, &verdict),
         Ok(_) => verdict,
-        Err(e) => {
-            ctx.warn(&format!("stop chain: {e}"));
-            verdict
-        }
+        Err(e) => without_state(event, ctx, verdict, &e),
     }
+}
+
+/// The verdict of a stop whose chain cannot be read or written. A client with a cap of its own ends the
+/// chain anyway, so the verdict stands. A client without one would re-fire a blocked stop for ever: there
+/// a block (or context) at a stop the client flags as a re-fire is let go, so the turn is held once at most.
+fn without_state(event: &Event, ctx: &Ctx, verdict: Verdict, error: &crate::Error) -> Verdict {
+    ctx.warn(&format!("stop chain: {error}"));
+    let wants_block = verdict.decision == Decision::Block || !verdict.context.is_empty();
+    let client_caps = event.client == crate::Client::ClaudeCode && client_cap(ctx) != Some(0);
+    if wants_block && !client_caps && event.stop_hook_active.unwrap_or(false) {
+        return let_go(event, ctx, 1, &verdict);
+    }
+    verdict
 }
 
 /// A tool call of the event's agent: its chain starts over. Called by the run loop for every tool event;
@@ -309,6 +315,9 @@ fn let_go(event: &Event, ctx: &Ctx, earlier: u32, verdict: &Verdict) -> Verdict 
         "the turn".to_owned()
     };
     let client = match client_cap(ctx) {
+        _ if event.client != crate::Client::ClaudeCode => {
+            "the client has no cap of its own".to_owned()
+        }
         Some(0) => "the client has no cap of its own".to_owned(),
         Some(cap) => format!("Claude Code stops honouring blocks at {cap}"),
         None => "the client's cap is unknown".to_owned(),

@@ -302,7 +302,7 @@ pub fn tail(
         if !kinds.iter().any(|k| contains_quoted(&line, k)) {
             continue;
         }
-        let Ok(entry) = serde_json::from_slice::<Entry>(&line) else {
+        let Ok(entry) = crate::json::from_slice::<Entry>(&line) else {
             out.skipped += 1;
             continue;
         };
