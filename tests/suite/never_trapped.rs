@@ -241,3 +241,49 @@ fn a_progressing_loop_runs_long_and_a_stuck_one_is_let_go_at_six() {
         "the seventh stop with no tool call is let go"
     );
 }
+
+/// Codex has no cap of its own: when the stop chain cannot be written (here its lock is held by another
+/// process for the whole test, as a read-only or full state folder would fail it), a hook that wants to
+/// block must still be bounded. The first stop of a turn is held; every re-fire (`stop_hook_active`) is let
+/// go with the reason for the user (issue 35, item 22: it blocked without end).
+#[test]
+fn without_a_writable_stop_chain_a_codex_turn_is_held_once_at_most() {
+    let (_dir, root) = trap(&["output-location"]);
+    let session = root.join(".claude/portcullis/sessions/trap");
+    std::fs::create_dir_all(&session).unwrap();
+    let mut holder = Command::new("flock")
+        .arg(session.join("stop-chains.lock"))
+        .args(["sleep", "120"])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let stop = |active: bool| -> Value {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fixtures/events-codex/Stop-active.json");
+        let mut e: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        e["session_id"] = json!("trap");
+        e["cwd"] = json!(root);
+        e["transcript_path"] = json!(root.join("none.jsonl"));
+        e["stop_hook_active"] = json!(active);
+        let out = crate::support::run_hook("output-location", &root, e.to_string().as_bytes());
+        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+    };
+    let first = stop(false);
+    let refires: Vec<Value> = (0..2).map(|_| stop(true)).collect();
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert_eq!(
+        first["decision"], "block",
+        "the first stop is held: {first}"
+    );
+    for r in refires {
+        assert_ne!(
+            r["decision"], "block",
+            "a re-fire without a stop chain is let go: {r}"
+        );
+        assert!(
+            r.to_string().contains("NOTES.md"),
+            "the user is told what was still open: {r}"
+        );
+    }
+}
