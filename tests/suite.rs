@@ -22,6 +22,8 @@ mod install_codex;
 mod locks;
 #[path = "suite/never_trapped.rs"]
 mod never_trapped;
+#[path = "suite/odd_unicode.rs"]
+mod odd_unicode;
 #[path = "suite/own_files.rs"]
 mod own_files;
 #[path = "suite/progress.rs"]

@@ -20,6 +20,8 @@ use portcullis_core::HookSpec;
 use portcullis_core::child;
 use portcullis_suite::HOOKS;
 use portcullis_testkit::workspace_bin;
+
+use crate::support::home_event;
 use serde_json::{Value, json};
 
 /// The hooks that parse the tool's input of their home event (a Write of `api/x.go`).
@@ -51,7 +53,7 @@ fn open_if(open: bool) -> Outcome {
 }
 
 /// A run that takes longer than this is a hang.
-const WATCHDOG: Duration = Duration::from_secs(30);
+pub(crate) const WATCHDOG: Duration = Duration::from_secs(30);
 
 /// The address-space limit every run gets (KiB, for `ulimit -v`).
 const MEMORY_LIMIT_KIB: u64 = 1024 * 1024;
@@ -64,14 +66,14 @@ enum Outcome {
 }
 
 /// One project for one run.
-struct Project {
+pub(crate) struct Project {
     _dir: tempfile::TempDir,
-    root: PathBuf,
+    pub(crate) root: PathBuf,
     env: BTreeMap<String, String>,
 }
 
 impl Project {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().canonicalize().unwrap().join("project");
         std::fs::create_dir_all(root.join(".claude/agents")).unwrap();
@@ -102,40 +104,6 @@ impl Project {
     }
 }
 
-/// The captured event of the hook's first registration (its main path, which each hook lists first): the
-/// event's own capture, else the capture named by the first tool or source its matcher names, else any
-/// capture of that event. Taken from the registry, so a new hook is covered without an edit here.
-fn home_event(hook: &str) -> String {
-    let spec = portcullis_suite::hook(hook).expect("a registered hook");
-    let reg = spec.registrations[0];
-    let dir = portcullis_testkit::decide::events_dir();
-    let exists = |name: &str| dir.join(format!("{name}.json")).is_file();
-    if exists(reg.event) {
-        return reg.event.to_owned();
-    }
-    let tokens = reg
-        .matcher
-        .unwrap_or_default()
-        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
-        .filter(|t| !t.is_empty());
-    for token in tokens {
-        let name = format!("{}-{token}", reg.event);
-        if exists(&name) {
-            return name;
-        }
-    }
-    let mut any: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter_map(|n| n.strip_suffix(".json").map(str::to_owned))
-        .filter(|n| n.starts_with(&format!("{}-", reg.event)))
-        .collect();
-    any.sort();
-    any.into_iter()
-        .next()
-        .unwrap_or_else(|| panic!("no captured {} event for {hook}", reg.event))
-}
-
 #[test]
 fn each_hook_is_tried_on_its_main_path() {
     let homes: Vec<(&str, String)> = HOOKS.iter().map(|h| (h.name, home_event(h.name))).collect();
@@ -160,7 +128,7 @@ fn own_state(hook: &str) -> Option<&'static str> {
 }
 
 /// The hook's home event, re-pointed at the project, with `changes` applied (`null` removes a key).
-fn event(p: &Project, hook: &str, changes: &Value) -> Vec<u8> {
+pub(crate) fn event(p: &Project, hook: &str, changes: &Value) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join(format!("../../fixtures/events/{}.json", home_event(hook)));
     let mut e: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
@@ -617,59 +585,5 @@ fn every_hook_on_every_bad_input() {
         "{} of {runs} runs failed:\n{}",
         failures.len(),
         failures.join("\n")
-    );
-}
-
-/// A lone surrogate escape anywhere in the event changes no guard's verdict: agent-first still denies the
-/// main thread's Go edit, workspace-guard still refuses a write outside the project, and secret-guard still
-/// redacts the output it sits in (issue 35, item 21: each exited 1 with no verdict, and the call ran).
-#[test]
-fn a_lone_surrogate_switches_no_guard_off() {
-    let run = |hook: &str, p: &Project, input: &[u8]| -> String {
-        let mut cmd = Command::new(workspace_bin(hook));
-        cmd.current_dir(&p.root)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", p.root.join("home"))
-            .env("CLAUDE_PROJECT_DIR", &p.root);
-        let out = child::run(cmd, input, WATCHDOG, 1 << 20).unwrap();
-        assert_eq!(
-            out.code,
-            Some(0),
-            "{hook}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
-    let with_surrogate = |e: &Value| e.to_string().replace("LONE", "\\ud800").into_bytes();
-
-    let p = Project::new();
-    let mut write = serde_json::from_slice::<Value>(&event(&p, "agent-first", &json!({}))).unwrap();
-    write["tool_input"]["content"] = json!("package api // LONE");
-    let verdict = run("agent-first", &p, &with_surrogate(&write));
-    assert!(verdict.contains("\"deny\""), "agent-first: {verdict}");
-
-    let mut bash =
-        serde_json::from_slice::<Value>(&event(&p, "iteration-limit", &json!({}))).unwrap();
-    bash["tool_input"] =
-        json!({"command": "echo pwned >> /etc/cron.d/x # LONE", "description": "LONE"});
-    let verdict = run("workspace-guard", &p, &with_surrogate(&bash));
-    assert!(verdict.contains("\"deny\""), "workspace-guard: {verdict}");
-
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/events/PostToolUse-Bash.json");
-    let mut out: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-    out["cwd"] = json!(p.root);
-    out["session_id"] = json!("bad-input");
-    out["tool_response"]["stdout"] =
-        json!("LONE\nexport GITHUB_TOKEN=ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789\nLONE");
-    let verdict = run("secret-guard", &p, &with_surrogate(&out));
-    assert!(
-        verdict.contains("updatedToolOutput") || verdict.contains("updatedMCPToolOutput"),
-        "secret-guard: {verdict}"
-    );
-    assert!(
-        !verdict.contains("ghp_aBcDeFg"),
-        "secret-guard leaked: {verdict}"
     );
 }

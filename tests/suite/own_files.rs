@@ -238,3 +238,60 @@ fn a_path_of_300_000_components_is_decided_in_time() {
         assert_eq!(out.0, Some(0), "{hook}");
     }
 }
+
+/// Every file below `dir`, as paths relative to it.
+fn files_below(dir: &Path) -> Vec<PathBuf> {
+    walkdir_like(dir)
+        .into_iter()
+        .map(|p| p.strip_prefix(dir).unwrap().to_path_buf())
+        .collect()
+}
+
+fn walkdir_like(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        out.push(p.clone());
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            out.extend(walkdir_like(&p));
+        }
+    }
+    out
+}
+
+/// A hook run on an event whose `cwd` is gone, or with no `cwd` at all from a folder that is no project (a
+/// run by hand from `/tmp`), makes no `.claude/` anywhere: neither the missing folder nor its own working
+/// folder becomes a project (issue 35, item 25: a stray `/tmp/.claude` then made every temp project below
+/// it take `/tmp` for its root).
+#[test]
+fn no_hook_makes_a_project_of_a_missing_cwd_or_its_own_folder() {
+    for hook in HOOKS {
+        let dir = tempfile::tempdir().unwrap();
+        let here = dir.path().canonicalize().unwrap();
+        let gone = here.join("gone/project");
+        let name = crate::support::home_event(hook.name);
+        for cwd in [Some(gone.clone()), None] {
+            let mut e = captured(&name, &gone, "no-project", &json!({}));
+            match &cwd {
+                Some(c) => e["cwd"] = json!(c),
+                None => {
+                    e.as_object_mut().unwrap().remove("cwd");
+                }
+            }
+            let mut cmd = Command::new(workspace_bin(hook.name));
+            cmd.current_dir(&here)
+                .env_clear()
+                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+                .env("HOME", here.join("no-home"));
+            let out = child::run(cmd, e.to_string().as_bytes(), WATCHDOG, 1 << 20).unwrap();
+            assert!(!out.timed_out, "{}", hook.name);
+            let made = files_below(&here);
+            assert!(
+                made.is_empty(),
+                "{} (cwd {cwd:?}) made {made:?}; stderr {}",
+                hook.name,
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}

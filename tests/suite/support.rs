@@ -45,3 +45,37 @@ pub(crate) fn seed() -> u64 {
         })
         | 1
 }
+
+/// The captured event of the hook's first registration (its main path, which each hook lists first): the
+/// event's own capture, else the capture named by the first tool or source its matcher names, else any
+/// capture of that event. Taken from the registry, so a new hook is covered without an edit here.
+pub(crate) fn home_event(hook: &str) -> String {
+    let spec = portcullis_suite::hook(hook).expect("a registered hook");
+    let reg = spec.registrations[0];
+    let dir = portcullis_testkit::decide::events_dir();
+    let exists = |name: &str| dir.join(format!("{name}.json")).is_file();
+    if exists(reg.event) {
+        return reg.event.to_owned();
+    }
+    let tokens = reg
+        .matcher
+        .unwrap_or_default()
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .filter(|t| !t.is_empty());
+    for token in tokens {
+        let name = format!("{}-{token}", reg.event);
+        if exists(&name) {
+            return name;
+        }
+    }
+    let mut any: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter_map(|n| n.strip_suffix(".json").map(str::to_owned))
+        .filter(|n| n.starts_with(&format!("{}-", reg.event)))
+        .collect();
+    any.sort();
+    any.into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("no captured {} event for {hook}", reg.event))
+}

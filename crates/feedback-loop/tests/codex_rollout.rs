@@ -26,6 +26,8 @@ impl Project {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().canonicalize().unwrap().join("proj");
         std::fs::create_dir_all(root.join("src")).unwrap();
+        // Its own `.git`: the project root is found here, whatever lies above the temp folder.
+        std::fs::create_dir_all(root.join(".git")).unwrap();
         std::fs::write(root.join("Cargo.toml"), "[package]\nname = \"p\"\n").unwrap();
         std::fs::write(root.join("src/lib.rs"), "pub fn f() {}\n").unwrap();
         let rollout = root.parent().unwrap().join("rollout.jsonl");

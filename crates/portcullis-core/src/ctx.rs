@@ -28,6 +28,10 @@ pub struct Ctx {
     pub env: Env,
     /// The project root (see [`find_project_root`]).
     pub project: PathBuf,
+    /// Whether [`Ctx::project`] is known to be a project: named by the client (`CLAUDE_PROJECT_DIR`), the
+    /// event's existing `cwd` or above it, or a folder with `.git` or `.claude/`. When not, no state folder
+    /// is created there ([`Ctx::state`]).
+    pub project_known: bool,
     /// The directory the event happened in (`cwd`, else the project).
     pub cwd: PathBuf,
     /// The time this run started.
@@ -61,13 +65,25 @@ impl Ctx {
             || process_cwd.clone(),
             |c| crate::event::absolutize(Path::new(c), &process_cwd),
         );
-        let project = env
-            .var(env_vars::CLAUDE_PROJECT_DIR)
-            .map_or_else(|| find_project_root(&cwd), PathBuf::from);
+        let home = env.var("HOME").map(PathBuf::from);
+        let named = env.var(env_vars::CLAUDE_PROJECT_DIR).map(PathBuf::from);
+        let project = named
+            .clone()
+            .unwrap_or_else(|| project_root_below(&cwd, home.as_deref()));
+        // State is kept only where the client named the project, or where the folder shows it is one: an
+        // event whose `cwd` is missing or gone (or a run by hand) must not make a project of wherever the
+        // process happens to be.
+        let cwd_given = event.cwd.as_deref().is_some_and(|c| !c.is_empty()) && cwd.is_dir();
+        let known = named.is_some()
+            || (project.is_dir()
+                && (cwd_given
+                    || project.join(".git").exists()
+                    || project.join(".claude").is_dir()));
         Self {
             hook,
             env,
             project,
+            project_known: known,
             cwd,
             now: Utc::now(),
             deadline,
@@ -86,6 +102,7 @@ impl Ctx {
             hook,
             env: Env::from_pairs([]),
             project: project.to_path_buf(),
+            project_known: true,
             cwd: project.to_path_buf(),
             now: Utc::now(),
             deadline: Deadline::after(Duration::from_secs(60)),
@@ -156,7 +173,12 @@ impl Ctx {
     /// The project's state folder (created on first write).
     #[must_use]
     pub fn state(&self) -> StateDir {
-        StateDir::for_project(&self.env, &self.project)
+        let dir = StateDir::for_project(&self.env, &self.project);
+        if self.project_known {
+            dir
+        } else {
+            dir.not_a_project(&self.project)
+        }
     }
 
     /// Records a warning for the decision log (written by the run loop as a `warning` entry). For problems
@@ -191,14 +213,47 @@ pub fn cli_project(explicit: Option<PathBuf>, env: &Env) -> PathBuf {
     project.canonicalize().unwrap_or(project)
 }
 
-/// The project root for a `cwd`: the nearest ancestor (or itself) holding `.claude/` or `.git`; the
-/// `cwd` itself when none does.
+/// The project root for a `cwd`: the nearest ancestor (or itself) with a sign of being a project; the
+/// `cwd` itself when none has one. The signs: `.git`; or `.claude/` in `cwd` itself; or, in a folder above
+/// it, a `.claude/` that holds more than the suite's own state folder and is not the user's home folder
+/// (`~/.claude/` holds the client's user settings, not a project's; a `.claude/portcullis/` alone is what a
+/// stray hook run leaves behind, as once in `/tmp`, where every temp project below then took `/tmp` for its
+/// root).
 #[must_use]
 pub fn find_project_root(cwd: &Path) -> PathBuf {
+    let home = Env::Process.var("HOME").map(PathBuf::from);
+    project_root_below(cwd, home.as_deref())
+}
+
+/// [`find_project_root`] with the home folder given.
+#[must_use]
+pub fn project_root_below(cwd: &Path, home: Option<&Path>) -> PathBuf {
     cwd.ancestors()
-        .find(|dir| dir.join(".claude").is_dir() || dir.join(".git").exists())
+        .find(|dir| is_project_sign(dir, *dir == cwd, home))
         .unwrap_or(cwd)
         .to_path_buf()
+}
+
+/// Whether `dir` shows it is a project (see [`find_project_root`]).
+fn is_project_sign(dir: &Path, is_start: bool, home: Option<&Path>) -> bool {
+    if dir.join(".git").exists() {
+        return true;
+    }
+    let claude = dir.join(".claude");
+    if !claude.is_dir() {
+        return false;
+    }
+    if is_start {
+        return true;
+    }
+    if home.is_some_and(|h| h == dir) {
+        return false;
+    }
+    std::fs::read_dir(&claude).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.file_name() != "portcullis" && e.file_name() != ".gitignore")
+    })
 }
 
 #[cfg(test)]
@@ -211,10 +266,63 @@ mod tests {
         let deep = t.path().join("a/b/c");
         std::fs::create_dir_all(&deep).unwrap();
         assert_eq!(find_project_root(&deep), deep);
-        std::fs::create_dir_all(t.path().join("a/.claude")).unwrap();
+        std::fs::create_dir_all(t.path().join("a/.claude/agents")).unwrap();
         assert_eq!(find_project_root(&deep), t.path().join("a"));
         std::fs::create_dir_all(t.path().join("a/b/.git")).unwrap();
         assert_eq!(find_project_root(&deep), t.path().join("a/b"));
+    }
+
+    #[test]
+    fn a_stray_state_folder_or_the_home_settings_above_are_no_project() {
+        let t = tempfile::tempdir().unwrap();
+        let top = t.path();
+        let deep = top.join("proj/src");
+        std::fs::create_dir_all(&deep).unwrap();
+        // What a stray hook run leaves behind (once in /tmp): not a sign of a project.
+        std::fs::create_dir_all(top.join(".claude/portcullis/sessions")).unwrap();
+        std::fs::write(top.join(".claude/portcullis/.gitignore"), "*\n").unwrap();
+        assert_eq!(project_root_below(&deep, None), deep);
+        // The user's own settings in the home folder: not a project either.
+        std::fs::write(top.join(".claude/settings.json"), "{}").unwrap();
+        assert_eq!(project_root_below(&deep, Some(top)), deep);
+        // The same settings in a folder that is not home: a project (a monorepo's root).
+        assert_eq!(project_root_below(&deep, None), top.to_path_buf());
+        // The folder's own `.claude/` always counts, even in home.
+        std::fs::create_dir_all(deep.join(".claude")).unwrap();
+        assert_eq!(project_root_below(&deep, Some(&deep)), deep);
+    }
+
+    #[test]
+    fn no_state_folder_is_made_where_no_project_is_known() {
+        let t = tempfile::tempdir().unwrap();
+        let gone = t.path().join("gone");
+        let e = Event::parse(
+            format!(r#"{{"hook_event_name":"Stop","cwd":"{}"}}"#, gone.display()).as_bytes(),
+        )
+        .unwrap();
+        let ctx = Ctx::for_event(
+            "t",
+            &e,
+            Env::from_pairs([]),
+            Deadline::after(Duration::from_secs(1)),
+        );
+        assert!(!ctx.project_known);
+        let err = ctx.state().ensure().unwrap_err().to_string();
+        assert!(err.contains("not a project"), "{err}");
+        assert!(!gone.exists(), "the missing folder was made");
+
+        std::fs::create_dir_all(&gone).unwrap();
+        let ctx = Ctx::for_event(
+            "t",
+            &e,
+            Env::from_pairs([]),
+            Deadline::after(Duration::from_secs(1)),
+        );
+        assert!(
+            ctx.project_known,
+            "an existing cwd the client names is a project"
+        );
+        ctx.state().ensure().unwrap();
     }
 
     #[test]

@@ -201,7 +201,12 @@ fn record_with(
         micros: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
         detail,
     };
-    if let Err(e) = log::append(&ctx.state().log_path(), &entry, &ctx.deadline) {
+    // No log folder is made where no project is known to be.
+    let state = ctx.state();
+    if let Err(e) = state
+        .may_create()
+        .and_then(|()| log::append(&state.log_path(), &entry, &ctx.deadline))
+    {
         ctx.warn(&format!("decision log: {e}"));
     }
 }

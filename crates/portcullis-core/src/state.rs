@@ -47,6 +47,8 @@ struct Envelope<T> {
 #[derive(Debug, Clone)]
 pub struct StateDir {
     root: PathBuf,
+    /// Set when the folder the state would live in is not known to be a project: nothing is created.
+    not_a_project: Option<PathBuf>,
 }
 
 /// What [`StateDir::load`] found besides the value.
@@ -63,13 +65,27 @@ impl StateDir {
         let root = env
             .var(env_vars::PORTCULLIS_STATE_DIR)
             .map_or_else(|| project.join(".claude").join("portcullis"), PathBuf::from);
-        Self { root }
+        Self {
+            root,
+            not_a_project: None,
+        }
+    }
+
+    /// The same folder, refusing to create anything: `project` is not known to be a project (an event
+    /// with no `cwd`, or one that is gone). Reading still works; an update fails with an error naming it.
+    #[must_use]
+    pub fn not_a_project(mut self, project: &Path) -> Self {
+        self.not_a_project = Some(project.to_path_buf());
+        self
     }
 
     /// A state folder at an explicit path.
     #[must_use]
     pub fn at(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+        Self {
+            root: root.into(),
+            not_a_project: None,
+        }
     }
 
     /// The folder's path.
@@ -89,11 +105,26 @@ impl StateDir {
         check_id(session_id)?;
         Ok(Self {
             root: self.root.join("sessions").join(session_id),
+            not_a_project: self.not_a_project.clone(),
         })
+    }
+
+    /// `Ok` unless the folder is missing and may not be made, its project not being known to be one
+    /// ([`StateDir::not_a_project`]).
+    pub fn may_create(&self) -> Result<()> {
+        match &self.not_a_project {
+            Some(project) if !self.root.is_dir() => Err(Error::Other(format!(
+                "`{}` is not a project (the event names no existing folder, and it has no .git or \
+                 .claude/): no state is kept there",
+                project.display()
+            ))),
+            _ => Ok(()),
+        }
     }
 
     /// Creates the folder (and the state root's `.gitignore`) if needed.
     pub fn ensure(&self) -> Result<()> {
+        self.may_create()?;
         // The .gitignore goes into the top state folder; sessions/<id> lives below it.
         let top = self
             .root
