@@ -2,6 +2,7 @@
 //! gate on a real transcript measure, parallel writers losing no update, and writers killed mid-write
 //! leaving a whole manifest.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -205,4 +206,51 @@ fn writers_killed_mid_write_leave_a_whole_manifest() {
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(parse(&text).is_ok(), "after kill {i}: a torn manifest");
     }
+}
+
+/// A manifest larger than the read cap is neither parsed from its head nor written back: `portcullis
+/// progress` refuses with the reason and the SubagentStop hook records nothing, and the file stays byte for
+/// byte as it was (issue 35, item 23: it was cut at the cap and rewritten, losing hand-written notes).
+#[test]
+fn a_manifest_over_the_cap_is_never_rewritten() {
+    let (_t, p) = project();
+    assert!(progress(&p, &["start", "Huge"]).status.success());
+    let path = only_manifest(&p);
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str("handwritten: |\n");
+    for i in 0..120_000 {
+        let _ = writeln!(text, "  line {i} of the notes a person keeps here, by hand");
+    }
+    text.push_str("last_key: kept\n");
+    assert!(text.len() > 4 << 20, "{}", text.len());
+    std::fs::write(&path, &text).unwrap();
+
+    let refused = progress(&p, &["note", "one more"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", out(&refused));
+    assert!(
+        out(&refused).contains("larger than 4 MiB"),
+        "{}",
+        out(&refused)
+    );
+
+    let stop = portcullis_testkit::decide::captured(
+        "SubagentStop-subagent",
+        &p,
+        "big",
+        &serde_json::json!({"last_assistant_message": "done"}),
+    );
+    let hook = portcullis_testkit::run_with_stdin(
+        Command::new(workspace_bin("feature-progress"))
+            .current_dir(&p)
+            .env_clear()
+            .env("HOME", p.parent().unwrap().join("home"))
+            .env("CLAUDE_PROJECT_DIR", &p),
+        stop.to_string().as_bytes(),
+    )
+    .unwrap();
+    assert!(
+        std::fs::read_to_string(&path).unwrap() == text,
+        "the manifest changed: {}",
+        String::from_utf8_lossy(&hook.stderr)
+    );
 }

@@ -110,9 +110,18 @@ impl Store {
         let file = portcullis_core::files::open_regular(&path)
             .map_err(|e| StoreError::Other(format!("{}: {e}", path.display())))?;
         let mut text = String::new();
-        file.take(MAX_MANIFEST_BYTES)
+        // One byte past the cap tells a whole file from a cut one: a manifest not read whole is refused,
+        // never parsed from its head and written back (which lost everything past the cap).
+        file.take(MAX_MANIFEST_BYTES + 1)
             .read_to_string(&mut text)
             .map_err(|e| StoreError::Other(format!("{}: {e}", path.display())))?;
+        if text.len() as u64 > MAX_MANIFEST_BYTES {
+            return Err(StoreError::Other(format!(
+                "{}: larger than {} MiB, so it is neither read nor rewritten; trim it by hand",
+                path.display(),
+                MAX_MANIFEST_BYTES >> 20
+            )));
+        }
         parse(&text).map_err(|(line, why)| StoreError::Unreadable(path, line, why))
     }
 
@@ -200,11 +209,24 @@ impl Store {
             }
             return Ok(id.to_string());
         }
-        match self.active_ids().as_slice() {
+        let all = self.all();
+        let active: Vec<String> = all
+            .iter()
+            .filter(|(_, m)| m.as_ref().is_ok_and(|m| m.status == FeatureStatus::Active))
+            .map(|(id, _)| id.clone())
+            .collect();
+        match active.as_slice() {
             [one] => Ok(one.clone()),
-            [] => Err(StoreError::Other(
-                "no active feature; start one with `portcullis progress start \"TITLE\"`".into(),
-            )),
+            // A manifest that cannot be read may be the active one: say so rather than "none".
+            [] => Err(all
+                .into_iter()
+                .find_map(|(_, m)| m.err())
+                .unwrap_or_else(|| {
+                    StoreError::Other(
+                        "no active feature; start one with `portcullis progress start \"TITLE\"`"
+                            .into(),
+                    )
+                })),
             many => Err(StoreError::Other(format!(
                 "{} features are active ({}); name one with --feature",
                 many.len(),
