@@ -307,3 +307,60 @@ fn the_readme_documents_every_rule() {
         );
     }
 }
+
+/// Writes `n` small files under `dir`, 500 to a folder.
+fn many_files(dir: &Path, n: usize) {
+    for i in 0..n {
+        let sub = dir.join(format!("d{}", i / 500));
+        if i % 500 == 0 {
+            std::fs::create_dir_all(&sub).unwrap();
+        }
+        std::fs::write(sub.join(format!("f{i}.py")), "").unwrap();
+    }
+}
+
+/// A skill's own virtualenv (21,000 files) is not walked: the skill's `SKILL.md` is still audited and its
+/// error still fails the run. A tree past the walk's limit that is not tool output is reported as an
+/// incomplete audit, which fails too (issue 35, item 24: "0 skills audited", exit 0).
+#[test]
+fn a_virtualenv_is_skipped_and_a_cut_walk_never_passes() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path().canonicalize().unwrap().join("project");
+    let skill = p.join(".claude/skills/py-tool");
+    // Sorted first, so a walk that entered it would spend its budget before SKILL.md.
+    let venv = skill.join("Env");
+    std::fs::create_dir_all(&venv).unwrap();
+    std::fs::write(venv.join("pyvenv.cfg"), "home = /usr/bin\n").unwrap();
+    many_files(&venv.join("lib"), 21_000);
+    std::fs::write(
+        skill.join("SKILL.md"),
+        "---\ndescription: no name\n---\nUse it.\n",
+    )
+    .unwrap();
+    let out = audit(&p, &["--json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["skills"], 1, "{v}");
+    assert_eq!(v["incomplete"], json!([]), "{v}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the skill's error fails the run: {v}"
+    );
+
+    // Make the skill clean: the venv alone passes.
+    std::fs::write(skill.join("SKILL.md"), "---\nname: py-tool\ndescription: Runs the py tool when asked to lint Python.\n---\nUse it.\n").unwrap();
+    let clean = audit(&p, &[]);
+    assert_eq!(
+        clean.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&clean.stdout)
+    );
+
+    // A data folder past the limit is not skipped by name: the audit says it is incomplete and fails.
+    many_files(&skill.join("data"), 20_500);
+    let cut = audit(&p, &[]);
+    let text = String::from_utf8_lossy(&cut.stdout);
+    assert!(text.contains("incomplete:"), "{text}");
+    assert_ne!(cut.status.code(), Some(0), "{text}");
+}

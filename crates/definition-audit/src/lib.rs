@@ -59,9 +59,17 @@ pub struct Report {
     pub agents: usize,
     /// Skill files looked at.
     pub skills: usize,
+    /// Where the walk stopped short of everything (a limit reached): such an audit has not passed.
+    pub incomplete: Vec<String>,
 }
 
 impl Report {
+    /// Whether the audit passed: no error, and every place was walked whole.
+    #[must_use]
+    pub fn passed(&self) -> bool {
+        self.errors() == 0 && self.incomplete.is_empty()
+    }
+
     /// Errors among the findings.
     #[must_use]
     pub fn errors(&self) -> usize {
@@ -100,6 +108,9 @@ impl Report {
             self.skills,
             plural(self.skills),
         );
+        for why in &self.incomplete {
+            let _ = writeln!(out, "incomplete: {why}");
+        }
         out
     }
 
@@ -130,6 +141,7 @@ impl Report {
             "warnings": self.findings.len() - self.errors(),
             "agents": self.agents,
             "skills": self.skills,
+            "incomplete": self.incomplete,
         })
     }
 }
@@ -148,10 +160,11 @@ pub fn audit(request: &Request<'_>, config: &AuditConfig) -> Report {
         user: request.user,
         library: &config.library,
     };
-    let mut found = sources::discover(&roots);
+    let mut incomplete = Vec::new();
+    let mut found = sources::discover(&roots, &mut incomplete);
     for p in request.only {
         let mut extra = Vec::new();
-        sources::discover_in(p, &library, &mut extra);
+        sources::discover_in(p, &library, &mut extra, &mut incomplete);
         for f in extra {
             if !found.iter().any(|k| k.path == f.path) {
                 found.push(f);
@@ -215,6 +228,7 @@ pub fn audit(request: &Request<'_>, config: &AuditConfig) -> Report {
         findings,
         agents: audited(false),
         skills: audited(true),
+        incomplete,
     }
 }
 

@@ -57,26 +57,45 @@ pub(crate) struct Roots<'a> {
 }
 
 /// Every definition under the roots, each once, in path order per source.
-pub(crate) fn discover(roots: &Roots<'_>) -> Vec<Found> {
+pub(crate) fn discover(roots: &Roots<'_>, incomplete: &mut Vec<String>) -> Vec<Found> {
     let mut out = Vec::new();
     let p = roots.project.join(".claude");
-    agents_under(&p.join("agents"), &Origin::Project, &mut out);
-    skills_under(&p.join("skills"), Kind::Skill, &Origin::Project, &mut out);
+    agents_under(&p.join("agents"), &Origin::Project, &mut out, incomplete);
+    skills_under(
+        &p.join("skills"),
+        Kind::Skill,
+        &Origin::Project,
+        &mut out,
+        incomplete,
+    );
     skills_under(
         &roots.project.join(roots.library),
         Kind::Library,
         &Origin::Project,
         &mut out,
+        incomplete,
     );
     if let Some(home) = roots.claude_home {
         if roots.user {
-            agents_under(&home.join("agents"), &Origin::User, &mut out);
-            skills_under(&home.join("skills"), Kind::Skill, &Origin::User, &mut out);
+            agents_under(&home.join("agents"), &Origin::User, &mut out, incomplete);
+            skills_under(
+                &home.join("skills"),
+                Kind::Skill,
+                &Origin::User,
+                &mut out,
+                incomplete,
+            );
         }
         for (name, dir) in enabled_plugins(roots.project, home) {
             let origin = Origin::Plugin(name);
-            agents_under(&dir.join("agents"), &origin, &mut out);
-            skills_under(&dir.join("skills"), Kind::Skill, &origin, &mut out);
+            agents_under(&dir.join("agents"), &origin, &mut out, incomplete);
+            skills_under(
+                &dir.join("skills"),
+                Kind::Skill,
+                &origin,
+                &mut out,
+                incomplete,
+            );
         }
     }
     let mut seen = std::collections::HashSet::new();
@@ -86,7 +105,12 @@ pub(crate) fn discover(roots: &Roots<'_>) -> Vec<Found> {
 
 /// Definitions under a folder the user named that the usual places do not cover (a plugin's source, a
 /// collection of agents): every `SKILL.md`, and every Markdown file in a folder named `agents`.
-pub(crate) fn discover_in(dir: &Path, library: &Path, out: &mut Vec<Found>) {
+pub(crate) fn discover_in(
+    dir: &Path,
+    library: &Path,
+    out: &mut Vec<Found>,
+    incomplete: &mut Vec<String>,
+) {
     if dir.is_file() {
         if let Some(kind) = kind_of(dir, library) {
             out.push(Found {
@@ -97,7 +121,7 @@ pub(crate) fn discover_in(dir: &Path, library: &Path, out: &mut Vec<Found>) {
         }
         return;
     }
-    let all = files(dir);
+    let all = files(dir, incomplete);
     // An `agents` folder inside a skill holds prompts the skill hands to subagents, not definitions.
     let skill_dirs: Vec<&Path> = all
         .iter()
@@ -148,8 +172,8 @@ fn is_documentation(name: &str) -> bool {
         .any(|d| stem.eq_ignore_ascii_case(d))
 }
 
-fn agents_under(dir: &Path, origin: &Origin, out: &mut Vec<Found>) {
-    for path in files(dir) {
+fn agents_under(dir: &Path, origin: &Origin, out: &mut Vec<Found>, incomplete: &mut Vec<String>) {
+    for path in files(dir, incomplete) {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if Path::new(name)
             .extension()
@@ -165,8 +189,14 @@ fn agents_under(dir: &Path, origin: &Origin, out: &mut Vec<Found>) {
     }
 }
 
-fn skills_under(dir: &Path, kind: Kind, origin: &Origin, out: &mut Vec<Found>) {
-    for path in files(dir) {
+fn skills_under(
+    dir: &Path,
+    kind: Kind,
+    origin: &Origin,
+    out: &mut Vec<Found>,
+    incomplete: &mut Vec<String>,
+) {
+    for path in files(dir, incomplete) {
         if path.file_name().is_some_and(|n| n == "SKILL.md") {
             out.push(Found {
                 path,
@@ -177,26 +207,73 @@ fn skills_under(dir: &Path, kind: Kind, origin: &Origin, out: &mut Vec<Found>) {
     }
 }
 
-/// The files under `dir` (symlinks followed, loops and unreadable entries skipped), sorted, without
-/// `.git` and `node_modules`. FIFOs, sockets and devices are listed too: a `SKILL.md` that is one is
-/// reported, and never opened.
-fn files(dir: &Path) -> Vec<PathBuf> {
+/// Folders that hold no definitions, only what tools make or fetch: never walked. A virtualenv is also
+/// known by its `pyvenv.cfg`, whatever its name. (A skill's own `.venv` of 30,000 files once used up the
+/// walk's budget before any `SKILL.md` was reached.)
+const NOT_DEFINITIONS: &[&str] = &[
+    ".git",
+    "node_modules",
+    ".venv",
+    "venv",
+    "__pycache__",
+    "site-packages",
+    ".tox",
+    ".nox",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".cache",
+    "target",
+];
+
+/// Whether the walk passes over this folder entry.
+fn not_definitions(e: &walkdir::DirEntry) -> bool {
+    e.depth() > 0
+        && e.file_type().is_dir()
+        && (e
+            .file_name()
+            .to_str()
+            .is_some_and(|n| NOT_DEFINITIONS.contains(&n))
+            || e.path().join("pyvenv.cfg").is_file())
+}
+
+/// The files under `dir` (symlinks followed, loops and unreadable entries skipped), sorted, without the
+/// [`NOT_DEFINITIONS`] folders. FIFOs, sockets and devices are listed too: a `SKILL.md` that is one is
+/// reported, and never opened. A walk cut short by its limits is recorded in `incomplete`: an audit that
+/// did not see everything must not say it passed.
+fn files(dir: &Path, incomplete: &mut Vec<String>) -> Vec<PathBuf> {
     if !dir.is_dir() {
         return Vec::new();
     }
-    let mut out: Vec<PathBuf> = WalkDir::new(dir)
+    let mut out = Vec::new();
+    let mut too_deep = false;
+    let walk = WalkDir::new(dir)
         .follow_links(true)
         .max_depth(MAX_DEPTH)
         .sort_by_file_name()
         .into_iter()
-        .filter_entry(|e| {
-            e.depth() == 0 || !matches!(e.file_name().to_str(), Some(".git" | "node_modules"))
-        })
-        .filter_map(Result::ok)
-        .filter(|e| !e.file_type().is_dir())
-        .take(MAX_FILES_PER_ROOT)
-        .map(walkdir::DirEntry::into_path)
-        .collect();
+        .filter_entry(|e| !not_definitions(e))
+        .filter_map(Result::ok);
+    for e in walk {
+        if e.file_type().is_dir() {
+            too_deep |= e.depth() == MAX_DEPTH;
+            continue;
+        }
+        if out.len() == MAX_FILES_PER_ROOT {
+            incomplete.push(format!(
+                "{}: stopped after {MAX_FILES_PER_ROOT} files; definitions past them were not audited",
+                dir.display()
+            ));
+            break;
+        }
+        out.push(e.into_path());
+    }
+    if too_deep {
+        incomplete.push(format!(
+            "{}: folders deeper than {MAX_DEPTH} levels were not looked into",
+            dir.display()
+        ));
+    }
     out.sort();
     out
 }

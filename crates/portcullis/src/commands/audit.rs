@@ -54,6 +54,6 @@ pub fn audit(project: &Path, request: &AuditRequest, env: &Env) -> CmdResult {
     };
     Ok(Report {
         text,
-        ok: report.errors() == 0,
+        ok: report.passed(),
     })
 }
