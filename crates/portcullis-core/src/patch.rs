@@ -43,7 +43,8 @@ impl PatchedFile {
 pub fn parse(patch: &str) -> Vec<PatchedFile> {
     let mut files: Vec<PatchedFile> = Vec::new();
     for line in patch.lines() {
-        let line = line.strip_suffix('\r').unwrap_or(line);
+        // Codex's own reader takes a header with blanks before it (a patch indented in a here-document).
+        let line = line.strip_suffix('\r').unwrap_or(line).trim_start();
         let header = |prefix: &str| {
             line.strip_prefix(prefix)
                 .map(str::trim)
@@ -81,7 +82,10 @@ pub fn shell_applies_patch(command: &str) -> bool {
     command.contains("*** Begin Patch")
         && command
             .split(|c: char| c.is_whitespace() || matches!(c, ';' | '&' | '|' | '('))
-            .any(|w| w == "apply_patch" || w.ends_with("/apply_patch"))
+            .any(|w| {
+                let name = w.rsplit('/').next().unwrap_or(w);
+                name == "apply_patch" || name == "applypatch"
+            })
 }
 
 #[cfg(test)]

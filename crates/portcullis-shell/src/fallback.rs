@@ -1,27 +1,135 @@
-//! The hand-written reader the parser replaced, kept for one case only: a command the parser panics on
-//! (`brush-parser` has `unwrap`s, and the fuzzer finds inputs that reach them in seconds). A panic must
-//! not turn agent-first's deny into an allow, so such a command is read the old way: simple commands
-//! split on `;`, `&&`, `||`, `|`, `&` and newlines, `>`/`>>` redirections, `tee`, `sed -i`, `cp`/`mv`
-//! destinations.
+//! The reader for what the parser is not given: a command the parser panics on (`brush-parser` has
+//! `unwrap`s the fuzzer reaches), and one nested past what is parsed even on a large stack. A panic or an
+//! overflow must not turn a deny into an allow, so such a command is read here, by the same program
+//! rules as the parser's walk ([`crate::programs::effects`]): simple commands split on `;`, `&&`, `||`,
+//! `|`, `&`, brackets and newlines, here-document bodies left out, a literal `cd` followed, `>`/`>>`
+//! redirections, and what each program writes or removes. It reads no nesting and no substitutions, so it
+//! can only see less than the parser, never more.
 
-/// The write targets of `command`, as written (not resolved). Targets holding `$`, a backtick or a glob
-/// character are skipped: they cannot be known before the shell runs.
+use crate::programs;
+use crate::walk::{Base, Reading};
+
+/// What `command` writes and removes, read without the parser.
 #[must_use]
-pub(crate) fn write_targets(command: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for segment in split_segments(command) {
+pub(crate) fn reading(command: &str) -> Reading {
+    let mut out = Reading::default();
+    let mut base = Base::Start;
+    for segment in split_segments(&without_heredoc_bodies(command)) {
         let words = split_words(&segment);
-        collect_redirections(&words, &mut out);
-        collect_command_targets(&words, &mut out);
+        let mut command_words: Vec<Option<String>> = Vec::new();
+        let mut iter = words.into_iter();
+        while let Some(word) = iter.next() {
+            match word {
+                Word::Redirect(append) => {
+                    let _ = append;
+                    if let Some(Word::Text(Some(target))) = iter.next()
+                        && let Some(p) = base.join(&target)
+                    {
+                        out.write(p);
+                    }
+                }
+                Word::Text(w) => command_words.push(w),
+            }
+        }
+        // Keywords that open a compound command come before the program.
+        while matches!(
+            command_words.first().and_then(Option::as_deref),
+            Some("if" | "then" | "else" | "elif" | "do" | "while" | "until" | "!" | "{" | "(")
+        ) {
+            command_words.remove(0);
+        }
+        let Some(program) = programs::real_program(&command_words) else {
+            continue;
+        };
+        let name = command_words[program.at]
+            .as_deref()
+            .map(programs::base_name);
+        if matches!(name, Some("apply_patch" | "applypatch")) {
+            // The patch is in the command's text (a here-document, or the operand).
+            out.patch(command, &base);
+            continue;
+        }
+        if matches!(name, Some("cd" | "pushd")) {
+            base = base.cd(&command_words[program.at + 1..]);
+            continue;
+        }
+        let effects = programs::effects(&command_words);
+        let here = base.chdir(effects.chdir.as_ref());
+        for script in out.apply(effects, &here) {
+            // `sh -c TEXT` read the same way, from where it runs (one level: no recursion to blow up).
+            let inner = reading_flat(&script, &here);
+            out.writes.extend(inner.writes);
+            out.removes.extend(inner.removes);
+        }
     }
-    out.retain(|t| {
-        !t.is_empty() && !t.contains(['$', '`', '*', '?', '[', '{']) && !t.starts_with('&')
-    });
-    out.dedup();
     out
 }
 
-/// Splits on unquoted `;`, `&&`, `||`, `|`, `&` and newlines.
+/// [`reading`] of a script handed to a shell, without following its own scripts further.
+fn reading_flat(script: &str, base: &Base) -> Reading {
+    let inner = reading(script);
+    let join = |v: Vec<String>| v.into_iter().filter_map(|p| base.join(&p)).collect();
+    Reading {
+        writes: join(inner.writes),
+        removes: join(inner.removes),
+        links: Vec::new(),
+    }
+}
+
+/// `command` with the bodies of its here-documents left out: their lines are text, not commands (an
+/// apostrophe in one used to hide everything after it).
+fn without_heredoc_bodies(command: &str) -> String {
+    let mut out = String::with_capacity(command.len());
+    let mut pending: Vec<(String, bool)> = Vec::new();
+    for line in command.split_inclusive('\n') {
+        if let Some((delimiter, strip_tabs)) = pending.first() {
+            let body = line.trim_end_matches(['\n', '\r']);
+            let body = if *strip_tabs {
+                body.trim_start_matches('\t')
+            } else {
+                body
+            };
+            if body == delimiter {
+                pending.remove(0);
+            }
+            out.push('\n');
+            continue;
+        }
+        pending.extend(heredoc_delimiters(line));
+        out.push_str(line);
+    }
+    out
+}
+
+/// The delimiters of the here-documents a line opens (`<<EOF`, `<<-'EOF'`, `<< "END"`), in order.
+fn heredoc_delimiters(line: &str) -> Vec<(String, bool)> {
+    let mut found = Vec::new();
+    let mut rest = line;
+    while let Some(at) = rest.find("<<") {
+        let after = &rest[at + 2..];
+        if let Some(here_string) = after.strip_prefix('<') {
+            rest = here_string;
+            continue;
+        }
+        let (strip_tabs, after) = match after.strip_prefix('-') {
+            Some(a) => (true, a),
+            None => (false, after),
+        };
+        let after = after.trim_start();
+        let word: String = after
+            .chars()
+            .take_while(|c| !c.is_whitespace() && !matches!(c, ';' | '|' | '&' | '<' | '>' | ')'))
+            .filter(|c| !matches!(c, '\'' | '"' | '\\'))
+            .collect();
+        if !word.is_empty() {
+            found.push((word, strip_tabs));
+        }
+        rest = after;
+    }
+    found
+}
+
+/// Splits on unquoted `;`, `&&`, `||`, `|`, `&`, brackets and newlines, and drops comments.
 fn split_segments(command: &str) -> Vec<String> {
     let mut segments = Vec::new();
     let mut current = String::new();
@@ -33,6 +141,7 @@ fn split_segments(command: &str) -> Vec<String> {
                 quote = None;
                 current.push(c);
             }
+            (Some('\''), c) => current.push(c),
             (_, '\\') => {
                 current.push(c);
                 if let Some(n) = chars.next() {
@@ -43,9 +152,19 @@ fn split_segments(command: &str) -> Vec<String> {
                 quote = Some(c);
                 current.push(c);
             }
+            // A comment: `#` at the start of a word, to the end of the line.
+            (None, '#') if current.is_empty() || current.ends_with(char::is_whitespace) => {
+                while chars.peek().is_some_and(|&n| n != '\n') {
+                    chars.next();
+                }
+            }
             // `>&2` and `&>` are redirections, not separators.
             (None, '&') if current.ends_with('>') || chars.peek() == Some(&'>') => current.push(c),
-            (None, ';' | '|' | '&' | '\n') => segments.push(std::mem::take(&mut current)),
+            (None, ';' | '|' | '&' | '\n' | '(' | ')' | '{' | '}')
+                if c != '{' && c != '}' || is_lone(&current, chars.peek()) =>
+            {
+                segments.push(std::mem::take(&mut current));
+            }
             (_, c) => current.push(c),
         }
     }
@@ -56,13 +175,33 @@ fn split_segments(command: &str) -> Vec<String> {
         .collect()
 }
 
-/// Shell-like words: whitespace-separated, quotes removed, redirection operators split off as words.
-fn split_words(segment: &str) -> Vec<String> {
+/// Whether a brace stands alone (a group's `{ … }`), not inside a word (`${x}`, `{a,b}`).
+fn is_lone(before: &str, next: Option<&char>) -> bool {
+    (before.is_empty() || before.ends_with(char::is_whitespace))
+        && next.is_none_or(|n| n.is_whitespace() || *n == ';')
+}
+
+/// A word of a simple command, or a redirection operator (`true`: `>>`).
+#[derive(Debug)]
+enum Word {
+    /// The word with quotes removed; `None` when it holds an expansion or an unquoted pattern.
+    Text(Option<String>),
+    Redirect(bool),
+}
+
+/// Shell-like words: whitespace-separated, quotes removed, redirection operators split off.
+fn split_words(segment: &str) -> Vec<Word> {
     let mut words = Vec::new();
     let mut current = String::new();
+    let mut known = true;
     let mut in_word = false;
     let mut quote: Option<char> = None;
     let mut chars = segment.chars().peekable();
+    let finish = |words: &mut Vec<Word>, current: &mut String, known: &mut bool| {
+        let w = std::mem::take(current);
+        words.push(Word::Text((*known).then_some(w)));
+        *known = true;
+    };
     while let Some(c) = chars.next() {
         match (quote, c) {
             (Some(q), c) if c == q => quote = None,
@@ -70,6 +209,10 @@ fn split_words(segment: &str) -> Vec<String> {
                 if let Some(n) = chars.next() {
                     current.push(n);
                 }
+            }
+            (Some('"'), '$' | '`') => {
+                known = false;
+                current.push(c);
             }
             (Some(_), c) => current.push(c),
             (None, '\'' | '"') => {
@@ -84,125 +227,62 @@ fn split_words(segment: &str) -> Vec<String> {
             }
             (None, '>') => {
                 // `2>`, `&>`: the fd prefix belongs to the operator.
-                if current.chars().all(|ch| ch.is_ascii_digit() || ch == '&') && !current.is_empty()
+                if in_word
+                    && !current.is_empty()
+                    && current.chars().all(|ch| ch.is_ascii_digit() || ch == '&')
                 {
                     current.clear();
+                    known = true;
                     in_word = false;
                 }
                 if in_word {
-                    words.push(std::mem::take(&mut current));
+                    finish(&mut words, &mut current, &mut known);
                     in_word = false;
                 }
-                let op = if chars.peek() == Some(&'>') {
+                let append = chars.peek() == Some(&'>');
+                if append {
                     chars.next();
-                    ">>"
-                } else {
-                    ">"
-                };
-                words.push(op.to_owned());
+                }
+                // `>&2`, `>&-`: a descriptor, not a file.
+                if chars.peek() == Some(&'&') {
+                    chars.next();
+                    while chars
+                        .peek()
+                        .is_some_and(|n| n.is_ascii_digit() || *n == '-')
+                    {
+                        chars.next();
+                    }
+                    continue;
+                }
+                if chars.peek() == Some(&'|') {
+                    chars.next();
+                }
+                words.push(Word::Redirect(append));
             }
             (None, c) if c.is_whitespace() => {
                 if in_word {
-                    words.push(std::mem::take(&mut current));
+                    finish(&mut words, &mut current, &mut known);
                     in_word = false;
                 }
             }
             (None, c) => {
+                if matches!(c, '$' | '`' | '*' | '?' | '[')
+                    || (c == '~' && !current.is_empty())
+                    || (c == '{' && current.ends_with('$'))
+                {
+                    known = false;
+                }
+                // `~user` is not literal; `~` and `~/…` are kept for the caller.
+                if current == "~" && c != '/' {
+                    known = false;
+                }
                 current.push(c);
                 in_word = true;
             }
         }
     }
     if in_word {
-        words.push(current);
+        finish(&mut words, &mut current, &mut known);
     }
     words
-}
-
-fn collect_redirections(words: &[String], out: &mut Vec<String>) {
-    for pair in words.windows(2) {
-        if pair[0] == ">" || pair[0] == ">>" {
-            out.push(pair[1].clone());
-        }
-    }
-}
-
-/// Skips `sudo`, `env X=Y`, `command` and similar prefixes to the real program.
-fn program(words: &[String]) -> Option<(usize, &str)> {
-    let mut i = 0;
-    while let Some(w) = words.get(i) {
-        let is_assignment = w.contains('=') && !w.starts_with('=') && !w.starts_with('-');
-        if matches!(
-            w.as_str(),
-            "sudo" | "env" | "command" | "nohup" | "time" | "exec"
-        ) || is_assignment
-        {
-            i += 1;
-            continue;
-        }
-        return Some((i, w.rsplit('/').next().unwrap_or(w)));
-    }
-    None
-}
-
-fn collect_command_targets(words: &[String], out: &mut Vec<String>) {
-    // Words before the first redirection are the command's own arguments.
-    let end = words
-        .iter()
-        .position(|w| w == ">" || w == ">>")
-        .unwrap_or(words.len());
-    let words = &words[..end];
-    let Some((at, prog)) = program(words) else {
-        return;
-    };
-    let args: Vec<&String> = words[at + 1..].iter().collect();
-    let operands: Vec<&String> = args
-        .iter()
-        .copied()
-        .filter(|a| !a.starts_with('-'))
-        .collect();
-    match prog {
-        "tee" => out.extend(operands.into_iter().cloned()),
-        "cp" | "mv" | "install" | "ln" => {
-            // `-t DIR` names the destination folder; otherwise the last operand is the destination.
-            if let Some(pos) = args
-                .iter()
-                .position(|a| *a == "-t" || *a == "--target-directory")
-            {
-                if let Some(dir) = args.get(pos + 1) {
-                    out.push((*dir).clone());
-                }
-            } else if operands.len() >= 2
-                && let Some(last) = operands.last()
-            {
-                out.push((*last).clone());
-            }
-        }
-        "sed" | "perl"
-            if args.iter().any(|a| {
-                a.starts_with("-i") || a.starts_with("--in-place") || a.starts_with("-pi")
-            }) =>
-        {
-            // Every operand after the script is a file edited in place. With -e/-f the script is the option's
-            // argument, so every operand is a file.
-            let mut files: Vec<&String> = Vec::new();
-            let mut scripted = false;
-            let mut skip_next = false;
-            for a in &args {
-                if skip_next {
-                    skip_next = false;
-                } else if matches!(a.as_str(), "-e" | "-f" | "--expression" | "--file") {
-                    scripted = true;
-                    skip_next = true;
-                } else if !a.starts_with('-') {
-                    files.push(a);
-                }
-            }
-            if !scripted && !files.is_empty() {
-                files.remove(0);
-            }
-            out.extend(files.into_iter().cloned());
-        }
-        _ => {}
-    }
 }

@@ -1,8 +1,69 @@
-//! What a program writes, from its words: the wrappers that run another program are skipped, then the
-//! writers' own rules apply.
+//! What a program does to files, from its words: the wrappers that run another program are skipped, then
+//! the program's own rules apply. One table serves the parser's walk and the fallback reader, so both read
+//! a simple command alike.
 
-/// Programs that write files named in their operands (the pre-filter looks for these names).
-pub(crate) const WRITERS: &[&str] = &["tee", "cp", "mv", "install", "ln", "sed", "perl"];
+use crate::writers;
+
+/// The names the pre-filter looks for, as whole words: programs that write or remove files named in
+/// their words, run a script given as a word, or hand their words to another program ([`effects`] knows
+/// each). A name with a second word is looked for only when that word is in the command too (`git` only
+/// matters for a clone, a checkout, a restore, a stash, a reset or a clean).
+pub(crate) const WRITERS: &[(&str, &[&str])] = &[
+    ("tee", &[]),
+    ("cp", &[]),
+    ("mv", &[]),
+    ("install", &[]),
+    ("ln", &[]),
+    ("sed", &[]),
+    ("perl", &[]),
+    ("curl", &[]),
+    ("wget", &[]),
+    ("tar", &[]),
+    ("unzip", &[]),
+    ("zip", &[]),
+    ("7z", &[]),
+    ("rsync", &[]),
+    ("scp", &[]),
+    ("dd", &[]),
+    ("touch", &[]),
+    ("mkdir", &[]),
+    ("truncate", &[]),
+    ("rm", &[]),
+    ("rmdir", &[]),
+    ("unlink", &[]),
+    ("shred", &[]),
+    ("chmod", &[]),
+    ("chown", &[]),
+    ("chgrp", &[]),
+    ("mkfifo", &[]),
+    ("split", &[]),
+    ("csplit", &[]),
+    ("gzip", &[]),
+    ("gunzip", &[]),
+    ("bzip2", &[]),
+    ("xz", &[]),
+    ("sh", &["-c", "c "]),
+    ("bash", &["-c", "c "]),
+    ("zsh", &["-c", "c "]),
+    ("dash", &["-c", "c "]),
+    ("ksh", &["-c", "c "]),
+    ("fish", &["-c", "c "]),
+    ("su", &["-c"]),
+    ("eval", &[]),
+    ("xargs", &[]),
+    ("find", &["-exec", "-ok", "-fprint", "-fls"]),
+    (
+        "git",
+        &[
+            "clone", "checkout", "restore", "stash", "reset", "clean", "switch",
+        ],
+    ),
+    ("sort", &["-o", "--output"]),
+    ("uniq", &[]),
+    ("patch", &["-o", "--output"]),
+    ("apply_patch", &[]),
+    ("applypatch", &[]),
+];
 
 /// A wrapper that runs the program after its own options: its name, the options that take an argument,
 /// and how many operands it takes before the program.
@@ -29,6 +90,11 @@ const WRAPPERS: &[Wrapper] = &[
         operands: 0,
     },
     Wrapper {
+        name: "builtin",
+        options_with_argument: &[],
+        operands: 0,
+    },
+    Wrapper {
         name: "env",
         options_with_argument: &["-u", "-C", "-S", "--unset", "--chdir", "--split-string"],
         operands: 0,
@@ -41,6 +107,11 @@ const WRAPPERS: &[Wrapper] = &[
     Wrapper {
         name: "nice",
         options_with_argument: &["-n", "--adjustment"],
+        operands: 0,
+    },
+    Wrapper {
+        name: "ionice",
+        options_with_argument: &["-c", "-n", "-p", "-P", "-u"],
         operands: 0,
     },
     Wrapper {
@@ -63,17 +134,46 @@ const WRAPPERS: &[Wrapper] = &[
         options_with_argument: &["-i", "-o", "-e"],
         operands: 0,
     },
+    Wrapper {
+        name: "flock",
+        options_with_argument: &["-w", "--timeout", "-E", "--conflict-exit-code"],
+        operands: 1,
+    },
+    Wrapper {
+        name: "chronic",
+        options_with_argument: &[],
+        operands: 0,
+    },
 ];
 
 /// The file name of a program word (`/usr/bin/cp` → `cp`).
-fn base_name(word: &str) -> &str {
+pub(crate) fn base_name(word: &str) -> &str {
     word.rsplit('/').next().unwrap_or(word)
 }
 
-/// The index of the real program in `words`, past wrappers and `NAME=value` assignments; `None` when
-/// the program is not known (an expansion) or absent. `command -v`/`-V` runs nothing.
-fn real_program(words: &[Option<String>]) -> Option<usize> {
+/// The real program of a simple command, past wrappers and `NAME=value` assignments.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Program {
+    /// Its index in the words.
+    pub(crate) at: usize,
+    /// The folder `env -C DIR` (or `--chdir`) runs it in.
+    pub(crate) chdir: Option<Chdir>,
+}
+
+/// Where `env -C` moves a program.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Chdir {
+    /// A literal folder.
+    To(String),
+    /// A folder that is not literal.
+    Unknown,
+}
+
+/// The real program of `words`; `None` when it is not known (an expansion) or absent. `command -v`/`-V`
+/// runs nothing.
+pub(crate) fn real_program(words: &[Option<String>]) -> Option<Program> {
     let mut i = 0;
+    let mut chdir = None;
     'outer: while let Some(word) = words.get(i) {
         let word = word.as_deref()?;
         if is_assignment(word) {
@@ -82,12 +182,15 @@ fn real_program(words: &[Option<String>]) -> Option<usize> {
         }
         let name = base_name(word);
         let Some(wrapper) = WRAPPERS.iter().find(|w| w.name == name) else {
-            return Some(i);
+            return Some(Program { at: i, chdir });
         };
         i += 1;
         let mut operands = wrapper.operands;
         while let Some(next) = words.get(i) {
-            let next = next.as_deref()?;
+            let Some(next) = next.as_deref() else {
+                // An option or operand we cannot read: the program after it is unknown.
+                return None;
+            };
             if next == "--" {
                 i += 1;
                 break;
@@ -96,6 +199,11 @@ fn real_program(words: &[Option<String>]) -> Option<usize> {
                 return None;
             }
             if next.starts_with('-') && next.len() > 1 {
+                if name == "env"
+                    && let Some(dir) = env_chdir(next, words.get(i + 1))
+                {
+                    chdir = Some(dir);
+                }
                 // `-u bob` takes the next word; `--user=bob`, `-n5`, `-10`, `-i` do not.
                 i += if wrapper.options_with_argument.contains(&next) {
                     2
@@ -120,6 +228,17 @@ fn real_program(words: &[Option<String>]) -> Option<usize> {
     None
 }
 
+/// The folder an `env` option moves to: `-C DIR`, `-CDIR`, `--chdir DIR`, `--chdir=DIR`.
+fn env_chdir(option: &str, next: Option<&Option<String>>) -> Option<Chdir> {
+    let dir = match option {
+        "-C" | "--chdir" => next.cloned().flatten(),
+        o if o.starts_with("--chdir=") => Some(o["--chdir=".len()..].to_owned()),
+        o if o.starts_with("-C") => Some(o[2..].to_owned()),
+        _ => return None,
+    };
+    Some(dir.map_or(Chdir::Unknown, Chdir::To))
+}
+
 fn is_assignment(word: &str) -> bool {
     word.split_once('=').is_some_and(|(name, _)| {
         !name.is_empty()
@@ -128,205 +247,136 @@ fn is_assignment(word: &str) -> bool {
     })
 }
 
-/// The paths a simple command's program writes, from its literal words (`None`: not literal).
-pub(crate) fn writes(words: &[Option<String>]) -> Vec<String> {
-    let Some(at) = real_program(words) else {
-        return Vec::new();
-    };
-    let Some(program) = words[at].as_deref() else {
-        return Vec::new();
-    };
-    let args = &words[at + 1..];
-    match base_name(program) {
-        "tee" => operands(args, &[])
-            .into_iter()
-            .flatten()
-            .map(str::to_owned)
-            .collect(),
-        "cp" | "mv" | "install" | "ln" => copies(args),
-        "sed" => in_place(args, &SED),
-        "perl" => in_place(args, &PERL),
-        _ => Vec::new(),
-    }
+/// What one simple command does to files, from its literal words.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Effects {
+    /// The paths it writes (relative to where the program runs).
+    pub(crate) writes: Vec<String>,
+    /// The paths it removes, moves away or resets to another version (`rm`, `mv`'s sources, `git
+    /// checkout -- F`, `git restore F`; `.` for a `git stash` or `git reset --hard` of the whole tree).
+    pub(crate) removes: Vec<String>,
+    /// Shell text it runs itself (`sh -c TEXT`, `eval TEXT`), read as commands by the caller.
+    pub(crate) scripts: Vec<String>,
+    /// Links it makes: (link, target as written, symbolic). A later write to the link writes the target.
+    pub(crate) links: Vec<(String, String, bool)>,
+    /// `env -C DIR`: where the program runs.
+    pub(crate) chdir: Option<Chdir>,
 }
 
-/// The operands of `args`: words not starting with `-` (after `--`, every word), skipping the argument of
-/// the listed options.
-fn operands<'a>(args: &'a [Option<String>], with_argument: &[&str]) -> Vec<Option<&'a str>> {
-    let mut out = Vec::new();
-    let mut options_done = false;
-    let mut skip = false;
-    for a in args {
-        if skip {
-            skip = false;
-            continue;
-        }
-        let Some(word) = a.as_deref() else {
-            out.push(None);
-            continue;
-        };
-        if !options_done && word == "--" {
-            options_done = true;
-        } else if !options_done && word.starts_with('-') && word.len() > 1 {
-            skip = with_argument.contains(&word);
-        } else {
-            out.push(Some(word));
-        }
-    }
+/// What the simple command `words` does (`None`: a word that is not literal).
+pub(crate) fn effects(words: &[Option<String>]) -> Effects {
+    let mut out = Effects::default();
+    program_effects(words, &mut out, 0);
     out
 }
 
-/// `cp`/`mv`/`install`/`ln`: the destination, and the files that land in a destination folder.
-fn copies(args: &[Option<String>]) -> Vec<String> {
-    let mut target_dir: Option<Option<&str>> = None;
-    let mut iter = args.iter().map(Option::as_deref);
-    while let Some(a) = iter.next() {
-        match a {
-            Some("-t" | "--target-directory") => target_dir = Some(iter.next().flatten()),
-            Some(w) if w.starts_with("--target-directory=") => {
-                target_dir = Some(w.strip_prefix("--target-directory="));
-            }
-            Some(w) if w.starts_with("-t") && w.len() > 2 && !w.starts_with("--") => {
-                target_dir = Some(Some(&w[2..]));
-            }
-            _ => {}
-        }
+/// How deep `xargs`/`find -exec` may hand a command on to another.
+const MAX_HAND_ON: usize = 8;
+
+fn program_effects(words: &[Option<String>], out: &mut Effects, depth: usize) {
+    if depth > MAX_HAND_ON {
+        return;
     }
-    let with_argument = [
-        "-t",
-        "--target-directory",
-        "-S",
-        "--suffix",
-        "-m",
-        "--mode",
-        "-o",
-        "--owner",
-        "-g",
-        "--group",
-    ];
-    let ops = operands(args, &with_argument);
-    let into = |dir: &str, sources: &[Option<&str>]| -> Vec<String> {
-        sources
-            .iter()
-            .flatten()
-            .map(|s| {
-                let name = s.trim_end_matches('/').rsplit('/').next().unwrap_or(s);
-                format!("{}/{name}", dir.trim_end_matches('/'))
-            })
-            .collect()
+    let Some(Program { at, chdir }) = real_program(words) else {
+        return;
     };
-    match target_dir {
-        Some(Some(dir)) => into(dir, &ops),
-        Some(None) => Vec::new(),
-        None => match ops.split_last() {
-            Some((Some(dest), sources)) if !sources.is_empty() => {
-                let mut out = into(dest, sources);
-                if !dest.ends_with('/') {
-                    // A destination without a slash is the file itself, unless it is a folder.
-                    out.insert(0, (*dest).to_owned());
-                }
-                out
-            }
-            _ => Vec::new(),
-        },
+    if depth == 0 {
+        out.chdir = chdir;
+    }
+    let Some(program) = words[at].as_deref() else {
+        return;
+    };
+    let args = &words[at + 1..];
+    let name = base_name(program);
+    if !writers::effects(name, args, out) {
+        hand_on(name, args, out, depth);
     }
 }
 
-/// How an in-place editor spells its options.
-struct InPlace {
-    /// The short option that turns in-place editing on (the rest of the cluster is a backup suffix).
-    short: char,
-    /// The long option that turns it on (`--in-place`, `--in-place=SUF`).
-    long: &'static str,
-    /// Short options whose argument is the script (the rest of the cluster, or the next word).
-    script: &'static [char],
-    /// Long options whose argument is the script (`--expression=S`, `--file F`).
-    script_long: &'static [&'static str],
-    /// Short options that take the rest of the cluster (or the next word) as a plain argument.
-    with_argument: &'static [char],
+/// The programs that run other commands: a shell given a script (`sh -c`, `eval`), `xargs`, and `find
+/// -exec`; what they run is read as a command of its own.
+fn hand_on(name: &str, args: &[Option<String>], out: &mut Effects, depth: usize) {
+    match name {
+        "sh" | "bash" | "zsh" | "dash" | "ksh" | "fish" | "su" => {
+            if let Some(script) = writers::shell_script(args) {
+                out.scripts.push(script);
+            }
+        }
+        "eval" => {
+            let text: Vec<&str> = args.iter().flatten().map(String::as_str).collect();
+            if !text.is_empty() {
+                out.scripts.push(text.join(" "));
+            }
+        }
+        "xargs" => program_effects(&xargs_command(args), out, depth + 1),
+        "find" => {
+            // `-exec CMD … {} ;` (and -execdir, -ok, -okdir): CMD runs on the files found.
+            let mut i = 0;
+            while i < args.len() {
+                match args[i].as_deref() {
+                    Some("-exec" | "-execdir" | "-ok" | "-okdir") => {}
+                    Some("-fprint" | "-fls") => {
+                        out.writes.extend(args.get(i + 1).cloned().flatten());
+                        i += 2;
+                        continue;
+                    }
+                    _ => {
+                        i += 1;
+                        continue;
+                    }
+                }
+                let end = args[i + 1..]
+                    .iter()
+                    .position(|a| matches!(a.as_deref(), Some(";" | "+")))
+                    .map_or(args.len(), |p| i + 1 + p);
+                let sub: Vec<Option<String>> = args[i + 1..end]
+                    .iter()
+                    .map(|a| a.clone().filter(|a| !a.contains("{}")))
+                    .collect();
+                program_effects(&sub, out, depth + 1);
+                i = end + 1;
+            }
+        }
+        _ => {}
+    }
 }
 
-const SED: InPlace = InPlace {
-    short: 'i',
-    long: "--in-place",
-    script: &['e', 'f'],
-    script_long: &["--expression", "--file"],
-    with_argument: &['l'],
-};
-
-const PERL: InPlace = InPlace {
-    short: 'i',
-    long: "--in-place",
-    script: &['e', 'E'],
-    script_long: &[],
-    with_argument: &['I', 'M', 'm', 'x'],
-};
-
-/// The files an in-place editor edits: with in-place on, every operand after the script (every operand
-/// when the script came with an option).
-fn in_place(args: &[Option<String>], spec: &InPlace) -> Vec<String> {
-    let mut editing = false;
-    let mut scripted = false;
-    let mut files: Vec<Option<&str>> = Vec::new();
-    let mut options_done = false;
-    let mut iter = args.iter().map(Option::as_deref);
-    while let Some(a) = iter.next() {
-        let Some(word) = a else {
-            files.push(None);
-            continue;
+/// The command `xargs ARGS` runs: its words, with the input in place of `-I R`'s R, or appended (words
+/// that cannot be known either way).
+fn xargs_command(args: &[Option<String>]) -> Vec<Option<String>> {
+    let with_argument = ["-I", "-n", "-P", "-d", "-L", "-s", "-E", "-a"];
+    let mut i = 0;
+    let mut replace: Option<String> = None;
+    while let Some(Some(a)) = args.get(i) {
+        if !a.starts_with('-') {
+            break;
+        }
+        if a == "-I" {
+            replace = args.get(i + 1).cloned().flatten();
+        } else if let Some(r) = a
+            .strip_prefix("-I")
+            .or_else(|| a.strip_prefix("--replace="))
+        {
+            replace = Some(r.to_owned());
+        } else if a == "-i" || a == "--replace" {
+            replace = Some("{}".to_owned());
+        }
+        i += if with_argument.contains(&a.as_str()) {
+            2
+        } else {
+            1
         };
-        if options_done || word == "-" || !word.starts_with('-') {
-            files.push(Some(word));
-            continue;
-        }
-        if word == "--" {
-            options_done = true;
-            continue;
-        }
-        if let Some(long) = word.strip_prefix("--") {
-            let (name, value) = long
-                .split_once('=')
-                .map_or((long, None), |(n, v)| (n, Some(v)));
-            let name = format!("--{name}");
-            if name == spec.long {
-                editing = true;
-            } else if spec.script_long.contains(&name.as_str()) {
-                scripted = true;
-                if value.is_none() {
-                    iter.next();
+    }
+    let mut rest: Vec<Option<String>> = args.get(i..).unwrap_or_default().to_vec();
+    match &replace {
+        Some(r) if !r.is_empty() => {
+            for w in &mut rest {
+                if w.as_deref().is_some_and(|w| w.contains(r.as_str())) {
+                    *w = None;
                 }
             }
-            continue;
         }
-        // A cluster of short options: `-Ei`, `-0pi`, `-i.bak`, `-eS`, `-pie`.
-        let cluster: Vec<char> = word[1..].chars().collect();
-        for (k, &c) in cluster.iter().enumerate() {
-            let rest_empty = k + 1 == cluster.len();
-            if c == spec.short {
-                editing = true;
-                break; // the rest is a backup suffix
-            }
-            if spec.script.contains(&c) {
-                scripted = true;
-                if rest_empty {
-                    iter.next();
-                }
-                break;
-            }
-            if spec.with_argument.contains(&c) {
-                if rest_empty {
-                    iter.next();
-                }
-                break;
-            }
-            // Any other letter is a flag; the digits of `-0777` or `-l0` are read as flags too, harmlessly.
-        }
+        _ => rest.push(None),
     }
-    if !editing {
-        return Vec::new();
-    }
-    if !scripted && !files.is_empty() {
-        files.remove(0);
-    }
-    files.into_iter().flatten().map(str::to_owned).collect()
+    rest
 }

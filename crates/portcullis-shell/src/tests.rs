@@ -161,7 +161,8 @@ fn a_leading_tilde_is_kept_for_the_caller() {
     assert_eq!(writes("echo > ~/x.go"), ["~/x.go"]);
     // A destination that may be a folder is reported both ways, as for any other `cp`.
     assert_eq!(writes("cp a.txt ~"), ["~", "~/a.txt"]);
-    assert_eq!(writes("cd ~ && echo > x"), Vec::<String>::new());
+    // A `cd` home (`cd ~`, `cd`, `pushd ~`) moves relative paths there.
+    assert_eq!(writes("cd ~ && echo > x"), ["~/x"]);
 }
 
 /// An over-long number before `>` makes the parser panic (an `unwrap` on the number's parse): the
@@ -271,4 +272,195 @@ fn runs_and_whose_status_decides() {
         [t("cargo test", false), t("diff expected", true)]
     );
     assert!(runs("echo 'unterminated").is_none());
+}
+
+/// Issue 35, item 1: a process substitution as a redirection's target runs its own writers.
+#[test]
+fn process_substitution_as_a_redirect_target() {
+    assert_eq!(writes("cmd > >(tee api/x.go)"), ["api/x.go"]);
+    assert_eq!(writes("exec > >(tee log)"), ["log"]);
+    assert_eq!(writes("make 2> >(tee -a api/err.log >&2)"), ["api/err.log"]);
+    assert_eq!(writes("cd api && cmd > >(tee x.go)"), ["api/x.go"]);
+    assert_eq!(writes("diff <(sed -i s/a/b/ api/x.go) y"), ["api/x.go"]);
+}
+
+/// Issue 35, item 2: every way a later relative path is moved to another folder.
+#[test]
+fn every_way_to_change_folder() {
+    for c in [
+        "if cd api; then echo > x.go; fi",
+        "if cd api; then :; fi; echo > x.go",
+        "builtin cd api && echo > x.go",
+        "command cd api && echo > x.go",
+        "while cd api; do echo > x.go; break; done",
+    ] {
+        assert_eq!(writes(c), ["api/x.go"], "{c}");
+    }
+    assert_eq!(writes("env -C api tee x.go"), ["api/x.go"]);
+    assert_eq!(writes("env --chdir=api tee x.go"), ["api/x.go"]);
+    assert_eq!(writes("env --chdir api sed -i s/a/b/ x.go"), ["api/x.go"]);
+    // The shell's own redirection is made where the shell is, not where env moved the program.
+    assert_eq!(writes("env -C api true > x.go"), ["x.go"]);
+    assert_eq!(writes("pushd ~ && echo >> .bashrc"), ["~/.bashrc"]);
+    assert_eq!(writes("cd && echo >> .bashrc"), ["~/.bashrc"]);
+    assert_eq!(
+        writes("cd ~/.ssh && echo k >> authorized_keys"),
+        ["~/.ssh/authorized_keys"]
+    );
+}
+
+/// Issue 35, item 4: a quoted name with glob characters is a literal name; an unquoted one is a pattern.
+/// Combined short options that end in `-t` name the target folder.
+#[test]
+fn quoted_globs_and_combined_target_options() {
+    assert_eq!(writes("echo x > 'api/[draft].txt'"), ["api/[draft].txt"]);
+    assert_eq!(writes("echo x > \"api/what?.md\""), ["api/what?.md"]);
+    assert!(writes("echo x > api/*.txt").is_empty());
+    assert!(writes("echo x > api/{a,b}.txt").is_empty());
+    assert_eq!(writes("cp -rt api src"), ["api/src"]);
+    assert_eq!(writes("cp -vt api a b"), ["api/a", "api/b"]);
+    assert_eq!(writes("mv -ft api x.go"), ["api/x.go"]);
+    // Sources that cannot be known: the destination folder itself is written.
+    assert_eq!(writes("cp *.go api/"), ["api"]);
+}
+
+/// Issue 35, item 5: writes inside command substitutions and the other places a command runs from.
+#[test]
+fn writes_in_every_position_that_runs() {
+    for c in [
+        "for f in $(echo > api/x.go); do :; done",
+        "case $(echo > api/x.go) in *) ;; esac",
+        "[[ -n $(echo > api/x.go) ]]",
+        "cat <<< \"$(echo > api/x.go)\"",
+        "cat < \"$(echo > api/x.go)\"",
+        "cat <<EOF\n$(echo > api/x.go) it's fine\nEOF",
+        "echo \"$(tee api/x.go < /dev/null)\"",
+    ] {
+        assert_eq!(writes(c), ["api/x.go"], "{c}");
+    }
+    // A substitution starts where its command is.
+    assert_eq!(writes("cd api && x=$(echo > y.go)"), ["api/y.go"]);
+    // A quoted here-document's body is text.
+    assert!(writes("cat <<'EOF'\n$(echo > api/x.go)\nEOF").is_empty());
+}
+
+/// Issue 35, item 10: the common downloaders, archivers, copiers and shell wrappers.
+#[test]
+fn other_writers() {
+    let cases: &[(&str, &[&str])] = &[
+        ("curl -o /etc/x https://h/x", &["/etc/x"]),
+        ("curl -sSLo api/x.tgz https://h/x", &["api/x.tgz"]),
+        ("curl --output=api/x https://h", &["api/x"]),
+        ("curl -O https://h/x", &["."]),
+        ("wget -O api/x https://h/x", &["api/x"]),
+        ("wget -P /opt https://h/x", &["/opt"]),
+        ("tar -xzf a.tgz -C /opt", &["/opt"]),
+        ("tar xzf a.tgz", &["."]),
+        ("tar czf /tmp/a.tgz src", &["/tmp/a.tgz"]),
+        ("unzip -d /opt a.zip", &["/opt"]),
+        ("rsync -a src/ /backup/", &["/backup/"]),
+        ("scp host:x /etc/x", &["/etc/x"]),
+        ("dd if=/dev/zero of=/dev/sda bs=1M", &["/dev/sda"]),
+        ("git clone https://h/r.git /opt/r", &["/opt/r"]),
+        ("git clone https://h/r.git", &["r"]),
+        ("touch api/new.go", &["api/new.go"]),
+        ("mkdir -p -m 755 api/v2", &["api/v2"]),
+        ("truncate -s 0 api/x.go", &["api/x.go"]),
+        ("chmod 600 ~/.ssh/config", &["~/.ssh/config"]),
+        ("sh -c 'echo > api/x.go'", &["api/x.go"]),
+        ("bash -lc \"cd api && tee x.go\"", &["api/x.go"]),
+        ("eval 'echo > api/x.go'", &["api/x.go"]),
+        ("sudo sh -c 'echo x >> /etc/hosts'", &["/etc/hosts"]),
+        ("find . -name '*.go' -exec sed -i s/a/b/ {} \\;", &[]),
+        ("find . -exec cp {} /opt/ \\;", &["/opt"]),
+        ("ls | xargs -I{} cp {} /opt/", &["/opt"]),
+        ("sort -o api/x.txt api/x.txt", &["api/x.txt"]),
+    ];
+    for (c, want) in cases {
+        assert_eq!(writes(c), *want, "{c}");
+    }
+}
+
+/// Issue 35, items 8 and 12: links made in the same command lead writes to their targets; removals,
+/// moves and resets are read as such.
+#[test]
+fn links_and_removals() {
+    assert_eq!(
+        writes("ln -s /etc l && echo > l/passwd"),
+        ["l", "l/etc", "l/passwd", "/etc/passwd"]
+    );
+    assert!(
+        writes("ln -sf ../../outside api/l; echo x > api/l")
+            .contains(&"api/../../outside".to_owned())
+    );
+    assert!(
+        writes("ln api/held.go mine.go && echo >> mine.go").contains(&"api/held.go".to_owned())
+    );
+    let removes = super::removal_targets;
+    assert_eq!(removes("rm -f api/x.go"), ["api/x.go"]);
+    assert_eq!(removes("mv api/x.go /tmp/"), ["api/x.go"]);
+    assert_eq!(removes("git checkout -- api/x.go"), ["api/x.go"]);
+    assert_eq!(removes("git restore api/x.go"), ["api/x.go"]);
+    assert!(removes("git restore --staged api/x.go").is_empty());
+    assert_eq!(removes("git stash"), ["."]);
+    assert_eq!(removes("git -C api reset --hard"), ["api"]);
+    assert_eq!(removes("cd api && git clean -fd"), ["api/."]);
+    assert!(removes("git stash list").is_empty());
+    assert!(removes("git status").is_empty());
+}
+
+/// Issue 35, item 3: a commit message or Markdown here-doc full of code spans is read by the parser, and
+/// the fallback reader, where it is still used, reads what the parser reads in simple commands.
+#[test]
+fn code_spans_are_parsed_and_the_fallback_reads_like_the_parser() {
+    let mut spans = String::new();
+    for i in 0..120 {
+        spans.push_str("`f");
+        spans.push_str(&i.to_string());
+        spans.push_str("()` and it's ");
+    }
+    let message = format!("git commit -m \"{spans}\" && cp notes.md api/");
+    assert!(super::runs(&message).is_some(), "parsed");
+    assert_eq!(writes(&message), ["api/notes.md"]);
+    let heredoc =
+        format!("cat > api/README.md <<'EOF'\n{spans}\nEOF\ncd api && sed -Ei s/a/b/ x.go");
+    assert_eq!(writes(&heredoc), ["api/README.md", "api/x.go"]);
+    for c in [
+        "cp f api/",
+        "cd api && tee x.go",
+        "sed -Ei s/a/b/ api/x.go",
+        "timeout 5 tee api/x.go",
+        "cat <<EOF > api/x.go\nit's\nEOF\ncp a api/",
+        "env -C api tee x.go",
+    ] {
+        let parsed = writes(c);
+        let mut fallback = crate::fallback::reading(c).writes;
+        fallback.dedup();
+        assert_eq!(fallback, parsed, "{c}");
+    }
+}
+
+/// Issue 35, item 9: Codex's patch tool run through the shell, under either name, from another folder,
+/// with its headers indented.
+#[test]
+fn a_patch_applied_through_the_shell() {
+    let patch = "*** Begin Patch\n*** Add File: x.go\n+package x\n*** End Patch";
+    assert_eq!(
+        writes(&format!("apply_patch <<'EOF'\n{patch}\nEOF")),
+        ["x.go"]
+    );
+    assert_eq!(
+        writes(&format!("applypatch <<'EOF'\n{patch}\nEOF")),
+        ["x.go"]
+    );
+    assert_eq!(
+        writes(&format!("cd /etc && apply_patch <<'EOF'\n{patch}\nEOF")),
+        ["/etc/x.go"]
+    );
+    assert_eq!(writes(&format!("apply_patch \"{patch}\"")), ["x.go"]);
+    let indented = "*** Begin Patch\n   *** Update File: /etc/hosts\n@@\n-a\n+b\n*** End Patch";
+    assert_eq!(
+        writes(&format!("apply_patch <<'EOF'\n{indented}\nEOF")),
+        ["/etc/hosts"]
+    );
 }

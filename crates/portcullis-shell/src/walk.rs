@@ -9,6 +9,7 @@ use brush_parser::word::WordPiece;
 use brush_parser::{Parser, ParserOptions};
 
 use crate::programs;
+pub(crate) use crate::reading::Reading;
 
 /// How deep nested parses are followed (command substitutions `$( $( … ) )`, texts read as arithmetic);
 /// the nesting guard in `lib.rs` keeps real commands far below it.
@@ -16,7 +17,7 @@ const MAX_DEPTH: usize = 64;
 
 /// Where relative paths of the commands walked so far are taken from.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Base {
+pub(crate) enum Base {
     /// The directory the command started in.
     Start,
     /// A literal directory (relative to the start, or absolute).
@@ -27,8 +28,8 @@ enum Base {
 
 impl Base {
     /// `path` as seen from this base; `None` when it cannot be known.
-    fn join(&self, path: &str) -> Option<String> {
-        if path.starts_with('/') {
+    pub(crate) fn join(&self, path: &str) -> Option<String> {
+        if path.starts_with('/') || path == "~" || path.starts_with("~/") {
             return Some(path.to_owned());
         }
         match self {
@@ -38,22 +39,45 @@ impl Base {
         }
     }
 
-    /// The base after `cd target` (`None` target: `cd` to somewhere not literal).
-    fn cd(&self, target: Option<&str>) -> Self {
-        match target {
-            Some(t) if !t.is_empty() && t != "-" && !t.starts_with('~') => {
-                self.join(t).map_or(Self::Unknown, Self::Dir)
-            }
-            _ => Self::Unknown,
+    /// The base after `cd` with the operands `words` (options skipped): the first operand, which is
+    /// unknown when it is not literal; home when there is none (kept as `~` for the caller to expand, as
+    /// a leading `~` is).
+    pub(crate) fn cd(&self, words: &[Option<String>]) -> Self {
+        let target = words
+            .iter()
+            .find(|w| w.as_deref().is_none_or(|w| !w.starts_with('-') || w == "-"));
+        match target.map(Option::as_deref) {
+            None => Self::Dir("~".to_owned()),
+            Some(Some(t)) => self.cd_to(t),
+            Some(None) => Self::Unknown,
+        }
+    }
+
+    /// The base after moving to the literal folder `t`.
+    fn cd_to(&self, t: &str) -> Self {
+        if t == "~" || t.starts_with("~/") {
+            return Self::Dir(t.to_owned());
+        }
+        if t.is_empty() || t == "-" || t.starts_with('~') {
+            return Self::Unknown;
+        }
+        self.join(t).map_or(Self::Unknown, Self::Dir)
+    }
+
+    /// Where a program runs that `env -C` moved (or not).
+    pub(crate) fn chdir(&self, chdir: Option<&programs::Chdir>) -> Self {
+        match chdir {
+            None => self.clone(),
+            Some(programs::Chdir::To(dir)) => self.cd_to(dir),
+            Some(programs::Chdir::Unknown) => Self::Unknown,
         }
     }
 }
 
-/// Every path `command` writes, joined to the literal `cd` directory in effect; `None` when the parser
-/// panicked on it.
-pub(crate) fn writes(command: &str) -> Option<Vec<String>> {
+/// What `command` does to files; `None` when the parser panicked on it.
+pub(crate) fn writes(command: &str) -> Option<Reading> {
     guarded(|| {
-        let mut out = Vec::new();
+        let mut out = Reading::default();
         parse_and_walk(command, 0, &Base::Start, &mut out);
         out
     })
@@ -66,7 +90,7 @@ pub(crate) fn runs(command: &str) -> Option<Vec<crate::Run>> {
         let options = ParserOptions::default();
         let mut parser = Parser::new(std::io::BufReader::new(command.as_bytes()), &options);
         let program = parser.parse_program().ok()?;
-        let mut out = Vec::new();
+        let mut out = Reading::default();
         let mut runs = Vec::new();
         let mut walker = Walker {
             out: &mut out,
@@ -100,7 +124,7 @@ fn guarded<T>(f: impl FnOnce() -> T + std::panic::UnwindSafe) -> Option<T> {
     result.ok()
 }
 
-fn parse_and_walk(command: &str, depth: usize, base: &Base, out: &mut Vec<String>) {
+fn parse_and_walk(command: &str, depth: usize, base: &Base, out: &mut Reading) {
     if depth > MAX_DEPTH {
         return;
     }
@@ -121,7 +145,7 @@ fn parse_and_walk(command: &str, depth: usize, base: &Base, out: &mut Vec<String
 }
 
 struct Walker<'a> {
-    out: &'a mut Vec<String>,
+    out: &'a mut Reading,
     depth: usize,
     /// The simple commands that run, when asked for.
     runs: Option<&'a mut Vec<crate::Run>>,
@@ -187,7 +211,14 @@ impl Walker<'_> {
                 self.compound(&f.body.0, base.clone());
                 base
             }
-            Command::ExtendedTest(..) => base,
+            // `[[ … ]]` runs nothing but the command substitutions in its words.
+            Command::ExtendedTest(test, redirects) => {
+                self.substitutions_in(&test.expr.to_string(), &base);
+                for r in redirects.iter().flat_map(|l| &l.0) {
+                    self.redirect(r, &base);
+                }
+                base
+            }
         }
     }
 
@@ -213,6 +244,9 @@ impl Walker<'_> {
                 base
             }
             CompoundCommand::ForClause(f) => {
+                for value in f.values.iter().flatten() {
+                    let _ = self.literal(&value.value, &base);
+                }
                 self.list(&f.body.list, base.clone());
                 base
             }
@@ -220,23 +254,27 @@ impl Walker<'_> {
                 self.list(&f.body.list, base.clone());
                 base
             }
+            // A `cd` in a condition moves what follows it (`if cd api; then …`, `while cd x; do …`),
+            // and what comes after the whole command too when it succeeded, which is the case read.
             CompoundCommand::WhileClause(w) | CompoundCommand::UntilClause(w) => {
-                self.list(&w.0, base.clone());
-                self.list(&w.1.list, base.clone());
-                base
+                let after = self.list(&w.0, base);
+                self.list(&w.1.list, after.clone());
+                after
             }
             CompoundCommand::IfClause(i) => {
-                self.list(&i.condition, base.clone());
-                self.list(&i.then, base.clone());
+                let after = self.list(&i.condition, base);
+                self.list(&i.then, after.clone());
+                let mut from = after.clone();
                 for e in i.elses.iter().flatten() {
                     if let Some(c) = &e.condition {
-                        self.list(c, base.clone());
+                        from = self.list(c, from);
                     }
-                    self.list(&e.body, base.clone());
+                    self.list(&e.body, from.clone());
                 }
-                base
+                after
             }
             CompoundCommand::CaseClause(c) => {
+                let _ = self.literal(&c.value.value, &base);
                 for item in &c.cases {
                     if let Some(list) = &item.cmd {
                         self.list(list, base.clone());
@@ -250,8 +288,10 @@ impl Walker<'_> {
             }
             // The parser reads `( ( cmd ) )` (nested subshells to bash) as `(( … ))`: its text is read as
             // commands too. A real arithmetic `(( x > 5 ))` then seems to write `5`, which no domain claims.
+            // Not a level of substitution: the text is strictly shorter than the command it came from,
+            // so reading it again ends, however many `( (` a command opens with.
             CompoundCommand::Arithmetic(a) => {
-                parse_and_walk(&a.expr.value, self.depth + 1, &base, self.out);
+                parse_and_walk(&a.expr.value, self.depth, &base, self.out);
                 base
             }
         }
@@ -261,25 +301,38 @@ impl Walker<'_> {
         let items = simple
             .prefix
             .iter()
-            .flat_map(|p| &p.0)
-            .chain(simple.suffix.iter().flat_map(|s| &s.0));
+            .flat_map(|p| p.0.iter().map(|i| (i, true)))
+            .chain(
+                simple
+                    .suffix
+                    .iter()
+                    .flat_map(|s| s.0.iter().map(|i| (i, false))),
+            );
         let mut words: Vec<Option<String>> = Vec::new();
+        // What a here-document feeds the program (Codex's `apply_patch <<EOF`).
+        let mut stdin: Option<&str> = None;
         if let Some(w) = &simple.word_or_name {
-            words.push(self.literal(&w.value));
+            words.push(self.literal(&w.value, &base));
         }
-        for item in items {
+        for (item, in_prefix) in items {
             match item {
-                CommandPrefixOrSuffixItem::IoRedirect(r) => self.redirect(r, &base),
-                CommandPrefixOrSuffixItem::Word(w) => words.push(self.literal(&w.value)),
+                CommandPrefixOrSuffixItem::IoRedirect(r) => {
+                    if let IoRedirect::HereDocument(_, doc) = r {
+                        stdin = Some(&doc.doc.value);
+                    }
+                    self.redirect(r, &base);
+                }
+                CommandPrefixOrSuffixItem::Word(w) => words.push(self.literal(&w.value, &base)),
+                // After the program, `NAME=value` is an operand like any other (`dd of=FILE`).
+                CommandPrefixOrSuffixItem::AssignmentWord(_, w) if !in_prefix => {
+                    words.push(self.literal(&w.value, &base));
+                }
                 CommandPrefixOrSuffixItem::AssignmentWord(_, w) => {
                     // The value may run a command substitution.
-                    let _ = self.literal(&w.value);
+                    let _ = self.literal(&w.value, &base);
                 }
                 CommandPrefixOrSuffixItem::ProcessSubstitution(_, s) => {
-                    // Its commands run beside this one; their status is nobody's.
-                    let outer = std::mem::replace(&mut self.decides, false);
-                    self.list(&s.list, base.clone());
-                    self.decides = outer;
+                    self.process_substitution(&s.list, &base);
                 }
             }
         }
@@ -293,27 +346,49 @@ impl Walker<'_> {
                 decides: self.decides,
             });
         }
-        let Some(Some(program)) = words.first() else {
+        let Some(program) = programs::real_program(&words) else {
             return base;
         };
-        let name = program.rsplit('/').next().unwrap_or(program);
+        let Some(name) = words[program.at].as_deref().map(programs::base_name) else {
+            return base;
+        };
         if matches!(name, "cd" | "pushd") {
-            let target = words.get(1..).and_then(|rest| {
-                rest.iter()
-                    .find(|w| w.as_deref().is_none_or(|w| !w.starts_with('-')))
-            });
-            return base.cd(target.and_then(Option::as_deref));
+            // `cd`, `builtin cd`, `command cd`: the first operand, or home when there is none.
+            return base.cd(&words[program.at + 1..]);
         }
-        for path in programs::writes(&words) {
-            if let Some(p) = base.join(&path) {
-                self.out.push(p);
+        if matches!(name, "apply_patch" | "applypatch") {
+            // Codex's patch tool run through the shell: the patch is its operand or its stdin.
+            let text = words.get(program.at + 1).cloned().flatten();
+            if let Some(text) = text.as_deref().or(stdin) {
+                self.out.patch(text, &base);
             }
+            return base;
+        }
+        let effects = programs::effects(&words);
+        // `env -C DIR cmd`: the program's own paths are DIR's; the shell's redirections stay here.
+        let here = base.chdir(effects.chdir.as_ref());
+        let scripts = self.out.apply(effects, &here);
+        for script in scripts {
+            parse_and_walk(&script, self.depth + 1, &here, self.out);
         }
         base
     }
 
+    /// The commands of a process substitution: they run beside this one, from the same folder, and their
+    /// status is nobody's.
+    fn process_substitution(&mut self, list: &CompoundList, base: &Base) {
+        let outer = std::mem::replace(&mut self.decides, false);
+        self.list(list, base.clone());
+        self.decides = outer;
+    }
+
     fn redirect(&mut self, redirect: &IoRedirect, base: &Base) {
         let target = match redirect {
+            // `> >(tee FILE)`, `2> >(…)`, `< <(…)`: the substitution's commands write for themselves.
+            IoRedirect::File(_, _, IoFileRedirectTarget::ProcessSubstitution(_, s)) => {
+                self.process_substitution(&s.list, base);
+                None
+            }
             IoRedirect::File(
                 fd,
                 IoFileRedirectKind::Write
@@ -321,39 +396,72 @@ impl Walker<'_> {
                 | IoFileRedirectKind::Clobber
                 | IoFileRedirectKind::ReadAndWrite,
                 IoFileRedirectTarget::Filename(w),
-            ) if fd.is_none_or(|fd| fd != 0) => self.literal(&w.value),
+            ) if fd.is_none_or(|fd| fd != 0) => self.literal(&w.value, base),
             // `>&FILE` (not a descriptor number or `-`): stdout and stderr to FILE.
             IoRedirect::File(
                 _,
                 IoFileRedirectKind::DuplicateOutput,
                 IoFileRedirectTarget::Duplicate(w) | IoFileRedirectTarget::Filename(w),
             ) => self
-                .literal(&w.value)
+                .literal(&w.value, base)
                 .filter(|t| t != "-" && !t.bytes().all(|b| b.is_ascii_digit())),
-            IoRedirect::OutputAndError(w, _) => self.literal(&w.value),
-            _ => None,
+            IoRedirect::OutputAndError(w, _) => self.literal(&w.value, base),
+            // A read's file name may still run a command substitution.
+            IoRedirect::File(
+                _,
+                _,
+                IoFileRedirectTarget::Filename(w) | IoFileRedirectTarget::Duplicate(w),
+            )
+            | IoRedirect::HereString(_, w) => {
+                let _ = self.literal(&w.value, base);
+                None
+            }
+            // An unquoted here-document's body is expanded: its command substitutions run.
+            IoRedirect::HereDocument(_, doc) => {
+                if doc.requires_expansion {
+                    self.substitutions_in(&doc.doc.value, base);
+                }
+                None
+            }
+            IoRedirect::File(_, _, IoFileRedirectTarget::Fd(_)) => None,
         };
         if let Some(p) = target.and_then(|t| base.join(&t)) {
-            self.out.push(p);
+            self.out.write(p);
         }
     }
 
-    /// The literal value of a raw word, or `None` when it holds an expansion. Command substitutions in it
-    /// are walked for their own writes.
-    fn literal(&mut self, raw: &str) -> Option<String> {
+    /// Walks the command substitutions of a text that is expanded but not split into words (a
+    /// here-document's body, a `[[ … ]]` test): read as the inside of double quotes, where quotes are
+    /// plain text and `$(…)` and backquotes run.
+    fn substitutions_in(&mut self, text: &str, base: &Base) {
+        if !text.contains("$(") && !text.contains('`') {
+            return;
+        }
+        let quoted = format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""));
+        let _ = self.literal(&quoted, base);
+    }
+
+    /// The literal value of a raw word, or `None` when it holds an expansion or an unquoted pattern (a
+    /// glob or a brace expansion, which the shell may turn into other names). Command substitutions in it
+    /// are walked for their own writes, from `base`.
+    fn literal(&mut self, raw: &str, base: &Base) -> Option<String> {
         let pieces = brush_parser::word::parse(raw, &ParserOptions::default()).ok()?;
         let mut text = String::new();
         let mut known = true;
         for p in pieces {
-            known &= self.piece(&p.piece, &mut text);
+            known &= self.piece(&p.piece, &mut text, base, false);
         }
         known.then_some(text)
     }
 
-    /// Appends a word piece's literal text; false when it is an expansion.
-    fn piece(&mut self, piece: &WordPiece, text: &mut String) -> bool {
+    /// Appends a word piece's literal text; false when it is an expansion or an unquoted pattern.
+    fn piece(&mut self, piece: &WordPiece, text: &mut String, base: &Base, quoted: bool) -> bool {
         match piece {
-            WordPiece::Text(t) | WordPiece::SingleQuotedText(t) => {
+            WordPiece::Text(t) => {
+                text.push_str(t);
+                quoted || !is_pattern(t)
+            }
+            WordPiece::SingleQuotedText(t) => {
                 text.push_str(t);
                 true
             }
@@ -372,12 +480,13 @@ impl Walker<'_> {
             | WordPiece::GettextDoubleQuotedSequence(inner) => {
                 let mut known = true;
                 for p in inner {
-                    known &= self.piece(&p.piece, text);
+                    known &= self.piece(&p.piece, text, base, true);
                 }
                 known
             }
             WordPiece::CommandSubstitution(c) | WordPiece::BackquotedCommandSubstitution(c) => {
-                parse_and_walk(c, self.depth + 1, &Base::Start, self.out);
+                // A subshell that starts where the command is.
+                parse_and_walk(c, self.depth + 1, base, self.out);
                 false
             }
             // `~` and `~/…` at the start of a word: kept as a leading `~` for the caller, who knows
@@ -391,6 +500,24 @@ impl Walker<'_> {
             | WordPiece::ArithmeticExpression(_) => false,
         }
     }
+}
+
+/// Whether unquoted text holds a glob (`*`, `?`, `[…]`) or a brace expansion (`{a,b}`, `{1..3}`): the
+/// shell may turn it into other names.
+fn is_pattern(text: &str) -> bool {
+    if text.contains(['*', '?']) {
+        return true;
+    }
+    if let Some(open) = text.find('[')
+        && text[open..].contains(']')
+    {
+        return true;
+    }
+    text.find('{').is_some_and(|open| {
+        text[open..].find('}').is_some_and(|close| {
+            text[open..open + close].contains([',']) || text[open..open + close].contains("..")
+        })
+    })
 }
 
 /// The text of a `$'…'` string when its escapes are the plain ones; `None` for the rest (octal, hex,
