@@ -36,13 +36,25 @@ const DEVICES: &[&str] = &[
     "/dev/tty",
 ];
 
-/// Whether `path` (absolute) is a harmless device: one of [`DEVICES`] or a file descriptor.
+/// Whether `path` (absolute) is a harmless device: one of [`DEVICES`] or a file descriptor itself
+/// (`/dev/fd/N`, `/proc/self/fd/N`). A path below a descriptor (`/dev/fd/3/x` with `3<DIR` open) names a
+/// file in that folder, which may be anywhere: it is judged as a file (outside the workspace).
 #[must_use]
 pub fn is_device(path: &Path) -> bool {
     let path = lexical(path);
+    let descriptor = |dir: &str| {
+        path.strip_prefix(dir).is_ok_and(|rest| {
+            let mut parts = rest.components();
+            parts.next().is_some_and(|n| {
+                n.as_os_str()
+                    .to_str()
+                    .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+            }) && parts.next().is_none()
+        })
+    };
     DEVICES.iter().any(|d| path == Path::new(d))
-        || path.starts_with("/dev/fd")
-        || path.starts_with("/proc/self/fd")
+        || descriptor("/dev/fd")
+        || descriptor("/proc/self/fd")
 }
 
 /// Folders added during the session with `/add-dir` (the `DirectoryAdded` event).

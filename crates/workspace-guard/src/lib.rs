@@ -85,10 +85,21 @@ fn pre_tool_use(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     let targets = if reading {
         read_target(event)
     } else if tool == "Bash" || FILE_EDIT_TOOLS.contains(&tool) {
-        portcullis_shell::files_written(&event.tool_input()?)
+        // Removing, moving away or resetting a file changes it as much as writing it does.
+        portcullis_shell::files_changed(&event.tool_input()?)
     } else {
         return Ok(Verdict::allow());
     };
+    let command = (tool == "Bash")
+        .then(|| event.tool_input().ok())
+        .flatten()
+        .and_then(|i| match i {
+            portcullis_core::ToolInput::Bash(b) => b.command,
+            _ => None,
+        });
+    if let Some(refusal) = command.as_deref().and_then(own_command) {
+        return Ok(rules_refusal(&refusal));
+    }
     if targets.is_empty() {
         return Ok(Verdict::allow());
     }
@@ -105,6 +116,14 @@ fn pre_tool_use(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     if reading && !outside {
         return Ok(Verdict::allow());
     }
+    if !reading
+        && let Some(rel) = resolved.iter().find_map(|(_, r)| match r {
+            Resolved::Inside(rel) => own_file(rel).then_some(rel.as_str()),
+            Resolved::Outside(_) => None,
+        })
+    {
+        return Ok(rules_refusal(&own_file_problem(rel)));
+    }
     let rules = ctx.section::<WorkspaceGuardConfig>()?;
     let mut verdict = Verdict::allow();
     if rules.jail != Mode::Off && (!reading || rules.jail_reads) {
@@ -116,18 +135,144 @@ fn pre_tool_use(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     if rules.claims == Mode::Off || reading {
         return Ok(verdict);
     }
-    let inside: Vec<&str> = resolved
+    // A folder (the whole tree for `git stash`) holds the files claimed below it; a file is claimed.
+    let (folders, inside): (Vec<&str>, Vec<&str>) = resolved
         .iter()
         .filter_map(|(_, r)| match r {
-            Resolved::Inside(rel) if !rel.is_empty() => Some(rel.as_str()),
-            _ => None,
+            Resolved::Inside(rel) => Some(rel.as_str()),
+            Resolved::Outside(_) => None,
         })
         .filter(|rel| !OWN_FOLDERS.iter().any(|f| rel.starts_with(f)))
-        .collect();
-    if inside.is_empty() {
+        .partition(|rel| rel.is_empty() || ctx.project.join(rel).is_dir());
+    if inside.is_empty() && folders.is_empty() {
+        return Ok(verdict);
+    }
+    let held = held_below(event, ctx, &rules, &folders)?;
+    let verdict = verdict.merge(claims_refusal(event, ctx, &rules, &held)?);
+    if verdict.decision == portcullis_core::Decision::Block || inside.is_empty() {
         return Ok(verdict);
     }
     Ok(verdict.merge(claim_all(event, ctx, &rules, &inside)?))
+}
+
+/// The files that hold the rules portcullis enforces, or its own records: no agent writes them, so none
+/// can widen its own jail, switch a gate off, reset a counter or free another agent's claim. Only the user
+/// changes them (an agent is told to ask).
+const OWN_FILES: &[&str] = &[
+    ".claude/settings.json",
+    ".claude/settings.local.json",
+    ".claude/portcullis.json",
+    ".codex/config.toml",
+    ".codex/hooks.json",
+];
+
+/// Whether the project-relative `rel` is one of [`OWN_FILES`], the claims or the suite's state, or a
+/// folder holding them (`rm -rf .claude`).
+fn own_file(rel: &str) -> bool {
+    let rel = rel.trim_end_matches('/');
+    OWN_FILES.contains(&rel)
+        || OWN_FOLDERS
+            .iter()
+            .any(|f| rel.starts_with(f) || f.trim_end_matches('/') == rel)
+        || rel == ".claude"
+        || rel == ".codex"
+}
+
+/// Why an agent may not write `rel`.
+fn own_file_problem(rel: &str) -> String {
+    if rel.starts_with(claims::LOCKS_DIR) || rel == ".claude" {
+        format!(
+            "`{rel}` holds the file claims, which portcullis keeps itself: a claim ends when its holder \
+             stops, or when it goes stale. An agent may not free one; if the holder is gone, ask the user \
+             to run `portcullis locks release PATH`."
+        )
+    } else if rel.starts_with(".claude/portcullis/") {
+        format!(
+            "`{rel}` is portcullis's own record of this session (gates, counters, claims); an agent may not \
+             change it. If it is wrong, ask the user."
+        )
+    } else {
+        format!(
+            "`{rel}` holds the rules portcullis and the client enforce on agents (hooks, permissions, \
+             folders, gates); an agent may not change the rules that bind it. If a rule is in the way, say \
+             which and why, and ask the user to change it."
+        )
+    }
+}
+
+/// A shell command that changes portcullis's own rules or records (`portcullis locks release`, `install`,
+/// `uninstall`): what it does, for the refusal.
+fn own_command(command: &str) -> Option<String> {
+    let runs = portcullis_shell::runs(command);
+    let words: Vec<Vec<String>> = match runs {
+        Some(runs) => runs
+            .into_iter()
+            .map(|r| r.words.into_iter().map(Option::unwrap_or_default).collect())
+            .collect(),
+        None => command
+            .split(['\n', ';', '&', '|'])
+            .map(|s| s.split_whitespace().map(str::to_owned).collect())
+            .collect(),
+    };
+    words.iter().find_map(|w| {
+        let at = w
+            .iter()
+            .position(|x| x.rsplit('/').next() == Some("portcullis"))?;
+        let rest: Vec<&str> = w[at + 1..]
+            .iter()
+            .map(String::as_str)
+            .filter(|x| !x.starts_with('-'))
+            .collect();
+        match rest.as_slice() {
+            ["locks", "release", ..] => Some(
+                "`portcullis locks release` frees file claims: only the user (or the holder's end) may. \
+                 Work on other files meanwhile, or ask the user to free the claim if its holder is gone."
+                    .to_owned(),
+            ),
+            ["install" | "uninstall", ..] => Some(format!(
+                "`portcullis {}` changes which hooks run on agents; an agent may not change the rules that \
+                 bind it. Ask the user to run it.",
+                rest[0]
+            )),
+            _ => None,
+        }
+    })
+}
+
+/// The deny for a write of portcullis's own rules or records. Never switched off by a mode: a guard an
+/// agent can turn off is no guard.
+fn rules_refusal(problem: &str) -> Verdict {
+    Verdict::deny(format!("[workspace-guard] {problem}"))
+        .with_log_mark("deny", json!({"rule": "own-rules"}))
+}
+
+/// Live claims of other agents on files below `folders` (project-relative; `""` is the whole project).
+fn held_below(
+    event: &Event,
+    ctx: &Ctx,
+    rules: &WorkspaceGuardConfig,
+    folders: &[&str],
+) -> Result<Vec<Claim>> {
+    if folders.is_empty() || !ctx.project.join(claims::LOCKS_DIR).is_dir() {
+        return Ok(Vec::new());
+    }
+    let session = event.session()?;
+    let agent = event.agent_key();
+    let now = SystemTime::from(ctx.now);
+    let found = store(ctx, rules).list(now)?;
+    Ok(found
+        .into_iter()
+        .filter(|f| f.stale.is_none())
+        .filter_map(|f| f.claim)
+        .filter(|c| !(c.session == session && c.agent == agent))
+        .filter(|c| {
+            folders.iter().any(|dir| {
+                dir.is_empty()
+                    || c.path
+                        .starts_with(&format!("{}/", dir.trim_end_matches('/')))
+            })
+        })
+        .collect())
 }
 
 /// The path a Read, Grep or Glob call reads (Grep and Glob default to the current folder).
@@ -159,14 +304,6 @@ fn jail_verdict(
     let mut verdict = Verdict::allow();
     for (raw, r) in resolved {
         let problem = match r {
-            Resolved::Inside(rel)
-                if !reading && (rel == claims::LOCKS_DIR || rel.starts_with(".claude/locks/")) =>
-            {
-                format!(
-                    "`{rel}` is a file claim, which portcullis keeps itself. To free a claim, run \
-                     `portcullis locks release PATH`; `portcullis locks` lists them."
-                )
-            }
             Resolved::Inside(_) => continue,
             // `/dev/stderr` is a link to the process's own descriptor: judged as written.
             Resolved::Outside(_) if jail::is_device(&absolutize(Path::new(raw), &ctx.cwd)) => {
@@ -187,9 +324,10 @@ fn jail_verdict(
                 format!(
                     "{tool} {what} {shown} outside the workspace. Agents work inside the project (`{}`), \
                      the temp folder and the folders the client was given ({}). Use a path inside the \
-                     project instead. If that folder should be open to agents, add it to \
-                     `permissions.additionalDirectories` in .claude/settings.json (or \
-                     `workspace_guard.allow_write` in .claude/portcullis.json).",
+                     project instead. If that folder should be open to agents, ask the user: they can add \
+                     it to `permissions.additionalDirectories` in .claude/settings.json (or \
+                     `workspace_guard.allow_write` in .claude/portcullis.json); agents may not change \
+                     those files.",
                     ctx.project.display(),
                     ws.describe()
                 )
@@ -267,6 +405,19 @@ fn claim_all(
     if rules.claims == Mode::Enforce && !made.is_empty() {
         let _ = store.release(|c| made.iter().any(|m| m == c), false, now, &ctx.deadline);
     }
+    claims_refusal(event, ctx, rules, &refused)
+}
+
+/// The answer to a call that would change files other agents hold (nothing when `refused` is empty).
+fn claims_refusal(
+    event: &Event,
+    ctx: &Ctx,
+    rules: &WorkspaceGuardConfig,
+    refused: &[Claim],
+) -> Result<Verdict> {
+    if refused.is_empty() {
+        return Ok(Verdict::allow());
+    }
     let session = event.session()?;
     let lines: Vec<String> = refused
         .iter()
@@ -282,9 +433,10 @@ fn claim_all(
         .collect();
     let first = &refused[0].path;
     let problem = format!(
-        "{}. Two agents writing one file lose each other's changes. Wait until it is done (its claim \
-         ends when it stops), work on other files meanwhile, or ask the orchestrator to sequence the \
-         work. `portcullis locks` lists claims; `portcullis locks release {first}` frees this one by hand.",
+        "{}. Two agents changing one file lose each other's work (this call would write, remove, move or \
+         reset it). Wait until it is done (its claim ends when it stops), work on other files meanwhile, \
+         or ask the orchestrator to sequence the work. Only the holder's end, or the user (`portcullis \
+         locks release {first}`, if the holder is gone), frees a claim.",
         lines.join("; ")
     );
     let mark = json!({

@@ -355,3 +355,154 @@ fn stale_claims_of_others_are_swept_at_a_stop_and_logged() {
     assert_eq!(mark.verdict, "stale-claims-released");
     assert_eq!(mark.detail["claims"], json!(["old.rs"]));
 }
+
+/// Issue 35, items 6 and 7: home is outside the jail however the command gets there, and a path below a
+/// descriptor (`/dev/fd/3/x`, with `3<DIR` open) is a file, not a device.
+#[test]
+fn home_and_descriptor_folders_are_outside() {
+    let p = TestProject::new();
+    for c in [
+        "cd ~ && echo x >> .bashrc",
+        "cd && echo x >> .bashrc",
+        "cd ~/.ssh && echo key >> authorized_keys",
+        "pushd ~; echo x >> .profile",
+        "exec 3</etc; echo x > /dev/fd/3/cron.d/job",
+    ] {
+        let v = run(&p, &bash(&p, c, Some("a1")), &json!({}));
+        assert!(denied(&v), "{c}: {v:?}");
+    }
+    for c in [
+        "echo x > /dev/fd/2",
+        "echo x > /proc/self/fd/1",
+        "echo x > /dev/null",
+    ] {
+        assert!(
+            run(&p, &bash(&p, c, Some("a1")), &json!({})).is_silent(),
+            "{c}"
+        );
+    }
+}
+
+/// Issue 35, item 8: a link made in the same command does not carry a write out of the jail, nor past
+/// another agent's claim.
+#[test]
+fn links_made_in_the_command_are_followed() {
+    let p = TestProject::new();
+    let (_o, outside) = outside_dir();
+    let c = format!("ln -s {} l && echo x > l/file", outside.display());
+    assert!(
+        denied(&run(&p, &bash(&p, &c, Some("a1")), &json!({}))),
+        "{c}"
+    );
+    let c = format!(
+        "ln -sf {} api/l; echo x >> api/l",
+        outside.join("f").display()
+    );
+    assert!(
+        denied(&run(&p, &bash(&p, &c, Some("a1")), &json!({}))),
+        "{c}"
+    );
+    let held = p.path("src/held.ts");
+    assert!(run(&p, &write(&p, &held, Some("a1")), &json!({})).is_silent());
+    let v = run(
+        &p,
+        &bash(
+            &p,
+            "ln src/held.ts mine.ts && echo x >> mine.ts",
+            Some("a2"),
+        ),
+        &json!({}),
+    );
+    assert!(denied(&v), "a hard link to a held file: {v:?}");
+}
+
+/// Issue 35, item 12: while one agent holds a file, another may not remove, move away, reset or stash
+/// it; the holder may.
+#[test]
+fn another_agents_file_is_not_removed_moved_or_reset() {
+    let p = TestProject::new();
+    std::fs::create_dir_all(p.root.join("src")).unwrap();
+    std::fs::write(p.root.join("src/app.ts"), "x").unwrap();
+    let held = p.path("src/app.ts");
+    assert!(run(&p, &write(&p, &held, Some("a1")), &json!({})).is_silent());
+    for c in [
+        "rm src/app.ts",
+        "rm -rf src",
+        "mv src/app.ts src/old.ts",
+        "git checkout -- src/app.ts",
+        "git restore src/app.ts",
+        "git stash",
+        "git reset --hard",
+        "git clean -fd",
+        "truncate -s 0 src/app.ts",
+        "cd src && git checkout -- app.ts",
+    ] {
+        let v = run(&p, &bash(&p, c, Some("a2")), &json!({}));
+        assert!(denied(&v), "{c}: {v:?}");
+        assert!(
+            v.reason_text().contains("subagent `a1`"),
+            "{c}: {}",
+            v.reason_text()
+        );
+    }
+    assert!(
+        run(
+            &p,
+            &bash(&p, "git checkout -- src/app.ts", Some("a1")),
+            &json!({})
+        )
+        .is_silent(),
+        "the holder is never refused its own file"
+    );
+}
+
+/// Issue 35, items 11 and 13: no agent changes the rules that bind it or frees another's claim; the
+/// refusal says what the user can do.
+#[test]
+fn agents_may_not_change_their_own_rules_or_free_claims() {
+    let p = TestProject::new();
+    for path in [
+        ".claude/settings.json",
+        ".claude/settings.local.json",
+        ".claude/portcullis.json",
+        ".claude/portcullis/sessions/s/attempts.json",
+    ] {
+        let v = run(&p, &write(&p, &p.path(path), None), &json!({}));
+        assert!(denied(&v), "{path}: {v:?}");
+        assert!(
+            v.reason_text().contains("user"),
+            "{path}: {}",
+            v.reason_text()
+        );
+    }
+    for c in [
+        "echo '{\"workspace_guard\":{\"jail\":\"off\"}}' > .claude/portcullis.json",
+        "rm -rf .claude/locks",
+        "mv .claude/locks /tmp/x",
+        "rm .claude/locks/src%app.ts.0123456789abcdef.lock",
+        "portcullis locks release src/app.ts",
+        "~/.local/bin/portcullis locks release --all",
+        "cd .. && portcullis uninstall",
+        "sed -i s/enforce/off/ .claude/portcullis.json",
+    ] {
+        let v = run(
+            &p,
+            &bash(&p, c, Some("a2")),
+            &json!({"workspace_guard": {"jail": "off", "claims": "off"}}),
+        );
+        assert!(denied(&v), "{c}: {v:?}");
+    }
+    assert!(run(&p, &bash(&p, "portcullis locks", None), &json!({})).is_silent());
+    assert!(run(&p, &bash(&p, "cat .claude/settings.json", None), &json!({})).is_silent());
+    let (_o, outside) = outside_dir();
+    let v = run(
+        &p,
+        &write(&p, &outside.join("x").display().to_string(), None),
+        &json!({}),
+    );
+    assert!(
+        v.reason_text().contains("ask the user"),
+        "{}",
+        v.reason_text()
+    );
+}
