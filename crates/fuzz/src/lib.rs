@@ -59,7 +59,10 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
         }
         "transcript" => list(root.join("tests/replay/mixed"), "jsonl"),
         "config" => vec![root.join("crates/fuzz/seeds/config.json")],
-        "shell" => vec![root.join("crates/fuzz/seeds/shell.txt")],
+        "shell" => vec![
+            root.join("crates/fuzz/seeds/shell.txt"),
+            root.join("crates/fuzz/seeds/shell-hardening.txt"),
+        ],
         "secrets" => vec![
             root.join("crates/portcullis-secrets/corpus/secrets.txt"),
             root.join("crates/portcullis-secrets/corpus/lookalikes.txt"),

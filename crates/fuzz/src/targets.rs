@@ -317,14 +317,14 @@ pub fn shell(bytes: &[u8]) -> Result<(), String> {
             "the pre-filter turned away a command that writes {targets:?}"
         ));
     }
-    if let Some(t) = targets
-        .iter()
-        .find(|t| t.is_empty() || t.contains(['*', '?', '[']))
-    {
+    // A quoted name may hold glob characters (`> 'api/[draft].txt'` is that file), so only an empty
+    // target is never a path.
+    if let Some(t) = targets.iter().find(|t| t.is_empty()) {
         return Err(format!(
             "reported a target that is not a literal path: {t:?}"
         ));
     }
+    let _ = portcullis_shell::removal_targets(&command);
     Ok(())
 }
 
