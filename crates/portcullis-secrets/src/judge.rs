@@ -55,6 +55,23 @@ pub fn secret_name(name: &str) -> Option<&'static str> {
     if upper && name.ends_with("_KEY") {
         return Some("api-key");
     }
+    // `PGPASSWORD`, `DBPASS`, `MYSQL_PWD`, `VAULTTOKEN`: an environment-style name whose last word ends
+    // in what says secret, run together with what it belongs to.
+    if upper && name != "PWD" && name != "OLDPWD" {
+        let last = name.rsplit('_').next().unwrap_or(name);
+        if ["PASSWORD", "PASSWD", "PASS", "PWD"]
+            .iter()
+            .any(|s| last.ends_with(s))
+        {
+            return Some("password");
+        }
+        if last.ends_with("SECRET") {
+            return Some("secret");
+        }
+        if last.ends_with("TOKEN") {
+            return Some("token");
+        }
+    }
     None
 }
 

@@ -98,7 +98,7 @@ impl Rule {
 }
 
 /// Every rule, most specific first: where two overlap, the earlier names the kind.
-pub(crate) static RULES: [Rule; 30] = [
+pub(crate) static RULES: [Rule; 35] = [
     Rule::new(
         "private-key",
         &["-----begin"],
@@ -284,7 +284,7 @@ pub(crate) static RULES: [Rule; 30] = [
     Rule::new(
         "url-password",
         &["://"],
-        r"(?-u:\b)[A-Za-z][A-Za-z0-9+.\-]{1,20}://[^\s:/@'`]+:([^\s@/'`]+)@(example\.(?:com|org|net)(?-u:\b))?",
+        r"(?-u:\b)[A-Za-z][A-Za-z0-9+.\-]{1,20}://[^\s:/@'`]*:([^\s@/'`]+)@(example\.(?:com|org|net)(?-u:\b))?",
         1,
         Check::UrlPassword,
     ),
@@ -299,6 +299,47 @@ pub(crate) static RULES: [Rule; 30] = [
         "password",
         &[" -u ", " --user", "--password"],
         r"(?:^|\s)(?:-u|--user)[ \t=]+'?[^\s:'\x22`]+:([^\s'\x22`]+)|(?:^|\s)--password[ \t=]+([^\s'\x22`]{4,})",
+        1,
+        Check::UrlPassword,
+    ),
+    // `mysql -pPASSWORD` (the password glued to `-p`, as the MySQL clients take it).
+    Rule::new(
+        "password",
+        &["mysql", "mariadb"],
+        r"(?-u:\b)(?:mysql|mysqldump|mysqladmin|mysqlimport|mariadb|mariadb-dump)(?-u:\b)[^\n]*?\s-p([^\s'\x22`]{4,})",
+        1,
+        Check::UrlPassword,
+    ),
+    // A `.netrc` entry (`machine`, then `login`, then the password after its keyword), on one line or
+    // several.
+    Rule::new(
+        "password",
+        &["machine"],
+        r"(?-u:\b)machine\s+\S+(?:\s+(?:login|account|port)\s+\S+)*\s+password\s+(\S+)",
+        1,
+        Check::UrlPassword,
+    ),
+    // A `.pgpass` line: `host:port:database:user:password`.
+    Rule::new(
+        "password",
+        &[":5432:", ":*:"],
+        r"(?m)^[^:\s]+:(?:[0-9]+|\*):[^:\s]+:[^:\s]+:(\S{4,})$",
+        1,
+        Check::UrlPassword,
+    ),
+    // A Docker config's registry credential (`"auth": "base64(user:password)"`).
+    Rule::new(
+        "docker-auth",
+        &["\"auth\"", "\"identitytoken\""],
+        r#""(?:auth|identitytoken)"\s*:\s*"([A-Za-z0-9+/=_\-.]{8,})""#,
+        1,
+        Check::Shape,
+    ),
+    // Maven's `settings.xml` and the like: `<password>…</password>`, `<passphrase>…</passphrase>`.
+    Rule::new(
+        "password",
+        &["<password>", "<passphrase>"],
+        r"<(?:password|passphrase)>([^<\s]{4,})</(?:password|passphrase)>",
         1,
         Check::UrlPassword,
     ),
