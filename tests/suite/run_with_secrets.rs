@@ -99,3 +99,46 @@ fn named_secrets_come_from_config_and_a_failing_source_runs_nothing() {
         assert!(!p.join("ran.txt").exists(), "nothing ran for {args:?}");
     }
 }
+
+/// Issue 35, items 19 and 20, and issue 36's exit codes: a command not found is 127; a file source whose
+/// line does not parse is refused without quoting the line; a child that prints the value escaped or
+/// base64-encoded has it scrubbed too.
+#[test]
+fn not_found_is_127_a_bad_line_is_not_quoted_and_encoded_values_are_scrubbed() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path().canonicalize().unwrap();
+    std::fs::create_dir_all(p.join(".claude")).unwrap();
+    std::fs::write(p.join("s.env"), "K=enc-Value-73qZ\n").unwrap();
+    let missing = run(
+        &p,
+        &["--env", "X=file:s.env#K", "--", "no-such-program-xyz"],
+    );
+    assert_eq!(missing.status.code(), Some(127));
+
+    std::fs::write(p.join("bad.env"), "BAD LINE=leaky-Secret-9Qz\nK=v\n").unwrap();
+    let bad = run(&p, &["--env", "X=file:bad.env#K", "--", "true"]);
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(125), "{err}");
+    assert!(!err.contains("leaky"), "the secret line was printed: {err}");
+
+    let out = run(
+        &p,
+        &[
+            "--env",
+            "T=file:s.env#K",
+            "--",
+            "sh",
+            "-c",
+            "printf %s \"$T\" | base64; echo \"$T\" | base64; printf '{\"t\":\"%s\"}\\n' \"$T\" | od -An -c | head -0; printf %s \"$T\" | od -An -tx1 | tr -d ' \\n'; echo",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for line in stdout.lines().filter(|l| !l.is_empty()) {
+        assert_eq!(line, "[REDACTED secret:T]", "{stdout}");
+    }
+}

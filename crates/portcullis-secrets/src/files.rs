@@ -147,11 +147,25 @@ fn dotenv_secrets(path: &Path) -> Vec<KnownSecret> {
         .collect()
 }
 
-/// The value of `key` in the dotenv file `path`, or why it cannot be had.
+/// The value of `key` in the dotenv file `path`, or why it cannot be had. The reason never quotes the
+/// file: a line that does not parse may hold a secret, and the reason reaches the model (the parser's
+/// own message quotes the whole line).
 pub fn dotenv_value(path: &Path, key: &str) -> Result<String, String> {
-    let iter = dotenvy::from_path_iter(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    for item in iter {
-        let (k, v) = item.map_err(|e| format!("{}: {e}", path.display()))?;
+    let why = |e: dotenvy::Error, entry: usize| match e {
+        dotenvy::Error::LineParse(_, at) => format!(
+            "{}: entry {entry} does not parse (at character {at}); its text is not shown, as it may \
+             hold a secret",
+            path.display()
+        ),
+        dotenvy::Error::Io(io) => format!("{}: {io}", path.display()),
+        dotenvy::Error::EnvVar(_) => {
+            format!("{}: a variable it refers to is not set", path.display())
+        }
+        _ => format!("{}: it does not parse as a dotenv file", path.display()),
+    };
+    let iter = dotenvy::from_path_iter(path).map_err(|e| why(e, 0))?;
+    for (n, item) in iter.enumerate() {
+        let (k, v) = item.map_err(|e| why(e, n + 1))?;
         if k == key {
             return Ok(v);
         }
@@ -162,6 +176,17 @@ pub fn dotenv_value(path: &Path, key: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 35, item 19: the reason a file source fails never shows the line, which may hold a secret.
+    #[test]
+    fn a_line_that_does_not_parse_is_not_quoted() {
+        let t = tempfile::tempdir().unwrap();
+        let f = t.path().join("s.env");
+        std::fs::write(&f, "OK=1\nBAD KEY=hunter2-Secret-Value\nT=x\n").unwrap();
+        let err = dotenv_value(&f, "T").unwrap_err();
+        assert!(!err.contains("hunter2"), "{err}");
+        assert!(err.contains("entry 2 does not parse"), "{err}");
+    }
 
     #[test]
     fn secret_files_by_name() {

@@ -73,6 +73,7 @@ fn reading_flat(script: &str, base: &Base) -> Reading {
         writes: join(inner.writes),
         removes: join(inner.removes),
         links: Vec::new(),
+        reads: Vec::new(),
     }
 }
 

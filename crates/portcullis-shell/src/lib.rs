@@ -181,6 +181,19 @@ pub fn removal_targets(command: &str) -> Vec<String> {
     reading(command).removes
 }
 
+/// The files `command` redirects into a command's input (`cat < F`, `while read l; do …; done < F`), as
+/// [`write_targets`] gives paths: how a program reads a file it is not given as an operand.
+#[must_use]
+pub fn input_files(command: &str) -> Vec<String> {
+    if !command.contains('<') {
+        return Vec::new();
+    }
+    parsed(command, walk::writes)
+        .flatten()
+        .map(|r| r.reads)
+        .unwrap_or_default()
+}
+
 /// Both lists, each without repeats.
 fn reading(command: &str) -> walk::Reading {
     if !might_write(command) {

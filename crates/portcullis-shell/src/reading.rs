@@ -12,6 +12,8 @@ pub(crate) struct Reading {
     /// Links the command makes, (link, what it points at), both joined: a write through the link is a
     /// write of its target.
     pub(crate) links: Vec<(String, String)>,
+    /// The files redirected into a command's input (`< F`), joined.
+    pub(crate) reads: Vec<String>,
 }
 
 impl Reading {

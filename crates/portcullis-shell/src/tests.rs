@@ -464,3 +464,17 @@ fn a_patch_applied_through_the_shell() {
         ["/etc/hosts"]
     );
 }
+
+/// Files redirected into a command's input, wherever the redirection stands.
+#[test]
+fn input_files_are_read_everywhere() {
+    assert_eq!(super::input_files("cat < ~/.netrc"), ["~/.netrc"]);
+    assert_eq!(super::input_files("base64 0< .env | head"), [".env"]);
+    assert_eq!(
+        super::input_files("while read l; do echo $l; done < .env"),
+        [".env"]
+    );
+    assert_eq!(super::input_files("cd api && xxd -p < .env"), ["api/.env"]);
+    assert!(super::input_files("cat <<EOF\nx\nEOF").is_empty());
+    assert!(super::input_files("echo x > y").is_empty());
+}

@@ -406,6 +406,13 @@ impl Walker<'_> {
                 .literal(&w.value, base)
                 .filter(|t| t != "-" && !t.bytes().all(|b| b.is_ascii_digit())),
             IoRedirect::OutputAndError(w, _) => self.literal(&w.value, base),
+            // A file read as input (`< F`, `0< F`): recorded, for the guards of secret files.
+            IoRedirect::File(_, IoFileRedirectKind::Read, IoFileRedirectTarget::Filename(w)) => {
+                if let Some(p) = self.literal(&w.value, base).and_then(|t| base.join(&t)) {
+                    self.out.reads.push(p);
+                }
+                None
+            }
             // A read's file name may still run a command substitution.
             IoRedirect::File(
                 _,

@@ -114,6 +114,11 @@ pub(crate) fn exposure(
             let Some(path) = input.file_path.or(input.path).filter(|p| !p.is_empty()) else {
                 return Ok(None);
             };
+            if event.tool() == Some("Grep") && input.glob.is_none() && searches_home(ctx, &path) {
+                return Ok(Some(Exposure::File(format!(
+                    "{path} (the home folder, with ~/.netrc, ~/.ssh and ~/.aws in it)"
+                ))));
+            }
             Ok(secret_file(ctx, rules, &path)?.map(Exposure::File))
         }
         Some("Bash") => {
@@ -129,12 +134,43 @@ pub(crate) fn exposure(
 
 /// `path` (as the tool or command gives it) when it is a secret file and not allowed.
 fn secret_file(ctx: &Ctx, rules: &SecretGuardConfig, path: &str) -> Result<Option<String>> {
-    let absolute = absolutize(Path::new(path), &ctx.cwd);
-    let secret = is_secret_file(&absolute) || extra(ctx, rules, &absolute)?;
+    let home = ctx.env.var("HOME");
+    let expanded = portcullis_domains::expand_home(path, home.as_deref());
+    let absolute = absolutize(Path::new(&expanded), &ctx.cwd);
+    // The file a path leads to is the one read: a link named `notes.txt` to `~/.netrc` is `.netrc`.
+    let real = std::fs::canonicalize(&absolute).ok();
+    let secret = is_secret_file(&absolute)
+        || is_environ(&absolute)
+        || real
+            .as_deref()
+            .is_some_and(|r| is_secret_file(r) || is_environ(r))
+        || extra(ctx, rules, &absolute)?
+        || real
+            .as_deref()
+            .map_or(Ok(false), |r| extra(ctx, rules, r))?;
     if secret && !allowed(ctx, rules, path)? {
         return Ok(Some(path.to_owned()));
     }
     Ok(None)
+}
+
+/// A process's environment as a file (`/proc/self/environ`, `/proc/1234/environ`): every variable, secret
+/// ones included.
+fn is_environ(path: &Path) -> bool {
+    path.starts_with("/proc") && path.file_name().is_some_and(|n| n == "environ")
+}
+
+/// Whether a Grep searches the home folder (or a folder above it) as a whole, where `~/.netrc`, `~/.ssh`
+/// and `~/.aws` lie.
+fn searches_home(ctx: &Ctx, path: &str) -> bool {
+    let Some(home) = ctx.env.var("HOME").map(std::path::PathBuf::from) else {
+        return false;
+    };
+    let expanded = portcullis_domains::expand_home(path, home.to_str());
+    let absolute = portcullis_core::event::lexical(&absolutize(Path::new(&expanded), &ctx.cwd));
+    let home = std::fs::canonicalize(&home).unwrap_or(home);
+    let absolute = std::fs::canonicalize(&absolute).unwrap_or(absolute);
+    home.starts_with(&absolute)
 }
 
 /// The project-relative form of `path` (or its file name, outside the project), for the config's globs.
@@ -177,62 +213,231 @@ const SHELL_HINTS: &[&str] = &[
 fn shell(ctx: &Ctx, rules: &SecretGuardConfig, command: &str) -> Result<Option<Exposure>> {
     let lower = command.to_ascii_lowercase();
     let extra = !rules.secret_files.is_empty();
-    if !extra && !SHELL_HINTS.iter().any(|h| lower.contains(h)) {
+    if !extra
+        && !SHELL_HINTS.iter().any(|h| lower.contains(h))
+        && !command.contains("/proc/")
+        && !names_a_link_to_a_secret(ctx, command)
+    {
         return Ok(None);
     }
-    if let Some(var) = printed_variable(command) {
+    let runs = portcullis_shell::runs(command);
+    let scrubbed = runs
+        .as_deref()
+        .map(|r| wrapped_secrets(ctx, r))
+        .unwrap_or_default();
+    if let Some(var) = printed_variable(command, &scrubbed) {
         return Ok(Some(Exposure::Variable(var)));
     }
-    let Some(runs) = portcullis_shell::runs(command) else {
+    for file in portcullis_shell::input_files(command) {
+        if let Some(f) = secret_file(ctx, rules, &file)? {
+            return Ok(Some(Exposure::File(format!("{f} (as input)"))));
+        }
+    }
+    let Some(runs) = runs else {
         return Ok(None);
     };
+    // Copies of a secret file made earlier in the command: reading one reads the secret.
+    let mut copies: Vec<String> = Vec::new();
     for run in runs {
-        let words: Vec<&str> = run
-            .words
-            .iter()
-            .map(|w| w.as_deref().unwrap_or("$…"))
-            .collect();
-        let mut i = 0;
-        while i < words.len() && (words[i].contains('=') || WRAPPERS.contains(&base(words[i]))) {
-            i += 1;
+        if let Some(exposure) = run_exposure(ctx, rules, &run, &mut copies)? {
+            return Ok(Some(exposure));
         }
-        let Some(program) = words.get(i).map(|p| base(p)) else {
-            continue;
-        };
-        let args: Vec<&str> = words[i + 1..].to_vec();
-        let operands: Vec<&str> = args
-            .iter()
-            .copied()
-            .filter(|a| !a.starts_with('-'))
-            .collect();
-        match program {
-            "env" | "printenv" if operands.iter().all(|a| a.contains('=')) => {
-                return Ok(Some(Exposure::Environment(program.to_owned())));
+    }
+    Ok(None)
+}
+
+/// What one simple command of a shell command exposes; the copies of secret files it makes are added to
+/// `copies`.
+fn run_exposure(
+    ctx: &Ctx,
+    rules: &SecretGuardConfig,
+    run: &portcullis_shell::Run,
+    copies: &mut Vec<String>,
+) -> Result<Option<Exposure>> {
+    let words: Vec<&str> = run
+        .words
+        .iter()
+        .map(|w| w.as_deref().unwrap_or("$…"))
+        .collect();
+    let mut i = 0;
+    while i < words.len() && (words[i].contains('=') || WRAPPERS.contains(&base(words[i]))) {
+        i += 1;
+    }
+    let Some(program) = words.get(i).map(|p| base(p)) else {
+        return Ok(None);
+    };
+    let args: Vec<&str> = words[i + 1..].to_vec();
+    let operands: Vec<&str> = args
+        .iter()
+        .copied()
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let secret = |a: &str| secret_or_copy(ctx, rules, copies, a);
+    let mut new_copies: Vec<String> = Vec::new();
+    match program {
+        "env" | "printenv" if operands.iter().all(|a| a.contains('=')) => {
+            return Ok(Some(Exposure::Environment(program.to_owned())));
+        }
+        "printenv" => {
+            if let Some(v) = operands.iter().find(|a| secret_variable(a)) {
+                return Ok(Some(Exposure::Variable((*v).to_owned())));
             }
-            "printenv" => {
-                if let Some(v) = operands.iter().find(|a| secret_variable(a)) {
-                    return Ok(Some(Exposure::Variable((*v).to_owned())));
-                }
+        }
+        "set" | "export" | "declare" | "typeset" if operands.is_empty() => {
+            let dumps = program == "set"
+                || args.is_empty()
+                || args.iter().any(|a| *a == "-p" || *a == "-x" || *a == "-px");
+            if dumps {
+                return Ok(Some(Exposure::Environment(words[i..].join(" "))));
             }
-            "set" | "export" | "declare" | "typeset" if operands.is_empty() => {
-                let dumps = program == "set"
-                    || args.is_empty()
-                    || args.iter().any(|a| *a == "-p" || *a == "-x" || *a == "-px");
-                if dumps {
-                    return Ok(Some(Exposure::Environment(words[i..].join(" "))));
-                }
+        }
+        // `declare -p GITHUB_TOKEN` prints its value.
+        "declare" | "typeset" | "export"
+            if args.iter().any(|a| a.starts_with('-') && a.contains('p')) =>
+        {
+            if let Some(v) = operands.iter().find(|a| secret_variable(a)) {
+                return Ok(Some(Exposure::Variable((*v).to_owned())));
             }
-            p if READERS.contains(&p) => {
-                for a in &operands {
-                    if let Some(f) = secret_file(ctx, rules, a)? {
+        }
+        "cp" | "install" | "ln" | "rsync" if operands.len() >= 2 => {
+            let (dest, sources) = operands.split_last().unwrap_or((&"", &[]));
+            for src in sources {
+                if let Some(f) = secret(src)? {
+                    if is_terminal_device(dest) {
                         return Ok(Some(Exposure::File(f)));
                     }
+                    new_copies.push((*dest).to_owned());
+                    new_copies.push(format!("{}/{}", dest.trim_end_matches('/'), base(src)));
+                }
+            }
+        }
+        "dd" => {
+            let input = args.iter().find_map(|a| a.strip_prefix("if="));
+            let output = args.iter().find_map(|a| a.strip_prefix("of="));
+            if let Some(f) = input.map(secret).transpose()?.flatten() {
+                match output {
+                    Some(o) if !is_terminal_device(o) => new_copies.push(o.to_owned()),
+                    _ => return Ok(Some(Exposure::File(f))),
+                }
+            }
+        }
+        // `git diff --no-index /dev/null .env`, `git show HEAD:.env`, `git log -p -- .env`.
+        "git"
+            if operands.first().is_some_and(|c| {
+                matches!(*c, "diff" | "show" | "log" | "cat-file" | "blame" | "grep")
+            }) =>
+        {
+            for a in &operands[1..] {
+                let path = a.rsplit_once(':').map_or(*a, |(_, p)| p);
+                if !path.is_empty()
+                    && let Some(f) = secret(path)?
+                {
+                    return Ok(Some(Exposure::File(f)));
+                }
+            }
+        }
+        p if READERS.contains(&p) => {
+            for a in &operands {
+                if let Some(f) = secret(a)? {
+                    return Ok(Some(Exposure::File(f)));
+                }
+            }
+        }
+        _ => {}
+    }
+    copies.extend(new_copies);
+    Ok(None)
+}
+
+/// [`secret_file`], or a copy of one made earlier in the command.
+fn secret_or_copy(
+    ctx: &Ctx,
+    rules: &SecretGuardConfig,
+    copies: &[String],
+    path: &str,
+) -> Result<Option<String>> {
+    if copies.iter().any(|c| c == path) {
+        return Ok(Some(format!("{path} (a copy of a secret file)")));
+    }
+    secret_file(ctx, rules, path)
+}
+
+/// Whether a word of `command` is a symbolic link to a secret file (`notes.txt` → `~/.netrc`): a name the
+/// hints cannot see. One `lstat` per word, most of which name nothing.
+fn names_a_link_to_a_secret(ctx: &Ctx, command: &str) -> bool {
+    command
+        .split(|c: char| c.is_whitespace() || matches!(c, ';' | '&' | '|' | '<' | '>' | '(' | ')'))
+        .map(|w| w.trim_matches(['\'', '"']))
+        .filter(|w| !w.is_empty() && !w.starts_with('-'))
+        .any(|w| {
+            let path = absolutize(Path::new(w), &ctx.cwd);
+            std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink())
+                && std::fs::canonicalize(&path).is_ok_and(|real| is_secret_file(&real))
+        })
+}
+
+/// Where a copy prints instead of storing: standard output or error, or the terminal.
+fn is_terminal_device(path: &str) -> bool {
+    matches!(
+        path,
+        "-" | "/dev/stdout"
+            | "/dev/stderr"
+            | "/dev/tty"
+            | "/dev/fd/1"
+            | "/dev/fd/2"
+            | "/proc/self/fd/1"
+            | "/proc/self/fd/2"
+    )
+}
+
+/// The variables `portcullis run-with-secrets` gives the command it wraps, when the whole command is
+/// that one wrapper: their values come back scrubbed from its output, so printing them exposes nothing
+/// (issue 35, item 18: the guard refused its own remedy).
+fn wrapped_secrets(ctx: &Ctx, runs: &[portcullis_shell::Run]) -> Vec<String> {
+    let [run] = runs else {
+        return Vec::new();
+    };
+    let words: Vec<&str> = run
+        .words
+        .iter()
+        .map(|w| w.as_deref().unwrap_or(""))
+        .collect();
+    let Some(at) = words.iter().position(|w| base(w) == "portcullis") else {
+        return Vec::new();
+    };
+    if words.get(at + 1) != Some(&"run-with-secrets") {
+        return Vec::new();
+    }
+    let named = ctx.section::<crate::config::SecretsConfig>().ok();
+    let mut out = Vec::new();
+    let mut iter = words[at + 2..].iter();
+    while let Some(w) = iter.next() {
+        match *w {
+            "--" => break,
+            "--env" => {
+                if let Some(pair) = iter.next() {
+                    out.extend(pair.split_once('=').map(|(v, _)| v.to_owned()));
+                }
+            }
+            "--project" => {
+                iter.next();
+            }
+            w if w.starts_with("--env=") => {
+                out.extend(
+                    w["--env=".len()..]
+                        .split_once('=')
+                        .map(|(v, _)| v.to_owned()),
+                );
+            }
+            w if !w.starts_with('-') => {
+                if let Some(s) = named.as_ref().and_then(|n| n.0.get(w)) {
+                    out.push(s.env.clone());
                 }
             }
             _ => {}
         }
     }
-    Ok(None)
+    out
 }
 
 fn base(program: &str) -> &str {
@@ -245,19 +450,47 @@ fn secret_variable(name: &str) -> bool {
     !matches!(name, "PWD" | "OLDPWD") && portcullis_secrets::judge::secret_name(name).is_some()
 }
 
-/// The secret-named variable an `echo`/`printf` prints (`echo $DB_PASSWORD`, `printf '%s' "${TOKEN}"`).
-fn printed_variable(command: &str) -> Option<String> {
-    static RE: OnceLock<Option<Regex>> = OnceLock::new();
-    let re = RE
+/// The secret-named variable a command prints, directly or not: `echo $DB_PASSWORD`, `printf '%s'
+/// "${TOKEN}"`, through a copy (`t=$TOKEN; echo $t`), by indirection (`echo ${!name}`), through
+/// `printenv NAME` anywhere (a substitution included), or from a script's own reading of the environment
+/// (`ENVIRON["TOKEN"]`, `os.environ["TOKEN"]`, `process.env.TOKEN`, `getenv("TOKEN")`, `ENV["TOKEN"]`).
+/// The variables in `scrubbed` are not counted: their values are scrubbed from the output.
+fn printed_variable(command: &str, scrubbed: &[String]) -> Option<String> {
+    static PATTERNS: OnceLock<Option<[Regex; 4]>> = OnceLock::new();
+    let [echo, copy, reads, indirect] = PATTERNS
         .get_or_init(|| {
-            Regex::new(r"(?:^|[;&|(\s])(?:echo|printf)\b[^;&|\n]*?\$\{?([A-Za-z_][A-Za-z0-9_]*)")
-                .ok()
+            Some([
+                Regex::new(r#"(?:^|[;&|(\s'"`])(?:echo|printf)\b[^;&|\n]*?\$\{?([A-Za-z_][A-Za-z0-9_]*)"#).ok()?,
+                Regex::new(r#"(?:^|[;&|(\s])([A-Za-z_][A-Za-z0-9_]*)=["']?\$\{?([A-Za-z_][A-Za-z0-9_]*)"#).ok()?,
+                Regex::new(
+                    r#"(?:printenv\s+|ENVIRON\[\s*["']|environ(?:\.get\(|\[)\s*["']|getenv\(\s*["']|process\.env\.|process\.env\[\s*["']|ENV\[\s*["']|ENV\.fetch\(\s*["'])([A-Za-z_][A-Za-z0-9_]*)"#,
+                )
+                .ok()?,
+                Regex::new(r#"(?:^|[;&|(\s'"`])(?:echo|printf)\b[^;&|\n]*?\$\{!([A-Za-z_][A-Za-z0-9_]*)"#).ok()?,
+            ])
         })
         .as_ref()?;
-    re.captures_iter(command)
+    let counted = |v: &str| secret_variable(v) && !scrubbed.iter().any(|s| s == v);
+    let mut tainted: Vec<&str> = copy
+        .captures_iter(command)
+        .filter(|c| c.get(2).is_some_and(|m| counted(m.as_str())))
+        .filter_map(|c| c.get(1).map(|m| m.as_str()))
+        .collect();
+    tainted.dedup();
+    if let Some(c) = indirect.captures(command) {
+        return Some(format!("${{!{}}}", c.get(1).map_or("", |m| m.as_str())));
+    }
+    echo.captures_iter(command)
         .filter_map(|c| c.get(1))
         .map(|m| m.as_str())
-        .find(|v| secret_variable(v))
+        .find(|v| counted(v) || tainted.contains(v))
+        .or_else(|| {
+            reads
+                .captures_iter(command)
+                .filter_map(|c| c.get(1))
+                .map(|m| m.as_str())
+                .find(|v| counted(v))
+        })
         .map(|v| format!("${v}"))
 }
 
@@ -268,14 +501,17 @@ mod tests {
     #[test]
     fn printed_variables() {
         assert_eq!(
-            printed_variable("echo $AWS_SECRET_ACCESS_KEY"),
+            printed_variable("echo $AWS_SECRET_ACCESS_KEY", &[]),
             Some("$AWS_SECRET_ACCESS_KEY".into())
         );
         assert_eq!(
-            printed_variable("ls && printf '%s' \"${GITHUB_TOKEN}\""),
+            printed_variable("ls && printf '%s' \"${GITHUB_TOKEN}\"", &[]),
             Some("$GITHUB_TOKEN".into())
         );
-        assert_eq!(printed_variable("echo $PWD $HOME"), None);
-        assert_eq!(printed_variable("echo done; X=$TOKEN cargo build"), None);
+        assert_eq!(printed_variable("echo $PWD $HOME", &[]), None);
+        assert_eq!(
+            printed_variable("echo done; X=$TOKEN cargo build", &[]),
+            None
+        );
     }
 }

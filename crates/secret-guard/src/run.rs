@@ -4,6 +4,7 @@
 //!
 //! Every source is resolved before anything runs; one that fails says which and why, and nothing runs.
 
+use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -136,11 +137,20 @@ pub struct Scrubber {
 }
 
 impl Scrubber {
-    /// A scrubber for `(name, value)` pairs; each value is replaced by `[REDACTED secret:NAME]`.
+    /// A scrubber for `(name, value)` pairs; each value is replaced by `[REDACTED secret:NAME]`, and so
+    /// is each of its [`encoded_forms`] (a child may print the value escaped or encoded).
     #[must_use]
     pub fn new(secrets: &[(String, String)]) -> Self {
-        let secrets: Vec<&(String, String)> =
-            secrets.iter().filter(|(_, v)| !v.is_empty()).collect();
+        let forms: Vec<(String, String)> = secrets
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .flat_map(|(n, v)| {
+                std::iter::once(v.clone())
+                    .chain(encoded_forms(v))
+                    .map(move |f| (n.clone(), f))
+            })
+            .collect();
+        let secrets: Vec<&(String, String)> = forms.iter().collect();
         let matcher = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostLongest)
             .build(secrets.iter().map(|(_, v)| v.as_bytes()))
@@ -189,6 +199,60 @@ impl Scrubber {
     }
 }
 
+/// The forms a value takes when a program prints it escaped or encoded: JSON-escaped, percent-encoded,
+/// backslash-escaped (`printf %q`), hex, and base64 (standard and URL-safe, with and without padding, also
+/// of the value with the newline `echo` adds). Forms shorter than 6 bytes, or equal to the value, are
+/// left out.
+#[must_use]
+pub fn encoded_forms(value: &str) -> Vec<String> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    let mut forms = Vec::new();
+    if let Ok(json) = serde_json::to_string(value) {
+        forms.push(json[1..json.len() - 1].to_owned());
+    }
+    let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+    forms.push(
+        value
+            .bytes()
+            .map(|b| {
+                if unreserved(b) {
+                    char::from(b).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect(),
+    );
+    forms.push(
+        value
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | '-') {
+                    c.to_string()
+                } else {
+                    format!("\\{c}")
+                }
+            })
+            .collect(),
+    );
+    let hex: String = value.bytes().fold(String::new(), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    });
+    forms.push(hex.to_ascii_uppercase());
+    forms.push(hex);
+    for bytes in [value.to_owned(), format!("{value}\n")] {
+        for engine in [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD] {
+            forms.push(engine.encode(bytes.as_bytes()));
+        }
+    }
+    forms.retain(|f| f.len() >= 6 && f != value);
+    forms.sort();
+    forms.dedup();
+    forms
+}
+
 /// What to run: the resolved secrets (environment name, value) and the command.
 #[derive(Debug)]
 pub struct Run {
@@ -198,11 +262,24 @@ pub struct Run {
     pub command: Vec<String>,
 }
 
+/// Why a command did not run: the exit code to answer with (as a shell does: 127 for a command not found,
+/// 126 for one that cannot be run, 125 for the wrapper's own failure) and the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotRun {
+    /// The exit code.
+    pub code: u8,
+    /// What went wrong, for the user.
+    pub why: String,
+}
+
 /// Runs `run.command` with the secrets in its environment, its stdout and stderr scrubbed of them on the
 /// way to ours; returns its exit code (128 + the signal when a signal ended it).
-pub fn execute(run: &Run) -> Result<ExitCode, String> {
+pub fn execute(run: &Run) -> Result<ExitCode, NotRun> {
     let Some((program, args)) = run.command.split_first() else {
-        return Err("no command given after `--`".into());
+        return Err(NotRun {
+            code: 125,
+            why: "no command given after `--`".into(),
+        });
     };
     let mut child = Command::new(program)
         .args(args)
@@ -211,7 +288,14 @@ pub fn execute(run: &Run) -> Result<ExitCode, String> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("`{program}` could not be started: {e}"))?;
+        .map_err(|e| NotRun {
+            code: match e.kind() {
+                std::io::ErrorKind::NotFound => 127,
+                std::io::ErrorKind::PermissionDenied => 126,
+                _ => 125,
+            },
+            why: format!("`{program}` could not be started: {e}"),
+        })?;
     let out = child
         .stdout
         .take()
@@ -220,9 +304,10 @@ pub fn execute(run: &Run) -> Result<ExitCode, String> {
         .stderr
         .take()
         .map(|s| pump(s, std::io::stderr(), &run.secrets));
-    let status = child
-        .wait()
-        .map_err(|e| format!("waiting for `{program}`: {e}"))?;
+    let status = child.wait().map_err(|e| NotRun {
+        code: 125,
+        why: format!("waiting for `{program}`: {e}"),
+    })?;
     for t in [out, err].into_iter().flatten() {
         let _ = t.join();
     }
@@ -319,6 +404,33 @@ mod tests {
             .resolve(&env, t.path())
             .unwrap_err();
         assert!(err.contains("not set"), "{err}");
+    }
+
+    /// Issue 35, item 20: a child that prints the value escaped or encoded is scrubbed too.
+    #[test]
+    fn escaped_and_encoded_forms_are_scrubbed() {
+        let value = "p@ss w\"rd/+x?9";
+        let secrets = vec![("T".to_owned(), value.to_owned())];
+        for form in encoded_forms(value) {
+            let mut s = Scrubber::new(&secrets);
+            let mut out = s.push(format!("before {form} after").as_bytes());
+            out.extend(s.finish());
+            let out = String::from_utf8(out).unwrap();
+            assert_eq!(out, "before [REDACTED secret:T] after", "{form}");
+        }
+        let printed = [
+            r#"{"t":"p@ss w\"rd/+x?9"}"#.to_owned(),
+            "cEBzcyB3InJkLyt4Pzk=".to_owned(),
+            "cEBzcyB3InJkLyt4Pzk9Cg==".to_owned(),
+            "p%40ss%20w%22rd%2F%2Bx%3F9".to_owned(),
+        ];
+        for text in printed {
+            let mut s = Scrubber::new(&secrets);
+            let mut out = s.push(text.as_bytes());
+            out.extend(s.finish());
+            let out = String::from_utf8(out).unwrap();
+            assert!(out.contains("[REDACTED secret:T]"), "{text} -> {out}");
+        }
     }
 
     #[test]

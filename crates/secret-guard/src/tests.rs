@@ -215,3 +215,95 @@ fn a_failed_calls_secrets_are_named_not_repeated() {
     assert!(v.context[0].contains("github-token") && !v.context[0].contains("ghp_"));
     assert_eq!(v.log_mark.unwrap().verdict, "secret-seen");
 }
+
+/// Issue 35, item 14: a secret file read through standard input, or through a copy or a device.
+#[test]
+fn secret_files_through_stdin_copies_and_devices_are_denied() {
+    let p = TestProject::new();
+    for c in [
+        "cat < ~/.netrc",
+        "base64 < .env",
+        "xxd -p < .env",
+        "while read l; do echo \"$l\"; done < .env",
+        "cp .env /dev/stdout",
+        "cp .env copy.txt && cat copy.txt",
+        "dd if=.env",
+        "dd if=.env of=/tmp/x status=none; cat /tmp/x",
+        "git diff --no-index /dev/null .env",
+        "git show HEAD:.env",
+        "cat /proc/self/environ",
+    ] {
+        let v = run(&p, &bash(&p, c), &json!({}));
+        assert!(denied(&v), "{c}: {v:?}");
+    }
+    for c in [
+        "cp .env.example .env",
+        "wc -l < src/main.rs",
+        "git diff src/main.rs",
+    ] {
+        assert!(run(&p, &bash(&p, c), &json!({})).is_silent(), "{c}");
+    }
+}
+
+/// Issue 35, item 15: the file a path leads to is judged, and a Grep over the home folder is refused.
+#[test]
+fn a_link_to_a_secret_file_and_a_grep_of_home_are_denied() {
+    let p = TestProject::new();
+    let secret = p.root.join(".netrc");
+    std::fs::write(&secret, "machine h login u password p4ss-w0rd\n").unwrap();
+    std::os::unix::fs::symlink(&secret, p.root.join("notes.txt")).unwrap();
+    assert!(denied(&run(
+        &p,
+        &read(&p, &p.path("notes.txt")),
+        &json!({})
+    )));
+    assert!(denied(&run(&p, &bash(&p, "cat notes.txt"), &json!({}))));
+    let home = p.root.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let grep = |path: &str| {
+        p.event(
+            "PreToolUse-Read",
+            &json!({"tool_name": "Grep", "tool_input": {"pattern": "password", "path": path}}),
+        )
+    };
+    let ctx = p
+        .ctx::<SecretGuard>()
+        .env("HOME", &home.display().to_string())
+        .build();
+    for path in [home.display().to_string(), "~".to_owned(), "/".to_owned()] {
+        let v = SecretGuard::decide(&grep(&path), &ctx).unwrap();
+        assert!(denied(&v), "Grep over {path}: {v:?}");
+    }
+    let v = SecretGuard::decide(&grep(&p.path("src")), &ctx).unwrap();
+    assert!(v.is_silent(), "a project folder is searched: {v:?}");
+}
+
+/// Issue 35, items 16 and 18: a secret variable printed indirectly is refused; one that
+/// `portcullis run-with-secrets` injects, and so scrubs, is not.
+#[test]
+fn indirect_prints_are_denied_and_the_wrappers_own_are_allowed() {
+    let p = TestProject::new();
+    for c in [
+        "t=$GITHUB_TOKEN; echo $t",
+        "n=GITHUB_TOKEN; echo ${!n}",
+        "echo \"$(printenv GITHUB_TOKEN)\"",
+        "python3 -c 'import os; print(os.environ[\"GITHUB_TOKEN\"])'",
+        "node -e 'console.log(process.env.GITHUB_TOKEN)'",
+        "awk 'BEGIN { print ENVIRON[\"AWS_SECRET_ACCESS_KEY\"] }'",
+        "declare -p GITHUB_TOKEN",
+        "echo $PGPASSWORD",
+    ] {
+        let v = run(&p, &bash(&p, c), &json!({}));
+        assert!(denied(&v), "{c}: {v:?}");
+    }
+    for c in [
+        "portcullis run-with-secrets --env T=file:.env#K -- sh -c 'echo $T; curl -H \"Authorization: $T\" x'",
+        "portcullis run-with-secrets --env=GITHUB_TOKEN=env:GH -- sh -c 'echo $GITHUB_TOKEN'",
+    ] {
+        let v = run(&p, &bash(&p, c), &json!({}));
+        assert!(v.is_silent(), "{c}: {v:?}");
+    }
+    // Printing a variable the wrapper does not give is still refused.
+    let c = "portcullis run-with-secrets --env T=file:.env#K -- sh -c 'echo $GITHUB_TOKEN'";
+    assert!(denied(&run(&p, &bash(&p, c), &json!({}))), "{c}");
+}

@@ -1,7 +1,8 @@
 //! `portcullis run-with-secrets [--env VAR=SOURCE]... [NAME]... -- COMMAND [ARGS...]`: COMMAND gets the
 //! secrets in its environment only; its stdout and stderr come back with their values scrubbed, and its
 //! exit code is passed through. Every source is resolved first: one that fails says which and why, and
-//! nothing runs (exit 125, as `env` and container runners say "the wrapper failed").
+//! nothing runs (exit 125, as `env` and container runners say "the wrapper failed"; 127 when the command
+//! is not found, 126 when it cannot be run, as a shell says).
 
 use std::io::Write;
 use std::path::Path;
@@ -10,9 +11,10 @@ use std::process::ExitCode;
 use portcullis_core::Env;
 use portcullis_core::config::{Config, Schema};
 use secret_guard::SecretsConfig;
-use secret_guard::run::{Run, Source, check_env_name, execute};
+use secret_guard::run::{NotRun, Run, Source, check_env_name, execute};
 
-/// The exit code when run-with-secrets itself fails (a source, a name, the command not found).
+/// The exit code when run-with-secrets itself fails (a source, a name); a command not found is 127, one
+/// that cannot be run 126, as in a shell.
 pub const WRAPPER_FAILED: u8 = 125;
 
 /// What the command line asked for.
@@ -29,14 +31,20 @@ pub struct RunRequest {
 /// Resolves every secret of `request` (config from `project`), then runs the command.
 #[must_use]
 pub fn run_with_secrets(project: &Path, request: &RunRequest, env: &Env) -> ExitCode {
-    match resolve(project, request, env).and_then(|run| execute(&run)) {
+    let outcome = resolve(project, request, env)
+        .map_err(|why| NotRun {
+            code: WRAPPER_FAILED,
+            why,
+        })
+        .and_then(|run| execute(&run));
+    match outcome {
         Ok(code) => code,
-        Err(why) => {
+        Err(NotRun { code, why }) => {
             let _ = writeln!(
                 std::io::stderr().lock(),
                 "portcullis run-with-secrets: {why}"
             );
-            ExitCode::from(WRAPPER_FAILED)
+            ExitCode::from(code)
         }
     }
 }
