@@ -36,6 +36,8 @@ mod replay;
 mod run_with_secrets;
 #[path = "suite/skills.rs"]
 mod skills;
+#[path = "suite/stop_advice.rs"]
+mod stop_advice;
 #[path = "suite/stress.rs"]
 mod stress;
 #[path = "suite/support.rs"]

@@ -42,7 +42,7 @@ use serde_json::json;
 use crate::similarity::{MAX_COMPARED, all_similar, comparable};
 
 /// The most agents whose outputs or failures are kept per session; the least recently seen goes first.
-/// (Outputs are up to 32 KiB each, so this bounds the state file near 1.5 MiB.)
+/// (Outputs are up to 4 KiB each, so this bounds the state file near 200 KiB.)
 pub const MAX_AGENTS: usize = 16;
 
 /// The most distinct failing calls kept per agent.
@@ -71,6 +71,9 @@ pub struct Window {
     pub seen: u64,
     /// The comparable forms ([`similarity::comparable`]) of the last outputs, oldest first.
     pub outputs: Vec<String>,
+    /// For each output, the work done since the answer before it ([`Work`]): `None` when that is not
+    /// known (the first answer of a prompt). Answers after different work are progress, not a loop.
+    pub works: Vec<Option<u64>>,
     /// How many times this agent was found stuck in this prompt.
     pub stuck: u32,
 }
@@ -79,6 +82,36 @@ impl StateFile for Outputs {
     const NAME: &'static str = "loop-detect";
     const SCHEMA_VERSION: u32 = 1;
 }
+
+/// The tool calls each agent made since its last answer, as one fingerprint: kept apart from [`Outputs`]
+/// (which holds whole answers) because every tool call of an agent between two answers of a prompt
+/// updates it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Work {
+    /// Agent key → what it did since its last answer in the prompt.
+    pub agents: BTreeMap<String, AgentWork>,
+}
+
+/// One agent's work since its last answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AgentWork {
+    /// The prompt of that answer: a tool call of another prompt starts nothing.
+    pub prompt: Option<String>,
+    /// The calls, chained: each the exact tool and input, and the output with numbers and ids masked.
+    pub fingerprint: u64,
+    /// How many calls.
+    pub calls: u32,
+}
+
+impl StateFile for Work {
+    const NAME: &'static str = "loop-work";
+    const SCHEMA_VERSION: u32 = 1;
+}
+
+/// How much of a tool's output goes into a call's fingerprint.
+const FINGERPRINT_OUTPUT_BYTES: usize = 64 << 10;
 
 /// Failing calls per agent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -170,6 +203,7 @@ fn on_stop(event: &Event, ctx: &Ctx, config: &LoopDetectConfig) -> Result<Verdic
     let prompt = event.prompt_id.clone();
     let window = usize::try_from(config.window).unwrap_or(3);
     let state = ctx.state().session(event.session()?)?;
+    let work = take_work(&state, ctx, &agent, prompt.as_deref())?;
     let found = state.update::<Outputs, _>(&ctx.deadline, |all| {
         all.clock += 1;
         let clock = all.clock;
@@ -181,16 +215,21 @@ fn on_stop(event: &Event, ctx: &Ctx, config: &LoopDetectConfig) -> Result<Verdic
             };
         }
         w.seen = clock;
+        // A window written before works were kept: its outputs' work is unknown.
+        w.works.resize(w.outputs.len(), None);
         w.outputs.push(form);
+        w.works.push(work);
         let excess = w.outputs.len().saturating_sub(window);
         w.outputs.drain(..excess);
-        let stuck = w.outputs.len() == window && {
+        w.works.drain(..excess);
+        let stuck = w.outputs.len() == window && same_work(&w.works) && {
             let forms: Vec<Vec<u8>> = w.outputs.iter().map(|o| o.clone().into_bytes()).collect();
             all_similar(&forms, config.threshold)
         };
         if stuck {
             w.stuck += 1;
             w.outputs.drain(..window - 1);
+            w.works.drain(..window - 1);
         }
         let times = w.stuck;
         evict(&mut all.agents, |w| w.seen);
@@ -221,6 +260,87 @@ fn on_stop(event: &Event, ctx: &Ctx, config: &LoopDetectConfig) -> Result<Verdic
     Ok(match config.mode {
         Mode::Enforce => verdict.with_context(context),
         _ => verdict,
+    })
+}
+
+/// Whether the answers of a window came after the same work (unknown work matches any): answers after
+/// different tool calls are progress, however alike they read ("Migrated module 4.", "… 5.", "… 6.").
+fn same_work(works: &[Option<u64>]) -> bool {
+    let mut known = works.iter().flatten();
+    known.next().is_none_or(|first| known.all(|w| w == first))
+}
+
+/// The work the agent did since its last answer in this prompt, and a fresh start for the next: `None`
+/// when nothing was counted (the first answer of the prompt).
+fn take_work(
+    state: &portcullis_core::state::StateDir,
+    ctx: &Ctx,
+    agent: &str,
+    prompt: Option<&str>,
+) -> Result<Option<u64>> {
+    state.update::<Work, _>(&ctx.deadline, |all| {
+        let done = all
+            .agents
+            .get(agent)
+            .filter(|w| w.prompt.as_deref() == prompt)
+            .map(|w| w.fingerprint);
+        all.agents.insert(
+            agent.to_owned(),
+            AgentWork {
+                prompt: prompt.map(str::to_owned),
+                fingerprint: 0,
+                calls: 0,
+            },
+        );
+        // Bounded: agents of other prompts go first, then any other agent.
+        if all.agents.len() > MAX_AGENTS {
+            all.agents
+                .retain(|k, w| k == agent || w.prompt.as_deref() == prompt);
+        }
+        while all.agents.len() > MAX_AGENTS {
+            let Some(other) = all.agents.keys().find(|k| *k != agent).cloned() else {
+                break;
+            };
+            all.agents.remove(&other);
+        }
+        done
+    })
+}
+
+/// Adds a tool call to the agent's work since its last answer, when one is being counted (an answer of
+/// this prompt came before). The common path, no answer on record, is one failed file open.
+fn count_work(event: &Event, ctx: &Ctx) -> Result<()> {
+    let state = ctx.state().session(event.session()?)?;
+    let agent = event.agent_key();
+    let prompt = event.prompt_id.as_deref();
+    let (work, _) = state.load::<Work>()?;
+    if work
+        .agents
+        .get(agent)
+        .is_none_or(|w| w.prompt.as_deref() != prompt)
+    {
+        return Ok(());
+    }
+    let Some(key) = key_of(event) else {
+        return Ok(());
+    };
+    let output = event.tool_response.as_ref().map_or("", |r| r.get());
+    let cut = (0..=FINGERPRINT_OUTPUT_BYTES.min(output.len()))
+        .rev()
+        .find(|&i| output.is_char_boundary(i))
+        .unwrap_or(0);
+    let masked = similarity::normalise(&output[..cut], usize::MAX);
+    let call = stable_hash(key.bytes().chain([0]).chain(masked));
+    state.update::<Work, _>(&ctx.deadline, |all| {
+        if let Some(w) = all.agents.get_mut(agent) {
+            w.fingerprint = stable_hash(
+                w.fingerprint
+                    .to_le_bytes()
+                    .into_iter()
+                    .chain(call.to_le_bytes()),
+            );
+            w.calls = w.calls.saturating_add(1);
+        }
     })
 }
 
@@ -268,6 +388,7 @@ fn key_of(event: &Event) -> Option<String> {
 /// A success of a call that failed before clears its count. The common path (no failures on record)
 /// is one failed file open.
 fn on_success(event: &Event, ctx: &Ctx) -> Result<Verdict> {
+    count_work(event, ctx)?;
     let state = ctx.state().session(event.session()?)?;
     let agent = event.agent_key();
     let (failures, _) = state.load::<Failures>()?;
@@ -292,6 +413,7 @@ fn on_failure(event: &Event, ctx: &Ctx, config: &LoopDetectConfig) -> Result<Ver
     if event.is_interrupt == Some(true) {
         return Ok(Verdict::allow());
     }
+    count_work(event, ctx)?;
     let Some(key) = key_of(event) else {
         return Ok(Verdict::allow());
     };
@@ -359,6 +481,44 @@ mod tests {
         let v = stop(&p, "Tests fail: 3 errors in run 3", &json!({}));
         assert!(!v.context.is_empty(), "stuck is told to Claude");
         assert_eq!(v.log_mark.as_ref().map(|m| m.verdict), Some("stuck"));
+    }
+
+    /// A tool call of the main thread in prompt `p`.
+    fn call(p: &TestProject, command: &str, output: &str) {
+        let e = p.event(
+            "PostToolUse-Bash",
+            &json!({"prompt_id": "p", "tool_input": {"command": command},
+                    "tool_response": {"stdout": output, "stderr": ""}}),
+        );
+        let v = LoopDetect::decide(&e, &p.ctx::<LoopDetect>().build()).unwrap();
+        assert!(v.is_silent());
+    }
+
+    /// Issue 35, item 26: answers after different tool calls are progress, however alike they read; the
+    /// same answers after the same call (or after none) are a loop.
+    #[test]
+    fn answers_after_different_work_are_progress() {
+        let p = TestProject::new();
+        for i in 4..10 {
+            call(&p, &format!("sed -i s/old/new/ src/module{i}.rs"), "");
+            let v = stop(&p, &format!("Migrated module {i}."), &json!({}));
+            assert!(v.is_silent(), "module {i}: {v:?}");
+        }
+        let q = TestProject::new();
+        let mut last = Verdict::allow();
+        for i in 0..3 {
+            call(
+                &q,
+                "cargo test",
+                &format!("test result: FAILED. 3 passed; 1 failed; finished in 0.{i}1s"),
+            );
+            last = stop(&q, &format!("Tests fail: 1 error in run {i}"), &json!({}));
+        }
+        assert_eq!(
+            last.log_mark.as_ref().map(|m| m.verdict),
+            Some("stuck"),
+            "the same failing call each time"
+        );
     }
 
     #[test]

@@ -11,7 +11,11 @@
 //!
 //! A Stop verdict that adds context (`additionalContext`, e.g. a note that the agent looks stuck) keeps the agent
 //! going just as a block does (measured in the real client), so it counts as one and is let go the same way:
-//! at the cap its text goes to the user instead.
+//! at the cap its text goes to the user instead. And it is given to the agent only when the stop is held
+//! anyway: another portcullis hook blocks the same stop (each block leaves a marker with its start time,
+//! looked for up to 250 ms, as the hooks run in parallel), or a hook outside portcullis holds the prompt
+//! (the chain was opened at a re-fired stop with no portcullis record). At a stop every gate lets end, the
+//! context goes to the user: advice never continues a turn the rules let end.
 //!
 //! Every Stop/SubagentStop verdict of every hook passes through [`apply`] in the run loop. From the
 //! `max`-th earlier stop on ([`max_blocks`]: `stop.max_consecutive_blocks`, default 6, and below
@@ -206,20 +210,30 @@ pub fn apply(event: &Event, ctx: &Ctx, verdict: Verdict) -> Verdict {
         Err(e) => return without_state(event, ctx, verdict, &e),
     };
     let agent = event.agent_key();
-    // Context on a Stop makes the client continue the agent, like a block (PROTOCOL.md §6.3).
-    let wants_block = verdict.decision == Decision::Block || !verdict.context.is_empty();
     let active = event.stop_hook_active.unwrap_or(false);
     let prompt = event.prompt_id.as_deref();
 
     // The common case (an allow, no chain in this prompt, no block earlier in it) writes nothing. Once a
     // chain exists in the prompt every hook records every stop, so their counts agree.
-    let on_record = match state.load::<StopChains>() {
-        Ok((chains, _)) => chains
-            .agents
-            .get(agent)
-            .is_some_and(|c| c.prompt.as_deref() == prompt),
+    let (on_record, foreign) = match state.load::<StopChains>() {
+        Ok((chains, _)) => {
+            let chain = chains
+                .agents
+                .get(agent)
+                .filter(|c| c.prompt.as_deref() == prompt);
+            (chain.is_some(), chain.is_some_and(|c| c.base > 0))
+        }
         Err(e) => return without_state(event, ctx, verdict, &e),
     };
+    let verdict = if verdict.decision == Decision::Block {
+        verdict
+    } else if !verdict.context.is_empty() && !foreign && !gate_blocked(&state, agent, event, ctx) {
+        advice_to_user(verdict)
+    } else {
+        verdict
+    };
+    // Context on a Stop makes the client continue the agent, like a block (PROTOCOL.md §6.3).
+    let wants_block = verdict.decision == Decision::Block || !verdict.context.is_empty();
     if !wants_block && !active && !on_record {
         return verdict;
     }
@@ -237,11 +251,95 @@ pub fn apply(event: &Event, ctx: &Ctx, verdict: Verdict) -> Verdict {
         forget_oldest(chains, agent);
         (earlier, let_go)
     });
-    match updated {
+    let answer = match updated {
         Ok((earlier, true)) => let_go(event, ctx, earlier, &verdict),
         Ok(_) => verdict,
         Err(e) => without_state(event, ctx, verdict, &e),
+    };
+    // What a hook that only advises looks for: this stop is held.
+    if answer.decision == Decision::Block {
+        mark_blocked(&state, agent, event, ctx);
     }
+    answer
+}
+
+/// How long a Stop verdict that only adds context waits for a gate of the same stop to block it.
+const GATE_WAIT: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// The client starts the hooks of one stop together: a block recorded this long before a hook started is
+/// still the same stop's (the previous stop's came before the model answered again).
+const SAME_STOP: chrono::TimeDelta = chrono::TimeDelta::milliseconds(150);
+
+/// The file whose time says a portcullis hook blocked the agent's latest stop.
+fn block_marker(state: &crate::state::StateDir, agent: &str) -> std::path::PathBuf {
+    state.path().join(format!(
+        "stop-blocked.{:016x}",
+        crate::state::stable_hash(agent.bytes())
+    ))
+}
+
+/// What identifies one stop of an agent to the hooks deciding it: its answer (the event names no stop).
+fn stop_identity(event: &Event) -> u64 {
+    crate::state::stable_hash(
+        event
+            .last_assistant_message
+            .as_deref()
+            .unwrap_or_default()
+            .bytes(),
+    )
+}
+
+/// Records that this hook blocks the agent's stop: the stop's identity and this hook's start time, in one
+/// small file (one `open` and `write`).
+fn mark_blocked(state: &crate::state::StateDir, agent: &str, event: &Event, ctx: &Ctx) {
+    if state.ensure().is_err() {
+        return;
+    }
+    let path = block_marker(state, agent);
+    let stamp = format!(
+        "{} {:016x}",
+        ctx.now.timestamp_millis(),
+        stop_identity(event)
+    );
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    if let Ok(mut f) = crate::files::open_own_or_replace(&path, &options, "stop marker") {
+        let _ = std::io::Write::write_all(&mut f, stamp.as_bytes());
+    }
+}
+
+/// Whether another portcullis hook blocks this same stop: its marker names this stop's answer and a start
+/// time no earlier than [`SAME_STOP`] before this hook's. The hooks run in parallel, so it is looked for
+/// until [`GATE_WAIT`] has passed (or the deadline comes).
+fn gate_blocked(state: &crate::state::StateDir, agent: &str, event: &Event, ctx: &Ctx) -> bool {
+    let path = block_marker(state, agent);
+    let since = (ctx.now - SAME_STOP).timestamp_millis();
+    let identity = format!("{:016x}", stop_identity(event));
+    let started = std::time::Instant::now();
+    loop {
+        let marked = crate::files::open_regular(&path).ok().and_then(|mut f| {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut f, &mut text).ok()?;
+            let (time, id) = text.trim().split_once(' ')?;
+            Some((time.parse::<i64>().ok()?, id == identity))
+        });
+        if marked.is_some_and(|(time, same)| same && time >= since) {
+            return true;
+        }
+        if started.elapsed() >= GATE_WAIT || ctx.deadline.expired() {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// A Stop verdict's context for a stop no gate holds: to the user, not the agent. Context on a stop makes
+/// the client answer again (PROTOCOL.md §6.3), and no advice may continue a turn every gate lets end (the
+/// agent said it is done, and no rule says otherwise).
+fn advice_to_user(mut verdict: Verdict) -> Verdict {
+    let context = std::mem::take(&mut verdict.context);
+    verdict.user_messages.extend(context);
+    verdict
 }
 
 /// The verdict of a stop whose chain cannot be read or written. A client with a cap of its own ends the

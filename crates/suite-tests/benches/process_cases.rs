@@ -2,7 +2,7 @@
 //! Every registered hook has at least one case here; `tests/suite/registry.rs` checks it.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -196,46 +196,79 @@ pub(crate) fn output_location_write_case(rel: &Path, project: &Path) -> Case {
     }
 }
 
+/// A 100 KB answer of the loop-detect cases: lines of words, numbered by `attempt`.
+fn loop_answer(attempt: u32) -> String {
+    use std::fmt::Write as _;
+    const WORDS: [&str; 16] = [
+        "build", "failed", "module", "resolve", "import", "path", "retry", "cache", "error",
+        "expected", "type", "found", "value", "trait", "bound", "lifetime",
+    ];
+    let mut s = String::new();
+    let mut x: u64 = 7;
+    let mut line = 0;
+    while s.len() < 100 << 10 {
+        line += 1;
+        for _ in 0..8 {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            s.push_str(WORDS[usize::try_from(x >> 60).unwrap()]);
+            s.push(' ');
+        }
+        let _ = writeln!(
+            s,
+            "(line {line}, 2026-11-21T10:00:{attempt:02}Z, attempt {attempt})"
+        );
+    }
+    s
+}
+
+/// loop-detect's third near-identical answer in `dir` (the first two on record before every run). A
+/// stuck loop is one some gate holds (the earlier stops were blocked): here a hook outside portcullis, so
+/// the advice is given at once and the case measures loop-detect's own work, not the wait for a gate.
+fn stuck_case(
+    name: &'static str,
+    bin: &Path,
+    dir: PathBuf,
+    answer: impl Fn(u32) -> String,
+) -> Case {
+    std::fs::create_dir_all(dir.join(".claude")).unwrap();
+    let stop = |attempt| {
+        captured(
+            "Stop",
+            &dir,
+            &serde_json::json!({"last_assistant_message": answer(attempt), "prompt_id": "p"}),
+        )
+    };
+    run_once(bin, &dir, &stop(1));
+    run_once(bin, &dir, &stop(2));
+    let session = dir.join(".claude/portcullis/sessions/bench");
+    let mut restore: Vec<(PathBuf, Vec<u8>)> = ["loop-detect.json", "loop-work.json"]
+        .iter()
+        .map(|f| (session.join(f), std::fs::read(session.join(f)).unwrap()))
+        .collect();
+    restore.push((
+        session.join("stop-chains.json"),
+        br#"{"schema_version":2,"state":{"agents":{"main":{"prompt":"p","base":1,"seen":{},"opened_unflagged":false}}}}"#.to_vec(),
+    ));
+    Case {
+        name,
+        bin: bin.to_path_buf(),
+        stdin: stop(3),
+        project: dir,
+        reset: vec![],
+        restore,
+    }
+}
+
 /// loop-detect: a tool result with no failure on record (the common path), and a Stop whose 100 KB
-/// answer is the third near-identical one (normalise, compare every pair, write, log).
+/// answer is the third near-identical one (normalise, compare every pair, write, log), also as one line.
 pub(crate) fn loop_detect_cases(rel: &Path, tmp: &Path) -> Vec<Case> {
     let bin = rel.join("loop-detect");
     let project = tmp.join("loop");
     std::fs::create_dir_all(project.join(".claude")).unwrap();
-    let answer = |attempt: u32| {
-        use std::fmt::Write as _;
-        const WORDS: [&str; 16] = [
-            "build", "failed", "module", "resolve", "import", "path", "retry", "cache", "error",
-            "expected", "type", "found", "value", "trait", "bound", "lifetime",
-        ];
-        let mut s = String::new();
-        let mut x: u64 = 7;
-        let mut line = 0;
-        while s.len() < 100 << 10 {
-            line += 1;
-            for _ in 0..8 {
-                x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-                s.push_str(WORDS[usize::try_from(x >> 60).unwrap()]);
-                s.push(' ');
-            }
-            let _ = writeln!(
-                s,
-                "(line {line}, 2026-11-21T10:00:{attempt:02}Z, attempt {attempt})"
-            );
-        }
-        s
-    };
-    let stop = |attempt| {
-        captured(
-            "Stop",
-            &project,
-            &serde_json::json!({"last_assistant_message": answer(attempt), "prompt_id": "p"}),
-        )
-    };
     // The pathological pair: the same lines in reverse order pass every cheap bound.
     let reordered = tmp.join("loop-reordered");
     std::fs::create_dir_all(reordered.join(".claude")).unwrap();
-    let forward = answer(1);
+    let forward = loop_answer(1);
     let mut backward = forward.lines().rev().collect::<Vec<_>>().join("\n");
     backward.push('\n');
     let stop_with = |text: &str| {
@@ -249,10 +282,6 @@ pub(crate) fn loop_detect_cases(rel: &Path, tmp: &Path) -> Vec<Case> {
     run_once(&bin, &reordered, &stop_with(&forward));
     let reordered_state = reordered.join(".claude/portcullis/sessions/bench/loop-detect.json");
     let reordered_on_record = std::fs::read(&reordered_state).unwrap();
-    run_once(&bin, &project, &stop(1));
-    run_once(&bin, &project, &stop(2));
-    let state = project.join(".claude/portcullis/sessions/bench/loop-detect.json");
-    let two_on_record = std::fs::read(&state).unwrap();
     let attempts = project.join(".claude/portcullis/sessions/bench/attempts.json");
     vec![
         Case {
@@ -279,15 +308,19 @@ pub(crate) fn loop_detect_cases(rel: &Path, tmp: &Path) -> Vec<Case> {
             project: reordered.clone(),
             restore: vec![(reordered_state, reordered_on_record)],
         },
-        Case {
-            name: "loop-detect / Stop, third 100 KB answer: stuck",
-            bin,
-            stdin: stop(3),
-            // Each run is the first continuation of a fresh chain (its note keeps the agent going).
-            reset: vec![project.join(".claude/portcullis/sessions/bench/stop-chains.json")],
+        stuck_case(
+            "loop-detect / Stop, third 100 KB answer: stuck",
+            &bin,
             project,
-            restore: vec![(state, two_on_record)],
-        },
+            loop_answer,
+        ),
+        // Issue 35, item 27: the same answers as one line each (no newline anywhere).
+        stuck_case(
+            "loop-detect / Stop, third 100 KB one-line answer: stuck",
+            &bin,
+            tmp.join("loop-one-line"),
+            |attempt| loop_answer(attempt).replace('\n', " "),
+        ),
     ]
 }
 
