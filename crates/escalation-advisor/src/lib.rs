@@ -12,9 +12,10 @@
 //!   `disableAllHooks`; `PORTCULLIS_DISABLED=1` in its environment makes every portcullis hook a no-op
 //!   there too, so it cannot recurse.
 //! - **Where the hint goes**: `additionalContext` on the stop (the client then lets Claude answer again
-//!   with the hint, as a block would; the shared stop chain counts it as one, and at its cap the hint goes
-//!   to the user instead), a `systemMessage` for the user, and an `escalate` entry in the decision log. It
-//!   never blocks.
+//!   with the hint, as a block would; the shared stop chain counts it as one, gives it only when a gate
+//!   holds the same stop, and at its cap or at a stop every gate lets end the hint goes to the user
+//!   instead), a `systemMessage` for the user, and an `escalate` entry in the decision log. It never
+//!   blocks.
 //! - **When the advisor fails** (missing, exit code, timeout, garbage): a deterministic hint from the
 //!   decision log (which hook blocked how often and its last reason), and one stderr line.
 //! - **`ON_ERROR`**: [`Failure::Open`]; its deadline is 50 s (hooks.json gives it 60 s), the only hook

@@ -8,16 +8,19 @@
 //!   `loop_detect.threshold` (0.9) alike by [`similarity`], the agent is stuck. Empty outputs are not
 //!   counted. After a report the window restarts from the latest output, so a loop that goes on is
 //!   reported again every `window - 1` outputs.
+//! - **Progress is not a loop**: each output carries a fingerprint of the agent's tool calls since its
+//!   previous output in the prompt ([`Work`], counted at `PostToolUse`/`PostToolUseFailure` only once an
+//!   output of the prompt is on record). Outputs after different work are never stuck.
 //! - **Stuck → escalate, not block**: the decision log gets a `stuck` entry (escalation-advisor reads
 //!   it), Claude gets `additionalContext` (its last outputs were near-identical: change approach or report
-//!   what blocks it; it reaches Claude when another hook blocks the stop), and the user a `systemMessage`.
-//!   loop-detect never blocks, so it can never trap anyone.
+//!   what blocks it; the stop chain gives it only when a gate holds the same stop, else it goes to the
+//!   user), and the user a `systemMessage`. loop-detect never blocks, so it can never trap anyone.
 //! - **Repeated failures**: when one exact call (tool and input) of one agent has failed
 //!   `loop_detect.repeated_failures` (3) times with no success of that call in between, Claude gets
 //!   `additionalContext`: it will not work a fourth time unchanged.
 //! - **`ON_ERROR`**: [`Failure::Open`]: noticing a loop is advice; a broken state file must not stop work.
-//! - **State**: `sessions/<id>/loop-detect.json` (outputs) and `sessions/<id>/loop-failures.json`
-//!   (failure counts), both bounded.
+//! - **State**: `sessions/<id>/loop-detect.json` (outputs), `sessions/<id>/loop-work.json` (work since
+//!   the last output) and `sessions/<id>/loop-failures.json` (failure counts), all bounded.
 
 pub mod banded;
 mod config;
