@@ -14,7 +14,8 @@
 //!   folder destination, `-t DIR`, `-rtDIR` and `--target-directory=DIR` included), `sed -i` and `perl -i`
 //!   in every spelling, downloads (`curl -o`/`-O`, `wget -O`/`-P`), archives (`tar` creating or
 //!   extracting, `unzip -d`, `zip`), copies (`rsync`, `scp`, `dd of=`), `git clone`, `touch`, `mkdir`,
-//!   `truncate`, `chmod`/`chown`; removals (`rm`, `rmdir`, `unlink`, `shred`, `mv`'s sources) and resets
+//!   `truncate`; removals (`rm`, `rmdir`, `unlink`, `shred`, `mv`'s sources), changes that are not content
+//!   (`mkdir`, `chmod`, `chown`), and resets
 //!   (`git checkout -- F`, `git restore F`, and the whole tree for `git stash`, `git reset --hard`,
 //!   `git clean -f`); and what a shell is given to run (`sh -c TEXT`, `bash -lc TEXT`, `eval TEXT`), or
 //!   `xargs` and `find -exec` hand their words to;
@@ -173,9 +174,10 @@ pub fn write_targets(command: &str) -> Vec<String> {
     reading(command).writes
 }
 
-/// The files `command` removes, moves away or resets to another version (`rm`, `mv`'s sources, `git
-/// checkout -- F`, `git restore F`, `truncate` aside; `.` for what resets the whole tree: `git stash`,
-/// `git reset --hard`, `git clean -f`), as [`write_targets`] gives paths.
+/// The files `command` removes, moves away, resets to another version or changes other than in content
+/// (`rm`, `mv`'s sources, `git checkout -- F`, `git restore F`, `mkdir`, `chmod`, `chown`; `.` for what
+/// resets the whole tree: `git stash`, `git reset --hard`, `git clean -f`), as [`write_targets`] gives
+/// paths.
 #[must_use]
 pub fn removal_targets(command: &str) -> Vec<String> {
     reading(command).removes

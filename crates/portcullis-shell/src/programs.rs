@@ -252,8 +252,9 @@ fn is_assignment(word: &str) -> bool {
 pub(crate) struct Effects {
     /// The paths it writes (relative to where the program runs).
     pub(crate) writes: Vec<String>,
-    /// The paths it removes, moves away or resets to another version (`rm`, `mv`'s sources, `git
-    /// checkout -- F`, `git restore F`; `.` for a `git stash` or `git reset --hard` of the whole tree).
+    /// The paths it removes, moves away, resets to another version or changes other than in content (`rm`,
+    /// `mv`'s sources, `git checkout -- F`, `git restore F`, `mkdir`, `chmod`; `.` for a `git stash` or
+    /// `git reset --hard` of the whole tree).
     pub(crate) removes: Vec<String>,
     /// Shell text it runs itself (`sh -c TEXT`, `eval TEXT`), read as commands by the caller.
     pub(crate) scripts: Vec<String>,

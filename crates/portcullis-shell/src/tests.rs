@@ -364,9 +364,9 @@ fn other_writers() {
         ("git clone https://h/r.git /opt/r", &["/opt/r"]),
         ("git clone https://h/r.git", &["r"]),
         ("touch api/new.go", &["api/new.go"]),
-        ("mkdir -p -m 755 api/v2", &["api/v2"]),
+        ("mkdir -p -m 755 api/v2", &[]),
         ("truncate -s 0 api/x.go", &["api/x.go"]),
-        ("chmod 600 ~/.ssh/config", &["~/.ssh/config"]),
+        ("chmod 600 ~/.ssh/config", &[]),
         ("sh -c 'echo > api/x.go'", &["api/x.go"]),
         ("bash -lc \"cd api && tee x.go\"", &["api/x.go"]),
         ("eval 'echo > api/x.go'", &["api/x.go"]),
@@ -398,6 +398,8 @@ fn links_and_removals() {
     );
     let removes = super::removal_targets;
     assert_eq!(removes("rm -f api/x.go"), ["api/x.go"]);
+    assert_eq!(removes("mkdir -p -m 755 api/v2"), ["api/v2"]);
+    assert_eq!(removes("chmod 600 ~/.ssh/config"), ["~/.ssh/config"]);
     assert_eq!(removes("mv api/x.go /tmp/"), ["api/x.go"]);
     assert_eq!(removes("git checkout -- api/x.go"), ["api/x.go"]);
     assert_eq!(removes("git restore api/x.go"), ["api/x.go"]);

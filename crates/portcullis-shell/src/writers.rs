@@ -63,7 +63,10 @@ pub(crate) fn effects(name: &str, args: &[Option<String>], out: &mut Effects) ->
             args,
             &["-n", "--iterations", "-s", "--size", "--remove"],
         ))),
-        "touch" | "mkdir" | "mkfifo" | "gzip" | "gunzip" | "bzip2" | "xz" => {
+        // A folder, a FIFO, a mode or an owner is no content: such changes go with the removals, which
+        // the guards of other agents' files and of the workspace judge, and the content hooks do not.
+        "mkdir" | "mkfifo" => out.removes.extend(literal(operands(args, &["-m", "--mode"]))),
+        "touch" | "gzip" | "gunzip" | "bzip2" | "xz" => {
             w.extend(literal(operands(
                 args,
                 &[
@@ -88,7 +91,7 @@ pub(crate) fn effects(name: &str, args: &[Option<String>], out: &mut Effects) ->
             // The first operand is the mode or owner (unless `--reference=F` gave it).
             let ops = literal(operands(args, &["--reference"]));
             let skip = usize::from(!args.iter().flatten().any(|a| a.starts_with("--reference")));
-            w.extend(ops.into_iter().skip(skip));
+            out.removes.extend(ops.into_iter().skip(skip));
         }
         "sort" | "uniq" | "tac" | "patch" => {
             if let Some(o) = option_value(args, &["-o", "--output"]) {
