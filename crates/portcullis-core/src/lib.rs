@@ -60,6 +60,7 @@ pub mod log;
 pub mod patch;
 pub mod run;
 pub mod state;
+mod stop_advice;
 pub mod stop_chain;
 pub mod tool_input;
 pub mod transcript;

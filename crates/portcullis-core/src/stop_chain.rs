@@ -227,8 +227,11 @@ pub fn apply(event: &Event, ctx: &Ctx, verdict: Verdict) -> Verdict {
     };
     let verdict = if verdict.decision == Decision::Block {
         verdict
-    } else if !verdict.context.is_empty() && !foreign && !gate_blocked(&state, agent, event, ctx) {
-        advice_to_user(verdict)
+    } else if !verdict.context.is_empty()
+        && !foreign
+        && !crate::stop_advice::gate_blocked(&state, agent, event, ctx)
+    {
+        crate::stop_advice::advice_to_user(verdict)
     } else {
         verdict
     };
@@ -258,88 +261,9 @@ pub fn apply(event: &Event, ctx: &Ctx, verdict: Verdict) -> Verdict {
     };
     // What a hook that only advises looks for: this stop is held.
     if answer.decision == Decision::Block {
-        mark_blocked(&state, agent, event, ctx);
+        crate::stop_advice::mark_blocked(&state, agent, event, ctx);
     }
     answer
-}
-
-/// How long a Stop verdict that only adds context waits for a gate of the same stop to block it.
-const GATE_WAIT: std::time::Duration = std::time::Duration::from_millis(250);
-
-/// The client starts the hooks of one stop together: a block recorded this long before a hook started is
-/// still the same stop's (the previous stop's came before the model answered again).
-const SAME_STOP: chrono::TimeDelta = chrono::TimeDelta::milliseconds(150);
-
-/// The file whose time says a portcullis hook blocked the agent's latest stop.
-fn block_marker(state: &crate::state::StateDir, agent: &str) -> std::path::PathBuf {
-    state.path().join(format!(
-        "stop-blocked.{:016x}",
-        crate::state::stable_hash(agent.bytes())
-    ))
-}
-
-/// What identifies one stop of an agent to the hooks deciding it: its answer (the event names no stop).
-fn stop_identity(event: &Event) -> u64 {
-    crate::state::stable_hash(
-        event
-            .last_assistant_message
-            .as_deref()
-            .unwrap_or_default()
-            .bytes(),
-    )
-}
-
-/// Records that this hook blocks the agent's stop: the stop's identity and this hook's start time, in one
-/// small file (one `open` and `write`).
-fn mark_blocked(state: &crate::state::StateDir, agent: &str, event: &Event, ctx: &Ctx) {
-    if state.ensure().is_err() {
-        return;
-    }
-    let path = block_marker(state, agent);
-    let stamp = format!(
-        "{} {:016x}",
-        ctx.now.timestamp_millis(),
-        stop_identity(event)
-    );
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    if let Ok(mut f) = crate::files::open_own_or_replace(&path, &options, "stop marker") {
-        let _ = std::io::Write::write_all(&mut f, stamp.as_bytes());
-    }
-}
-
-/// Whether another portcullis hook blocks this same stop: its marker names this stop's answer and a start
-/// time no earlier than [`SAME_STOP`] before this hook's. The hooks run in parallel, so it is looked for
-/// until [`GATE_WAIT`] has passed (or the deadline comes).
-fn gate_blocked(state: &crate::state::StateDir, agent: &str, event: &Event, ctx: &Ctx) -> bool {
-    let path = block_marker(state, agent);
-    let since = (ctx.now - SAME_STOP).timestamp_millis();
-    let identity = format!("{:016x}", stop_identity(event));
-    let started = std::time::Instant::now();
-    loop {
-        let marked = crate::files::open_regular(&path).ok().and_then(|mut f| {
-            let mut text = String::new();
-            std::io::Read::read_to_string(&mut f, &mut text).ok()?;
-            let (time, id) = text.trim().split_once(' ')?;
-            Some((time.parse::<i64>().ok()?, id == identity))
-        });
-        if marked.is_some_and(|(time, same)| same && time >= since) {
-            return true;
-        }
-        if started.elapsed() >= GATE_WAIT || ctx.deadline.expired() {
-            return false;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-}
-
-/// A Stop verdict's context for a stop no gate holds: to the user, not the agent. Context on a stop makes
-/// the client answer again (PROTOCOL.md §6.3), and no advice may continue a turn every gate lets end (the
-/// agent said it is done, and no rule says otherwise).
-fn advice_to_user(mut verdict: Verdict) -> Verdict {
-    let context = std::mem::take(&mut verdict.context);
-    verdict.user_messages.extend(context);
-    verdict
 }
 
 /// The verdict of a stop whose chain cannot be read or written. A client with a cap of its own ends the
@@ -572,20 +496,32 @@ mod tests {
     }
 
     #[test]
-    fn context_on_a_stop_counts_as_a_block_and_goes_to_the_user_at_the_cap() {
+    fn context_on_a_stop_no_gate_holds_goes_to_the_user() {
         let t = tempfile::tempdir().unwrap();
         let ctx = Ctx::for_test("noter", t.path(), crate::Config::default());
-        let stop = |active: bool| {
-            let e = format!(
-                r#"{{"session_id":"s","prompt_id":"p","hook_event_name":"Stop","stop_hook_active":{active}}}"#
-            );
+        let e = r#"{"session_id":"s","prompt_id":"p","hook_event_name":"Stop","stop_hook_active":false}"#;
+        let note = Verdict::allow().with_context("you look stuck");
+        let v = apply(&Event::parse(e.as_bytes()).unwrap(), &ctx, note);
+        assert!(v.context.is_empty(), "{v:?}");
+        assert_eq!(v.user_messages, ["you look stuck"]);
+    }
+
+    #[test]
+    fn context_while_a_foreign_hook_holds_counts_as_a_block_and_goes_to_the_user_at_the_cap() {
+        let t = tempfile::tempdir().unwrap();
+        let ctx = Ctx::for_test("noter", t.path(), crate::Config::default());
+        let stop = || {
+            let e = r#"{"session_id":"s","prompt_id":"p","hook_event_name":"Stop","stop_hook_active":true}"#;
             let note = Verdict::allow().with_context("you look stuck");
             apply(&Event::parse(e.as_bytes()).unwrap(), &ctx, note)
         };
-        for i in 0..6 {
-            assert_eq!(stop(i > 0).context, ["you look stuck"], "stop {i}");
+        // The first flagged stop opens the chain for the hook outside portcullis that blocked before (that
+        // stop and this one count); four more are held, and the sixth earlier stop lets the agent go.
+        let _ = stop();
+        for i in 0..4 {
+            assert_eq!(stop().context, ["you look stuck"], "stop {i}");
         }
-        let v = stop(true);
+        let v = stop();
         assert!(v.context.is_empty(), "{v:?}");
         assert!(
             v.user_messages[0].contains("Still open: you look stuck"),

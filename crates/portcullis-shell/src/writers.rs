@@ -65,7 +65,9 @@ pub(crate) fn effects(name: &str, args: &[Option<String>], out: &mut Effects) ->
         ))),
         // A folder, a FIFO, a mode or an owner is no content: such changes go with the removals, which
         // the guards of other agents' files and of the workspace judge, and the content hooks do not.
-        "mkdir" | "mkfifo" => out.removes.extend(literal(operands(args, &["-m", "--mode"]))),
+        "mkdir" | "mkfifo" => out
+            .removes
+            .extend(literal(operands(args, &["-m", "--mode"]))),
         "touch" | "gzip" | "gunzip" | "bzip2" | "xz" => {
             w.extend(literal(operands(
                 args,
