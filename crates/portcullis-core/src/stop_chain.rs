@@ -196,7 +196,7 @@ pub fn earlier(event: &Event, ctx: &Ctx) -> u32 {
 /// When the state cannot be read or written nothing can be counted. Where the client has a cap of its
 /// own (Claude Code) the verdict stands, with a warning: the client's cap still ends the chain. Where it has
 /// none (Codex), a block at a stop the client flags as a re-fire (`stop_hook_active`) is let go: without
-/// state a turn is held once at most, never without end ([`without_state`]).
+/// state a turn is held once at most, never without end.
 #[must_use]
 pub fn apply(event: &Event, ctx: &Ctx, verdict: Verdict) -> Verdict {
     if !matches!(event.name(), EventName::Stop | EventName::SubagentStop) {
