@@ -267,3 +267,40 @@ fn doctor_notes_domain_rules_that_can_never_win() {
     let text = String::from_utf8_lossy(&manager(&q.root, &["doctor"]).stdout).into_owned();
     assert!(text.contains("`b` glob `lib/b/**` is shadowed"), "{text}");
 }
+
+/// Issue 36, item 1: agents named as people name them are the reviewer and tester of every domain in
+/// `portcullis domains`, as feedback-loop finds them; a pattern without `{domain}` is a valid config for
+/// doctor and the hook alike, and one that is no agent name is refused by both.
+#[test]
+fn common_reviewer_and_tester_names_serve_every_domain() {
+    let p = TestProject::new();
+    for agent in ["backend-developer", "code-reviewer", "test-runner"] {
+        p.agent(agent);
+    }
+    let out = manager(&p.root, &["domains", "--json"]);
+    assert!(out.status.success(), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let backend = v["domains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["domain"] == "backend")
+        .unwrap();
+    assert_eq!(backend["reviewer"], "code-reviewer", "{backend}");
+    assert_eq!(backend["tester"], "test-runner", "{backend}");
+
+    p.put(
+        ".claude/portcullis.json",
+        r#"{"feedback_loop": {"reviewer_pattern": "code-reviewer"}}"#,
+    );
+    let doctor = manager(&p.root, &["doctor"]);
+    let text = String::from_utf8_lossy(&doctor.stdout);
+    assert!(!text.contains("reviewer_pattern"), "doctor accepts it: {text}");
+    p.put(
+        ".claude/portcullis.json",
+        r#"{"feedback_loop": {"reviewer_pattern": "code reviewer"}}"#,
+    );
+    let doctor = manager(&p.root, &["doctor"]);
+    let text = String::from_utf8_lossy(&doctor.stdout);
+    assert!(text.contains("reviewer_pattern"), "doctor names the bad key: {text}");
+}

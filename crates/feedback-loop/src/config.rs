@@ -10,9 +10,12 @@ pub struct FeedbackLoopConfig {
     /// `enforce` (block the Stop), `warn` (let it end, tell the user what is unverified) or `off`.
     /// Default `enforce`.
     pub mode: Mode,
-    /// The reviewer agent of a domain; `{domain}` is replaced. Default `{domain}-reviewer`.
+    /// The reviewer agent of a domain; `{domain}` is replaced; without it, one agent reviews every domain.
+    /// Default `{domain}-reviewer`; failing that, an agent named as reviewers are (`code-reviewer`,
+    /// `reviewer`, `DOMAIN-code-reviewer`, …) or described as one.
     pub reviewer_pattern: String,
-    /// The tester agent of a domain; `{domain}` is replaced. Default `{domain}-tester`.
+    /// The tester agent of a domain, likewise. Default `{domain}-tester`; failing that `test-runner`,
+    /// `tester`, `qa`, `qa-engineer`, `DOMAIN-test-runner`, … or one described as running tests.
     pub tester_pattern: String,
     /// Reset rounds (a failed test sends every domain round again) before the hook lets the turn end and
     /// tells the user what was left unverified. Default 10.
@@ -104,6 +107,8 @@ impl Section for FeedbackLoopConfig {
         if self.max_iterations == 0 {
             return Err("`feedback_loop.max_iterations` must be at least 1".into());
         }
-        Ok(())
+        // The same check the hook makes: a pattern doctor accepts is one the hook reads.
+        crate::rules::check_pattern("reviewer_pattern", &self.reviewer_pattern)?;
+        crate::rules::check_pattern("tester_pattern", &self.tester_pattern)
     }
 }

@@ -46,6 +46,7 @@ use portcullis_domains::{
 };
 
 pub use config::{FeedbackLoopConfig, TestCommand};
+pub use rules::reviewer_and_tester;
 
 use crate::ledger::{Heard, Ledger, Outcome, Phase, Recorded};
 use crate::rules::{DomainCheck, Rules};
@@ -295,10 +296,32 @@ fn on_subagent_stop(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         return Ok(Verdict::allow());
     }
     let rules = Rules::new(&*ctx.section::<FeedbackLoopConfig>()?)?;
-    let Some(role) = rules.role_of(agent_type) else {
+    let table = ctx.section::<DomainsConfig>()?;
+    let map = DomainMap::from_config(&table, &*ctx.section::<FallbackDomain>()?)?;
+    let mut domains: Vec<&str> = map.names();
+    domains.extend(ledger.domains.keys().map(String::as_str));
+    // The description is read only when the name says nothing (the catalog is cached).
+    let role = rules.role_of(agent_type, &domains, None).or_else(|| {
+        let catalog = AgentCatalog::discover_cached(
+            &ctx.project,
+            ctx.env.claude_home().as_deref(),
+            &ctx.state(),
+        );
+        let description = catalog
+            .find_for_domain(agent_type)
+            .and_then(|a| a.description.clone());
+        rules.role_of(agent_type, &domains, description.as_deref())
+    });
+    let Some(role) = role else {
         return Ok(Verdict::allow());
     };
-    if !ledger.domains.contains_key(&role.domain) {
+    // A reviewer or tester of every domain reports on each modified one.
+    let targets: Vec<String> = if role.domain == "*" {
+        ledger.domains.keys().cloned().collect()
+    } else {
+        vec![role.domain.clone()]
+    };
+    if !targets.iter().any(|d| ledger.domains.contains_key(d)) {
         ctx.note(format!(
             "`{agent_type}` finished, but the `{}` domain has no changes on record: nothing to record",
             role.domain
@@ -312,15 +335,24 @@ fn on_subagent_stop(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         .map_or((Outcome::NoVerdict, String::new()), |f| {
             (f.outcome, f.excerpt.clone())
         });
-    let heard = Heard {
-        domain: role.domain.clone(),
+    let heard = |domain: &str| Heard {
+        domain: domain.to_owned(),
         by: format!("`{agent_type}`"),
         at: ctx.now.to_rfc3339(),
-        detail,
+        detail: detail.clone(),
         phase: Some(role.phase),
     };
     let recorded = state.update::<Ledger, _>(&ctx.deadline, |ledger| {
-        ledger.record(role.phase, outcome, heard)
+        let mut recorded = Recorded::NotModified;
+        for d in &targets {
+            match ledger.record(role.phase, outcome, heard(d)) {
+                // A failing test run resets every domain: once is enough.
+                Recorded::ResetAll => return Recorded::ResetAll,
+                Recorded::NotModified => {}
+                other @ Recorded::Set => recorded = other,
+            }
+        }
+        recorded
     })?;
     // Sent back once: a second answer without a verdict stays "no verdict" and the Stop reason says so.
     let sent_back_before = event.stop_hook_active.unwrap_or(false);

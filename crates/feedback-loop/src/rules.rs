@@ -15,6 +15,12 @@ use serde::Serialize;
 use crate::ledger::{DomainState, Ledger, Phase, Status};
 use crate::report::HOW_TO_REPORT;
 
+#[path = "roles.rs"]
+mod roles;
+use roles::AgentPattern;
+pub(crate) use roles::check_pattern;
+pub use roles::reviewer_and_tester;
+
 /// `feedback_loop`, compiled.
 #[derive(Debug)]
 pub(crate) struct Rules {
@@ -61,41 +67,6 @@ impl TestRule {
     /// a test run of that project).
     fn available(&self, project: &Path) -> bool {
         self.when_exists.is_empty() || self.when_exists.iter().any(|f| project.join(f).exists())
-    }
-}
-
-/// `{domain}-reviewer` both ways: a domain's agent name, and the domain of an agent type.
-#[derive(Debug)]
-struct AgentPattern {
-    text: String,
-    prefix: String,
-    suffix: String,
-}
-
-impl AgentPattern {
-    fn new(key: &str, text: &str) -> Result<Self> {
-        let Some((prefix, suffix)) = text.split_once("{domain}") else {
-            return Err(Error::Other(format!(
-                "`feedback_loop.{key}` must contain `{{domain}}` (found `{text}`)"
-            )));
-        };
-        Ok(Self {
-            text: text.to_owned(),
-            prefix: prefix.to_owned(),
-            suffix: suffix.to_owned(),
-        })
-    }
-
-    fn name_for(&self, domain: &str) -> String {
-        self.text.replace("{domain}", domain)
-    }
-
-    /// The domain an agent type stands for; a plugin's `plugin:name` is read by its name.
-    fn domain_of<'a>(&self, agent_type: &'a str) -> Option<&'a str> {
-        let name = agent_type.rsplit_once(':').map_or(agent_type, |(_, n)| n);
-        name.strip_prefix(self.prefix.as_str())?
-            .strip_suffix(self.suffix.as_str())
-            .filter(|d| !d.is_empty())
     }
 }
 
@@ -174,9 +145,11 @@ impl Rules {
                 pattern: OnceCell::new(),
             })
             .collect();
+        check_pattern("reviewer_pattern", &config.reviewer_pattern).map_err(Error::Other)?;
+        check_pattern("tester_pattern", &config.tester_pattern).map_err(Error::Other)?;
         Ok(Self {
-            reviewer: AgentPattern::new("reviewer_pattern", &config.reviewer_pattern)?,
-            tester: AgentPattern::new("tester_pattern", &config.tester_pattern)?,
+            reviewer: AgentPattern::new(&config.reviewer_pattern),
+            tester: AgentPattern::new(&config.tester_pattern),
             skip_domains: config.skip_domains.clone(),
             ignore: ignore
                 .build()
@@ -190,21 +163,6 @@ impl Rules {
     #[must_use]
     pub(crate) fn tracks(&self, domain: &str, rel: &str) -> bool {
         !self.skip_domains.iter().any(|d| d == domain) && !self.ignore.is_match(rel)
-    }
-
-    /// The phase and domain an agent type reports on, if it is a reviewer or tester.
-    #[must_use]
-    pub(crate) fn role_of(&self, agent_type: &str) -> Option<Role> {
-        if let Some(domain) = self.reviewer.domain_of(agent_type) {
-            return Some(Role {
-                phase: Phase::Review,
-                domain: domain.to_owned(),
-            });
-        }
-        self.tester.domain_of(agent_type).map(|domain| Role {
-            phase: Phase::Testing,
-            domain: domain.to_owned(),
-        })
     }
 
     /// The domains the simple commands a Bash call runs test (`None`: none is a test command of this
@@ -240,10 +198,11 @@ impl Rules {
         catalog: &AgentCatalog,
         project: &Path,
     ) -> Result<Vec<DomainCheck>> {
+        let domains: Vec<&str> = ledger.domains.keys().map(String::as_str).collect();
         ledger
             .domains
             .iter()
-            .map(|(domain, state)| self.check_domain(domain, state, catalog, project))
+            .map(|(domain, state)| self.check_domain(domain, state, catalog, project, &domains))
             .collect()
     }
 
@@ -253,19 +212,22 @@ impl Rules {
         state: &DomainState,
         catalog: &AgentCatalog,
         project: &Path,
+        domains: &[&str],
     ) -> Result<DomainCheck> {
-        let reviewer = self.reviewer.name_for(domain);
-        let review = if catalog.find_for_domain(&reviewer).is_some() {
-            Need::Yes {
+        let review = match self.agent_for(Phase::Review, domain, catalog, domains) {
+            Some(reviewer) => Need::Yes {
                 how: format!("spawn `{reviewer}`"),
-            }
-        } else {
-            Need::Skipped {
-                why: format!("no agent `{reviewer}` is defined"),
-            }
+            },
+            None => Need::Skipped {
+                why: format!(
+                    "no reviewer agent is defined (`{}`, or one named as a reviewer: `code-reviewer`, `reviewer`, …)",
+                    self.reviewer.name_for(domain)
+                ),
+            },
         };
-        let tester = self.tester.name_for(domain);
-        let has_tester = catalog.find_for_domain(&tester).is_some();
+        let found_tester = self.agent_for(Phase::Testing, domain, catalog, domains);
+        let has_tester = found_tester.is_some();
+        let tester = found_tester.unwrap_or_else(|| self.tester.name_for(domain));
         let mut commands: Vec<&str> = Vec::new();
         for t in &self.tests {
             if t.covers(domain) && t.available(project) {
@@ -371,25 +333,6 @@ mod tests {
         Rules::new(&FeedbackLoopConfig::default()).unwrap()
     }
 
-    #[test]
-    fn agent_types_map_to_roles() {
-        let r = rules();
-        assert_eq!(
-            r.role_of("backend-reviewer"),
-            Some(Role {
-                phase: Phase::Review,
-                domain: "backend".into()
-            })
-        );
-        assert_eq!(
-            r.role_of("my-plugin:frontend-tester").unwrap().domain,
-            "frontend"
-        );
-        assert_eq!(r.role_of("-reviewer"), None);
-        assert_eq!(r.role_of("backend-developer"), None);
-        assert_eq!(r.role_of("general-purpose"), None);
-    }
-
     /// The test run a command is, read as the hook reads it: parsed, then matched per simple command.
     fn tested(r: &Rules, command: &str, project: &Path) -> Result<Option<(Vec<String>, bool)>> {
         r.test_run(
@@ -478,15 +421,17 @@ mod tests {
             err.contains("feedback_loop.test_commands[0].pattern"),
             "{err}"
         );
+        // A pattern without `{domain}` names one agent of every domain (issue 36); one that is no agent
+        // name is refused, naming its key.
         let bad = FeedbackLoopConfig {
-            reviewer_pattern: "reviewer".into(),
+            reviewer_pattern: "code reviewer".into(),
             ..FeedbackLoopConfig::default()
         };
         assert!(
             Rules::new(&bad)
                 .unwrap_err()
                 .to_string()
-                .contains("{domain}")
+                .contains("feedback_loop.reviewer_pattern")
         );
     }
 

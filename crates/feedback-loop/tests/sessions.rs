@@ -185,6 +185,30 @@ fn two_domains_go_round_again_when_one_test_fails() {
     p.quiet(&p.stop(false));
 }
 
+/// Issue 36, item 1: agents named as people name them (`code-reviewer`, `test-runner`) review and test
+/// every modified domain; the block names them, and their verdicts clear every domain.
+#[test]
+fn a_code_reviewer_and_a_test_runner_serve_every_domain() {
+    let p = Project::new(&["code-reviewer", "test-runner"]);
+    p.quiet(&p.write("api/x.go", Some("backend-developer")));
+    p.quiet(&p.write("web/app.tsx", Some("frontend-developer")));
+    let v = p.verdict(&p.stop(false));
+    assert_eq!(v["decision"], "block");
+    let reason = v["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("spawn `code-reviewer`") && reason.contains("spawn `test-runner`"),
+        "{reason}"
+    );
+    p.quiet(&p.subagent_stop("code-reviewer", "Looks good.\nVERDICT: PASS"));
+    p.quiet(&p.subagent_stop("test-runner", "All green.\nVERDICT: PASS"));
+    let l = p.ledger();
+    for d in ["backend", "frontend"] {
+        assert_eq!(l["domains"][d]["review"]["status"], "pass", "{d}: {l}");
+        assert_eq!(l["domains"][d]["testing"]["status"], "pass", "{d}: {l}");
+    }
+    p.quiet(&p.stop(true));
+}
+
 #[test]
 fn a_test_command_stands_in_for_a_missing_tester() {
     let p = Project::new(&["backend-reviewer"]);

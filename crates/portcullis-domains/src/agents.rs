@@ -37,6 +37,10 @@ pub struct AgentDef {
     pub owns: Vec<String>,
     /// The domain those globs form (frontmatter `domain:`; default: the name without `-developer`).
     pub domain: Option<String>,
+    /// Frontmatter `description:` when it is one plain line (what the agent is for: a reviewer or a tester
+    /// is also found by it).
+    #[serde(default)]
+    pub description: Option<String>,
 }
 
 impl AgentDef {
@@ -104,7 +108,8 @@ struct Cached<K> {
 
 impl<K: CacheKind + Default> StateFile for Cached<K> {
     const NAME: &'static str = K::NAME;
-    const SCHEMA_VERSION: u32 = 1;
+    // 2: descriptions are kept; a catalog cached without them is read again.
+    const SCHEMA_VERSION: u32 = 2;
 }
 
 /// The catalog cached as kind `K` when its fingerprint is `fingerprint`, else `build`'s, stored for next
@@ -312,6 +317,7 @@ impl AgentCatalog {
                     source,
                     owns: front.owns,
                     domain: front.domain,
+                    description: front.description,
                 }),
                 Err(why) => self.skipped.push((path.to_path_buf(), why)),
             }
@@ -325,6 +331,7 @@ struct Frontmatter {
     name: String,
     owns: Vec<String>,
     domain: Option<String>,
+    description: Option<String>,
 }
 
 /// Reads `name:`, `owns:` (a flow list `[a, b]`, a block list of `- a` lines, or one glob) and `domain:`
@@ -352,6 +359,9 @@ fn read_frontmatter(path: &Path) -> Result<Frontmatter, String> {
             name.get_or_insert_with(|| unquote(value));
         } else if let Some(value) = line.strip_prefix("domain:") {
             front.domain = Some(unquote(value)).filter(|d| !d.is_empty());
+        } else if let Some(value) = line.strip_prefix("description:") {
+            front.description =
+                Some(unquote(value)).filter(|d| !d.is_empty() && d != "|" && d != ">");
         } else if let Some(value) = line.strip_prefix("owns:") {
             let value = value.trim();
             if let Some(list) = value.strip_prefix('[').and_then(|v| v.strip_suffix(']')) {
@@ -512,6 +522,7 @@ mod tests {
             source: AgentSource::Project,
             owns: vec!["services/payments/**".into()],
             domain: None,
+            description: None,
         };
         assert_eq!(def.declared_domain().as_deref(), Some("payments"));
         let catalog = AgentCatalog {

@@ -159,18 +159,24 @@ fn table(
             .map(|a| a.name.clone())
     };
     let mut rows = Vec::new();
-    for domain in map.names() {
+    let names = map.names();
+    for domain in &names {
+        let domain = *domain;
         let rules: Vec<&str> = map
             .rules()
             .filter(|(d, _)| *d == domain)
             .map(|(_, g)| g)
             .collect();
+        // As feedback-loop finds them: by its patterns, or agents named or described as reviewers and
+        // testers (`code-reviewer`, `test-runner`) for every domain.
+        let (reviewer, tester) =
+            feedback_loop::reviewer_and_tester(fl, catalog, domain, &names).unwrap_or((None, None));
         rows.push((
             domain.to_owned(),
             rules,
             agent(&af.agent_pattern, domain),
-            agent(&fl.reviewer_pattern, domain),
-            agent(&fl.tester_pattern, domain),
+            reviewer,
+            tester,
         ));
     }
     let manifest: Vec<&str> = map
