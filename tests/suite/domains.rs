@@ -295,12 +295,18 @@ fn common_reviewer_and_tester_names_serve_every_domain() {
     );
     let doctor = manager(&p.root, &["doctor"]);
     let text = String::from_utf8_lossy(&doctor.stdout);
-    assert!(!text.contains("reviewer_pattern"), "doctor accepts it: {text}");
+    assert!(
+        !text.contains("reviewer_pattern"),
+        "doctor accepts it: {text}"
+    );
     p.put(
         ".claude/portcullis.json",
         r#"{"feedback_loop": {"reviewer_pattern": "code reviewer"}}"#,
     );
     let doctor = manager(&p.root, &["doctor"]);
     let text = String::from_utf8_lossy(&doctor.stdout);
-    assert!(text.contains("reviewer_pattern"), "doctor names the bad key: {text}");
+    assert!(
+        text.contains("reviewer_pattern"),
+        "doctor names the bad key: {text}"
+    );
 }

@@ -24,9 +24,10 @@ pub struct FeedbackLoopConfig {
     pub skip_domains: Vec<String>,
     /// Globs (project-relative) whose edits are never tracked. Default `[".claude/**"]`.
     pub ignore: Vec<String>,
-    /// Shell commands that run tests: a Bash call matching one records `testing` for its domains (pass on
-    /// exit 0, fail otherwise). Default: cargo, npm/pnpm/yarn/bun, pytest, go test, make test/check, each
-    /// counted only when its project file exists.
+    /// Shell commands that run tests, besides the runners feedback-loop knows (cargo, go test, pytest,
+    /// npm/pnpm/yarn/bun test, jest, vitest, mocha, rspec, mvn, gradle, ctest, make test/check, which
+    /// test the files of their language where they run): a Bash call matching one records `testing` for
+    /// its domains (pass on exit 0, fail otherwise). Default none.
     pub test_commands: Vec<TestCommand>,
 }
 
@@ -48,23 +49,6 @@ fn every_domain() -> Vec<String> {
     vec!["*".into()]
 }
 
-/// Where a command starts in a shell line: the line's start or after `;`, `&&`, `||`, `|` or `(`, then
-/// optional `VAR=value` assignments and a `time`, `nice` or `timeout N` wrapper. `echo cargo test` is no
-/// test run; `cd api && RUST_LOG=1 cargo test` is.
-const COMMAND_START: &str =
-    r"(?:^|[;&|(])\s*(?:[A-Za-z_][A-Za-z0-9_]*=\S*\s+)*(?:(?:time|nice|timeout\s+\S+)\s+)?";
-
-impl TestCommand {
-    /// A rule for `program` at a command position ([`COMMAND_START`]) of a project with one of `when_exists`.
-    fn at_start(program: &str, when_exists: &[&str]) -> Self {
-        Self {
-            pattern: format!("{COMMAND_START}{program}"),
-            domains: every_domain(),
-            when_exists: when_exists.iter().map(|s| (*s).to_owned()).collect(),
-        }
-    }
-}
-
 impl Default for FeedbackLoopConfig {
     fn default() -> Self {
         Self {
@@ -74,28 +58,7 @@ impl Default for FeedbackLoopConfig {
             max_iterations: 10,
             skip_domains: vec!["docs".into()],
             ignore: vec![".claude/**".into()],
-            test_commands: vec![
-                TestCommand::at_start(
-                    r"cargo\s+(\+\S+\s+)?(test|nextest\s+run)\b",
-                    &["Cargo.toml"],
-                ),
-                TestCommand::at_start(r"(npm|pnpm|yarn|bun)\s+(run\s+)?test\b", &["package.json"]),
-                TestCommand::at_start(
-                    r"(pytest|py\.test|python3?\s+-m\s+pytest)\b",
-                    &[
-                        "pyproject.toml",
-                        "pytest.ini",
-                        "setup.cfg",
-                        "tox.ini",
-                        "conftest.py",
-                    ],
-                ),
-                TestCommand::at_start(r"go\s+test\b", &["go.mod"]),
-                TestCommand::at_start(
-                    r"make\s+(-\S+\s+)*(test|check)\b",
-                    &["Makefile", "makefile", "GNUmakefile"],
-                ),
-            ],
+            test_commands: Vec::new(),
         }
     }
 }

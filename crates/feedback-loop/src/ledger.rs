@@ -215,15 +215,20 @@ impl Ledger {
         Recorded::Set
     }
 
-    /// A test command's result for every modified domain it covers (`"*"`: all). Returns whether anything
-    /// was recorded.
+    /// A test command's result for every modified domain it covers (judged on the domain and its edited
+    /// files). Returns whether anything was recorded.
     pub(crate) fn record_test_run(
         &mut self,
-        covers: &dyn Fn(&str) -> bool,
+        covers: &dyn Fn(&str, &DomainState) -> bool,
         passed: bool,
         heard: &Heard,
     ) -> bool {
-        let covered: Vec<String> = self.domains.keys().filter(|d| covers(d)).cloned().collect();
+        let covered: Vec<String> = self
+            .domains
+            .iter()
+            .filter(|(d, state)| covers(d, state))
+            .map(|(d, _)| d.clone())
+            .collect();
         let Some(first) = covered.first() else {
             return false;
         };
@@ -330,12 +335,12 @@ mod tests {
         let mut l = Ledger::default();
         l.track_edit("backend", "a.go");
         l.track_edit("frontend", "b.tsx");
-        assert!(l.record_test_run(&|_| true, false, &heard("", "cargo test")));
+        assert!(l.record_test_run(&|_, _| true, false, &heard("", "cargo test")));
         assert_eq!(l.iteration, 1);
-        assert!(l.record_test_run(&|d| d == "backend", true, &heard("", "go test")));
+        assert!(l.record_test_run(&|d, _| d == "backend", true, &heard("", "go test")));
         assert_eq!(l.domains["backend"].testing.status, Status::Pass);
         assert_eq!(l.domains["frontend"].testing.status, Status::Pending);
-        assert!(!l.record_test_run(&|d| d == "infra", true, &heard("", "x")));
+        assert!(!l.record_test_run(&|d, _| d == "infra", true, &heard("", "x")));
     }
 
     #[test]

@@ -30,6 +30,7 @@ mod ledger;
 pub mod report;
 mod rollout;
 mod rules;
+mod runners;
 mod summary;
 
 use std::ffi::OsString;
@@ -215,7 +216,12 @@ fn hear_test_run(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     let Some(runs) = portcullis_shell::runs(command) else {
         return Ok(Verdict::allow());
     };
-    let Some((domains, decides)) = rules.test_run(&runs, &ctx.project)? else {
+    let cwd = ctx
+        .cwd
+        .strip_prefix(&ctx.project)
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let Some((coverage, decides)) = rules.test_run(&runs, &ctx.project, &cwd)? else {
         return Ok(Verdict::allow());
     };
     if codex {
@@ -263,7 +269,18 @@ fn hear_test_run(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         detail,
         ..Heard::default()
     };
-    let covers = |d: &str| domains.iter().any(|c| c == "*" || c == d);
+    let covers = |d: &str, state: &ledger::DomainState| coverage.covers(d, state);
+    // A run that tests none of the modified domains' files (another language, another folder) is no
+    // result for them, and nothing is written.
+    if !state
+        .load::<Ledger>()?
+        .0
+        .domains
+        .iter()
+        .any(|(d, s)| covers(d, s))
+    {
+        return Ok(Verdict::allow());
+    }
     let (recorded, round) = state.update::<Ledger, _>(&ctx.deadline, |ledger| {
         (
             ledger.record_test_run(&covers, passed, &heard),
@@ -557,17 +574,17 @@ mod tests {
             )
         };
         let p = project();
-        p.put("Cargo.toml", "");
+        p.put("go.mod", "module x\n");
         let (write, _) = write_then_stop(&p);
         assert!(run(&p, &write, &json!({})).is_silent());
         let failed = bash(
             &p,
-            "cargo test 2>&1 | tail -20",
-            "test result: FAILED. 1 passed; 1 failed",
+            "go test ./... 2>&1 | tail -20",
+            "--- FAIL: TestX (0.00s)\nFAIL\texample.com/api\t0.01s",
         );
         let v = run(&p, &failed, &json!({}));
         assert!(v.context.join(" ").contains("The test run failed"), "{v:?}");
-        let hidden = bash(&p, "cargo test || true", "compiling...");
+        let hidden = bash(&p, "go test ./... || true", "compiling...");
         let v = run(&p, &hidden, &json!({}));
         assert!(
             v.context

@@ -70,6 +70,50 @@ impl TestRule {
     }
 }
 
+/// What a test call covers: the domains configured commands name (`*`: all), and the runs of known
+/// runners with the project-relative folder each ran in.
+#[derive(Debug, Default)]
+pub(crate) struct Coverage {
+    pub(crate) domains: Vec<String>,
+    pub(crate) runs: Vec<(crate::runners::TestRun, String)>,
+}
+
+impl Coverage {
+    /// Whether the call tests the modified domain `domain` (its edited files, `state`).
+    pub(crate) fn covers(&self, domain: &str, state: &DomainState) -> bool {
+        self.domains.iter().any(|d| d == "*" || d == domain)
+            || self.runs.iter().any(|(run, dir)| {
+                state
+                    .files
+                    .iter()
+                    .any(|f| crate::runners::tests_file(run, dir, f))
+            })
+    }
+}
+
+/// The project-relative folder a run ran in: the call's folder, moved by the literal `cd`s before it
+/// (an absolute one or one into home is taken as the project root: a run outside the project tests none
+/// of its files, which the file check then finds).
+fn run_dir(cwd: &str, dir: Option<&str>) -> String {
+    let Some(dir) = dir else {
+        return cwd.to_owned();
+    };
+    if dir.starts_with('/') || dir.starts_with('~') {
+        return String::new();
+    }
+    let mut parts: Vec<&str> = cwd.split('/').filter(|p| !p.is_empty()).collect();
+    for part in dir.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    parts.join("/")
+}
+
 /// Which phase an agent type reports on, and for which domain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Role {
@@ -165,28 +209,36 @@ impl Rules {
         !self.skip_domains.iter().any(|d| d == domain) && !self.ignore.is_match(rel)
     }
 
-    /// The domains the simple commands a Bash call runs test (`None`: none is a test command of this
-    /// project; `"*"` in the list means every domain), and whether the call's exit status is theirs (every
-    /// test command among them [`decides`](portcullis_shell::Run::decides)).
+    /// What the simple commands of a Bash call test (`None`: none is a test run), and whether the call's
+    /// exit status is theirs (every test command among them
+    /// [`decides`](portcullis_shell::Run::decides)). `cwd` is where the call ran, project-relative.
     pub(crate) fn test_run(
         &self,
         runs: &[portcullis_shell::Run],
         project: &Path,
-    ) -> Result<Option<(Vec<String>, bool)>> {
-        let mut domains = Vec::new();
+        cwd: &str,
+    ) -> Result<Option<(Coverage, bool)>> {
+        let mut coverage = Coverage::default();
         let mut decides = true;
         for run in runs {
             let text = run.text();
             let mut is_test = false;
             for rule in &self.tests {
                 if rule.available(project) && rule.pattern()?.is_match(&text) {
-                    domains.extend(rule.domains.iter().cloned());
+                    coverage.domains.extend(rule.domains.iter().cloned());
                     is_test = true;
                 }
             }
+            if let Some(found) = crate::runners::recognise(&run.words) {
+                coverage
+                    .runs
+                    .push((found, run_dir(cwd, run.dir.as_deref())));
+                is_test = true;
+            }
             decides &= !is_test || run.decides;
         }
-        Ok((!domains.is_empty()).then_some((domains, decides)))
+        let any = !coverage.domains.is_empty() || !coverage.runs.is_empty();
+        Ok(any.then_some((coverage, decides)))
     }
 
     /// Checks every modified domain against what the project can verify. A test command offered as the
@@ -228,11 +280,18 @@ impl Rules {
         let found_tester = self.agent_for(Phase::Testing, domain, catalog, domains);
         let has_tester = found_tester.is_some();
         let tester = found_tester.unwrap_or_else(|| self.tester.name_for(domain));
-        let mut commands: Vec<&str> = Vec::new();
+        // What to run, named as a command (never a pattern): the runner of the domain's files, or the
+        // configured commands that name this domain.
+        let mut commands: Vec<String> = Vec::new();
+        let files: Vec<String> = state.files.iter().cloned().collect();
+        commands.extend(crate::runners::hint(&files, project));
         for t in &self.tests {
             if t.covers(domain) && t.available(project) {
                 t.pattern()?;
-                commands.push(&t.source);
+                commands.push(format!(
+                    "run the test command `feedback_loop.test_commands[{}]` configures",
+                    t.index
+                ));
             }
         }
         let testing = match (has_tester, commands.is_empty()) {
@@ -240,19 +299,15 @@ impl Rules {
                 how: format!("spawn `{tester}`"),
             },
             (true, false) => Need::Yes {
-                how: format!(
-                    "spawn `{tester}`, or run the tests in Bash (a command matching `{}`)",
-                    commands[0]
-                ),
+                how: format!("spawn `{tester}`, or {} in Bash", commands[0]),
             },
             (false, false) => Need::Yes {
-                how: format!(
-                    "run the tests in Bash (a command matching `{}`)",
-                    commands.join("` or `")
-                ),
+                how: format!("{} in Bash", commands.join(", or ")),
             },
             (false, true) => Need::Skipped {
-                why: format!("no agent `{tester}` is defined and no test command covers it"),
+                why: format!(
+                    "no agent `{tester}` is defined and no test runner is known for its files"
+                ),
             },
         };
         Ok(DomainCheck {
@@ -333,32 +388,47 @@ mod tests {
         Rules::new(&FeedbackLoopConfig::default()).unwrap()
     }
 
-    /// The test run a command is, read as the hook reads it: parsed, then matched per simple command.
+    /// The test run a command is, read as the hook reads it: parsed, then matched per simple command;
+    /// each known runner's run shown as `RUNNER@DIR`.
     fn tested(r: &Rules, command: &str, project: &Path) -> Result<Option<(Vec<String>, bool)>> {
-        r.test_run(
+        Ok(r.test_run(
             &portcullis_shell::runs(command).unwrap_or_default(),
             project,
-        )
+            "",
+        )?
+        .map(|(c, decides)| {
+            let mut shown = c.domains.clone();
+            shown.extend(
+                c.runs
+                    .iter()
+                    .map(|(run, dir)| format!("{}@{dir}", run.runner.hint)),
+            );
+            (shown, decides)
+        }))
     }
 
+    /// Issue 36, item 2: a known runner counts without a config file at the project root, by its name
+    /// or its path, from the folder it ran in.
     #[test]
-    fn default_test_commands_need_their_project_file() {
+    fn known_runners_count_wherever_they_run() {
         let t = tempfile::tempdir().unwrap();
         let r = rules();
-        assert_eq!(tested(&r, "cargo test -p x", t.path()).unwrap(), None);
-        std::fs::write(t.path().join("Cargo.toml"), "").unwrap();
-        for cmd in [
-            "cargo test",
-            "cd sub && cargo +nightly test --workspace",
-            "cargo nextest run",
-            "RUST_BACKTRACE=1 timeout 600 cargo test -q",
-            "(cd crates/x; cargo test)",
+        let run = |cmd: &str| tested(&r, cmd, t.path()).unwrap();
+        for (cmd, shown) in [
+            ("cargo test -p x", "cargo test@"),
+            (
+                "cd sub && cargo +nightly test --workspace",
+                "cargo test@sub",
+            ),
+            ("cargo nextest run", "cargo test@"),
+            ("RUST_BACKTRACE=1 timeout 600 cargo test -q", "cargo test@"),
+            ("(cd crates/x; cargo test)", "cargo test@crates/x"),
+            ("cd web && npm test", "npm test@web"),
+            ("/usr/local/bin/pytest scripts/", "pytest@"),
+            ("python -m pytest", "pytest@"),
+            ("go test ./api/...", "go test ./...@"),
         ] {
-            assert_eq!(
-                tested(&r, cmd, t.path()).unwrap(),
-                Some((vec!["*".into()], true)),
-                "{cmd}"
-            );
+            assert_eq!(run(cmd), Some((vec![shown.to_owned()], true)), "{cmd}");
         }
         // Commands that never run a test (the review's cases among them).
         for cmd in [
@@ -367,12 +437,12 @@ mod tests {
             "echo cargotest",
             "echo cargo test",
             "git commit -m 'cargo test passes'",
-            "npm test",
+            "npm install",
             "echo 'x; cargo test'",
             "echo \"(cargo test)\"",
             "git commit -m \"fix; cargo test passes\"",
         ] {
-            assert_eq!(tested(&r, cmd, t.path()).unwrap(), None, "{cmd}");
+            assert_eq!(run(cmd), None, "{cmd}");
         }
         // Test runs whose exit status is not the command's.
         for cmd in [
@@ -381,14 +451,8 @@ mod tests {
             "cargo test || true",
             "cargo test; echo done",
         ] {
-            assert_eq!(
-                tested(&r, cmd, t.path()).unwrap(),
-                Some((vec!["*".into()], false)),
-                "{cmd}"
-            );
+            assert_eq!(run(cmd), Some((vec!["cargo test@".into()], false)), "{cmd}");
         }
-        std::fs::write(t.path().join("go.mod"), "").unwrap();
-        assert!(tested(&r, "go test ./...", t.path()).unwrap().is_some());
     }
 
     #[test]

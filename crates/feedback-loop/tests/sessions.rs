@@ -209,6 +209,69 @@ fn a_code_reviewer_and_a_test_runner_serve_every_domain() {
     p.quiet(&p.stop(true));
 }
 
+/// Issue 36, item 2: a test run counts for the domains whose code it tests: `npm test` in the web package
+/// clears only the front end; `pytest` clears the Python scripts without a pytest config at the root;
+/// `go test ./api/...` clears the back end. The block names the command for each domain, not a pattern.
+#[test]
+fn a_test_run_clears_only_the_domains_it_tests() {
+    let p = Project::new(&["code-reviewer"]);
+    std::fs::create_dir_all(p.root.join("web")).unwrap();
+    std::fs::create_dir_all(p.root.join("api")).unwrap();
+    std::fs::write(p.root.join("web/package.json"), "{}").unwrap();
+    std::fs::write(p.root.join("api/go.mod"), "module x\n").unwrap();
+    std::fs::create_dir_all(p.root.join("scripts")).unwrap();
+    std::fs::write(p.root.join("scripts/requirements.txt"), "pytest\n").unwrap();
+    std::fs::write(
+        p.root.join(".claude/portcullis.json"),
+        r#"{"domains": {"frontend": ["web/**"], "backend": ["api/**"], "data": ["scripts/**"]}}"#,
+    )
+    .unwrap();
+    p.quiet(&p.write("web/src/app.tsx", Some("frontend-developer")));
+    p.quiet(&p.write("api/x.go", Some("backend-developer")));
+    p.quiet(&p.write("scripts/etl.py", Some("data-developer")));
+    p.quiet(&p.subagent_stop("code-reviewer", "VERDICT: PASS"));
+    let reason = p.verdict(&p.stop(false))["reason"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(reason.contains("run `npm test` in `web/`"), "{reason}");
+    assert!(reason.contains("run `go test ./...` in `api/`"), "{reason}");
+    assert!(
+        !reason.contains("matching"),
+        "no pattern is shown: {reason}"
+    );
+    let domains = p.ledger()["domains"].clone();
+    let domain_of = |file: &str| {
+        domains
+            .as_object()
+            .unwrap()
+            .iter()
+            .find(|(_, d)| d["files"].as_array().unwrap().iter().any(|f| f == file))
+            .map(|(k, _)| k.clone())
+            .unwrap()
+    };
+    let (web, api, scripts) = (
+        domain_of("web/src/app.tsx"),
+        domain_of("api/x.go"),
+        domain_of("scripts/etl.py"),
+    );
+    let testing = |d: &str| p.ledger()["domains"][d]["testing"]["status"].clone();
+    p.quiet(&p.bash("cd web && npm test", false));
+    assert_eq!(testing(&web), "pass");
+    assert_eq!(testing(&api), "pending", "npm test is no test of Go");
+    assert_eq!(testing(&scripts), "pending");
+    p.quiet(&p.bash("/usr/local/bin/pytest scripts/", false));
+    assert_eq!(
+        testing(&scripts),
+        "pass",
+        "pytest counts without a pytest config at the root"
+    );
+    assert_eq!(testing(&api), "pending");
+    p.quiet(&p.bash("go test ./api/...", false));
+    assert_eq!(testing(&api), "pass");
+    p.quiet(&p.stop(true));
+}
+
 #[test]
 fn a_test_command_stands_in_for_a_missing_tester() {
     let p = Project::new(&["backend-reviewer"]);
@@ -220,7 +283,7 @@ fn a_test_command_stands_in_for_a_missing_tester() {
         .unwrap()
         .to_owned();
     assert!(
-        reason.contains("testing pending -> run the tests in Bash"),
+        reason.contains("testing pending -> run `go test ./...` in Bash"),
         "{reason}"
     );
     p.quiet(&p.bash("echo go test", false));

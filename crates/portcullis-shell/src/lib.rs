@@ -55,6 +55,10 @@ pub struct Run {
     /// background, not inside a loop or conditional. `cargo test && echo ok` decides; `cargo test | tail`,
     /// `cargo test || true` and `cargo test; echo done` do not.
     pub decides: bool,
+    /// The folder it runs in, relative to where the command starts (`""`: there; absolute after `cd
+    /// /abs`; `~…` after `cd ~`), as the literal `cd`s before it leave it; `None` when a `cd` to somewhere
+    /// not literal came first.
+    pub dir: Option<String>,
 }
 
 impl Run {

@@ -344,6 +344,11 @@ impl Walker<'_> {
             runs.push(crate::Run {
                 words: words.clone(),
                 decides: self.decides,
+                dir: match &base {
+                    Base::Start => Some(String::new()),
+                    Base::Dir(d) => Some(d.clone()),
+                    Base::Unknown => None,
+                },
             });
         }
         let Some(program) = programs::real_program(&words) else {
