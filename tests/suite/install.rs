@@ -1,7 +1,7 @@
 //! `portcullis install`/`uninstall` on real settings files: foreign parts stay byte-identical, install is
 //! idempotent, invalid JSON is refused and left untouched, `doctor` passes after install.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use portcullis_testkit::workspace_bin;
@@ -245,6 +245,31 @@ fn explain_runs_the_installed_hooks_and_log_shows_the_verdict() {
         r#"{{"session_id":"sess-explain","transcript_path":"/x.jsonl","cwd":"{d}","hook_event_name":"PreToolUse","tool_name":"Write","tool_input":{{"file_path":"{d}/api/x.go","content":"x"}},"tool_use_id":"t1"}}"#,
         d = p.display()
     );
+    // A live state folder with a counter in it, and a claim: explain must leave both as they are.
+    let state = p.join(".claude/portcullis");
+    std::fs::create_dir_all(state.join("sessions/sess-explain")).unwrap();
+    std::fs::write(state.join("log.jsonl"), "").unwrap();
+    std::fs::write(
+        state.join("sessions/sess-explain/attempts.json"),
+        r#"{"schema_version":1,"state":{}}"#,
+    )
+    .unwrap();
+    let snapshot = |dir: &Path| -> Vec<(PathBuf, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                if e.file_type().unwrap().is_dir() {
+                    stack.push(e.path());
+                } else {
+                    out.push((e.path(), std::fs::read(e.path()).unwrap()));
+                }
+            }
+        }
+        out.sort();
+        out
+    };
+    let before = (snapshot(&state), snapshot(&p.join(".claude/locks")));
     let mut child = Command::new(workspace_bin("portcullis"))
         .args(["explain", "--project"])
         .arg(&p)
@@ -266,6 +291,21 @@ fn explain_runs_the_installed_hooks_and_log_shows_the_verdict() {
         "{text}"
     );
     assert!(text.trim_end().ends_with("overall: deny"), "{text}");
+    // Issue 36, item 4: explain changed no live state (no log line, no count, no claim).
+    assert!(
+        before == (snapshot(&state), snapshot(&p.join(".claude/locks"))),
+        "explain changed the live state or claims"
+    );
+    // The same event through the installed hook itself is logged, as a real call is.
+    let mut hook = Command::new(workspace_bin("agent-first"))
+        .current_dir(&p)
+        .env("CLAUDE_PROJECT_DIR", &p)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut hook.stdin.take().unwrap(), event.as_bytes()).unwrap();
+    assert!(hook.wait_with_output().unwrap().status.success());
 
     // A tool no portcullis hook registers for (Read is workspace-guard's, for `jail_reads`).
     let read = event.replace("\"Write\"", "\"TodoWrite\"");

@@ -14,6 +14,9 @@ pub const HOME: &str = "HOME";
 pub const PORTCULLIS_CONFIG: &str = "PORTCULLIS_CONFIG";
 /// Overrides the state folder (default `<project>/.claude/portcullis/`). Used by tests and CI.
 pub const PORTCULLIS_STATE_DIR: &str = "PORTCULLIS_STATE_DIR";
+/// Overrides the claims folder (default `<project>/.claude/locks/`): `portcullis explain` runs the hooks
+/// on a throwaway copy of it, as of the state folder.
+pub const PORTCULLIS_LOCKS_DIR: &str = "PORTCULLIS_LOCKS_DIR";
 /// Overrides the stdin cap in bytes (default 16 MiB). Input over the cap is an error, read no further.
 pub const PORTCULLIS_MAX_STDIN: &str = "PORTCULLIS_MAX_STDIN";
 /// When set to a non-empty value, every portcullis hook exits 0 at once and prints nothing. Set for nested
@@ -37,6 +40,7 @@ pub const ALL: &[&str] = &[
     HOME,
     PORTCULLIS_CONFIG,
     PORTCULLIS_STATE_DIR,
+    PORTCULLIS_LOCKS_DIR,
     PORTCULLIS_MAX_STDIN,
     PORTCULLIS_DISABLED,
     PORTCULLIS_LOG_ALLOWS,

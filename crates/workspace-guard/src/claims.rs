@@ -124,9 +124,15 @@ impl Claims {
     /// The claims of `project`; a claim unrefreshed for `stale_after` is stale.
     #[must_use]
     pub fn new(project: &Path, stale_after: Duration) -> Self {
+        Self::at(project, project.join(LOCKS_DIR), stale_after)
+    }
+
+    /// The claims of `project` kept in `dir` instead of `.claude/locks/` (`PORTCULLIS_LOCKS_DIR`).
+    #[must_use]
+    pub fn at(project: &Path, dir: PathBuf, stale_after: Duration) -> Self {
         Self {
             project: project.to_path_buf(),
-            dir: project.join(LOCKS_DIR),
+            dir,
             stale_after,
         }
     }

@@ -253,7 +253,7 @@ fn held_below(
     rules: &WorkspaceGuardConfig,
     folders: &[&str],
 ) -> Result<Vec<Claim>> {
-    if folders.is_empty() || !ctx.project.join(claims::LOCKS_DIR).is_dir() {
+    if folders.is_empty() || !store(ctx, rules).dir().is_dir() {
         return Ok(Vec::new());
     }
     let session = event.session()?;
@@ -367,10 +367,11 @@ fn me(event: &Event, ctx: &Ctx, rel: &str) -> Result<Claim> {
 }
 
 fn store(ctx: &Ctx, rules: &WorkspaceGuardConfig) -> Claims {
-    Claims::new(
-        &ctx.project,
-        Duration::from_secs(rules.stale_minutes.saturating_mul(60)),
-    )
+    let stale = Duration::from_secs(rules.stale_minutes.saturating_mul(60));
+    match ctx.env.var(portcullis_core::env_vars::PORTCULLIS_LOCKS_DIR) {
+        Some(dir) => Claims::at(&ctx.project, dir.into(), stale),
+        None => Claims::new(&ctx.project, stale),
+    }
 }
 
 fn claim_all(
@@ -457,11 +458,10 @@ fn claims_refusal(
 /// Releases the claims of whoever is ending (a subagent, the main thread's turn, the session): routine,
 /// so silent. Stale claims of others are swept on the way, which is not routine: that is logged.
 fn release_for(event: &Event, ctx: &Ctx) -> Result<Verdict> {
-    let claims_dir = ctx.project.join(claims::LOCKS_DIR);
-    if !claims_dir.is_dir() {
+    let rules = ctx.section::<WorkspaceGuardConfig>()?;
+    if !store(ctx, &rules).dir().is_dir() {
         return Ok(Verdict::allow());
     }
-    let rules = ctx.section::<WorkspaceGuardConfig>()?;
     let session = event.session()?.to_owned();
     let agent = event.agent_key().to_owned();
     let whole_session = event.name() == EventName::SessionEnd;

@@ -1,5 +1,6 @@
-//! `portcullis explain`: which installed portcullis handlers an event would run, and what each decides.
-//! Also the handler lookup `replay` shares.
+//! `portcullis explain`: which installed portcullis handlers an event would run, and what each decides,
+//! on a throwaway copy of the project's state and claims (nothing live changes). Also the handler lookup
+//! `replay` shares.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -129,6 +130,30 @@ pub fn explain(input: &[u8], project_override: Option<&Path>, env: &Env) -> CmdR
         .cwd
         .as_deref()
         .map_or_else(|| project.clone(), PathBuf::from);
+    // The hooks decide on a throwaway copy of the project's state and claims, as replay does: explaining
+    // an event must not count an attempt, log a decision, or leave a claim for a made-up session.
+    let scratch = tempfile::Builder::new()
+        .prefix("portcullis-explain-")
+        .tempdir()
+        .map_err(|e| format!("making a scratch folder: {e}"))?;
+    let state = scratch.path().join("state");
+    let locks = scratch.path().join("locks");
+    let live_state = env
+        .var(portcullis_core::env_vars::PORTCULLIS_STATE_DIR)
+        .map_or_else(|| project.join(".claude/portcullis"), PathBuf::from);
+    copy_tree(&live_state, &state).map_err(|e| format!("copying the state: {e}"))?;
+    copy_tree(&project.join(".claude/locks"), &locks)
+        .map_err(|e| format!("copying the claims: {e}"))?;
+    let scratch_env = [
+        (
+            portcullis_core::env_vars::PORTCULLIS_STATE_DIR,
+            state.as_os_str(),
+        ),
+        (
+            portcullis_core::env_vars::PORTCULLIS_LOCKS_DIR,
+            locks.as_os_str(),
+        ),
+    ];
     let mut overall = ("allow".to_owned(), 0u8);
     for h in &handlers {
         let name = Path::new(&h.command)
@@ -137,14 +162,21 @@ pub fn explain(input: &[u8], project_override: Option<&Path>, env: &Env) -> CmdR
             .unwrap_or(&h.command)
             .to_owned();
         let timeout = Duration::from_secs(h.timeout.clamp(1, 600));
-        let (verdict, reason) =
-            match exec::run_hook(&h.command, &h.args, input, &cwd, &project, timeout, &[]) {
-                Ok(o) => o.verdict(),
-                Err(e) => (
-                    "error".into(),
-                    format!("could not start `{}`: {e}", h.command),
-                ),
-            };
+        let (verdict, reason) = match exec::run_hook(
+            &h.command,
+            &h.args,
+            input,
+            &cwd,
+            &project,
+            timeout,
+            &scratch_env,
+        ) {
+            Ok(o) => o.verdict(),
+            Err(e) => (
+                "error".into(),
+                format!("could not start `{}`: {e}", h.command),
+            ),
+        };
         let rank = match verdict.as_str() {
             "deny" | "block" => 3,
             "ask" => 2,
@@ -162,4 +194,23 @@ pub fn explain(input: &[u8], project_override: Option<&Path>, env: &Env) -> CmdR
     }
     let _ = writeln!(text, "overall: {}", overall.0);
     Ok(Report::ok(text))
+}
+
+/// Copies the regular files and folders below `from` to `to` (links are not followed; a missing `from`
+/// copies nothing).
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    fs::create_dir_all(to)?;
+    let Ok(entries) = fs::read_dir(from) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let kind = entry.file_type()?;
+        let target = to.join(entry.file_name());
+        if kind.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else if kind.is_file() {
+            fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
 }
