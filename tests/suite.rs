@@ -28,6 +28,8 @@ mod odd_unicode;
 mod own_files;
 #[path = "suite/progress.rs"]
 mod progress;
+#[path = "suite/read_only.rs"]
+mod read_only;
 #[path = "suite/registry.rs"]
 mod registry;
 #[path = "suite/replay.rs"]

@@ -307,7 +307,7 @@ fn audit(a: AuditArgs, env: &Env) -> CmdResult {
         user: a.user,
     };
     commands::audit(
-        &absolute(a.project.unwrap_or_else(current_project)),
+        &project_for(a.project, env)?,
         &request,
         env,
     )
@@ -319,7 +319,7 @@ fn skills(action: SkillsCommand, json: bool, project: Option<PathBuf>, env: &Env
         SkillsCommand::Route { prompt } => commands::SkillsRequest::Route(prompt),
     };
     commands::skills(
-        &absolute(project.unwrap_or_else(current_project)),
+        &project_for(project, env)?,
         &request,
         json,
         env,
@@ -339,7 +339,7 @@ fn progress(action: ProgressCommand, project: Option<PathBuf>, env: &Env) -> Cmd
         ProgressCommand::Status { json } => commands::ProgressAction::Status { json },
     };
     commands::progress(
-        &absolute(project.unwrap_or_else(current_project)),
+        &project_for(project, env)?,
         action,
         env,
     )
@@ -351,7 +351,7 @@ fn locks(
     project: Option<PathBuf>,
     env: &Env,
 ) -> CmdResult {
-    let project = &absolute(project.unwrap_or_else(current_project));
+    let project = &project_for(project, env)?;
     match action {
         None => commands::list_locks(project, json, env),
         Some(LocksAction::Release { path, agent, stale }) => {
@@ -371,6 +371,26 @@ fn locks(
 fn current_project() -> PathBuf {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     find_project_root(&cwd)
+}
+
+/// The project a command that reads or changes one works on: `--project`, else `CLAUDE_PROJECT_DIR`, else
+/// the project around the current folder. Outside any (no `.git` or `.claude/` here or above), it says so
+/// rather than making a project of wherever it runs (issue 36: `progress start` in a random folder made
+/// it a project without a word, and `doctor` left a state folder in `/`).
+fn project_for(explicit: Option<PathBuf>, env: &Env) -> Result<PathBuf, String> {
+    if let Some(p) = explicit.or_else(|| env.var("CLAUDE_PROJECT_DIR").map(PathBuf::from)) {
+        return Ok(absolute(p));
+    }
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let root = find_project_root(&cwd);
+    if root.join(".git").exists() || root.join(".claude").is_dir() {
+        return Ok(absolute(root));
+    }
+    Err(format!(
+        "`{}` is not in a project (no .git or .claude/ here or above): run it in your project, or pass \
+         --project DIR",
+        cwd.display()
+    ))
 }
 
 fn default_bin_dir() -> PathBuf {
@@ -452,7 +472,7 @@ fn doctor(
     env: &Env,
 ) -> CmdResult {
     commands::doctor(
-        &absolute(project.unwrap_or_else(current_project)),
+        &project_for(project, env)?,
         &absolute(bin_dir.unwrap_or_else(default_bin_dir)),
         env,
         client,
@@ -511,7 +531,7 @@ fn report(command: Command, env: &Env) -> CmdResult {
             json,
             project,
         } => commands::show_log(
-            &absolute(project.unwrap_or_else(current_project)),
+            &project_for(project, env)?,
             env,
             &LogFilter {
                 session,
@@ -526,7 +546,7 @@ fn report(command: Command, env: &Env) -> CmdResult {
             json,
             project,
         } => commands::domains(
-            &absolute(project.unwrap_or_else(current_project)),
+            &project_for(project, env)?,
             &paths,
             json,
             env,

@@ -81,19 +81,26 @@ pub fn doctor(
         }
     }
 
+    // Read-only: the state folder is looked at, never made or written (the hooks make it on first use).
     let state = StateDir::for_project(env, project);
+    let folder = state.path();
+    let judged = folder
+        .ancestors()
+        .find(|d| d.exists())
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let writable = fs::metadata(&judged).is_ok_and(|m| m.is_dir() && !m.permissions().readonly());
     check(
         "state",
-        state
-            .ensure()
-            .map_err(|e| e.to_string())
-            .and_then(|()| {
-                let probe = state.path().join(format!(".doctor-{}", std::process::id()));
-                fs::write(&probe, b"ok")
-                    .and_then(|()| fs::remove_file(&probe))
-                    .map_err(|e| format!("`{}` is not writable: {e}", state.path().display()))
-            })
-            .map(|()| format!("`{}` is writable", state.path().display())),
+        match (folder.is_dir(), writable) {
+            (true, true) => Ok(format!("`{}` is writable", folder.display())),
+            (false, true) => Ok(format!(
+                "`{}` is made on first use (`{}` is writable)",
+                folder.display(),
+                judged.display()
+            )),
+            _ => Err(format!("`{}` is not writable", judged.display())),
+        },
     );
     // The user's own domain table and the domains agents declare: rules that can never win.
     if let Ok(config) = Config::load(env, project, Schema::suite(&portcullis_suite::sections())) {

@@ -1,0 +1,75 @@
+//! Read-only means read-only (issue 36, item 6): `doctor`, `log`, `locks`, `audit`, `domains`, `skills` and
+//! `progress status` create and change nothing, in a project or outside one; outside one, a command that
+//! needs a project says so and exits non-zero.
+
+use std::path::Path;
+use std::process::Command;
+
+use portcullis_testkit::workspace_bin;
+
+const READ_ONLY: &[&[&str]] = &[
+    &["doctor"],
+    &["log"],
+    &["locks"],
+    &["audit"],
+    &["domains"],
+    &["skills", "list"],
+    &["progress", "status"],
+];
+
+/// Every path below `dir` but `keep`.
+fn contents(dir: &Path, keep: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let rel = e.path().strip_prefix(dir).unwrap().display().to_string();
+            if keep.iter().any(|k| rel == *k || rel.starts_with(&format!("{k}/"))) {
+                continue;
+            }
+            out.push(rel);
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn run(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(workspace_bin("portcullis"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir.join("home"))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn read_only_commands_make_nothing_and_refuse_a_folder_that_is_no_project() {
+    for args in READ_ONLY {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().canonicalize().unwrap();
+        let out = run(&dir, args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{args:?} outside a project");
+        assert!(err.contains("is not in a project"), "{args:?}: {err}");
+        assert_eq!(contents(&dir, &["home"]), Vec::<String>::new(), "{args:?} made files");
+
+        std::fs::create_dir_all(dir.join(".git")).unwrap();
+        let _ = run(&dir, args);
+        assert_eq!(
+            contents(&dir, &["home", ".git"]),
+            Vec::<String>::new(),
+            "{args:?} made files in a project"
+        );
+    }
+    // A command that would make a project out of a random folder refuses too.
+    let t = tempfile::tempdir().unwrap();
+    let out = run(t.path(), &["progress", "start", "Login form"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert_eq!(contents(t.path(), &["home"]), Vec::<String>::new());
+}
