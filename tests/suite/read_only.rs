@@ -24,7 +24,10 @@ fn contents(dir: &Path, keep: &[&str]) -> Vec<String> {
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
             let rel = e.path().strip_prefix(dir).unwrap().display().to_string();
-            if keep.iter().any(|k| rel == *k || rel.starts_with(&format!("{k}/"))) {
+            if keep
+                .iter()
+                .any(|k| rel == *k || rel.starts_with(&format!("{k}/")))
+            {
                 continue;
             }
             out.push(rel);
@@ -57,7 +60,11 @@ fn read_only_commands_make_nothing_and_refuse_a_folder_that_is_no_project() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert_ne!(out.status.code(), Some(0), "{args:?} outside a project");
         assert!(err.contains("is not in a project"), "{args:?}: {err}");
-        assert_eq!(contents(&dir, &["home"]), Vec::<String>::new(), "{args:?} made files");
+        assert_eq!(
+            contents(&dir, &["home"]),
+            Vec::<String>::new(),
+            "{args:?} made files"
+        );
 
         std::fs::create_dir_all(dir.join(".git")).unwrap();
         let _ = run(&dir, args);

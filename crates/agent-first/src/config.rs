@@ -11,7 +11,8 @@ pub struct AgentFirstConfig {
     pub mode: Mode,
     /// The developer agent's name for a domain; `{domain}` is replaced. Default `{domain}-developer`.
     pub agent_pattern: String,
-    /// Globs the main thread may always edit. Default: `.claude/**`, `**/CLAUDE.md`, `plans/**`, `notes/**`.
+    /// Globs the main thread may always edit. Default: `.claude/**` (notes and plans go to `.claude/.output/`,
+    /// where output-location wants them) and `**/CLAUDE.md`.
     pub exempt: Vec<String>,
     /// Main-thread agent types (`claude --agent X`) that may edit domain files themselves. Default none.
     pub exempt_agent_types: Vec<String>,
@@ -24,9 +25,7 @@ impl Default for AgentFirstConfig {
         Self {
             mode: Mode::Enforce,
             agent_pattern: "{domain}-developer".into(),
-            exempt: [".claude/**", "**/CLAUDE.md", "plans/**", "notes/**"]
-                .map(String::from)
-                .to_vec(),
+            exempt: [".claude/**", "**/CLAUDE.md"].map(String::from).to_vec(),
             exempt_agent_types: Vec::new(),
             shell_writes: true,
         }

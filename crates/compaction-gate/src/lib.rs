@@ -239,7 +239,8 @@ pub fn decide(
         let remedy = if in_subagent {
             "Finish your own task and report back; the main thread can spawn further agents."
         } else {
-            "Run /compact first (or finish this piece of work in the main thread), then spawn the agent."
+            "Ask the user to run /compact, then spawn the agent; meanwhile read, plan and write notes under \
+             `.claude/.output/` (code edits still go to agents)."
         };
         return Verdict::deny(format!(
             "[compaction-gate] {whose} is at {figures}, above the {}% limit for spawning subagents: the agent's \

@@ -306,11 +306,7 @@ fn audit(a: AuditArgs, env: &Env) -> CmdResult {
         hints: a.fix_hints,
         user: a.user,
     };
-    commands::audit(
-        &project_for(a.project, env)?,
-        &request,
-        env,
-    )
+    commands::audit(&project_for(a.project, env)?, &request, env)
 }
 
 fn skills(action: SkillsCommand, json: bool, project: Option<PathBuf>, env: &Env) -> CmdResult {
@@ -318,12 +314,7 @@ fn skills(action: SkillsCommand, json: bool, project: Option<PathBuf>, env: &Env
         SkillsCommand::List => commands::SkillsRequest::List,
         SkillsCommand::Route { prompt } => commands::SkillsRequest::Route(prompt),
     };
-    commands::skills(
-        &project_for(project, env)?,
-        &request,
-        json,
-        env,
-    )
+    commands::skills(&project_for(project, env)?, &request, json, env)
 }
 
 fn progress(action: ProgressCommand, project: Option<PathBuf>, env: &Env) -> CmdResult {
@@ -338,11 +329,7 @@ fn progress(action: ProgressCommand, project: Option<PathBuf>, env: &Env) -> Cmd
         ProgressCommand::Done { feature } => commands::ProgressAction::Done { feature },
         ProgressCommand::Status { json } => commands::ProgressAction::Status { json },
     };
-    commands::progress(
-        &project_for(project, env)?,
-        action,
-        env,
-    )
+    commands::progress(&project_for(project, env)?, action, env)
 }
 
 fn locks(
@@ -545,12 +532,7 @@ fn report(command: Command, env: &Env) -> CmdResult {
             paths,
             json,
             project,
-        } => commands::domains(
-            &project_for(project, env)?,
-            &paths,
-            json,
-            env,
-        ),
+        } => commands::domains(&project_for(project, env)?, &paths, json, env),
         Command::Locks {
             action,
             json,
