@@ -80,3 +80,29 @@ fn read_only_commands_make_nothing_and_refuse_a_folder_that_is_no_project() {
     assert_ne!(out.status.code(), Some(0));
     assert_eq!(contents(t.path(), &["home"]), Vec::<String>::new());
 }
+
+/// Issue 36, item 10: every binary's help has a usage line and the `--client` flag where it applies, and
+/// `uninstall --help` speaks of removing, not installing.
+#[test]
+fn every_help_has_a_usage_line_and_the_client_flag() {
+    for hook in portcullis_suite::HOOKS {
+        let out = Command::new(workspace_bin(hook.name))
+            .arg("--help")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{}", hook.name);
+        assert!(
+            text.contains(&format!("Usage: {}", hook.name)) && text.contains("--client"),
+            "{}: {text}",
+            hook.name
+        );
+    }
+    let out = Command::new(workspace_bin("portcullis"))
+        .args(["uninstall", "--help"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Usage: portcullis uninstall"), "{text}");
+    assert!(!text.contains("Install into"), "{text}");
+}

@@ -22,7 +22,13 @@ pub(crate) const CHECK_BLOCK_EXIT: u8 = 3;
 /// compaction-gate: the context in use of a Claude Code session. Without a subcommand it is the hook (one
 /// event on stdin).
 #[derive(Debug, Parser)]
-#[command(name = "compaction-gate", version, about, long_about = None)]
+#[command(
+    name = "compaction-gate",
+    version,
+    about,
+    long_about = None,
+    after_help = "Hook mode: the client runs it with one hook event as JSON on stdin.\n\nUsage: compaction-gate [--client claude|codex] < EVENT.json\n  --client NAME  the client the event comes from (recognised from the event when left out)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

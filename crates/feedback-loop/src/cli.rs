@@ -22,7 +22,13 @@ use crate::rules::{self, Need, Rules};
 /// feedback-loop: which modified domains still need review and testing in a Claude Code session. Without
 /// a subcommand it is the hook (one event on stdin).
 #[derive(Debug, Parser)]
-#[command(name = "feedback-loop", version, about, long_about = None)]
+#[command(
+    name = "feedback-loop",
+    version,
+    about,
+    long_about = None,
+    after_help = "Hook mode: the client runs it with one hook event as JSON on stdin.\n\nUsage: feedback-loop [--client claude|codex] < EVENT.json\n  --client NAME  the client the event comes from (recognised from the event when left out)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

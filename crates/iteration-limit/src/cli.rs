@@ -22,7 +22,13 @@ pub(crate) const SESSION_ENV: &str = "CLAUDE_CODE_SESSION_ID";
 /// iteration-limit: caps repeated attempts and runs completion-promise loops in Claude Code sessions.
 /// Without a subcommand it is the hook (one event on stdin).
 #[derive(Debug, Parser)]
-#[command(name = "iteration-limit", version, about, long_about = None)]
+#[command(
+    name = "iteration-limit",
+    version,
+    about,
+    long_about = None,
+    after_help = "Hook mode: the client runs it with one hook event as JSON on stdin.\n\nUsage: iteration-limit [--client claude|codex] < EVENT.json\n  --client NAME  the client the event comes from (recognised from the event when left out)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Top,

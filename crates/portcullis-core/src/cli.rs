@@ -22,8 +22,13 @@ pub fn default_command(name: &str, args: &[OsString]) -> ExitCode {
         "--help" | "-h" => {
             let _ = writeln!(
                 io::stdout().lock(),
-                "{name}: a portcullis hook for Claude Code.\n\nClaude Code runs it with one hook event as JSON on stdin; \
-                 it prints a verdict as JSON or nothing.\nRegister it with `portcullis install`; see `portcullis explain` to try an event."
+                "{name}: a portcullis hook for coding-agent clients (Claude Code, Codex CLI).\n\n\
+                 Usage: {name} [--client claude|codex] < EVENT.json\n       {name} --help | --version\n\n\
+                 The client runs it with one hook event as JSON on stdin; it prints a verdict as JSON, or \
+                 nothing for an allow.\n\
+                 --client NAME  the client the event comes from (recognised from the event when left out)\n\n\
+                 Register it with `portcullis install`; try an event with `portcullis explain`:\n  \
+                 portcullis explain < event.json"
             );
             ExitCode::SUCCESS
         }

@@ -23,12 +23,12 @@ struct Cli {
 
 #[derive(Debug, clap::Args)]
 struct ScopeArgs {
-    /// Install into <DIR>/.claude/settings.json, or <DIR>/.codex/hooks.json with `--client codex`
+    /// The settings file: <DIR>/.claude/settings.json, or <DIR>/.codex/hooks.json with `--client codex`
     /// (default: the current project).
     #[arg(long, value_name = "DIR", conflicts_with = "user")]
     project: Option<PathBuf>,
-    /// Install into ~/.claude/settings.json, or $CODEX_HOME/hooks.json (default ~/.codex) with
-    /// `--client codex`.
+    /// The user's settings instead: ~/.claude/settings.json, or $CODEX_HOME/hooks.json (default
+    /// ~/.codex) with `--client codex`.
     #[arg(long)]
     user: bool,
     /// The agent client: `claude` (Claude Code, the default) or `codex` (OpenAI's Codex CLI).
