@@ -334,3 +334,71 @@ fn explain_runs_the_installed_hooks_and_log_shows_the_verdict() {
     let none = portcullis(&["log", "--hook", "no-such-hook"], &p);
     assert!(String::from_utf8_lossy(&none.stdout).contains("no decisions logged"));
 }
+
+/// Issue 36, item 7: `install --local` registers in `.claude/settings.local.json`; the committed
+/// `settings.json` names the hooks by their bare names when this machine finds those very binaries on
+/// PATH (so the file works on a teammate's machine), and by path, with a note, when it does not.
+#[test]
+fn settings_a_team_can_commit_and_a_local_install() {
+    let bin = workspace_bin("portcullis");
+    let bin_dir = bin.parent().unwrap().to_path_buf();
+    let run = |project: &Path, args: &[&str], path: &std::ffi::OsStr| {
+        let bin_args: Vec<&std::ffi::OsStr> = if args[0] == "install" {
+            vec!["--bin-dir".as_ref(), bin_dir.as_os_str()]
+        } else {
+            vec![]
+        };
+        Command::new(&bin)
+            .args(args)
+            .arg("--project")
+            .arg(project)
+            .args(bin_args)
+            .env("HOME", project.join("home"))
+            .env("PATH", path)
+            .output()
+            .unwrap()
+    };
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path().canonicalize().unwrap();
+    let with_bins = std::env::join_paths(
+        std::iter::once(bin_dir.clone())
+            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap();
+    let out = run(&p, &["install"], &with_bins);
+    assert!(out.status.success(), "{out:?}");
+    let shared = std::fs::read_to_string(p.join(".claude/settings.json")).unwrap();
+    assert!(
+        shared.contains("\"command\": \"agent-first\""),
+        "bare names: {shared}"
+    );
+    assert!(!shared.contains(&bin_dir.display().to_string()), "{shared}");
+
+    let q = tempfile::tempdir().unwrap();
+    let q = q.path().canonicalize().unwrap();
+    let out = run(&q, &["install"], std::ffi::OsStr::new("/usr/bin:/bin"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("--local"),
+        "the note names the alternative: {text}"
+    );
+    let out = run(
+        &q,
+        &["install", "--local"],
+        std::ffi::OsStr::new("/usr/bin:/bin"),
+    );
+    assert!(out.status.success(), "{out:?}");
+    let local = std::fs::read_to_string(q.join(".claude/settings.local.json")).unwrap();
+    assert!(
+        local.contains(&bin_dir.join("agent-first").display().to_string()),
+        "{local}"
+    );
+    let out = run(
+        &q,
+        &["uninstall", "--local"],
+        std::ffi::OsStr::new("/usr/bin:/bin"),
+    );
+    assert!(out.status.success(), "{out:?}");
+    let local = std::fs::read_to_string(q.join(".claude/settings.local.json")).unwrap();
+    assert!(!local.contains("agent-first"), "{local}");
+}

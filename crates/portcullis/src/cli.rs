@@ -31,6 +31,10 @@ struct ScopeArgs {
     /// ~/.codex) with `--client codex`.
     #[arg(long)]
     user: bool,
+    /// This machine's project settings instead: <DIR>/.claude/settings.local.json, which is not
+    /// committed (Claude Code only).
+    #[arg(long, conflicts_with = "user")]
+    local: bool,
     /// The agent client: `claude` (Claude Code, the default) or `codex` (OpenAI's Codex CLI).
     #[arg(long, value_name = "CLIENT", default_value = "claude", value_parser = parse_client)]
     client: Client,
@@ -395,6 +399,12 @@ fn absolute(p: PathBuf) -> PathBuf {
 
 fn scope(args: ScopeArgs, env: &Env) -> Result<Scope, String> {
     if args.client == Client::Codex {
+        if args.local {
+            return Err(
+                "--local is Claude Code's .claude/settings.local.json; Codex has no local hooks file"
+                    .into(),
+            );
+        }
         if args.user {
             return crate::codex::codex_home(env)
                 .map(Scope::CodexUser)
@@ -410,9 +420,12 @@ fn scope(args: ScopeArgs, env: &Env) -> Result<Scope, String> {
             .map(Scope::User)
             .ok_or_else(|| "--user needs HOME (or CLAUDE_CONFIG_DIR) to be set".into());
     }
-    Ok(Scope::Project(absolute(
-        args.project.unwrap_or_else(current_project),
-    )))
+    let dir = absolute(args.project.unwrap_or_else(current_project));
+    Ok(if args.local {
+        Scope::ProjectLocal(dir)
+    } else {
+        Scope::Project(dir)
+    })
 }
 
 /// Runs the CLI with `args` (including the program name).

@@ -22,8 +22,10 @@ use serde_json::Value;
 /// Where hooks are installed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
-    /// `<dir>/.claude/settings.json`.
+    /// `<dir>/.claude/settings.json`: the file teams commit.
     Project(PathBuf),
+    /// `<dir>/.claude/settings.local.json`: this machine's, not committed.
+    ProjectLocal(PathBuf),
     /// `~/.claude/settings.json`.
     User(PathBuf),
     /// Codex: `<dir>/.codex/hooks.json` (loaded only in a trusted project).
@@ -38,6 +40,7 @@ impl Scope {
     pub fn settings_path(&self) -> PathBuf {
         match self {
             Self::Project(dir) => dir.join(".claude").join("settings.json"),
+            Self::ProjectLocal(dir) => dir.join(".claude").join("settings.local.json"),
             Self::User(claude_home) => claude_home.join("settings.json"),
             Self::CodexProject(dir) => dir.join(".codex").join("hooks.json"),
             Self::CodexUser(codex_home) => codex_home.join("hooks.json"),
@@ -48,7 +51,7 @@ impl Scope {
     #[must_use]
     pub fn client(&self) -> Client {
         match self {
-            Self::Project(_) | Self::User(_) => Client::ClaudeCode,
+            Self::Project(_) | Self::ProjectLocal(_) | Self::User(_) => Client::ClaudeCode,
             Self::CodexProject(_) | Self::CodexUser(_) => Client::Codex,
         }
     }
@@ -193,7 +196,13 @@ fn groups(
     let mut out: Vec<(String, Option<String>, Vec<CstInputValue>)> = Vec::new();
     for hook in hooks {
         for reg in hook.registrations_for(client) {
-            let handler = handler_value(&bin_dir.join(hook.name), hook.timeout_secs, client);
+            // An empty folder: the bare name, found on PATH (the shared settings of a team).
+            let binary = if bin_dir.as_os_str().is_empty() {
+                PathBuf::from(hook.name)
+            } else {
+                bin_dir.join(hook.name)
+            };
+            let handler = handler_value(&binary, hook.timeout_secs, client);
             let matcher = match (client, reg.matcher) {
                 (Client::Codex, Some(m)) => match codex_registration_matcher(reg.event, m) {
                     Some(m) => Some(m),

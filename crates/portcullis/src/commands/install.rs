@@ -59,15 +59,43 @@ pub fn install(
     }
     let path = scope.settings_path();
     let before = read_settings(&path)?;
+    // The committed project file names the hooks by their bare names when this machine finds the very
+    // binaries on PATH, so the file works on a teammate's machine too; otherwise it needs this machine's
+    // paths, and says where a team should put them instead.
+    let shared = matches!(scope, Scope::Project(_));
+    let bare = shared && HOOKS.iter().all(|h| on_path(h.name, bin_dir, env));
+    let named_by = if bare { Path::new("") } else { bin_dir };
     let after =
-        settings::install(&path, &before, bin_dir, HOOKS, scope.client()).map_err(|e| e.0)?;
+        settings::install(&path, &before, named_by, HOOKS, scope.client()).map_err(|e| e.0)?;
     let mut report = apply(&path, &before, &after, dry_run, "installed")?;
+    if shared && !bare {
+        report.text.push_str(&format!(
+            "note: `{}` names the hooks by this machine's paths (`{}` is not on PATH); a team that commits \
+             it should put the binaries on PATH and install again, or use `portcullis install --local` \
+             (`.claude/settings.local.json`, not committed)\n",
+            path.display(),
+            bin_dir.display()
+        ));
+    }
     if scope.client() == Client::Codex && !dry_run {
         report
             .text
             .push_str(&codex_trust(scope, &path, codex_options, env));
     }
     Ok(report)
+}
+
+/// Whether `name` on PATH is the binary in `bin_dir` (the same file).
+fn on_path(name: &str, bin_dir: &Path, env: &Env) -> bool {
+    let Some(path) = env.var("PATH") else {
+        return false;
+    };
+    let ours = bin_dir.join(name).canonicalize().ok();
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| is_executable(p))
+        .and_then(|p| p.canonicalize().ok())
+        .is_some_and(|p| Some(p) == ours)
 }
 
 /// Records trust for our Codex handlers, and says what is left for the user to do.
