@@ -2,6 +2,7 @@
 //! settings.json or a Codex hooks.json, everything else kept byte for byte. For Codex, install also
 //! records our handlers' trust ([`crate::codex`]), without which Codex skips them silently.
 
+use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 
@@ -69,13 +70,14 @@ pub fn install(
         settings::install(&path, &before, named_by, HOOKS, scope.client()).map_err(|e| e.0)?;
     let mut report = apply(&path, &before, &after, dry_run, "installed")?;
     if shared && !bare {
-        report.text.push_str(&format!(
+        let _ = writeln!(
+            report.text,
             "note: `{}` names the hooks by this machine's paths (`{}` is not on PATH); a team that commits \
              it should put the binaries on PATH and install again, or use `portcullis install --local` \
-             (`.claude/settings.local.json`, not committed)\n",
+             (`.claude/settings.local.json`, not committed)",
             path.display(),
             bin_dir.display()
-        ));
+        );
     }
     if scope.client() == Client::Codex && !dry_run {
         report
