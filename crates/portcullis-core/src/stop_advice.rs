@@ -36,9 +36,8 @@ fn stop_identity(event: &Event) -> u64 {
 /// Records that this hook blocks the agent's stop: the stop's identity and this hook's start time, in one
 /// small file (one `open` and `write`).
 pub(crate) fn mark_blocked(state: &crate::state::StateDir, agent: &str, event: &Event, ctx: &Ctx) {
-    if state.ensure().is_err() {
-        return;
-    }
+    // The chain was just written in this folder: it exists (when it does not, no marker is left, and an
+    // advising hook gives its advice to the user).
     let path = block_marker(state, agent);
     let stamp = format!(
         "{} {:016x}",
