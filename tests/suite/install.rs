@@ -402,3 +402,90 @@ fn settings_a_team_can_commit_and_a_local_install() {
     let local = std::fs::read_to_string(q.join(".claude/settings.local.json")).unwrap();
     assert!(!local.contains("agent-first"), "{local}");
 }
+
+/// Issue 36, item 5: doctor tells the truth. A summary line comes first; a gate that would enforce nothing
+/// (no developer agent, no reviewer) is a warning that says why and where it looked; a test command that
+/// cannot compile is a failure; `--json` gives every check with its status.
+#[test]
+fn doctor_says_what_will_and_will_not_be_enforced() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path().canonicalize().unwrap();
+    std::fs::create_dir_all(p.join(".git")).unwrap();
+    let doctor = portcullis(&["doctor"], &p);
+    let text = String::from_utf8_lossy(&doctor.stdout);
+    let first = text.lines().next().unwrap();
+    assert!(
+        first.starts_with("doctor: 0 of 12 hooks registered"),
+        "{text}"
+    );
+    assert!(first.contains("portcullis install"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("warn  agent-first: enforces nothing")
+                && l.contains(".claude/agents")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("warn  feedback-loop: no review is required")),
+        "{text}"
+    );
+    assert!(
+        text.lines().all(|l| l.len() < 600),
+        "no line runs on: {text}"
+    );
+
+    assert!(portcullis(&["install"], &p).status.success());
+    for a in ["backend-developer", "code-reviewer", "test-runner"] {
+        std::fs::create_dir_all(p.join(".claude/agents")).unwrap();
+        std::fs::write(
+            p.join(format!(".claude/agents/{a}.md")),
+            format!("---\nname: {a}\ndescription: {a}\n---\n"),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        p.join(".claude/portcullis.json"),
+        r#"{"feedback_loop": {"test_commands": [{"pattern": "(unclosed"}]}}"#,
+    )
+    .unwrap();
+    let doctor = portcullis(&["doctor", "--json"], &p);
+    assert_eq!(doctor.status.code(), Some(1), "a bad test command fails");
+    let v: serde_json::Value = serde_json::from_slice(&doctor.stdout).unwrap();
+    assert!(
+        v["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("12 of 12 hooks registered"),
+        "{v}"
+    );
+    let checks = v["checks"].as_array().unwrap();
+    let find = |name: &str, status: &str| {
+        checks
+            .iter()
+            .find(|c| c["name"] == name && c["status"] == status)
+            .map(|c| c["message"].as_str().unwrap().to_owned())
+    };
+    assert!(
+        find("agent-first", "ok")
+            .unwrap()
+            .contains("backend-developer"),
+        "{v}"
+    );
+    assert!(
+        find("feedback-loop", "ok").is_some_and(|m| m.contains("code-reviewer")),
+        "{v}"
+    );
+    assert!(
+        find("feedback-loop", "fail")
+            .unwrap()
+            .contains("test_commands[0]"),
+        "{v}"
+    );
+    for c in checks {
+        assert!(
+            ["ok", "note", "warn", "fail"].contains(&c["status"].as_str().unwrap()),
+            "{c}"
+        );
+    }
+}

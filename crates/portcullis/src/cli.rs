@@ -159,6 +159,9 @@ enum Command {
         /// Codex: the `codex` program that lists the handlers' trust (default: `codex` on PATH).
         #[arg(long, value_name = "PATH")]
         codex_bin: Option<PathBuf>,
+        /// One JSON object: `{"summary", "checks": [{"name", "status", "message"}]}`.
+        #[arg(long)]
+        json: bool,
     },
     /// Show the decision log, oldest of the selection first.
     Log {
@@ -469,6 +472,7 @@ fn doctor(
     bin_dir: Option<PathBuf>,
     client: Client,
     codex_bin: Option<PathBuf>,
+    json: bool,
     env: &Env,
 ) -> CmdResult {
     commands::doctor(
@@ -477,6 +481,7 @@ fn doctor(
         env,
         client,
         codex_bin.map(absolute).as_deref(),
+        json,
     )
 }
 
@@ -522,7 +527,8 @@ fn report(command: Command, env: &Env) -> CmdResult {
             bin_dir,
             client,
             codex_bin,
-        } => doctor(project, bin_dir, client, codex_bin, env),
+            json,
+        } => doctor(project, bin_dir, client, codex_bin, json, env),
         Command::Log {
             session,
             hook,

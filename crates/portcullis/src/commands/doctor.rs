@@ -12,33 +12,63 @@ use portcullis_suite::HOOKS;
 use super::{CmdResult, Report, doctor_codex, is_executable, settings_files};
 use crate::settings;
 
+/// One line of the report.
+#[derive(Debug, serde::Serialize)]
+struct Check {
+    name: String,
+    /// `ok`, `note`, `warn` or `fail`.
+    status: &'static str,
+    message: String,
+}
+
+/// The checks so far.
+#[derive(Default)]
+struct Checks(Vec<Check>);
+
+impl Checks {
+    fn push(&mut self, name: &str, status: &'static str, message: impl Into<String>) {
+        self.0.push(Check {
+            name: name.to_owned(),
+            status,
+            message: message.into(),
+        });
+    }
+
+    fn result(&mut self, name: &str, result: Result<String, String>) {
+        match result {
+            Ok(m) => self.push(name, "ok", m),
+            Err(m) => self.push(name, "fail", m),
+        }
+    }
+
+    fn count(&self, status: &str) -> usize {
+        self.0.iter().filter(|c| c.status == status).count()
+    }
+}
+
 /// `portcullis doctor`: for Claude Code, or with `client` Codex, for Codex CLI (its hook files and their
-/// trust, through `codex_bin` or `codex` on PATH).
+/// trust, through `codex_bin` or `codex` on PATH). A summary line first, then one line per check: `ok`,
+/// `note`, `warn` (a gate that would enforce nothing, with why and what to do) or `FAIL`; with `json`,
+/// `{"summary", "checks": [{"name", "status", "message"}]}`. Exit 1 when a check fails.
 pub fn doctor(
     project: &Path,
     bin_dir: &Path,
     env: &Env,
     client: Client,
     codex_bin: Option<&Path>,
+    json: bool,
 ) -> CmdResult {
-    let mut lines = Vec::new();
-    let mut ok = true;
-    let mut check = |name: &str, result: Result<String, String>| match result {
-        Ok(m) => lines.push(format!("ok    {name}: {m}")),
-        Err(m) => {
-            ok = false;
-            lines.push(format!("FAIL  {name}: {m}"));
-        }
-    };
-
+    let mut checks = Checks::default();
     let files: Vec<String> = Config::paths(env, project)
         .into_iter()
         .filter(|p| p.exists())
         .map(|p| p.display().to_string())
         .collect();
-    check(
+    let config = Config::load(env, project, Schema::suite(&portcullis_suite::sections()));
+    checks.result(
         "config",
-        Config::load(env, project, Schema::suite(&portcullis_suite::sections()))
+        config
+            .as_ref()
             .map(|_| {
                 if files.is_empty() {
                     "no config files; defaults apply".into()
@@ -46,14 +76,14 @@ pub fn doctor(
                     format!("parsed {}", files.join(", "))
                 }
             })
-            .map_err(|e| e.to_string()),
+            .map_err(ToString::to_string),
     );
 
     let missing: Vec<&str> = portcullis_suite::binaries()
         .into_iter()
         .filter(|n| !is_executable(&bin_dir.join(n)))
         .collect();
-    check(
+    checks.result(
         "binaries",
         if missing.is_empty() {
             Ok(format!(
@@ -70,18 +100,96 @@ pub fn doctor(
         },
     );
 
-    match client {
-        Client::ClaudeCode => check("settings", check_registered(project, env)),
+    let registered = match client {
+        Client::ClaudeCode => {
+            let (result, registered) = check_registered(project, env);
+            checks.result("settings", result);
+            Some(registered)
+        }
         Client::Codex => {
-            check("codex hooks", doctor_codex::check_registered(project, env));
-            check(
+            checks.result("codex hooks", doctor_codex::check_registered(project, env));
+            checks.result(
                 "codex trust",
                 doctor_codex::check_trust(project, env, codex_bin),
             );
+            None
+        }
+    };
+
+    checks.result("state", state_check(env, project));
+    if let Ok(config) = &config {
+        crate::commands::doctor_gates::check(config, project, env, &mut |name, status, message| {
+            checks.push(name, status, message);
+        });
+        // The user's own domain table and the domains agents declare: rules that can never win.
+        for note in domain_notes(config, project, env) {
+            checks.push("domains", "note", note);
         }
     }
+    // Agent files the catalog skips, each named (the hooks log only a count and the first).
+    let catalog = portcullis_domains::AgentCatalog::discover(project, env.claude_home().as_deref());
+    for (path, why) in &catalog.skipped {
+        checks.push(
+            "agents",
+            "note",
+            format!("`{}` skipped: {why}", path.display()),
+        );
+    }
+    // Each hook's own lines (a program it needs, ...): notes, never failures.
+    if let Ok(config) = &config {
+        for hook in HOOKS {
+            if let Some(note) = (hook.doctor)(config, env) {
+                checks.push(
+                    note.label,
+                    if note.ok { "ok" } else { "note" },
+                    note.message,
+                );
+            }
+        }
+    }
+    Ok(render(&checks, registered, project, json))
+}
 
-    // Read-only: the state folder is looked at, never made or written (the hooks make it on first use).
+/// The report: a summary line, then the checks (or all of it as JSON).
+fn render(checks: &Checks, registered: Option<usize>, project: &Path, json: bool) -> Report {
+    use std::fmt::Write as _;
+    let fails = checks.count("fail");
+    let warns = checks.count("warn");
+    let mut summary = match registered {
+        Some(n) => format!("{n} of {} hooks registered", HOOKS.len()),
+        None => format!("{} hooks", HOOKS.len()),
+    };
+    let _ = write!(
+        summary,
+        "; {fails} check{} failed, {warns} warning{}",
+        if fails == 1 { "" } else { "s" },
+        if warns == 1 { "" } else { "s" }
+    );
+    if registered == Some(0) {
+        let _ = write!(
+            summary,
+            "; run `portcullis install --project {}` (or `--local`)",
+            project.display()
+        );
+    }
+    let ok = fails == 0;
+    if json {
+        let value = serde_json::json!({"summary": summary, "checks": checks.0});
+        return Report {
+            text: format!("{value}\n"),
+            ok,
+        };
+    }
+    let mut text = format!("doctor: {summary}\n");
+    for c in &checks.0 {
+        let status = if c.status == "fail" { "FAIL" } else { c.status };
+        let _ = writeln!(text, "{status:<5} {}: {}", c.name, c.message);
+    }
+    Report { text, ok }
+}
+
+/// The state folder, looked at and never made or written (the hooks make it on first use).
+fn state_check(env: &Env, project: &Path) -> Result<String, String> {
     let state = StateDir::for_project(env, project);
     let folder = state.path();
     let judged = folder
@@ -90,41 +198,15 @@ pub fn doctor(
         .map(Path::to_path_buf)
         .unwrap_or_default();
     let writable = fs::metadata(&judged).is_ok_and(|m| m.is_dir() && !m.permissions().readonly());
-    check(
-        "state",
-        match (folder.is_dir(), writable) {
-            (true, true) => Ok(format!("`{}` is writable", folder.display())),
-            (false, true) => Ok(format!(
-                "`{}` is made on first use (`{}` is writable)",
-                folder.display(),
-                judged.display()
-            )),
-            _ => Err(format!("`{}` is not writable", judged.display())),
-        },
-    );
-    // The user's own domain table and the domains agents declare: rules that can never win.
-    if let Ok(config) = Config::load(env, project, Schema::suite(&portcullis_suite::sections())) {
-        for note in domain_notes(&config, project, env) {
-            lines.push(format!("note  domains: {note}"));
-        }
+    match (folder.is_dir(), writable) {
+        (true, true) => Ok(format!("`{}` is writable", folder.display())),
+        (false, true) => Ok(format!(
+            "`{}` is made on first use (`{}` is writable)",
+            folder.display(),
+            judged.display()
+        )),
+        _ => Err(format!("`{}` is not writable", judged.display())),
     }
-    // Agent files the catalog skips, each named (the hooks log only a count and the first).
-    let catalog = portcullis_domains::AgentCatalog::discover(project, env.claude_home().as_deref());
-    for (path, why) in &catalog.skipped {
-        lines.push(format!("note  agents: `{}` skipped: {why}", path.display()));
-    }
-    // Each hook's own lines (a program it needs, ...): notes, never failures.
-    if let Ok(config) = Config::load(env, project, Schema::suite(&portcullis_suite::sections())) {
-        for hook in HOOKS {
-            if let Some(note) = (hook.doctor)(&config, env) {
-                let status = if note.ok { "ok   " } else { "note " };
-                lines.push(format!("{status} {}: {}", note.label, note.message));
-            }
-        }
-    }
-    let mut text = lines.join("\n");
-    text.push('\n');
-    Ok(Report { text, ok })
 }
 
 /// Shadowed rules of the configured `domains` table (the built-in one shadows on purpose), or, with the
@@ -175,10 +257,18 @@ pub(super) fn registered_in(files: &[PathBuf]) -> Result<Vec<Found>, String> {
     Ok(found)
 }
 
-fn check_registered(project: &Path, env: &Env) -> Result<String, String> {
-    let found = registered_in(&settings_files(project, env))?;
-    let mut problems = Vec::new();
+/// Whether every hook is registered (and each registered binary exists), and how many hooks are.
+fn check_registered(project: &Path, env: &Env) -> (Result<String, String>, usize) {
+    let looked = settings_files(project, env);
+    let found = match registered_in(&looked) {
+        Ok(f) => f,
+        Err(e) => return (Err(e), 0),
+    };
+    let mut unregistered: Vec<&str> = Vec::new();
+    let mut broken = Vec::new();
+    let mut complete = 0;
     for hook in HOOKS {
+        let mut whole = true;
         for reg in hook.registrations {
             let hit = found.iter().find(|(e, m, c, _)| {
                 e == reg.event
@@ -186,35 +276,71 @@ fn check_registered(project: &Path, env: &Env) -> Result<String, String> {
                     && Path::new(c).file_name().is_some_and(|n| n == hook.name)
             });
             match hit {
-                None => problems.push(format!("{} is not registered for {}", hook.name, reg.event)),
-                Some((_, _, c, f)) if !is_executable(Path::new(c)) => {
-                    problems.push(format!(
-                        "`{}` registers `{c}`, which does not exist",
+                None => whole = false,
+                Some((_, _, c, f)) if !runnable(c, env) => {
+                    broken.push(format!(
+                        "`{}` registers `{c}`, which is not there",
                         f.display()
                     ));
                 }
                 Some(_) => {}
             }
         }
+        if whole {
+            complete += 1;
+        } else {
+            unregistered.push(hook.name);
+        }
     }
-    if problems.is_empty() {
+    let shown = |files: &[PathBuf]| {
+        files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if unregistered.is_empty() && broken.is_empty() {
         let files: std::collections::BTreeSet<String> =
             found.iter().map(|f| f.3.display().to_string()).collect();
-        Ok(format!(
-            "{} registrations found in {}",
-            found.len(),
-            if files.is_empty() {
-                "no settings file".into()
-            } else {
+        return (
+            Ok(format!(
+                "{} registrations found in {}",
+                found.len(),
                 files.into_iter().collect::<Vec<_>>().join(", ")
-            }
-        ))
-    } else {
-        problems.dedup();
+            )),
+            complete,
+        );
+    }
+    broken.dedup();
+    let mut problems = Vec::new();
+    if unregistered.len() == HOOKS.len() {
+        problems.push(format!(
+            "no hook is registered (looked in {})",
+            shown(&looked)
+        ));
+    } else if !unregistered.is_empty() {
+        problems.push(format!(
+            "not (fully) registered: {}",
+            unregistered.join(", ")
+        ));
+    }
+    problems.extend(broken);
+    (
         Err(format!(
-            "{} (run `portcullis install --project {}`)",
+            "{}; run `portcullis install --project {}`",
             problems.join("; "),
             project.display()
-        ))
+        )),
+        complete,
+    )
+}
+
+/// Whether a registered command runs: an absolute or relative path that is an executable, or a bare name
+/// found on PATH (the committed settings of a team name the hooks so).
+fn runnable(command: &str, env: &Env) -> bool {
+    if command.contains('/') {
+        return is_executable(Path::new(command));
     }
+    env.var("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|d| is_executable(&d.join(command))))
 }

@@ -8,6 +8,7 @@ use portcullis_core::{Env, budget};
 mod audit;
 mod doctor;
 mod doctor_codex;
+mod doctor_gates;
 mod domains;
 mod explain;
 mod install;
