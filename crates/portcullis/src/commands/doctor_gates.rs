@@ -65,64 +65,74 @@ pub(super) fn check(
     }
 
     if let Ok(fl) = config.section::<FeedbackLoopConfig>() {
-        for (i, t) in fl.test_commands.iter().enumerate() {
-            if let Err(e) = regex::Regex::new(&t.pattern) {
-                push(
-                    "feedback-loop",
-                    "fail",
-                    format!(
-                        "`feedback_loop.test_commands[{i}].pattern` is no regular expression ({e}): every \
-                         Stop that needs it fails; fix or remove it"
-                    ),
-                );
-            }
-        }
-        let mut reviewers = Vec::new();
-        let mut testers = Vec::new();
-        for d in &names {
-            if let Ok((reviewer, tester)) =
-                feedback_loop::reviewer_and_tester(&fl, &catalog, d, &names)
-            {
-                reviewers.extend(reviewer);
-                testers.extend(tester);
-            }
-        }
-        reviewers.sort();
-        reviewers.dedup();
-        testers.sort();
-        testers.dedup();
-        if reviewers.is_empty() {
+        feedback_loop_check(&fl, &catalog, &names, &looked, push);
+    }
+}
+
+/// What feedback-loop will require: review when a reviewer is found, testing when a tester or a test
+/// runner's project file is, and a configured test command that compiles.
+fn feedback_loop_check(
+    fl: &FeedbackLoopConfig,
+    catalog: &AgentCatalog,
+    names: &[&str],
+    looked: &str,
+    push: &mut dyn FnMut(&str, &'static str, String),
+) {
+    for (i, t) in fl.test_commands.iter().enumerate() {
+        if let Err(e) = regex::Regex::new(&t.pattern) {
             push(
                 "feedback-loop",
-                "warn",
+                "fail",
                 format!(
-                    "no review is required: no reviewer agent is found (`{}`, or one named or described as \
-                     a reviewer, such as `code-reviewer`; {looked}); add one to have edits reviewed",
-                    fl.reviewer_pattern
+                    "`feedback_loop.test_commands[{i}].pattern` is no regular expression ({e}): every \
+                     Stop that needs it fails; fix or remove it"
                 ),
             );
-        } else {
-            push(
-                "feedback-loop",
-                "ok",
-                format!("reviews by {}", reviewers.join(", ")),
-            );
         }
-        if testers.is_empty() {
-            push(
-                "feedback-loop",
-                "note",
-                "no tester agent: testing is required where a test runner's project file is (`Cargo.toml`, \
-                 `go.mod`, `package.json`, `pyproject.toml`, `requirements.txt`, …), and a test run of the \
-                 edited files' language clears it"
-                    .to_owned(),
-            );
-        } else {
-            push(
-                "feedback-loop",
-                "ok",
-                format!("tests by {}", testers.join(", ")),
-            );
+    }
+    let mut reviewers = Vec::new();
+    let mut testers = Vec::new();
+    for d in names {
+        if let Ok((reviewer, tester)) = feedback_loop::reviewer_and_tester(fl, catalog, d, names) {
+            reviewers.extend(reviewer);
+            testers.extend(tester);
         }
+    }
+    reviewers.sort();
+    reviewers.dedup();
+    testers.sort();
+    testers.dedup();
+    if reviewers.is_empty() {
+        push(
+            "feedback-loop",
+            "warn",
+            format!(
+                "no review is required: no reviewer agent is found (`{}`, or one named or described as \
+                 a reviewer, such as `code-reviewer`; {looked}); add one to have edits reviewed",
+                fl.reviewer_pattern
+            ),
+        );
+    } else {
+        push(
+            "feedback-loop",
+            "ok",
+            format!("reviews by {}", reviewers.join(", ")),
+        );
+    }
+    if testers.is_empty() {
+        push(
+            "feedback-loop",
+            "note",
+            "no tester agent: testing is required where a test runner's project file is (`Cargo.toml`, \
+             `go.mod`, `package.json`, `pyproject.toml`, `requirements.txt`, …), and a test run of the \
+             edited files' language clears it"
+                .to_owned(),
+        );
+    } else {
+        push(
+            "feedback-loop",
+            "ok",
+            format!("tests by {}", testers.join(", ")),
+        );
     }
 }
