@@ -326,13 +326,38 @@ fn explain_runs_the_installed_hooks_and_log_shows_the_verdict() {
     let log = portcullis(&["log", "--blocked", "--session", "sess-exp"], &p);
     let text = String::from_utf8_lossy(&log.stdout);
     assert!(log.status.success());
-    assert_eq!(text.lines().count(), 1, "{text}");
+    // One entry: its header line, then its reason wrapped between words under it (issue 36, item 8).
+    let headers: Vec<&str> = text.lines().filter(|l| !l.starts_with(' ')).collect();
+    assert_eq!(headers.len(), 1, "{text}");
     assert!(
-        text.contains("agent-first") && text.contains("PreToolUse Write") && text.contains("deny"),
+        headers[0].contains("agent-first")
+            && headers[0].contains("PreToolUse Write")
+            && headers[0].contains("deny"),
         "{text}"
     );
-    let none = portcullis(&["log", "--hook", "no-such-hook"], &p);
-    assert!(String::from_utf8_lossy(&none.stdout).contains("no decisions logged"));
+    assert!(
+        text.contains("backend-developer"),
+        "the reason is shown: {text}"
+    );
+    let full = portcullis(&["log", "--blocked", "--full"], &p);
+    let full_text = String::from_utf8_lossy(&full.stdout);
+    assert!(
+        full_text.contains("`agent_first`, `domains`.)"),
+        "--full shows the whole reason: {full_text}"
+    );
+    assert!(
+        text.lines()
+            .filter(|l| l.starts_with(' '))
+            .all(|l| l.chars().count() <= 100),
+        "reasons wrapped, not cut or run on: {text}"
+    );
+    // A misspelt hook is refused with the nearest name, not answered with "no decisions logged".
+    let typo = portcullis(&["log", "--hook", "agent-frist"], &p);
+    assert_eq!(typo.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&typo.stderr).contains("did you mean `agent-first`"),
+        "{typo:?}"
+    );
 }
 
 /// Issue 36, item 7: `install --local` registers in `.claude/settings.local.json`; the committed

@@ -106,3 +106,52 @@ fn every_help_has_a_usage_line_and_the_client_flag() {
     assert!(text.contains("Usage: portcullis uninstall"), "{text}");
     assert!(!text.contains("Install into"), "{text}");
 }
+
+/// Issue 36, item 8: `log --follow` prints entries as the hooks write them.
+#[test]
+fn log_follow_prints_new_entries() {
+    use std::io::{BufRead, BufReader, Write};
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path().canonicalize().unwrap();
+    std::fs::create_dir_all(p.join(".claude/portcullis")).unwrap();
+    let log = p.join(".claude/portcullis/log.jsonl");
+    std::fs::write(&log, "").unwrap();
+    let mut child = Command::new(workspace_bin("portcullis"))
+        .args(["log", "--follow", "--project"])
+        .arg(&p)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    writeln!(
+        f,
+        r#"{{"time":"t","session":"s","agent":"main","hook":"agent-first","event":"PreToolUse","verdict":"deny","reason":"followed entry","micros":1}}"#
+    )
+    .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut seen = Vec::new();
+    while std::time::Instant::now() < deadline {
+        if let Ok(line) = rx.recv_timeout(std::time::Duration::from_millis(200)) {
+            seen.push(line);
+            if seen.iter().any(|l| l.contains("followed entry")) {
+                break;
+            }
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        seen.iter().any(|l| l.contains("followed entry")),
+        "{seen:?}"
+    );
+}

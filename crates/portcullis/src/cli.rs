@@ -180,6 +180,12 @@ enum Command {
         /// Print the raw JSON lines.
         #[arg(long)]
         json: bool,
+        /// Every line of each reason, as written (default: wrapped, at most four lines).
+        #[arg(long)]
+        full: bool,
+        /// Keep printing new entries as the hooks write them (Ctrl-C to stop).
+        #[arg(long, short = 'f')]
+        follow: bool,
         /// The project (default: the current one).
         #[arg(long, value_name = "DIR")]
         project: Option<PathBuf>,
@@ -535,18 +541,26 @@ fn report(command: Command, env: &Env) -> CmdResult {
             blocked,
             n,
             json,
+            full,
+            follow,
             project,
-        } => commands::show_log(
-            &project_for(project, env)?,
-            env,
-            &LogFilter {
+        } => {
+            let project = project_for(project, env)?;
+            let filter = LogFilter {
                 session,
                 hook,
                 blocked,
                 n,
                 json,
-            },
-        ),
+                full,
+            };
+            if follow {
+                // Streams until interrupted: nothing is left to report.
+                commands::follow_log(&project, env, &filter)?;
+                return Ok(commands::Report::ok(String::new()));
+            }
+            commands::show_log(&project, env, &filter)
+        }
         Command::Domains {
             paths,
             json,

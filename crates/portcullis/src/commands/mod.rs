@@ -24,7 +24,7 @@ pub use domains::domains;
 pub use explain::{Handler, explain, load_settings, matching_handlers, matching_handlers_in};
 pub use install::{CodexOptions, install, uninstall};
 pub use locks::{Release, list_locks, release_locks};
-pub use log::{LogFilter, show_log};
+pub use log::{LogFilter, follow_log, show_log};
 pub use progress::{ProgressAction, progress};
 pub use secrets::{RunRequest, WRAPPER_FAILED, run_with_secrets};
 pub use skills::{SkillsRequest, skills};
