@@ -231,6 +231,9 @@ fn doctor_reports_a_bad_config_with_its_key() {
 }
 
 #[test]
+// One story from start to end (explain, the same event live, then the log of it): split, each part would
+// set the project up again.
+#[allow(clippy::too_many_lines)]
 fn explain_runs_the_installed_hooks_and_log_shows_the_verdict() {
     let t = tempfile::tempdir().unwrap();
     let p = t.path().canonicalize().unwrap();
