@@ -1,16 +1,16 @@
 //! The command line: parses arguments and prints what a command returns. Usage errors exit 64.
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use portcullis_core::cli::{finish_command, parse_command};
-use portcullis_core::ctx::find_project_root;
 use portcullis_core::{Client, Env};
 use portcullis_suite::HOOKS;
 
 use crate::commands::{self, CmdResult, LogFilter};
+use crate::projects::{absolute, current_project, default_bin_dir, project_for};
 use crate::settings::{self, Scope};
 
 /// portcullis: deterministic workflow hooks for Claude Code.
@@ -366,44 +366,6 @@ fn locks(
             commands::release_locks(project, &what, env)
         }
     }
-}
-
-fn current_project() -> PathBuf {
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    find_project_root(&cwd)
-}
-
-/// The project a command that reads or changes one works on: `--project`, else `CLAUDE_PROJECT_DIR`, else
-/// the project around the current folder. Outside any (no `.git` or `.claude/` here or above), it says so
-/// rather than making a project of wherever it runs (issue 36: `progress start` in a random folder made
-/// it a project without a word, and `doctor` left a state folder in `/`).
-fn project_for(explicit: Option<PathBuf>, env: &Env) -> Result<PathBuf, String> {
-    if let Some(p) = explicit.or_else(|| env.var("CLAUDE_PROJECT_DIR").map(PathBuf::from)) {
-        return Ok(absolute(p));
-    }
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let root = find_project_root(&cwd);
-    if root.join(".git").exists() || root.join(".claude").is_dir() {
-        return Ok(absolute(root));
-    }
-    Err(format!(
-        "`{}` is not in a project (no .git or .claude/ here or above): run it in your project, or pass \
-         --project DIR",
-        cwd.display()
-    ))
-}
-
-fn default_bin_dir() -> PathBuf {
-    std::env::current_exe()
-        .ok()
-        .and_then(|p| p.canonicalize().ok())
-        .and_then(|p| p.parent().map(Path::to_path_buf))
-        .unwrap_or_else(|| PathBuf::from("."))
-}
-
-fn absolute(p: PathBuf) -> PathBuf {
-    p.canonicalize()
-        .unwrap_or_else(|_| std::env::current_dir().map(|c| c.join(&p)).unwrap_or(p))
 }
 
 fn scope(args: ScopeArgs, env: &Env) -> Result<Scope, String> {

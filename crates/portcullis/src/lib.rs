@@ -9,5 +9,6 @@ pub mod commands;
 pub mod diff;
 pub mod exec;
 pub mod matcher;
+mod projects;
 pub mod replay;
 pub mod settings;
