@@ -15,8 +15,6 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use portcullis_testkit::workspace_bin;
-
 use crate::support::{Rng, seed};
 use serde_json::{Value, json};
 
@@ -92,25 +90,7 @@ fn trap(hooks: &[&str]) -> (tempfile::TempDir, PathBuf) {
                 std::fs::write(root.join("NOTES.md"), "# notes\n").unwrap();
             }
             _ => {
-                let ok = Command::new(workspace_bin("iteration-limit"))
-                    .args([
-                        "loop",
-                        "start",
-                        "--promise",
-                        "NEVER",
-                        "--max-iterations",
-                        "10000",
-                        "--session",
-                        "trap",
-                        "--project",
-                    ])
-                    .arg(&root)
-                    .args(["--", "keep going"])
-                    .env("HOME", root.join("no-home"))
-                    .status()
-                    .unwrap()
-                    .success();
-                assert!(ok);
+                crate::support::arm_promise_loop(&root, "trap", "NEVER", 10_000, "keep going");
             }
         }
     }

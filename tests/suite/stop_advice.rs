@@ -3,9 +3,7 @@
 //! end, it goes to the user (issue 35, item 26: a kept promise was followed by one more answer).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use portcullis_testkit::workspace_bin;
 use serde_json::{Value, json};
 
 /// A project with a promise loop armed for session `advice`.
@@ -13,23 +11,7 @@ fn project() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().canonicalize().unwrap();
     std::fs::create_dir_all(root.join(".git")).unwrap();
-    let ok = Command::new(workspace_bin("iteration-limit"))
-        .args([
-            "loop",
-            "start",
-            "--promise",
-            "DONE",
-            "--max-iterations",
-            "50",
-        ])
-        .args(["--session", "advice", "--project"])
-        .arg(&root)
-        .args(["--", "migrate the modules"])
-        .env("HOME", root.join("no-home"))
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
+    crate::support::arm_promise_loop(&root, "advice", "DONE", 50, "migrate the modules");
     (dir, root)
 }
 

@@ -79,3 +79,18 @@ pub(crate) fn home_event(hook: &str) -> String {
         .next()
         .unwrap_or_else(|| panic!("no captured {} event for {hook}", reg.event))
 }
+
+/// Arms a completion-promise loop for `session` in project `root` (`iteration-limit loop start`).
+pub(crate) fn arm_promise_loop(root: &Path, session: &str, promise: &str, max: u32, task: &str) {
+    let ok = Command::new(workspace_bin("iteration-limit"))
+        .args(["loop", "start", "--promise", promise, "--max-iterations"])
+        .arg(max.to_string())
+        .args(["--session", session, "--project"])
+        .arg(root)
+        .args(["--", task])
+        .env("HOME", root.join("no-home"))
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "loop start");
+}
