@@ -231,18 +231,37 @@ impl Rules {
         if catalog.find_for_domain(&named).is_some() {
             return Some(named);
         }
-        let serving = |own: bool| {
-            catalog.agents.iter().find(|a| {
-                self.role_of(&a.name, domains, a.description.as_deref())
-                    .is_some_and(|r| {
-                        r.phase == phase && (r.domain == domain) == own && (own || r.domain == "*")
-                    })
-            })
-        };
-        serving(true)
-            .or_else(|| serving(false))
-            .map(|a| plain_name(&a.name).to_owned())
+        // One pass over the catalog, and only over the agents whose name or description can say reviewer
+        // or tester (a project has dozens of developers, and this runs at every blocked stop).
+        let mut every_domain = None;
+        for a in catalog
+            .agents
+            .iter()
+            .filter(|a| may_serve(&a.name) || a.description.as_deref().is_some_and(may_serve))
+        {
+            match self.role_of(&a.name, domains, a.description.as_deref()) {
+                Some(r) if r.phase == phase && r.domain == domain => {
+                    return Some(plain_name(&a.name).to_owned());
+                }
+                Some(r) if r.phase == phase && r.domain == "*" && every_domain.is_none() => {
+                    every_domain = Some(plain_name(&a.name).to_owned());
+                }
+                _ => {}
+            }
+        }
+        every_domain
     }
+}
+
+/// Whether `text` holds a word that names a reviewer or a tester (ASCII, any case): the agents worth
+/// asking [`Rules::role_of`] about beyond the configured patterns.
+fn may_serve(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    ["review", "test", "qa", "quality"].iter().any(|w| {
+        bytes
+            .windows(w.len())
+            .any(|window| window.eq_ignore_ascii_case(w.as_bytes()))
+    })
 }
 
 #[cfg(test)]
