@@ -85,21 +85,17 @@ fn pre_tool_use(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     let targets = if reading {
         read_target(event)
     } else if tool == "Bash" || FILE_EDIT_TOOLS.contains(&tool) {
+        let input = event.tool_input()?;
+        if let portcullis_core::ToolInput::Bash(b) = &input
+            && let Some(refusal) = b.command.as_deref().and_then(own_command)
+        {
+            return Ok(rules_refusal(&refusal));
+        }
         // Removing, moving away or resetting a file changes it as much as writing it does.
-        portcullis_shell::files_changed(&event.tool_input()?)
+        portcullis_shell::files_changed(&input)
     } else {
         return Ok(Verdict::allow());
     };
-    let command = (tool == "Bash")
-        .then(|| event.tool_input().ok())
-        .flatten()
-        .and_then(|i| match i {
-            portcullis_core::ToolInput::Bash(b) => b.command,
-            _ => None,
-        });
-    if let Some(refusal) = command.as_deref().and_then(own_command) {
-        return Ok(rules_refusal(&refusal));
-    }
     if targets.is_empty() {
         return Ok(Verdict::allow());
     }
@@ -203,6 +199,10 @@ fn own_file_problem(rel: &str) -> String {
 /// A shell command that changes portcullis's own rules or records (`portcullis locks release`, `install`,
 /// `uninstall`): what it does, for the refusal.
 fn own_command(command: &str) -> Option<String> {
+    // Most commands never name portcullis: they are not parsed again here.
+    if !command.contains("portcullis") {
+        return None;
+    }
     let runs = portcullis_shell::runs(command);
     let words: Vec<Vec<String>> = match runs {
         Some(runs) => runs
