@@ -47,6 +47,11 @@ fn run(dir: &Path, args: &[&str]) -> std::process::Output {
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", dir.join("home"))
+        // Nothing above the temp folder (a `.git` there) may make it a project.
+        .env(
+            "GIT_CEILING_DIRECTORIES",
+            dir.parent().unwrap_or(dir).as_os_str(),
+        )
         .output()
         .unwrap()
 }
@@ -76,9 +81,10 @@ fn read_only_commands_make_nothing_and_refuse_a_folder_that_is_no_project() {
     }
     // A command that would make a project out of a random folder refuses too.
     let t = tempfile::tempdir().unwrap();
-    let out = run(t.path(), &["progress", "start", "Login form"]);
+    let dir = t.path().canonicalize().unwrap();
+    let out = run(&dir, &["progress", "start", "Login form"]);
     assert_ne!(out.status.code(), Some(0));
-    assert_eq!(contents(t.path(), &["home"]), Vec::<String>::new());
+    assert_eq!(contents(&dir, &["home"]), Vec::<String>::new());
 }
 
 /// Issue 36, item 10: every binary's help has a usage line and the `--client` flag where it applies, and

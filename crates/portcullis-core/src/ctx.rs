@@ -69,7 +69,7 @@ impl Ctx {
         let named = env.var(env_vars::CLAUDE_PROJECT_DIR).map(PathBuf::from);
         let project = named
             .clone()
-            .unwrap_or_else(|| project_root_below(&cwd, home.as_deref()));
+            .unwrap_or_else(|| project_root_below(&cwd, home.as_deref(), &ceilings(&env)));
         // State is kept only where the client named the project, or where the folder shows it is one: an
         // event whose `cwd` is missing or gone (or a run by hand) must not make a project of wherever the
         // process happens to be.
@@ -218,20 +218,33 @@ pub fn cli_project(explicit: Option<PathBuf>, env: &Env) -> PathBuf {
 /// it, a `.claude/` that holds more than the suite's own state folder and is not the user's home folder
 /// (`~/.claude/` holds the client's user settings, not a project's; a `.claude/portcullis/` alone is what a
 /// stray hook run leaves behind, as once in `/tmp`, where every temp project below then took `/tmp` for its
-/// root).
+/// root). The search does not climb into a folder named in `GIT_CEILING_DIRECTORIES`, as git's does not.
 #[must_use]
 pub fn find_project_root(cwd: &Path) -> PathBuf {
-    let home = Env::Process.var("HOME").map(PathBuf::from);
-    project_root_below(cwd, home.as_deref())
+    let env = Env::Process;
+    let home = env.var(env_vars::HOME).map(PathBuf::from);
+    project_root_below(cwd, home.as_deref(), &ceilings(&env))
 }
 
-/// [`find_project_root`] with the home folder given.
+/// [`find_project_root`] with the home folder and the ceilings given.
 #[must_use]
-pub fn project_root_below(cwd: &Path, home: Option<&Path>) -> PathBuf {
+pub fn project_root_below(cwd: &Path, home: Option<&Path>, ceilings: &[PathBuf]) -> PathBuf {
     cwd.ancestors()
+        .take_while(|dir| *dir == cwd || !ceilings.iter().any(|c| c == dir))
         .find(|dir| is_project_sign(dir, *dir == cwd, home))
         .unwrap_or(cwd)
         .to_path_buf()
+}
+
+/// The folders of `GIT_CEILING_DIRECTORIES` (absolute ones only, as git reads them).
+fn ceilings(env: &Env) -> Vec<PathBuf> {
+    env.var(env_vars::GIT_CEILING_DIRECTORIES)
+        .map(|v| {
+            std::env::split_paths(&v)
+                .filter(|p| p.is_absolute())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Whether `dir` shows it is a project (see [`find_project_root`]).
@@ -263,33 +276,59 @@ mod tests {
     #[test]
     fn project_root_walks_up_to_claude_or_git() {
         let t = tempfile::tempdir().unwrap();
+        // Nothing above the temp folder may decide.
+        let above = [t.path().parent().unwrap().to_path_buf()];
         let deep = t.path().join("a/b/c");
         std::fs::create_dir_all(&deep).unwrap();
-        assert_eq!(find_project_root(&deep), deep);
+        assert_eq!(project_root_below(&deep, None, &above), deep);
         std::fs::create_dir_all(t.path().join("a/.claude/agents")).unwrap();
-        assert_eq!(find_project_root(&deep), t.path().join("a"));
+        assert_eq!(project_root_below(&deep, None, &above), t.path().join("a"));
         std::fs::create_dir_all(t.path().join("a/b/.git")).unwrap();
-        assert_eq!(find_project_root(&deep), t.path().join("a/b"));
+        assert_eq!(
+            project_root_below(&deep, None, &above),
+            t.path().join("a/b")
+        );
+    }
+
+    #[test]
+    fn the_search_does_not_climb_into_a_ceiling() {
+        let t = tempfile::tempdir().unwrap();
+        let top = t.path();
+        let deep = top.join("a/b");
+        std::fs::create_dir_all(&deep).unwrap();
+        std::fs::create_dir_all(top.join(".git")).unwrap();
+        assert_eq!(project_root_below(&deep, None, &[]), top.to_path_buf());
+        assert_eq!(project_root_below(&deep, None, &[top.join("a")]), deep);
+        // The ceiling is the start itself: it is still looked at.
+        std::fs::create_dir_all(deep.join(".claude")).unwrap();
+        assert_eq!(
+            project_root_below(&deep, None, std::slice::from_ref(&deep)),
+            deep
+        );
+        let listed = format!("relative:{}", top.join("a").display());
+        let env = Env::from_pairs([(env_vars::GIT_CEILING_DIRECTORIES, listed.as_str())]);
+        assert_eq!(ceilings(&env), vec![top.join("a")]);
     }
 
     #[test]
     fn a_stray_state_folder_or_the_home_settings_above_are_no_project() {
         let t = tempfile::tempdir().unwrap();
         let top = t.path();
+        let above = [top.parent().unwrap().to_path_buf()];
         let deep = top.join("proj/src");
         std::fs::create_dir_all(&deep).unwrap();
         // What a stray hook run leaves behind (once in /tmp): not a sign of a project.
         std::fs::create_dir_all(top.join(".claude/portcullis/sessions")).unwrap();
         std::fs::write(top.join(".claude/portcullis/.gitignore"), "*\n").unwrap();
-        assert_eq!(project_root_below(&deep, None), deep);
+        assert_eq!(project_root_below(&deep, None, &above), deep);
         // The user's own settings in the home folder: not a project either.
         std::fs::write(top.join(".claude/settings.json"), "{}").unwrap();
-        assert_eq!(project_root_below(&deep, Some(top)), deep);
+        assert_eq!(project_root_below(&deep, Some(top), &above), deep);
         // The same settings in a folder that is not home: a project (a monorepo's root).
-        assert_eq!(project_root_below(&deep, None), top.to_path_buf());
+        assert_eq!(project_root_below(&deep, None, &above), top.to_path_buf());
         // The folder's own `.claude/` always counts, even in home.
         std::fs::create_dir_all(deep.join(".claude")).unwrap();
-        assert_eq!(project_root_below(&deep, Some(&deep)), deep);
+        assert_eq!(project_root_below(&deep, Some(&deep), &above), deep);
     }
 
     #[test]
@@ -300,24 +339,21 @@ mod tests {
             format!(r#"{{"hook_event_name":"Stop","cwd":"{}"}}"#, gone.display()).as_bytes(),
         )
         .unwrap();
-        let ctx = Ctx::for_event(
-            "t",
-            &e,
-            Env::from_pairs([]),
-            Deadline::after(Duration::from_secs(1)),
-        );
+        // Nothing above the temp folder (a `.git` there) may make it a project.
+        let env = || {
+            Env::from_pairs([(
+                env_vars::GIT_CEILING_DIRECTORIES,
+                t.path().to_str().unwrap(),
+            )])
+        };
+        let ctx = Ctx::for_event("t", &e, env(), Deadline::after(Duration::from_secs(1)));
         assert!(!ctx.project_known);
         let err = ctx.state().ensure().unwrap_err().to_string();
         assert!(err.contains("not a project"), "{err}");
         assert!(!gone.exists(), "the missing folder was made");
 
         std::fs::create_dir_all(&gone).unwrap();
-        let ctx = Ctx::for_event(
-            "t",
-            &e,
-            Env::from_pairs([]),
-            Deadline::after(Duration::from_secs(1)),
-        );
+        let ctx = Ctx::for_event("t", &e, env(), Deadline::after(Duration::from_secs(1)));
         assert!(
             ctx.project_known,
             "an existing cwd the client names is a project"

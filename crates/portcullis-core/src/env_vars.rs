@@ -30,6 +30,11 @@ pub const PORTCULLIS_LOG_ALLOWS: &str = "PORTCULLIS_LOG_ALLOWS";
 /// ends a turn (default 8; 0: no cap). The stop chain lets go one stop before it.
 pub const CLAUDE_CODE_STOP_HOOK_BLOCK_CAP: &str = "CLAUDE_CODE_STOP_HOOK_BLOCK_CAP";
 
+/// Git's own: folders the search for a project does not climb into (colon-separated, absolute), as git
+/// stops its search for a repository there. A test's temp project sets it so that nothing above its temp
+/// folder can change which project it is.
+pub const GIT_CEILING_DIRECTORIES: &str = "GIT_CEILING_DIRECTORIES";
+
 /// Where `install.sh` installs the binaries (default `~/.local/bin`). Read by the script, not the hooks.
 pub const PORTCULLIS_BIN_DIR: &str = "PORTCULLIS_BIN_DIR";
 
@@ -45,5 +50,6 @@ pub const ALL: &[&str] = &[
     PORTCULLIS_DISABLED,
     PORTCULLIS_LOG_ALLOWS,
     CLAUDE_CODE_STOP_HOOK_BLOCK_CAP,
+    GIT_CEILING_DIRECTORIES,
     PORTCULLIS_BIN_DIR,
 ];
