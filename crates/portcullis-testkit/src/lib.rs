@@ -139,6 +139,8 @@ fn run_case(case: &Path, bins: &[(&str, &Path)], bless: bool) -> Result<(), Stri
         .current_dir(&cwd)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        // The project search stops at the sandbox: a `.git` above the temp folder cannot decide the case.
+        .env("GIT_CEILING_DIRECTORIES", cwd.parent().unwrap_or(&cwd))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
