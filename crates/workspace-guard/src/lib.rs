@@ -199,8 +199,10 @@ fn own_file_problem(rel: &str) -> String {
 /// A shell command that changes portcullis's own rules or records (`portcullis locks release`, `install`,
 /// `uninstall`): what it does, for the refusal.
 fn own_command(command: &str) -> Option<String> {
-    // Most commands never name portcullis: they are not parsed again here.
-    if !command.contains("portcullis") {
+    // Most commands never name portcullis: they are not parsed again here. Quotes and backslashes are
+    // looked through (`portcu''llis`, `port\cullis` run portcullis all the same).
+    let unquoted = command.chars().filter(|c| !matches!(c, '\'' | '"' | '\\'));
+    if !unquoted.collect::<String>().contains("portcullis") {
         return None;
     }
     let runs = portcullis_shell::runs(command);

@@ -482,6 +482,8 @@ fn agents_may_not_change_their_own_rules_or_free_claims() {
         "rm .claude/locks/src%app.ts.0123456789abcdef.lock",
         "portcullis locks release src/app.ts",
         "~/.local/bin/portcullis locks release --all",
+        "portcu''llis locks release --all",
+        "port\\cullis uninstall",
         "cd .. && portcullis uninstall",
         "sed -i s/enforce/off/ .claude/portcullis.json",
     ] {
