@@ -41,6 +41,23 @@ pub(crate) struct DomainState {
     pub review: PhaseState,
     /// The testing phase.
     pub testing: PhaseState,
+    /// Edited files a passing test run has tested since the domain's last edit: a run clears the domain's
+    /// testing only once every edited file of a language with a test runner is here (issue 36: `pytest`
+    /// cleared a back end whose Go files no run had tested).
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub tested: BTreeSet<String>,
+}
+
+impl DomainState {
+    /// The edited files a test runner could test that no passing run has tested yet.
+    #[must_use]
+    pub(crate) fn untested(&self) -> Vec<&str> {
+        self.files
+            .iter()
+            .filter(|f| crate::runners::testable(f) && !self.tested.contains(*f))
+            .map(String::as_str)
+            .collect()
+    }
 }
 
 /// The two phases every modified domain goes through.
@@ -135,6 +152,26 @@ pub enum Outcome {
     NoVerdict,
 }
 
+/// What a test run tests of one modified domain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Tested {
+    /// These of its edited files (a known runner, by language and folder; none when it tests none).
+    Files(Vec<String>),
+    /// All of it (a configured test command that names the domain).
+    Whole,
+}
+
+impl Tested {
+    /// Whether the run tests anything of the domain.
+    #[must_use]
+    pub(crate) fn any(&self) -> bool {
+        match self {
+            Self::Files(f) => !f.is_empty(),
+            Self::Whole => true,
+        }
+    }
+}
+
 /// What [`Ledger::record`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Recorded {
@@ -176,6 +213,7 @@ impl Ledger {
         }
         d.review = PhaseState::default();
         d.testing = PhaseState::default();
+        d.tested.clear();
     }
 
     /// Records a verdict for one domain's phase. A failed test resets every modified domain (both phases)
@@ -188,6 +226,7 @@ impl Ledger {
             for d in self.domains.values_mut() {
                 d.review = PhaseState::default();
                 d.testing = PhaseState::default();
+                d.tested.clear();
             }
             self.iteration = self.iteration.saturating_add(1);
             self.last_failure = Some(Heard {
@@ -215,21 +254,23 @@ impl Ledger {
         Recorded::Set
     }
 
-    /// A test command's result for every modified domain it covers (judged on the domain and its edited
-    /// files). Returns whether anything was recorded.
+    /// A test run's result for every modified domain it tests. A failure resets every domain (one round);
+    /// a pass marks the files it tested, and passes a domain's testing once every edited file of a
+    /// language with a test runner ([`crate::runners::testable`]) has been tested, or when the run
+    /// tests the domain whole. Returns whether the run tested anything modified.
     pub(crate) fn record_test_run(
         &mut self,
-        covers: &dyn Fn(&str, &DomainState) -> bool,
+        tests: &dyn Fn(&str, &DomainState) -> Tested,
         passed: bool,
         heard: &Heard,
     ) -> bool {
-        let covered: Vec<String> = self
+        let covered: Vec<(String, Tested)> = self
             .domains
             .iter()
-            .filter(|(d, state)| covers(d, state))
-            .map(|(d, _)| d.clone())
+            .map(|(d, state)| (d.clone(), tests(d, state)))
+            .filter(|(_, t)| t.any())
             .collect();
-        let Some(first) = covered.first() else {
+        let Some((first, _)) = covered.first() else {
             return false;
         };
         if !passed {
@@ -241,7 +282,15 @@ impl Ledger {
             self.record(Phase::Testing, Outcome::Fail, heard);
             return true;
         }
-        for domain in covered {
+        for (domain, tested) in covered {
+            if let (Some(d), Tested::Files(files)) = (self.domains.get_mut(&domain), tested) {
+                d.tested.extend(files);
+                if !d.untested().is_empty() {
+                    continue;
+                }
+                // Passed whole: the list has done its work.
+                d.tested.clear();
+            }
             let heard = Heard {
                 domain,
                 ..heard.clone()
@@ -335,12 +384,53 @@ mod tests {
         let mut l = Ledger::default();
         l.track_edit("backend", "a.go");
         l.track_edit("frontend", "b.tsx");
-        assert!(l.record_test_run(&|_, _| true, false, &heard("", "cargo test")));
+        let whole_if = |name: &'static str| {
+            move |d: &str, _: &DomainState| {
+                if d == name || name == "*" {
+                    Tested::Whole
+                } else {
+                    Tested::Files(Vec::new())
+                }
+            }
+        };
+        assert!(l.record_test_run(&whole_if("*"), false, &heard("", "cargo test")));
         assert_eq!(l.iteration, 1);
-        assert!(l.record_test_run(&|d, _| d == "backend", true, &heard("", "go test")));
+        assert!(l.record_test_run(&whole_if("backend"), true, &heard("", "go test")));
         assert_eq!(l.domains["backend"].testing.status, Status::Pass);
         assert_eq!(l.domains["frontend"].testing.status, Status::Pending);
-        assert!(!l.record_test_run(&|d, _| d == "infra", true, &heard("", "x")));
+        assert!(!l.record_test_run(&whole_if("infra"), true, &heard("", "x")));
+    }
+
+    /// Issue 36: a domain of Go and Python files is tested when both are, by one run or two; an edit
+    /// forgets what was tested.
+    #[test]
+    fn a_run_clears_a_domain_only_when_every_testable_file_is_tested() {
+        let mut l = Ledger::default();
+        l.track_edit("backend", "api/x.go");
+        l.track_edit("backend", "scripts/y.py");
+        l.track_edit("backend", "db/schema.sql");
+        let files = |f: &'static [&'static str]| {
+            move |_: &str, _: &DomainState| {
+                Tested::Files(f.iter().map(|s| (*s).to_owned()).collect())
+            }
+        };
+        assert!(l.record_test_run(&files(&["scripts/y.py"]), true, &heard("", "pytest")));
+        assert_eq!(l.domains["backend"].testing.status, Status::Pending);
+        assert_eq!(l.domains["backend"].untested(), ["api/x.go"]);
+        l.track_edit("backend", "scripts/y.py");
+        assert_eq!(
+            l.domains["backend"].untested().len(),
+            2,
+            "an edit forgets the tested files"
+        );
+        assert!(l.record_test_run(&files(&["scripts/y.py"]), true, &heard("", "pytest")));
+        assert!(l.record_test_run(&files(&["api/x.go"]), true, &heard("", "go test")));
+        assert_eq!(
+            l.domains["backend"].testing.status,
+            Status::Pass,
+            "the .sql file has no runner, so it needs none"
+        );
+        assert!(!l.record_test_run(&files(&[]), true, &heard("", "x")));
     }
 
     #[test]

@@ -269,7 +269,7 @@ fn hear_test_run(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         detail,
         ..Heard::default()
     };
-    let covers = |d: &str, state: &ledger::DomainState| coverage.covers(d, state);
+    let tests = |d: &str, state: &ledger::DomainState| coverage.tests(d, state);
     // A run that tests none of the modified domains' files (another language, another folder) is no
     // result for them, and nothing is written.
     if !state
@@ -277,13 +277,13 @@ fn hear_test_run(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         .0
         .domains
         .iter()
-        .any(|(d, s)| covers(d, s))
+        .any(|(d, s)| tests(d, s).any())
     {
         return Ok(Verdict::allow());
     }
     let (recorded, round) = state.update::<Ledger, _>(&ctx.deadline, |ledger| {
         (
-            ledger.record_test_run(&covers, passed, &heard),
+            ledger.record_test_run(&tests, passed, &heard),
             ledger.iteration,
         )
     })?;

@@ -12,7 +12,7 @@ use portcullis_domains::AgentCatalog;
 use regex::Regex;
 use serde::Serialize;
 
-use crate::ledger::{DomainState, Ledger, Phase, Status};
+use crate::ledger::{DomainState, Ledger, Phase, Status, Tested};
 use crate::report::HOW_TO_REPORT;
 
 #[path = "roles.rs"]
@@ -79,15 +79,24 @@ pub(crate) struct Coverage {
 }
 
 impl Coverage {
-    /// Whether the call tests the modified domain `domain` (its edited files, `state`).
-    pub(crate) fn covers(&self, domain: &str, state: &DomainState) -> bool {
-        self.domains.iter().any(|d| d == "*" || d == domain)
-            || self.runs.iter().any(|(run, dir)| {
-                state
-                    .files
-                    .iter()
-                    .any(|f| crate::runners::tests_file(run, dir, f))
-            })
+    /// What the call tests of the modified domain `domain` (its edited files, `state`): the whole of it
+    /// for a configured command that names it, else the edited files a known runner's run tests.
+    pub(crate) fn tests(&self, domain: &str, state: &DomainState) -> Tested {
+        if self.domains.iter().any(|d| d == "*" || d == domain) {
+            return Tested::Whole;
+        }
+        Tested::Files(
+            state
+                .files
+                .iter()
+                .filter(|f| {
+                    self.runs
+                        .iter()
+                        .any(|(run, dir)| crate::runners::tests_file(run, dir, f))
+                })
+                .cloned()
+                .collect(),
+        )
     }
 }
 
@@ -283,7 +292,13 @@ impl Rules {
         // What to run, named as a command (never a pattern): the runner of the domain's files, or the
         // configured commands that name this domain.
         let mut commands: Vec<String> = Vec::new();
-        let files: Vec<String> = state.files.iter().cloned().collect();
+        // Named for the files still untested (a back end's Go files after `pytest` passed its Python).
+        let untested: Vec<String> = state.untested().into_iter().map(str::to_owned).collect();
+        let files: Vec<String> = if untested.is_empty() {
+            state.files.iter().cloned().collect()
+        } else {
+            untested
+        };
         commands.extend(crate::runners::hint(&files, project));
         for t in &self.tests {
             if t.covers(domain) && t.available(project) {

@@ -76,6 +76,16 @@ static MAKE: Runner = Runner {
 /// The runners a hint may name, by what a domain's files are.
 pub(crate) static HINTED: &[&Runner] = &[&CARGO, &GO, &PYTHON, &JS, &RUBY, &JVM, &NATIVE];
 
+/// Whether a file is of a language some runner tests: only such files must each be tested before a run
+/// clears their domain (a `.sql` or `.css` file is tested by whatever tests its neighbours, or not at all).
+pub(crate) fn testable(file: &str) -> bool {
+    let ext = Path::new(file)
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("");
+    HINTED.iter().any(|r| r.exts.contains(&ext))
+}
+
 /// A test run: its runner and the paths it was pointed at (relative to where it ran; empty: that folder).
 #[derive(Debug)]
 pub(crate) struct TestRun {
