@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# Build the portcullis binaries, install them, and (optionally) register the hooks.
-#   ./install.sh [--project DIR | --user]
+# Build the portcullis binaries, install them, and (optionally) set a project up or register the hooks.
+#   ./install.sh [--init DIR | --project DIR | --user]
+#   --init DIR: `portcullis init` (agents for DIR's domains, the hooks registered, what is enforced)
 # Binaries go to ${PORTCULLIS_BIN_DIR:-$HOME/.local/bin}. Idempotent: running it again rebuilds and
 # re-registers, leaving settings.json byte-identical when nothing changed.
 set -euo pipefail
 
 scope=()
+init=""
 case "${1:-}" in
+  --init)    [ -n "${2:-}" ] || { echo "install.sh: --init needs a folder" >&2; exit 64; }
+             [ -d "$2" ] || { echo "install.sh: --init: $2 is not a folder" >&2; exit 64; }
+             init="$(cd "$2" && pwd)" ;;
   --project) [ -n "${2:-}" ] || { echo "install.sh: --project needs a folder" >&2; exit 64; }
              mkdir -p "$2"; scope=(--project "$(cd "$2" && pwd)") ;;
   --user)    scope=(--user) ;;
   "")        ;;
-  -h|--help) sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *)         echo "install.sh: unknown option $1 (use --project DIR or --user)" >&2; exit 64 ;;
+  -h|--help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *)         echo "install.sh: unknown option $1 (use --init DIR, --project DIR or --user)" >&2; exit 64 ;;
 esac
 
 command -v cargo >/dev/null 2>&1 || {
@@ -34,11 +39,14 @@ for b in $bins; do
 done
 echo "installed $(echo $bins | wc -w) binaries to $bin_dir: $(echo $bins)"
 
-if [ ${#scope[@]} -eq 0 ]; then
+if [ -n "$init" ]; then
+  "$bin_dir/portcullis" init --project "$init" --bin-dir "$bin_dir"
+elif [ ${#scope[@]} -eq 0 ]; then
   echo "not registered yet; run one of:"
-  echo "  $bin_dir/portcullis install --project /path/to/project"
+  echo "  $bin_dir/portcullis init --project /path/to/project"
   echo "  $bin_dir/portcullis install --user"
   exit 0
+else
+  "$bin_dir/portcullis" install "${scope[@]}" --bin-dir "$bin_dir"
 fi
-"$bin_dir/portcullis" install "${scope[@]}" --bin-dir "$bin_dir"
 case ":$PATH:" in *":$bin_dir:"*) ;; *) echo "note: $bin_dir is not on PATH (the hooks are registered by absolute path, so they work anyway)";; esac

@@ -48,6 +48,7 @@ use portcullis_domains::{
 
 pub use config::{FeedbackLoopConfig, TestCommand};
 pub use rules::reviewer_and_tester;
+pub use runners::{hints as test_hints, runner_of};
 
 use crate::ledger::{Heard, Ledger, Outcome, Phase, Recorded};
 use crate::rules::{DomainCheck, Rules};

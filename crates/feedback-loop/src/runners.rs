@@ -86,6 +86,17 @@ pub(crate) fn testable(file: &str) -> bool {
     HINTED.iter().any(|r| r.exts.contains(&ext))
 }
 
+/// The command that tests a file of this kind (`pytest` for `scripts/etl.py`), found by its language
+/// alone: a run of it counts wherever it runs, with or without a project file.
+#[must_use]
+pub fn runner_of(file: &str) -> Option<&'static str> {
+    let ext = Path::new(file).extension()?.to_str()?;
+    HINTED
+        .iter()
+        .find(|r| r.exts.contains(&ext))
+        .map(|r| r.hint)
+}
+
 /// A test run: its runner and the paths it was pointed at (relative to where it ran; empty: that folder).
 #[derive(Debug)]
 pub(crate) struct TestRun {
@@ -236,7 +247,24 @@ pub(crate) fn tests_file(run: &TestRun, dir: &str, file: &str) -> bool {
 /// test ./...` in `api/`). `None` when no such folder is there: a project with no test set-up for that
 /// language is not asked to run its tests (a run still counts wherever it happens).
 pub(crate) fn hint(files: &[String], project: &Path) -> Option<String> {
-    files.iter().find_map(|file| {
+    files.iter().find_map(|file| file_hint(file, project))
+}
+
+/// Every distinct [`hint`] of `files`, in their order: one per runner and folder (`portcullis init`'s
+/// table of what each domain's testing asks for).
+#[must_use]
+pub fn hints(files: &[String], project: &Path) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for h in files.iter().filter_map(|f| file_hint(f, project)) {
+        if !out.contains(&h) {
+            out.push(h);
+        }
+    }
+    out
+}
+
+fn file_hint(file: &str, project: &Path) -> Option<String> {
+    {
         let ext = Path::new(file).extension()?.to_str()?;
         let runner = HINTED.iter().find(|r| r.exts.contains(&ext))?;
         let dir = Path::new(file).ancestors().skip(1).find(|d| {
@@ -251,7 +279,7 @@ pub(crate) fn hint(files: &[String], project: &Path) -> Option<String> {
         } else {
             format!("run `{}` in `{dir}/`", runner.hint)
         })
-    })
+    }
 }
 
 #[cfg(test)]

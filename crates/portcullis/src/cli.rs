@@ -64,6 +64,24 @@ struct AuditArgs {
     project: Option<PathBuf>,
 }
 
+/// The arguments of `portcullis init`.
+#[derive(Debug, clap::Args)]
+struct InitArgs {
+    /// The project (default: the current one, or the current folder).
+    #[arg(long, value_name = "DIR")]
+    project: Option<PathBuf>,
+    /// Register in .claude/settings.local.json (this machine's, not committed) instead of
+    /// .claude/settings.json.
+    #[arg(long)]
+    local: bool,
+    /// Show what would be written and registered; write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Where the hook binaries are (default: beside this executable).
+    #[arg(long, value_name = "DIR")]
+    bin_dir: Option<PathBuf>,
+}
+
 /// `portcullis skills` subcommands.
 #[derive(Debug, Subcommand)]
 enum SkillsCommand {
@@ -120,6 +138,13 @@ enum ProgressCommand {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Set a project up: a developer agent for each code domain found, a reviewer and a tester when it
+    /// has none (existing files are never overwritten), the hooks registered, and a table of what is now
+    /// enforced and what is not.
+    #[command(
+        after_help = "Examples:\n  portcullis init --dry-run\n  portcullis init --project ~/src/shop --local"
+    )]
+    Init(InitArgs),
     /// Merge the portcullis hooks into a settings.json, keeping everything else byte for byte.
     Install {
         #[command(flatten)]
@@ -471,6 +496,30 @@ fn install(
     scope(s, env).and_then(|s| commands::install(&s, &bin_dir, dry_run, codex, env))
 }
 
+fn log(project: Option<PathBuf>, filter: &LogFilter, follow: bool, env: &Env) -> CmdResult {
+    let project = project_for(project, env)?;
+    if follow {
+        // Streams until interrupted: nothing is left to report.
+        commands::follow_log(&project, env, filter)?;
+        return Ok(commands::Report::ok(String::new()));
+    }
+    commands::show_log(&project, env, filter)
+}
+
+fn init(a: InitArgs, env: &Env) -> CmdResult {
+    let project = absolute(a.project.unwrap_or_else(current_project));
+    let request = commands::InitRequest {
+        scope: if a.local {
+            Scope::ProjectLocal(project.clone())
+        } else {
+            Scope::Project(project.clone())
+        },
+        bin_dir: absolute(a.bin_dir.unwrap_or_else(default_bin_dir)),
+        dry_run: a.dry_run,
+    };
+    commands::init(&project, &request, env)
+}
+
 /// Runs a command whose result is a report (text and success).
 fn report(command: Command, env: &Env) -> CmdResult {
     match command {
@@ -487,6 +536,7 @@ fn report(command: Command, env: &Env) -> CmdResult {
             &codex_options(codex_bin, no_trust),
             env,
         ),
+        Command::Init(a) => init(a, env),
         Command::Uninstall { scope: s, dry_run } => {
             scope(s, env).and_then(|s| commands::uninstall(&s, dry_run))
         }
@@ -506,23 +556,19 @@ fn report(command: Command, env: &Env) -> CmdResult {
             full,
             follow,
             project,
-        } => {
-            let project = project_for(project, env)?;
-            let filter = LogFilter {
+        } => log(
+            project,
+            &LogFilter {
                 session,
                 hook,
                 blocked,
                 n,
                 json,
                 full,
-            };
-            if follow {
-                // Streams until interrupted: nothing is left to report.
-                commands::follow_log(&project, env, &filter)?;
-                return Ok(commands::Report::ok(String::new()));
-            }
-            commands::show_log(&project, env, &filter)
-        }
+            },
+            follow,
+            env,
+        ),
         Command::Domains {
             paths,
             json,
