@@ -222,7 +222,9 @@ fn hear_test_run(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         .strip_prefix(&ctx.project)
         .map(|p| p.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let Some((coverage, decides)) = rules.test_run(&runs, &ctx.project, &cwd)? else {
+    // Claude Code's `cwd` follows `cd`: a PostToolUse comes from where the command ended.
+    let cd_persists = event.client == Client::ClaudeCode;
+    let Some((coverage, decides)) = rules.test_run(&runs, &ctx.project, &cwd, cd_persists)? else {
         return Ok(Verdict::allow());
     };
     if codex {

@@ -100,24 +100,46 @@ impl Coverage {
     }
 }
 
-/// The project-relative folder a run ran in: the call's folder, moved by the literal `cd`s before it
-/// (an absolute one or one into home is taken as the project root: a run outside the project tests none
-/// of its files, which the file check then finds).
-fn run_dir(cwd: &str, dir: Option<&str>) -> String {
+/// Where no project file is: the folder of a run outside the project (it tests none of its files).
+const OUTSIDE: &str = "\u{0}outside";
+
+/// The project-relative folder a run ran in: the call's folder `cwd`, moved by the literal `cd`s before
+/// it (`dir`). An absolute `cd` into the project is taken as the folder it names; one elsewhere, or into
+/// home, is outside the project and tests none of its files.
+///
+/// With `cd_persists` (Claude Code: the event's `cwd` follows `cd`, so a PostToolUse for `cd web && npm
+/// test` already says `web/`), a `cwd` that ends with the `cd`'s path is where the run was: the shell
+/// ended there (measured with 2.1.329, tests/e2e/init-real-project.toml).
+fn run_dir(project: &Path, cwd: &str, dir: Option<&str>, cd_persists: bool) -> String {
     let Some(dir) = dir else {
         return cwd.to_owned();
     };
-    if dir.starts_with('/') || dir.starts_with('~') {
-        return String::new();
+    if dir.starts_with('~') {
+        return OUTSIDE.to_owned();
     }
+    if dir.starts_with('/') {
+        return Path::new(dir)
+            .strip_prefix(project)
+            .ok()
+            .and_then(Path::to_str)
+            .map_or_else(
+                || OUTSIDE.to_owned(),
+                |p| p.trim_end_matches('/').to_owned(),
+            );
+    }
+    let moved: Vec<&str> = dir
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
     let mut parts: Vec<&str> = cwd.split('/').filter(|p| !p.is_empty()).collect();
-    for part in dir.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            p => parts.push(p),
+    if cd_persists && !moved.is_empty() && !moved.contains(&"..") && parts.ends_with(&moved) {
+        return parts.join("/");
+    }
+    for part in moved {
+        if part == ".." {
+            parts.pop();
+        } else {
+            parts.push(part);
         }
     }
     parts.join("/")
@@ -226,6 +248,7 @@ impl Rules {
         runs: &[portcullis_shell::Run],
         project: &Path,
         cwd: &str,
+        cd_persists: bool,
     ) -> Result<Option<(Coverage, bool)>> {
         let mut coverage = Coverage::default();
         let mut decides = true;
@@ -239,9 +262,10 @@ impl Rules {
                 }
             }
             if let Some(found) = crate::runners::recognise(&run.words) {
-                coverage
-                    .runs
-                    .push((found, run_dir(cwd, run.dir.as_deref())));
+                coverage.runs.push((
+                    found,
+                    run_dir(project, cwd, run.dir.as_deref(), cd_persists),
+                ));
                 is_test = true;
             }
             decides &= !is_test || run.decides;
@@ -410,6 +434,7 @@ mod tests {
             &portcullis_shell::runs(command).unwrap_or_default(),
             project,
             "",
+            false,
         )?
         .map(|(c, decides)| {
             let mut shown = c.domains.clone();
@@ -420,6 +445,28 @@ mod tests {
             );
             (shown, decides)
         }))
+    }
+
+    /// Claude Code's `cwd` follows `cd`: the PostToolUse of `cd web && npm test` says `web/`, and the run
+    /// was there, not in `web/web/` (the real client showed it). A subshell's `cd` does not persist, nor
+    /// does one undone later; an absolute `cd` names its folder; one out of the project tests nothing.
+    #[test]
+    fn the_folder_a_run_ran_in() {
+        let p = Path::new("/p");
+        assert_eq!(run_dir(p, "web", Some("web"), true), "web");
+        assert_eq!(run_dir(p, "web", Some("web"), false), "web/web");
+        assert_eq!(
+            run_dir(p, "", Some("web"), true),
+            "web",
+            "(cd web && npm test)"
+        );
+        assert_eq!(run_dir(p, "apps/web", Some("./web/"), true), "apps/web");
+        assert_eq!(run_dir(p, "api", Some("../web"), true), "web");
+        assert_eq!(run_dir(p, "", None, true), "");
+        assert_eq!(run_dir(p, "x", Some("/p/api"), true), "api");
+        assert_eq!(run_dir(p, "x", Some("/p"), true), "");
+        assert_eq!(run_dir(p, "", Some("/elsewhere"), true), OUTSIDE);
+        assert_eq!(run_dir(p, "", Some("~/src"), true), OUTSIDE);
     }
 
     /// Issue 36, item 2: a known runner counts without a config file at the project root, by its name

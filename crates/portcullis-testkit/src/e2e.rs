@@ -211,9 +211,19 @@ impl Project {
 
     /// `portcullis install --project DIR` with the freshly built binaries.
     pub fn install(&self) {
+        self.manager("install");
+    }
+
+    /// `portcullis init --project DIR` with the freshly built binaries: agents for the project's domains,
+    /// and the hooks registered.
+    pub fn init(&self) {
+        self.manager("init");
+    }
+
+    fn manager(&self, command: &str) {
         let bin = workspace_bin("portcullis");
         let out = Command::new(&bin)
-            .args(["install", "--project"])
+            .args([command, "--project"])
             .arg(&self.dir)
             .arg("--bin-dir")
             .arg(bin.parent().unwrap_or(Path::new(".")))
@@ -222,7 +232,7 @@ impl Project {
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(
             out.status.success(),
-            "install failed: {}",
+            "{command} failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
     }

@@ -8,6 +8,7 @@
 //!                                         # `codex exec resume --last`)
 //! env = { PORTCULLIS_LOG_ALLOWS = "1" }   # extra environment for the client and so for every hook
 //! install = true                          # `portcullis install --project` first (default true)
+//! init = true                             # `portcullis init --project` instead (default false)
 //! model = "claude-sonnet-4-5[1m]"         # the client's --model (default claude-sonnet-4-5)
 //! git = true                              # the project is a git repository, files committed (default false)
 //! codex_features = ["multi_agent_v2"]     # Codex only: `--enable` each (multi_agent_v2: subagents)
@@ -93,6 +94,9 @@ pub struct ScenarioFile {
     /// Codex features switched on (`--enable NAME`): `multi_agent_v2` lets the model spawn subagents.
     #[serde(default)]
     pub codex_features: Vec<String>,
+    /// Whether to run `portcullis init --project` first, instead of install (Claude Code only).
+    #[serde(default)]
+    pub init: bool,
     /// Whether to run `portcullis install --project` first.
     #[serde(default = "yes")]
     pub install: bool,
@@ -296,7 +300,9 @@ fn execute(
         project.write(rel, &subst(content));
     }
     let codex = spec.is_codex();
-    if spec.install {
+    if spec.init {
+        project.init();
+    } else if spec.install {
         if codex {
             project.install_codex(client);
         } else {
