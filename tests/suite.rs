@@ -46,3 +46,5 @@ mod stop_advice;
 mod stress;
 #[path = "suite/support.rs"]
 mod support;
+#[path = "suite/terminal.rs"]
+mod terminal;

@@ -27,7 +27,7 @@ use crate::rules::{self, Need, Rules};
     version,
     about,
     long_about = None,
-    after_help = "Hook mode: the client runs it with one hook event as JSON on stdin.\n\nUsage: feedback-loop [--client claude|codex] < EVENT.json\n  --client NAME  the client the event comes from (recognised from the event when left out)"
+    after_help = "Hook mode: the client runs it with one hook event as JSON on stdin.\n\nUsage: feedback-loop [--client claude|codex] < EVENT.json\n  --client NAME  the client the event comes from (recognised from the event when left out)\n\nExamples:\n  feedback-loop status\n  feedback-loop record --domain backend --phase testing --result pass"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -230,25 +230,7 @@ fn status(
         let _ = writeln!(t, "nothing modified since the last verified stop");
         return t;
     }
-    for c in &checks {
-        let state = &ledger.domains[&c.domain];
-        let _ = writeln!(t, "{} ({})", c.domain, rules::files_text(state));
-        for (phase, (need, status), heard) in [
-            (Phase::Review, &c.review, &state.review.heard),
-            (Phase::Testing, &c.testing, &state.testing.heard),
-        ] {
-            let by = heard
-                .as_ref()
-                .map(|h| format!(" by {} ({})", h.by, h.detail))
-                .unwrap_or_default();
-            let status = if matches!(need, Need::Skipped { .. }) {
-                "-".to_owned()
-            } else {
-                format!("{}{by}", status.as_str())
-            };
-            let _ = writeln!(t, "  {phase:<8} {status:<10} {}", need_text(need));
-        }
-    }
+    t.push_str(&phase_table(&checks, ledger));
     if let Some(f) = &ledger.last_failure {
         let _ = writeln!(
             t,
@@ -266,5 +248,69 @@ fn status(
             "verified: the next Stop clears this record"
         }
     );
+    t
+}
+
+/// The phases of every modified domain as one table, its columns as wide as their widest cell (issue 36:
+/// the phase's status, who set it and what to do ran together on one line).
+fn phase_table(checks: &[rules::DomainCheck], ledger: &Ledger) -> String {
+    let mut t = String::new();
+    let mut rows: Vec<[String; 4]> = vec![[
+        "phase".into(),
+        "status".into(),
+        "heard from".into(),
+        "to pass".into(),
+    ]];
+    let mut heads: Vec<(usize, String)> = Vec::new();
+    for c in checks {
+        let state = &ledger.domains[&c.domain];
+        heads.push((
+            rows.len(),
+            format!("{} ({})", c.domain, rules::files_text(state)),
+        ));
+        for (phase, (need, status), heard) in [
+            (Phase::Review, &c.review, &state.review.heard),
+            (Phase::Testing, &c.testing, &state.testing.heard),
+        ] {
+            let skipped = matches!(need, Need::Skipped { .. });
+            let mut status_text = if skipped {
+                "-".to_owned()
+            } else {
+                status.as_str().to_owned()
+            };
+            let untested = state.untested().len();
+            if phase == Phase::Testing && !state.tested.is_empty() && untested > 0 {
+                status_text = format!("{status_text} ({untested} untested)");
+            }
+            let heard = heard
+                .as_ref()
+                .map_or_else(|| "-".to_owned(), |h| format!("{} ({})", h.by, h.detail));
+            let to_pass = if *status == crate::ledger::Status::Pass && !skipped {
+                "-".to_owned()
+            } else {
+                need_text(need)
+            };
+            rows.push([phase.as_str().to_owned(), status_text, heard, to_pass]);
+        }
+    }
+    let widths: Vec<usize> = (0..3)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    for (at, row) in rows.iter().enumerate() {
+        for (_, head) in heads.iter().filter(|(h, _)| *h == at) {
+            let _ = writeln!(t, "{head}");
+        }
+        let _ = writeln!(
+            t,
+            "  {:<w0$}  {:<w1$}  {:<w2$}  {}",
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2]
+        );
+    }
     t
 }

@@ -364,6 +364,46 @@ fn the_command_line_shows_records_and_resets() {
     p.quiet(&p.stop(false));
 }
 
+/// Issue 36: `status` is a table: each phase's status, who set it and what is left to do stand in columns
+/// that line up, however long a verdict's source is.
+#[test]
+fn status_lines_up_its_columns() {
+    let p = Project::new(&["backend-reviewer", "backend-tester"]);
+    p.quiet(&p.write("api/x.go", None));
+    let out = p.cli(&[
+        "record", "--domain", "backend", "--phase", "review", "--result", "pass",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(p.cli(&["status"]).stdout).unwrap();
+    let line = |start: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(start))
+            .unwrap_or_else(|| panic!("no {start} line in\n{text}"))
+    };
+    let (header, review, testing) = (line("phase"), line("review"), line("testing"));
+    let column = |l: &str, word: &str| l.find(word).unwrap_or_else(|| panic!("{word} in {l}"));
+    assert_eq!(column(header, "status"), column(review, "pass"), "{text}");
+    assert_eq!(
+        column(header, "status"),
+        column(testing, "pending"),
+        "{text}"
+    );
+    assert_eq!(
+        column(header, "heard from"),
+        column(review, "`feedback-loop record`"),
+        "{text}"
+    );
+    assert_eq!(
+        column(header, "to pass"),
+        column(testing, "spawn `backend-tester`"),
+        "{text}"
+    );
+    assert!(
+        review.trim_end().ends_with(" -"),
+        "a passed phase has nothing to do: {review}"
+    );
+}
+
 /// A table of 8 domains, one folder each.
 fn eight_domains(p: &Project) {
     let table: serde_json::Map<String, Value> = (0..8)

@@ -64,6 +64,32 @@ struct AuditArgs {
     project: Option<PathBuf>,
 }
 
+/// The arguments of `portcullis replay`.
+#[derive(Debug, clap::Args)]
+struct ReplayArgs {
+    /// The session transcript: ~/.claude/projects/<encoded project>/<session>.jsonl (subagents are found
+    /// beside it).
+    transcript: PathBuf,
+    /// Run the portcullis handlers of this settings.json or hooks.json instead of the installed ones.
+    #[arg(long, value_name = "FILE")]
+    hooks: Option<PathBuf>,
+    /// Replay into this project (recorded paths are rewritten to it); default: the recorded one.
+    #[arg(long, value_name = "DIR")]
+    project: Option<PathBuf>,
+    /// Where bare command names (as in hooks.json) are found (default: beside this executable).
+    #[arg(long, value_name = "DIR")]
+    bin_dir: Option<PathBuf>,
+    /// One JSON object per event, then a summary object.
+    #[arg(long)]
+    json: bool,
+    /// Compare the timeline with FILE; exit 1 with a diff when a verdict changed.
+    #[arg(long, value_name = "FILE")]
+    expect: Option<PathBuf>,
+    /// With --expect: write the timeline to FILE instead of comparing.
+    #[arg(long, requires = "expect")]
+    bless: bool,
+}
+
 /// The arguments of `portcullis init`.
 #[derive(Debug, clap::Args)]
 struct InitArgs {
@@ -146,6 +172,9 @@ enum Command {
     )]
     Init(InitArgs),
     /// Merge the portcullis hooks into a settings.json, keeping everything else byte for byte.
+    #[command(
+        after_help = "Examples:\n  portcullis install --project .\n  portcullis install --local --dry-run\n  portcullis install --client codex --user"
+    )]
     Install {
         #[command(flatten)]
         scope: ScopeArgs,
@@ -163,6 +192,9 @@ enum Command {
         no_trust: bool,
     },
     /// Remove exactly the portcullis hooks from a settings.json (or a Codex hooks.json).
+    #[command(
+        after_help = "Examples:\n  portcullis uninstall --project . --dry-run\n  portcullis uninstall --client codex --user"
+    )]
     Uninstall {
         #[command(flatten)]
         scope: ScopeArgs,
@@ -171,6 +203,9 @@ enum Command {
         dry_run: bool,
     },
     /// Check config, binaries, registration and the state folder; exits 1 when a check fails.
+    #[command(
+        after_help = "Examples:\n  portcullis doctor\n  portcullis doctor --json | jq '.checks[] | select(.status != \"ok\")'\n  portcullis doctor --client codex"
+    )]
     Doctor {
         /// The project to check (default: the current one).
         #[arg(long, value_name = "DIR")]
@@ -189,6 +224,9 @@ enum Command {
         json: bool,
     },
     /// Show the decision log, oldest of the selection first.
+    #[command(
+        after_help = "Examples:\n  portcullis log --blocked -n 5\n  portcullis log --hook feedback-loop --full\n  portcullis log -f"
+    )]
     Log {
         /// Only this session (a prefix is enough).
         #[arg(long)]
@@ -217,6 +255,9 @@ enum Command {
     },
     /// Which domain each path is in, by which rule, which agent owns it and whether agent-first and
     /// feedback-loop act on it; with no path, the whole domain table with each domain's agents.
+    #[command(
+        after_help = "Examples:\n  portcullis domains\n  portcullis domains api/main.go web/src/App.tsx"
+    )]
     Domains {
         /// Paths, relative to the current folder or absolute.
         paths: Vec<String>,
@@ -229,6 +270,7 @@ enum Command {
     },
     /// The file claims workspace-guard keeps (`.claude/locks/`): which agent is writing which file, since
     /// when, and whether the claim is stale.
+    #[command(after_help = "Examples:\n  portcullis locks\n  portcullis locks release --stale")]
     Locks {
         #[command(subcommand)]
         action: Option<LocksAction>,
@@ -241,9 +283,15 @@ enum Command {
     },
     /// Check the agent and skill definitions (.claude/agents, .claude/skills, the skill library, enabled
     /// plugins): frontmatter, names, discovery triggers, length, tools, references. Exits 1 on an error.
+    #[command(
+        after_help = "Examples:\n  portcullis audit\n  portcullis audit --fix-hints .claude/agents\n  portcullis audit --json"
+    )]
     Audit(AuditArgs),
     /// The skill library skill-gateway routes prompts to (.claude/skill-library, ~/.claude/skill-library,
     /// skills.libraries): `list` it, or `route` a prompt to see the scores.
+    #[command(
+        after_help = "Examples:\n  portcullis skills list\n  portcullis skills route \"add a login form\""
+    )]
     Skills {
         #[command(subcommand)]
         action: SkillsCommand,
@@ -256,6 +304,9 @@ enum Command {
     },
     /// The features in progress (.claude/.output/features/<id>/MANIFEST.yaml), which every session is
     /// told of at its start.
+    #[command(
+        after_help = "Examples:\n  portcullis progress start \"Login form\" --type small\n  portcullis progress phase implementation\n  portcullis progress status"
+    )]
     Progress {
         #[command(subcommand)]
         action: ProgressCommand,
@@ -266,6 +317,9 @@ enum Command {
     /// Run COMMAND with secrets in its environment only; its stdout and stderr come back with their
     /// values scrubbed, and its exit code is passed through (125 when a secret cannot be had: then
     /// nothing runs).
+    #[command(
+        after_help = "Examples:\n  portcullis run-with-secrets --env TOKEN=file:.env#API_TOKEN -- ./deploy.sh\n  portcullis run-with-secrets deploy -- make release"
+    )]
     RunWithSecrets {
         /// A secret for the command: VAR=SOURCE, SOURCE being file:PATH#KEY (a dotenv file),
         /// op://VAULT/ITEM/FIELD (1Password CLI) or env:VAR.
@@ -282,6 +336,9 @@ enum Command {
         project: Option<PathBuf>,
     },
     /// Run one event (JSON on stdin) through every installed portcullis hook that matches it.
+    #[command(
+        after_help = "Examples:\n  portcullis explain < event.json\n  portcullis explain --project ~/src/shop < PreToolUse-Write.json"
+    )]
     Explain {
         /// The project whose settings to read (default: from the event's cwd).
         #[arg(long, value_name = "DIR")]
@@ -290,28 +347,17 @@ enum Command {
     /// Replay a recorded session through the hooks, as Claude Code would have fired them, and print a
     /// timeline of their verdicts. Hooks run with a throwaway state folder: the project's state and
     /// decision log are not touched.
-    Replay {
-        /// The session transcript: ~/.claude/projects/<encoded project>/<session>.jsonl (subagents are found
-        /// beside it).
-        transcript: PathBuf,
-        /// Run the portcullis handlers of this settings.json or hooks.json instead of the installed ones.
-        #[arg(long, value_name = "FILE")]
-        hooks: Option<PathBuf>,
-        /// Replay into this project (recorded paths are rewritten to it); default: the recorded one.
-        #[arg(long, value_name = "DIR")]
-        project: Option<PathBuf>,
-        /// Where bare command names (as in hooks.json) are found (default: beside this executable).
-        #[arg(long, value_name = "DIR")]
-        bin_dir: Option<PathBuf>,
-        /// One JSON object per event, then a summary object.
-        #[arg(long)]
-        json: bool,
-        /// Compare the timeline with FILE; exit 1 with a diff when a verdict changed.
-        #[arg(long, value_name = "FILE")]
-        expect: Option<PathBuf>,
-        /// With --expect: write the timeline to FILE instead of comparing.
-        #[arg(long, requires = "expect")]
-        bless: bool,
+    #[command(
+        after_help = "Examples:\n  portcullis replay ~/.claude/projects/-home-me-shop/SESSION.jsonl\n  portcullis replay SESSION.jsonl --expect expected.timeline"
+    )]
+    Replay(ReplayArgs),
+    /// Print a completion script for SHELL.
+    #[command(
+        after_help = "Examples:\n  portcullis completions bash > ~/.local/share/bash-completion/completions/portcullis\n  portcullis completions zsh > \"${fpath[1]}/_portcullis\"\n  portcullis completions fish > ~/.config/fish/completions/portcullis.fish"
+    )]
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
     },
     /// Print the plugin-format hooks.json generated from the registration table.
     #[command(hide = true)]
@@ -496,6 +542,33 @@ fn install(
     scope(s, env).and_then(|s| commands::install(&s, &bin_dir, dry_run, codex, env))
 }
 
+fn replay(r: ReplayArgs, env: &Env) -> CmdResult {
+    crate::replay::replay(
+        &crate::replay::Options {
+            transcript: r.transcript,
+            hooks: r.hooks,
+            project: r.project.map(absolute),
+            bin_dir: absolute(r.bin_dir.unwrap_or_else(default_bin_dir)),
+            json: r.json,
+            expect: r.expect,
+            bless: r.bless,
+        },
+        env,
+    )
+}
+
+/// The completion script for `shell`, generated from the command line itself.
+fn completions(shell: clap_complete::Shell) -> commands::Report {
+    let mut script = Vec::new();
+    clap_complete::generate(
+        shell,
+        &mut <Cli as clap::CommandFactory>::command(),
+        "portcullis",
+        &mut script,
+    );
+    commands::Report::ok(String::from_utf8_lossy(&script).into_owned())
+}
+
 fn log(project: Option<PathBuf>, filter: &LogFilter, follow: bool, env: &Env) -> CmdResult {
     let project = project_for(project, env)?;
     if follow {
@@ -581,26 +654,7 @@ fn report(command: Command, env: &Env) -> CmdResult {
         } => locks(action, json, project, env),
         Command::Explain { project } => commands::read_stdin()
             .and_then(|input| commands::explain(&input, project.as_deref(), env)),
-        Command::Replay {
-            transcript,
-            hooks,
-            project,
-            bin_dir,
-            json,
-            expect,
-            bless,
-        } => crate::replay::replay(
-            &crate::replay::Options {
-                transcript,
-                hooks,
-                project: project.map(absolute),
-                bin_dir: absolute(bin_dir.unwrap_or_else(default_bin_dir)),
-                json,
-                expect,
-                bless,
-            },
-            env,
-        ),
+        Command::Replay(r) => replay(r, env),
         Command::Audit(a) => audit(a, env),
         Command::Skills {
             action,
@@ -609,6 +663,7 @@ fn report(command: Command, env: &Env) -> CmdResult {
         } => skills(action, json, project, env),
         Command::Progress { action, project } => progress(action, project, env),
         Command::RunWithSecrets { .. } => Err("run-with-secrets is run above".into()),
+        Command::Completions { shell } => Ok(completions(shell)),
         Command::Binaries => Ok(commands::Report {
             text: portcullis_suite::binaries().join("\n") + "\n",
             ok: true,

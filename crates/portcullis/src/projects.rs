@@ -17,6 +17,9 @@ pub(crate) fn current_project() -> PathBuf {
 /// it a project without a word, and `doctor` left a state folder in `/`).
 pub(crate) fn project_for(explicit: Option<PathBuf>, env: &Env) -> Result<PathBuf, String> {
     if let Some(p) = explicit.or_else(|| env.var("CLAUDE_PROJECT_DIR").map(PathBuf::from)) {
+        if !p.is_dir() {
+            return Err(format!("`{}` is not a folder", p.display()));
+        }
         return Ok(absolute(p));
     }
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));

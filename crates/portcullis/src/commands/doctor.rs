@@ -180,10 +180,18 @@ fn render(checks: &Checks, registered: Option<usize>, project: &Path, json: bool
             ok,
         };
     }
-    let mut text = format!("doctor: {summary}\n");
+    let paint = portcullis_core::cli::Paint::stdout();
+    let mut text = format!("doctor: {}\n", paint.bold(&summary));
     for c in &checks.0 {
-        let status = if c.status == "fail" { "FAIL" } else { c.status };
-        let _ = writeln!(text, "{status:<5} {}: {}", c.name, c.message);
+        // Padded before it is painted, so the columns stay aligned on a terminal.
+        let status = format!("{:<5}", if c.status == "fail" { "FAIL" } else { c.status });
+        let status = match c.status {
+            "fail" => paint.red(&status),
+            "warn" => paint.yellow(&status),
+            "ok" => paint.green(&status),
+            _ => status,
+        };
+        let _ = writeln!(text, "{status} {}: {}", c.name, c.message);
     }
     Report { text, ok }
 }

@@ -76,10 +76,18 @@ pub(super) fn entry_text(e: &LogEntry, f: &LogFilter, env: &Env) -> String {
         None => e.event.clone(),
     };
     let session: String = e.session.chars().take(8).collect();
+    // Padded before it is painted, so the columns stay aligned on a terminal.
+    let verdict = format!("{:<7}", e.verdict);
+    let paint = portcullis_core::cli::Paint::stdout();
+    let verdict = match e.verdict.as_str() {
+        "deny" | "block" => paint.red(&verdict),
+        "ask" => paint.yellow(&verdict),
+        _ => verdict,
+    };
     let _ = writeln!(
         text,
-        "{}  {:<18} {:<22} {:<7} {session} {:<8} {:>6}µs",
-        e.time, e.hook, what, e.verdict, e.agent, e.micros
+        "{}  {:<18} {:<22} {verdict} {session} {:<8} {:>6}µs",
+        e.time, e.hook, what, e.agent, e.micros
     );
     if e.reason.trim().is_empty() {
         return text;
