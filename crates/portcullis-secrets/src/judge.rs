@@ -111,6 +111,10 @@ pub fn assigned_secret(value: &str, name: &str) -> bool {
     if is_placeholder(value) || looks_like_code(value, !password) || looks_like_path(value) {
         return false;
     }
+    // Where a secret is, not the secret: `run-with-secrets --env TOKEN=file:.env#API_TOKEN`.
+    if ["file:", "env:", "op://"].iter().any(|p| value.starts_with(p)) {
+        return false;
+    }
     if value
         .bytes()
         .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
