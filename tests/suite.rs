@@ -26,6 +26,8 @@ mod locks;
 mod never_trapped;
 #[path = "suite/odd_unicode.rs"]
 mod odd_unicode;
+#[path = "suite/one_replacement.rs"]
+mod one_replacement;
 #[path = "suite/own_files.rs"]
 mod own_files;
 #[path = "suite/progress.rs"]

@@ -112,7 +112,10 @@ pub fn assigned_secret(value: &str, name: &str) -> bool {
         return false;
     }
     // Where a secret is, not the secret: `run-with-secrets --env TOKEN=file:.env#API_TOKEN`.
-    if ["file:", "env:", "op://"].iter().any(|p| value.starts_with(p)) {
+    if ["file:", "env:", "op://"]
+        .iter()
+        .any(|p| value.starts_with(p))
+    {
         return false;
     }
     if value

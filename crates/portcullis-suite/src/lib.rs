@@ -20,6 +20,7 @@ pub const HOOKS: &[HookSpec] = &[
     HookSpec::of::<escalation_advisor::EscalationAdvisor>(),
     HookSpec::of::<workspace_guard::WorkspaceGuard>(),
     HookSpec::of::<secret_guard::SecretGuard>(),
+    HookSpec::of::<context_filter::ContextFilter>(),
     HookSpec::of::<definition_audit::DefinitionAudit>(),
     HookSpec::of::<feature_progress::FeatureProgress>(),
     HookSpec::of::<skill_gateway::SkillGateway>(),

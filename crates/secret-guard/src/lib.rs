@@ -49,6 +49,8 @@ impl Hook for SecretGuard {
     const SECTIONS: &'static [SectionSpec] = &[
         SectionSpec::of::<SecretGuardConfig>(),
         SectionSpec::of::<SecretsConfig>(),
+        // A large output is answered as context-filter answers it (redact.rs).
+        SectionSpec::of::<portcullis_filter::ContextFilterConfig>(),
     ];
 
     fn decide(event: &Event, ctx: &Ctx) -> Result<Verdict> {

@@ -24,6 +24,23 @@ pub(crate) fn post_tool_use(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     let Some(raw) = event.tool_response.as_ref() else {
         return Ok(Verdict::allow());
     };
+    // A large output: context-filter answers it too, and two replacements race in the client. Both give
+    // the same bytes (filtered, then redacted), so the model sees both done whichever the client takes.
+    if ctx.section::<SecretGuardConfig>()?.redact == Mode::Enforce
+        && let Some(r) = portcullis_filter::large_output(event, ctx)?
+    {
+        let mut verdict = Verdict::allow().with_updated_tool_output(r.output.clone());
+        if r.redacted > 0 {
+            verdict = verdict
+                .with_context(format!(
+                    "[secret-guard] {} secret(s) in this output were replaced by `[REDACTED <kind>]` before you \
+                     saw it. Do not try to reveal them.",
+                    r.redacted
+                ))
+                .with_log_mark("redact", json!({"secrets": r.redacted, "filtered": r.log_detail()}));
+        }
+        return Ok(verdict);
+    }
     let scanner = Scanner::new(files::project_values(&ctx.project));
     if !scanner.might_hold(raw.get().as_bytes()) {
         return Ok(Verdict::allow());

@@ -354,6 +354,7 @@ fn main() {
     cases.extend(escalation_cases(&rel, tmp.path()));
     cases.extend(guards::workspace_guard_cases(&rel, tmp.path()));
     cases.extend(guards::secret_guard_cases(&rel, tmp.path()));
+    cases.extend(guards::context_filter_cases(&rel, tmp.path()));
     cases.extend(audit::definition_audit_cases(&rel, tmp.path()));
     cases.extend(progress::feature_progress_cases(&rel, tmp.path()));
     cases.extend(skills::skill_gateway_cases(&rel, tmp.path()));

@@ -1,5 +1,6 @@
 //! The process bench's cases for the guards: workspace-guard and secret-guard.
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
@@ -150,6 +151,49 @@ pub(crate) fn secret_guard_cases(rel: &Path, tmp: &Path) -> Vec<Case> {
         case(
             "secret-guard / output, 1 MB log, 3 secrets: redact",
             bash_out(&log),
+        ),
+    ]
+}
+
+/// context-filter: a small output (the common path, which ends before config is read), and 1 MB of a test
+/// log (3 failures among 20,000 passing tests) filtered, saved and redacted: the issue's "filtering 1 MB
+/// costs under 20 ms over the empty binary".
+pub(crate) fn context_filter_cases(rel: &Path, tmp: &Path) -> Vec<Case> {
+    let project = tmp.join("filter");
+    std::fs::create_dir_all(project.join(".git")).unwrap();
+    let bin = rel.join("context-filter");
+    let mut log = String::from("running 20003 tests\n");
+    let mut i = 0;
+    while log.len() < 1 << 20 {
+        let _ = writeln!(log, "test tests::module_{}::case_{i} ... ok", i % 97);
+        if i % 7_000 == 3_500 {
+            let _ = writeln!(
+                log,
+                "test tests::broken_{i} ... FAILED\nthread 'tests::broken_{i}' panicked at src/lib.rs:{i}:5:\nassertion failed"
+            );
+        }
+        i += 1;
+    }
+    log.push_str("test result: FAILED. 20000 passed; 3 failed; 0 ignored\n");
+    let bash_out = |command: &str, stdout: &str| {
+        captured(
+            "PostToolUse-Bash",
+            &project,
+            &serde_json::json!({"tool_input": {"command": command}, "tool_response": {"stdout": stdout, "stderr": "", "interrupted": false, "isImage": false, "noOutputExpected": false}}),
+        )
+    };
+    let case = |name, stdin| Case::plain(name, &bin, &project, stdin);
+    vec![
+        case(
+            "context-filter / output, small",
+            bash_out(
+                "cargo test",
+                "test result: ok. 42 passed; 0 failed; 0 ignored\n",
+            ),
+        ),
+        case(
+            "context-filter / 1 MB test log: filter",
+            bash_out("cargo test", &log),
         ),
     ]
 }
