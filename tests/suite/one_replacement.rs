@@ -80,3 +80,41 @@ fn both_hooks_give_a_large_output_the_same_filtered_and_redacted_bytes() {
     );
     assert_eq!(answer("secret-guard", &root, &read), Value::Null);
 }
+
+/// `portcullis filter stats` sums what the decision log recorded of each filtering: per kind, per session.
+#[test]
+fn filter_stats_sums_the_logged_filterings() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().canonicalize().unwrap();
+    std::fs::create_dir_all(root.join(".git")).unwrap();
+    let mut log = String::new();
+    for i in 0..3000 {
+        let _ = writeln!(log, "test tests::case_{i} ... ok");
+    }
+    log.push_str("test result: ok. 3000 passed; 0 failed\n");
+    for (session, command) in [
+        (SESSION, "cargo test"),
+        ("0e0e0e0e-0000-4000-8000-000000000038", "cargo test"),
+    ] {
+        let event = captured(
+            "PostToolUse-Bash",
+            &root,
+            session,
+            &json!({"tool_input": {"command": command}, "tool_response": {"stdout": log, "stderr": "", "interrupted": false, "isImage": false, "noOutputExpected": false}}),
+        );
+        assert_ne!(answer("context-filter", &root, &event), Value::Null);
+    }
+    let out = std::process::Command::new(portcullis_testkit::workspace_bin("portcullis"))
+        .args(["filter", "stats", "--json", "--project"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["total"]["outputs"], 2, "{v}");
+    assert_eq!(v["total"]["bytes_before"], 2 * log.len(), "{v}");
+    assert_eq!(v["by_kind"]["tests"]["outputs"], 2, "{v}");
+    assert_eq!(v["by_session"][SESSION]["outputs"], 1, "{v}");
+    let after = v["total"]["bytes_after"].as_u64().unwrap();
+    assert!(after > 0 && after * 10 < 2 * log.len() as u64, "{v}");
+}
