@@ -27,17 +27,20 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 bin_dir="${PORTCULLIS_BIN_DIR:-$HOME/.local/bin}"
 
 echo "building release binaries..."
-# Only the binaries that are installed: the benchmark's yardsticks and the fuzzer are left out (the fuzzer
-# alone was a whole-program optimisation of every hook's code over again).
-release=$("$here/scripts/release.sh" --workspace --exclude bench-floors --exclude portcullis-fuzz | tail -n1)
+# One binary, `portcullis`; every hook is a link to it (scripts/release.sh says why).
+release=$("$here/scripts/release.sh" -p portcullis | tail -n1)
 
 mkdir -p "$bin_dir"
-bins=$("$release/portcullis" binaries)
+# Atomic: a running session never sees a half-copied binary or a missing link.
+install -m 0755 "$release/portcullis" "$bin_dir/portcullis.tmp.$$"
+mv -f "$bin_dir/portcullis.tmp.$$" "$bin_dir/portcullis"
+bins=$("$bin_dir/portcullis" binaries)
 for b in $bins; do
-  install -m 0755 "$release/$b" "$bin_dir/$b.tmp.$$"
-  mv -f "$bin_dir/$b.tmp.$$" "$bin_dir/$b"   # atomic: a running session never sees a half-copied binary
+  [ "$b" = portcullis ] && continue
+  ln -s portcullis "$bin_dir/$b.tmp.$$"
+  mv -f "$bin_dir/$b.tmp.$$" "$bin_dir/$b"
 done
-echo "installed $(echo $bins | wc -w) binaries to $bin_dir: $(echo $bins)"
+echo "installed $bin_dir/portcullis and $(( $(echo $bins | wc -w) - 1 )) hooks linked to it: $(echo $bins)"
 
 if [ -n "$init" ]; then
   "$bin_dir/portcullis" init --project "$init" --bin-dir "$bin_dir"

@@ -22,6 +22,8 @@ mod install;
 mod install_codex;
 #[path = "suite/locks.rs"]
 mod locks;
+#[path = "suite/multicall.rs"]
+mod multicall;
 #[path = "suite/never_trapped.rs"]
 mod never_trapped;
 #[path = "suite/odd_unicode.rs"]

@@ -165,6 +165,9 @@ pub struct HookSpec {
     pub doctor: fn(&Config, &Env) -> Option<DoctorNote>,
     /// Whether it works in Codex CLI ([`Hook::CODEX`]).
     pub codex: CodexSupport,
+    /// Its whole process, [`crate::run`]: what the suite's one installed binary runs when it is started
+    /// under the hook's name.
+    pub run: fn() -> std::process::ExitCode,
 }
 
 impl HookSpec {
@@ -183,6 +186,7 @@ impl HookSpec {
             decide: H::decide,
             doctor: H::doctor,
             codex: H::CODEX,
+            run: crate::run::<H>,
         }
     }
 

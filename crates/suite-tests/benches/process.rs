@@ -69,9 +69,8 @@ fn root() -> PathBuf {
 fn release_dirs() -> (PathBuf, Floors) {
     let out = Command::new("bash")
         .arg(root().join("scripts/release.sh"))
-        // Every binary, the two floors (crates/bench-floors) with them: install.sh builds the rest. Not
-        // the fuzzer, which no case runs.
-        .args(["--quiet", "--workspace", "--exclude", "portcullis-fuzz"])
+        // The one installed binary (every hook is a link to it) and the two floors (crates/bench-floors).
+        .args(["--quiet", "-p", "portcullis", "-p", "bench-floors"])
         .stderr(Stdio::inherit())
         .output()
         .unwrap();
