@@ -2,7 +2,9 @@
 //! named by its first argument, so a test can see exactly what the real client sent. With
 //! `--block-stops N` it blocks the first N `Stop` events it has seen (counted in that file), giving the
 //! reason `ECHO-HOOK-BLOCK <n>: keep going`; that is how a scenario proves the client's re-fire with
-//! `stop_hook_active: true` before any portcullis Stop hook exists to do it.
+//! `stop_hook_active: true` before any portcullis Stop hook exists to do it. With `--replace-output TEXT`
+//! it answers every `PostToolUse` with `updatedToolOutput` whose `stdout` is TEXT: two of them with
+//! different texts show which replacement the client takes when two hooks give one.
 //!
 //! Not part of the product: it lives in the testkit's examples and is never installed.
 
@@ -15,13 +17,17 @@ fn main() -> ExitCode {
     let Some(path) = args.first() else {
         let _ = writeln!(
             std::io::stderr(),
-            "usage: echo_hook EVENTS_FILE [--block-stops N]"
+            "usage: echo_hook EVENTS_FILE [--block-stops N | --replace-output TEXT]"
         );
         return ExitCode::from(64);
     };
     let block_stops: usize = match args.get(1).map(String::as_str) {
         Some("--block-stops") => args.get(2).and_then(|n| n.parse().ok()).unwrap_or(0),
         _ => 0,
+    };
+    let replacement = match args.get(1).map(String::as_str) {
+        Some("--replace-output") => args.get(2).cloned(),
+        _ => None,
     };
     let mut input = String::new();
     if std::io::stdin().read_to_string(&mut input).is_err() {
@@ -34,6 +40,14 @@ fn main() -> ExitCode {
     };
     let _ = writeln!(file, "{line}");
     drop(file);
+    if let Some(text) = replacement
+        && event["hook_event_name"] == "PostToolUse"
+    {
+        let verdict = serde_json::json!({"hookSpecificOutput": {"hookEventName": "PostToolUse",
+            "updatedToolOutput": {"stdout": text, "stderr": "", "interrupted": false, "isImage": false,
+                "noOutputExpected": false}}});
+        let _ = writeln!(std::io::stdout(), "{verdict}");
+    }
     if event["hook_event_name"] == "Stop" && block_stops > 0 {
         let seen = std::fs::read_to_string(path)
             .unwrap_or_default()
