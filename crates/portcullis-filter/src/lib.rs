@@ -143,7 +143,7 @@ pub fn replacement(event: &Event, ctx: &Ctx, save_whole: bool) -> Result<Option<
     }
     let after = shown.len();
     Ok(Some(Replacement {
-        output: shaped(&response, &original, shown),
+        output: shaped(response, &original, shown),
         kind: filtered.kind,
         before: original.bytes.len(),
         after,
@@ -263,8 +263,7 @@ fn longest_string(v: &Value, at: String) -> Option<(String, &str)> {
 }
 
 /// The response with its output replaced by `text`, in the same shape.
-fn shaped(response: &Value, original: &Original, text: String) -> Value {
-    let mut out = response.clone();
+fn shaped(mut out: Value, original: &Original, text: String) -> Value {
     match &original.place {
         Place::Whole => Value::String(text),
         Place::Shell => {
