@@ -17,7 +17,7 @@ fn main() -> ExitCode {
     let Some(path) = args.first() else {
         let _ = writeln!(
             std::io::stderr(),
-            "usage: echo_hook EVENTS_FILE [--block-stops N | --replace-output TEXT]"
+            "usage: echo_hook EVENTS_FILE [--block-stops N | --replace-output TEXT [--sleep-ms N]]"
         );
         return ExitCode::from(64);
     };
@@ -28,6 +28,12 @@ fn main() -> ExitCode {
     let replacement = match args.get(1).map(String::as_str) {
         Some("--replace-output") => args.get(2).cloned(),
         _ => None,
+    };
+    // `--sleep-ms N` after the replacement: answer N ms later (which of two replacements the client takes
+    // is a question of which hook finishes when).
+    let sleep_ms: u64 = match args.get(3).map(String::as_str) {
+        Some("--sleep-ms") => args.get(4).and_then(|n| n.parse().ok()).unwrap_or(0),
+        _ => 0,
     };
     let mut input = String::new();
     if std::io::stdin().read_to_string(&mut input).is_err() {
@@ -43,6 +49,7 @@ fn main() -> ExitCode {
     if let Some(text) = replacement
         && event["hook_event_name"] == "PostToolUse"
     {
+        std::thread::sleep(std::time::Duration::from_millis(sleep_ms));
         let verdict = serde_json::json!({"hookSpecificOutput": {"hookEventName": "PostToolUse",
             "updatedToolOutput": {"stdout": text, "stderr": "", "interrupted": false, "isImage": false,
                 "noOutputExpected": false}}});
