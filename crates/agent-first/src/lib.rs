@@ -16,8 +16,6 @@
 //! - **State**: `agent-catalog.json`, the agent catalog cached until an agent file changes (shared with
 //!   feedback-loop). Malformed agent files are noted in the decision log.
 
-mod config;
-
 use portcullis_core::client::CodexSupport;
 use portcullis_core::config::{Mode, SectionSpec};
 use portcullis_core::event::ToolInput;
@@ -27,7 +25,7 @@ use portcullis_domains::{
     Resolved, resolve,
 };
 
-pub use config::AgentFirstConfig;
+pub use portcullis_domains::{AgentFirstConfig, developer_for};
 
 /// The hook.
 pub struct AgentFirst;
@@ -139,40 +137,6 @@ impl Hook for AgentFirst {
         }
         Ok(Verdict::allow())
     }
-}
-
-/// The developer agent a main-thread edit in `hit`'s domain goes to: the agent the pattern names for the
-/// domain (`{domain}-developer`). For the fallback domain, when it has none: the project's only developer
-/// agent, else `backend-developer` (most code outside a UI is backend work), else none.
-#[must_use]
-pub fn developer_for<'c>(
-    rules: &AgentFirstConfig,
-    hit: &DomainMatch,
-    catalog: &'c AgentCatalog,
-) -> Option<&'c AgentDef> {
-    let named =
-        |domain: &str| catalog.find_for_domain(&rules.agent_pattern.replace("{domain}", domain));
-    named(&hit.domain).or_else(|| {
-        if !hit.is_fallback() {
-            return None;
-        }
-        let (pre, post) = rules
-            .agent_pattern
-            .split_once("{domain}")
-            .unwrap_or((rules.agent_pattern.as_str(), ""));
-        let developers: Vec<&AgentDef> = catalog
-            .agents
-            .iter()
-            .filter(|a| {
-                let bare = a.name.rsplit(':').next().unwrap_or(&a.name);
-                bare.len() > pre.len() + post.len() && bare.starts_with(pre) && bare.ends_with(post)
-            })
-            .collect();
-        match developers.as_slice() {
-            [only] => Some(*only),
-            _ => named("backend"),
-        }
-    })
 }
 
 /// Whether the project-relative `rel` is exempt from delegation (`agent_first.exempt`).

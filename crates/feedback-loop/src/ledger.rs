@@ -143,7 +143,7 @@ pub(crate) struct Heard {
 
 /// A verdict to record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Passed.
     Pass,
     /// Failed.

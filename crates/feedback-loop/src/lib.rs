@@ -27,7 +27,8 @@
 mod cli;
 mod config;
 mod ledger;
-pub mod report;
+/// The verdict grammar, shared with handoff-router (it lives in portcullis-domains).
+pub use portcullis_domains::verdict as report;
 mod rollout;
 mod rules;
 mod runners;
@@ -353,7 +354,11 @@ fn on_subagent_stop(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     let (outcome, detail) = found
         .as_ref()
         .map_or((Outcome::NoVerdict, String::new()), |f| {
-            (f.outcome, f.excerpt.clone())
+            let outcome = match f.outcome {
+                report::Outcome::Pass => Outcome::Pass,
+                report::Outcome::Fail => Outcome::Fail,
+            };
+            (outcome, f.excerpt.clone())
         });
     let heard = |domain: &str| Heard {
         domain: domain.to_owned(),

@@ -13,7 +13,7 @@ use regex::Regex;
 use serde::Serialize;
 
 use crate::ledger::{DomainState, Ledger, Phase, Status, Tested};
-use crate::report::HOW_TO_REPORT;
+use portcullis_domains::verdict::HOW_TO_REPORT;
 
 #[path = "roles.rs"]
 mod roles;

@@ -12,13 +12,16 @@
 mod agents;
 mod builtin;
 mod config;
+mod delegation;
 mod domains;
 mod fast;
 mod manifest;
 mod paths;
+pub mod verdict;
 
 pub use agents::{AgentCatalog, AgentDef, AgentSource};
 pub use config::{DomainTable, DomainsConfig, FallbackDomain};
+pub use delegation::{AgentFirstConfig, developer_for};
 pub use domains::{
     BY_MANIFEST, DEFAULT_DOMAINS, DomainMap, DomainMatch, MatchKind, SERVER_PACKAGES,
     SOURCE_EXTENSIONS, UI_PACKAGES, glob, is_source,

@@ -1,4 +1,5 @@
-//! Reading a reviewer's or tester's verdict from its final message.
+//! Reading a reviewer's or tester's verdict from its final message (feedback-loop's protocol; handoff-router
+//! reads a verdict as a finished report, so the two never ask two things of one report).
 //!
 //! Two forms are understood, and the last one in the message wins (an agent that quotes the format early
 //! and answers at the end is read by its answer):
@@ -8,7 +9,14 @@
 //!
 //! Anything else is no verdict: it counts as not passed.
 
-use crate::ledger::Outcome;
+/// A verdict as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// `PASS`.
+    Pass,
+    /// `FAIL`.
+    Fail,
+}
 
 /// How an agent reports a verdict, for reasons and docs.
 pub const HOW_TO_REPORT: &str = "end the final message with a line `VERDICT: PASS` or `VERDICT: FAIL` (or a JSON object \
