@@ -14,6 +14,8 @@ mod contract;
 mod contract_codex;
 #[path = "suite/domains.rs"]
 mod domains;
+#[path = "suite/handoffs.rs"]
+mod handoffs;
 #[path = "suite/init.rs"]
 mod init;
 #[path = "suite/install.rs"]

@@ -15,6 +15,7 @@ const READ_ONLY: &[&[&str]] = &[
     &["domains"],
     &["skills", "list"],
     &["progress", "status"],
+    &["handoffs"],
 ];
 
 /// Every path below `dir` but `keep`.

@@ -119,7 +119,7 @@ fn the_timeline_shows_the_deny_the_subagent_and_the_event_count() {
     assert!(t.contains("delegate this change"), "{t}");
     // The denied Write never ran, so no PostToolUse(Failure) for it; the failing Bash gets one.
     assert!(
-        t.contains("9 events, 9 with portcullis hooks (allow 37, deny 1)"),
+        t.contains("9 events, 9 with portcullis hooks (allow 40, deny 1)"),
         "{t}"
     );
 

@@ -98,3 +98,20 @@ pub(crate) fn arm_promise_loop(root: &Path, session: &str, promise: &str, max: u
         .success();
     assert!(ok, "loop start");
 }
+
+/// Runs `portcullis ARGS` in `root` with a cleared environment (a HOME that holds nothing, no git
+/// repository above the project).
+pub(crate) fn portcullis(root: &Path, args: &[&str]) -> Output {
+    Command::new(workspace_bin("portcullis"))
+        .args(args)
+        .current_dir(root)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", root.join("no-home"))
+        .env(
+            "GIT_CEILING_DIRECTORIES",
+            root.parent().unwrap_or(root).as_os_str(),
+        )
+        .output()
+        .unwrap()
+}

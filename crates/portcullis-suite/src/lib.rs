@@ -24,6 +24,7 @@ pub const HOOKS: &[HookSpec] = &[
     HookSpec::of::<definition_audit::DefinitionAudit>(),
     HookSpec::of::<feature_progress::FeatureProgress>(),
     HookSpec::of::<skill_gateway::SkillGateway>(),
+    HookSpec::of::<handoff_router::HandoffRouter>(),
 ];
 
 /// The manager's binary name.

@@ -22,6 +22,8 @@ mod cases;
 mod codex;
 #[path = "process_guards.rs"]
 mod guards;
+#[path = "process_handoff.rs"]
+mod handoff;
 #[path = "process_progress.rs"]
 mod progress;
 #[path = "process_skills.rs"]
@@ -357,6 +359,7 @@ fn main() {
     cases.extend(audit::definition_audit_cases(&rel, tmp.path()));
     cases.extend(progress::feature_progress_cases(&rel, tmp.path()));
     cases.extend(skills::skill_gateway_cases(&rel, tmp.path()));
+    cases.extend(handoff::handoff_router_cases(&rel, tmp.path()));
     cases.extend(codex::codex_cases(&rel, tmp.path()));
     let wanted = |name: &str| {
         options

@@ -375,6 +375,21 @@ enum Command {
         #[arg(long, value_name = "DIR", global = true)]
         project: Option<PathBuf>,
     },
+    /// List a session's handoffs: each subagent's status and where handoff-router routed it.
+    #[command(
+        after_help = "Examples:\n  portcullis handoffs\n  portcullis handoffs --session 5e55 --json"
+    )]
+    Handoffs {
+        /// This session (a prefix is enough; default: the latest that recorded one).
+        #[arg(long)]
+        session: Option<String>,
+        /// Print JSON: {"session", "handoffs": [{"at", "prompt_id", "agent_id", "agent_type", "status", "reason", "route", "looped_from"?}]}.
+        #[arg(long)]
+        json: bool,
+        /// The project (default: the current one).
+        #[arg(long, value_name = "DIR")]
+        project: Option<PathBuf>,
+    },
     /// Print a completion script for SHELL.
     #[command(
         after_help = "Examples:\n  portcullis completions bash > ~/.local/share/bash-completion/completions/portcullis\n  portcullis completions zsh > \"${fpath[1]}/_portcullis\"\n  portcullis completions fish > ~/.config/fish/completions/portcullis.fish"

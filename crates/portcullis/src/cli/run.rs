@@ -264,6 +264,11 @@ pub(super) fn report(command: Command, env: &Env) -> CmdResult {
             json,
             project,
         } => commands::filter_stats(&project_for(project, env)?, session.as_deref(), json, env),
+        Command::Handoffs {
+            session,
+            json,
+            project,
+        } => commands::handoffs(&project_for(project, env)?, session.as_deref(), json, env),
         Command::Binaries => Ok(commands::Report {
             text: portcullis_suite::binaries().join("\n") + "\n",
             ok: true,

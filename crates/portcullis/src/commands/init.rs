@@ -431,7 +431,9 @@ fn developer_text(name: &str, domain: &str, d: &DomainSurvey) -> String {
          - Run the tests of what you changed before you report.\n\
          - A file of another domain belongs to that domain's developer: say what it needs instead of \
          editing it.\n\
-         - End with what you changed, file by file, and how you checked it.\n",
+         - End with what you changed, file by file, and how you checked it, then one line \
+         `STATUS: DONE`, `DONE_WITH_CONCERNS`, `NEEDS_CONTEXT` or `BLOCKED`, a dash and the reason \
+         (what blocks you, or what you need).\n",
         languages.join(", ")
     )
 }

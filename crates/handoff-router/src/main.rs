@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    portcullis_core::run::<handoff_router::HandoffRouter>()
+}
