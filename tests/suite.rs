@@ -4,6 +4,8 @@
 // panic with the failing value is exactly what we want.
 #![allow(clippy::unwrap_used)]
 
+#[path = "suite/anneal.rs"]
+mod anneal;
 #[path = "suite/audit.rs"]
 mod audit;
 #[path = "suite/bad_input.rs"]

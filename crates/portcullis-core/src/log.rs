@@ -26,6 +26,13 @@ pub struct LogEntry {
     pub session: String,
     /// `agent_id`, or `"main"`.
     pub agent: String,
+    /// The agent's type (`agent_type`), when the event names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_type: Option<String>,
+    /// The transcript of the agent the verdict was about (a subagent's own at its stop), for
+    /// `portcullis anneal` to read what the agent said before it was held.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transcript: Option<String>,
     /// The hook that decided.
     pub hook: String,
     /// The event name.

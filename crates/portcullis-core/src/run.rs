@@ -193,6 +193,17 @@ fn record_with(
         time: ctx.now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         session: event.session_id.clone().unwrap_or_default(),
         agent: event.agent_key().to_owned(),
+        agent_type: event.agent_type.clone(),
+        // Only for blocks, the entries `portcullis anneal` diagnoses: a path on every line would double
+        // the log of a busy session for nothing.
+        transcript: matches!(verdict, "block" | "deny")
+            .then(|| {
+                event
+                    .agent_transcript_path
+                    .clone()
+                    .or_else(|| event.transcript_path.clone())
+            })
+            .flatten(),
         hook: ctx.hook.to_owned(),
         event: event.name().as_str().to_owned(),
         tool: event.tool().map(str::to_owned),

@@ -375,6 +375,24 @@ enum Command {
         #[arg(long, value_name = "DIR", global = true)]
         project: Option<PathBuf>,
     },
+    /// Turn a gate that keeps blocking one agent type into a reviewed patch of its definition.
+    #[command(
+        after_help = "Reads the decision log for gates that blocked one agent type more than 3 times, diagnoses each \
+from the agent's transcript, adds an Anti-patterns entry to its definition, checks the patch (audit, replay) \
+and commits it on a new branch portcullis/anneal-<date>-<n>. The current branch and working tree are not touched.\n\n\
+Examples:\n  portcullis anneal --dry-run\n  portcullis anneal --since 2026-12-01"
+    )]
+    Anneal {
+        /// Only blocks from this day on (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        /// Print the diagnosis and the diff; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The project (default: the current one).
+        #[arg(long, value_name = "DIR")]
+        project: Option<PathBuf>,
+    },
     /// List a session's handoffs: each subagent's status and where handoff-router routed it.
     #[command(
         after_help = "Examples:\n  portcullis handoffs\n  portcullis handoffs --session 5e55 --json"

@@ -264,6 +264,11 @@ pub(super) fn report(command: Command, env: &Env) -> CmdResult {
             json,
             project,
         } => commands::filter_stats(&project_for(project, env)?, session.as_deref(), json, env),
+        Command::Anneal {
+            since,
+            dry_run,
+            project,
+        } => anneal(since, dry_run, project, env),
         Command::Handoffs {
             session,
             json,
@@ -278,4 +283,15 @@ pub(super) fn report(command: Command, env: &Env) -> CmdResult {
             ok: true,
         }),
     }
+}
+
+fn anneal(since: Option<String>, dry_run: bool, project: Option<PathBuf>, env: &Env) -> CmdResult {
+    commands::anneal(
+        &commands::AnnealRequest {
+            project: project_for(project, env)?,
+            since,
+            dry_run,
+        },
+        env,
+    )
 }

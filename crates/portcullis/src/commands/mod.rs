@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use portcullis_core::{Env, budget};
 
+mod anneal;
 mod audit;
 mod doctor;
 mod doctor_codex;
@@ -21,6 +22,7 @@ mod progress;
 mod secrets;
 mod skills;
 
+pub use anneal::{AnnealRequest, anneal};
 pub use audit::{AuditRequest, audit};
 pub use doctor::doctor;
 pub use domains::domains;
