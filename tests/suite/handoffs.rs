@@ -6,7 +6,7 @@ use std::path::Path;
 use portcullis_testkit::decide::captured;
 use serde_json::{Value, json};
 
-use crate::support::{portcullis, run_hook};
+use crate::support::{context_of, portcullis, run_hook};
 
 const SESSION: &str = "0e0e0e0e-0000-4000-8000-000000000038";
 
@@ -32,17 +32,6 @@ fn stop(root: &Path, agent_type: &str, agent_id: &str, report: &str) -> Value {
         SESSION,
         &json!({"agent_type": agent_type, "agent_id": agent_id, "last_assistant_message": report}),
     )
-}
-
-fn context_of(out: &std::process::Output) -> String {
-    if out.stdout.is_empty() {
-        return String::new();
-    }
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    v["hookSpecificOutput"]["additionalContext"]
-        .as_str()
-        .unwrap_or("")
-        .to_owned()
 }
 
 #[test]

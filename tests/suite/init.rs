@@ -6,13 +6,12 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use portcullis_testkit::decide::captured;
 use portcullis_testkit::workspace_bin;
 use serde_json::{Value, json};
 
-use crate::support::run_hook;
+use crate::support::{portcullis, run_hook};
 
 const SESSION: &str = "5e551000-0000-4000-8000-000000000036";
 
@@ -50,21 +49,6 @@ fn project() -> (tempfile::TempDir, PathBuf) {
     }
     fs::create_dir_all(root.join(".git")).unwrap();
     (t, root)
-}
-
-fn portcullis(root: &Path, args: &[&str]) -> Output {
-    Command::new(workspace_bin("portcullis"))
-        .args(args)
-        .current_dir(root)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", root.join("no-home"))
-        .env(
-            "GIT_CEILING_DIRECTORIES",
-            root.parent().unwrap_or(root).as_os_str(),
-        )
-        .output()
-        .unwrap()
 }
 
 fn bin_dir() -> String {

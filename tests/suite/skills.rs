@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use crate::support::context_of;
 use portcullis_testkit::decide::captured;
 use portcullis_testkit::{fixture_copy, run_with_stdin, workspace_bin};
 use serde_json::{Value, json};
@@ -26,23 +27,6 @@ fn gateway(project: &Path, event: &Value) -> Output {
         event.to_string().as_bytes(),
     )
     .unwrap()
-}
-
-fn context(out: &Output) -> String {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    if out.stdout.is_empty() {
-        return String::new();
-    }
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    v["hookSpecificOutput"]["additionalContext"]
-        .as_str()
-        .unwrap_or("")
-        .to_owned()
 }
 
 fn prompt(project: &Path, session: &str, text: &str) -> Output {
@@ -68,7 +52,7 @@ fn log(project: &Path) -> Vec<Value> {
 #[test]
 fn a_prompt_gets_the_skills_that_fit_once_per_session_unless_it_names_them() {
     let (_t, p) = project();
-    let first = context(&prompt(
+    let first = context_of(&prompt(
         &p,
         "s1",
         "The dashboard component re-renders on every keystroke and typing lags",
@@ -90,9 +74,9 @@ fn a_prompt_gets_the_skills_that_fit_once_per_session_unless_it_names_them() {
         "s1",
         "the dashboard still re-renders on every keystroke",
     );
-    assert!(!context(&again).contains(REACT_PERF));
+    assert!(!context_of(&again).contains(REACT_PERF));
     // Named: offered again.
-    let named = context(&prompt(
+    let named = context_of(&prompt(
         &p,
         "s1",
         "apply optimizing-react-performance to the settings list too",
@@ -101,14 +85,14 @@ fn a_prompt_gets_the_skills_that_fit_once_per_session_unless_it_names_them() {
     // After a compaction the context no longer holds them: offered again.
     let compact = captured("SessionStart-compact", &p, "s1", &json!({}));
     assert!(gateway(&p, &compact).stdout.is_empty());
-    let after = context(&prompt(
+    let after = context_of(&prompt(
         &p,
         "s1",
         "the dashboard still re-renders on every keystroke",
     ));
     assert!(after.contains(REACT_PERF), "{after}");
     // Another session starts fresh.
-    let other = context(&prompt(
+    let other = context_of(&prompt(
         &p,
         "s2",
         "the dashboard component re-renders on every keystroke",
@@ -257,7 +241,7 @@ fn a_required_skill_a_developer_skipped_is_told_to_the_orchestrator_once() {
             .is_empty()
     );
     // Told with the foreground agent's result, once.
-    let told = context(&gateway(&p, &result(&p, "agent-1")));
+    let told = context_of(&gateway(&p, &result(&p, "agent-1")));
     assert!(
         told.contains("`backend-developer` agent agent-1: `persisting-agent-outputs`"),
         "{told}"
@@ -265,7 +249,7 @@ fn a_required_skill_a_developer_skipped_is_told_to_the_orchestrator_once() {
     assert!(gateway(&p, &result(&p, "agent-1")).stdout.is_empty());
     // A background agent's skip is told at the next prompt.
     gateway(&p, &stop(&p, "agent-2", &skipped, false));
-    let next = context(&prompt(&p, "s", "thanks"));
+    let next = context_of(&prompt(&p, "s", "thanks"));
     assert!(next.contains("agent-2"), "{next}");
     // An agent that read the skill, or is not a developer, is not reported.
     let loaded = transcript(
@@ -301,7 +285,7 @@ fn enforce_sends_the_agent_back_once_then_reports() {
         "{}",
         String::from_utf8_lossy(&second.stdout)
     );
-    assert!(context(&gateway(&p, &result(&p, "agent-1"))).contains("agent-1"));
+    assert!(context_of(&gateway(&p, &result(&p, "agent-1"))).contains("agent-1"));
 }
 
 fn skills_cmd(p: &Path, args: &[&str]) -> Output {
@@ -390,7 +374,7 @@ fn a_hostile_library_of_thousands_of_files_is_read_within_the_deadline_and_said_
         stderr.contains("skill library: 1 skipped") && stderr.contains("symlink loop"),
         "{stderr}"
     );
-    assert!(context(&out).contains("skill-1234/SKILL.md"));
+    assert!(context_of(&out).contains("skill-1234/SKILL.md"));
     // The second prompt uses the cache: no rebuild, so nothing to say.
     let again = prompt(&p, "s2", "something about topic1234 please and its details");
     assert!(

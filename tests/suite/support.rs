@@ -115,3 +115,21 @@ pub(crate) fn portcullis(root: &Path, args: &[&str]) -> Output {
         .output()
         .unwrap()
 }
+
+/// The `additionalContext` a hook answered (empty when it answered nothing); panics unless it exited 0.
+pub(crate) fn context_of(out: &Output) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.stdout.is_empty() {
+        return String::new();
+    }
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["hookSpecificOutput"]["additionalContext"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned()
+}
