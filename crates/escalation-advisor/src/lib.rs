@@ -21,8 +21,6 @@
 //! - **`ON_ERROR`**: [`Failure::Open`]; its deadline is 50 s (hooks.json gives it 60 s), the only hook
 //!   that waits on something slow, and only when it escalates.
 
-mod advisor;
-mod config;
 mod history;
 pub mod prompt;
 mod streak;
@@ -37,13 +35,12 @@ use portcullis_core::{
     Ctx, Env, Event, EventName, Failure, Hook, Registration, Result, Verdict, budget,
 };
 
-pub use config::{ADVISOR_MAX_TIMEOUT_SECS, EscalationAdvisorConfig};
+use portcullis_advisor as advisor;
+pub use portcullis_advisor::{
+    ADVISOR_HOOK_DEADLINE, ADVISOR_HOOK_TIMEOUT_SECS, ADVISOR_MAX_TIMEOUT_SECS,
+    EscalationAdvisorConfig,
+};
 
-/// The hook's own deadline: it may wait for an advisor model ([`ADVISOR_MAX_TIMEOUT_SECS`] at most).
-pub const ADVISOR_HOOK_DEADLINE: Duration = Duration::from_secs(50);
-
-/// The `timeout` hooks.json gives the client for this hook, above [`ADVISOR_HOOK_DEADLINE`].
-pub const ADVISOR_HOOK_TIMEOUT_SECS: u32 = 60;
 use serde_json::json;
 
 use crate::history::History;

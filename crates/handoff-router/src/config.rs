@@ -20,6 +20,9 @@ pub enum Target {
     Developer,
     /// An agent whose name holds `architect`; when the project has none, the next route is tried.
     Architect,
+    /// The advisor (escalation-advisor's `escalation_advisor.command`), asked what to do; its hint goes to
+    /// the main thread. When it gives none, the handoff goes to the user.
+    Advisor,
     /// The same agent type again, with the context it asked for.
     Retry,
     /// Nothing to do but know: the status and reason go to the main thread as a note.
@@ -27,7 +30,8 @@ pub enum Target {
 }
 
 impl Target {
-    /// Reads `user`, `agent:<type>`, `developer`, `architect`, `retry` or `note`.
+    /// Reads `user`, `agent:<type>`, `developer`, `architect`, `advisor` (or `escalation-advisor`), `retry`
+    /// or `note`.
     ///
     /// # Errors
     /// Any other text, with the forms it may take.
@@ -36,13 +40,14 @@ impl Target {
             "user" => Self::User,
             "developer" => Self::Developer,
             "architect" => Self::Architect,
+            "advisor" | "escalation-advisor" => Self::Advisor,
             "retry" => Self::Retry,
             "note" => Self::Note,
             _ => match text.strip_prefix("agent:") {
                 Some(name) if !name.trim().is_empty() => Self::Agent(name.trim().to_owned()),
                 _ => {
                     return Err(format!(
-                        "`{text}` is no route target: `user`, `agent:<type>`, `developer`, `architect`, `retry` or `note`"
+                        "`{text}` is no route target: `user`, `agent:<type>`, `developer`, `architect`, `advisor`, `retry` or `note`"
                     ));
                 }
             },
@@ -57,6 +62,7 @@ impl Target {
             Self::Agent(name) => format!("agent:{name}"),
             Self::Developer => "developer".into(),
             Self::Architect => "architect".into(),
+            Self::Advisor => "advisor".into(),
             Self::Retry => "retry".into(),
             Self::Note => "note".into(),
         }
@@ -77,7 +83,7 @@ pub struct Route {
     /// absent: any reason.
     #[serde(default)]
     pub reason: Option<String>,
-    /// `user`, `agent:<type>`, `developer`, `architect`, `retry` or `note`.
+    /// `user`, `agent:<type>`, `developer`, `architect`, `advisor`, `retry` or `note`.
     pub to: String,
 }
 
@@ -214,6 +220,10 @@ mod tests {
             Target::Agent("db-admin".into())
         );
         assert!(Target::parse("agent:").is_err());
+        assert_eq!(
+            Target::parse("escalation-advisor").unwrap(),
+            Target::Advisor
+        );
         assert!(Target::parse("the boss").is_err());
     }
 

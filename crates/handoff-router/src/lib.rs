@@ -115,8 +115,13 @@ impl Hook for HandoffRouter {
         Registration::every("UserPromptSubmit").claude_code_only(),
     ];
     const ON_ERROR: Failure = Failure::Open;
+    // A route to the advisor waits for it (`escalation_advisor.timeout_secs`, 40 s at most); every other
+    // path ends in milliseconds.
+    const DEADLINE: std::time::Duration = portcullis_advisor::ADVISOR_HOOK_DEADLINE;
+    const TIMEOUT_SECS: u32 = portcullis_advisor::ADVISOR_HOOK_TIMEOUT_SECS;
     const SECTIONS: &'static [SectionSpec] = &[
         SectionSpec::of::<HandoffConfig>(),
+        SectionSpec::of::<portcullis_advisor::EscalationAdvisorConfig>(),
         SectionSpec::of::<AgentFirstConfig>(),
         SectionSpec::of::<DomainsConfig>(),
         SectionSpec::of::<FallbackDomain>(),
@@ -327,6 +332,13 @@ fn route_stated(
         // written, so the common stop costs what a read-only hook does.
         return Ok(Verdict::allow().with_log_mark("handoff", detail("", false)));
     }
+    // The advisor is asked before the state lock is taken: it may take seconds.
+    let chosen = match chosen {
+        Some(c) if c.target == Target::Advisor => {
+            Some(ask_advisor(ctx, stated, agent_type, report)?)
+        }
+        other => other,
+    };
     let session = ctx.state().session(event.session()?)?;
     let prompt_id = event.prompt_id.clone();
     let outcome = session.update::<Handoffs, _>(&ctx.deadline, |s| {
@@ -376,6 +388,51 @@ fn route_stated(
     })?;
     let (route_name, looped) = outcome;
     Ok(Verdict::allow().with_log_mark("handoff", detail(&route_name, looped)))
+}
+
+/// The advisor's hint for a blocked handoff, as the route's `because`; when it gives none, the user is
+/// the route, and the main thread is told why.
+fn ask_advisor(ctx: &Ctx, stated: &Stated, agent_type: &str, report: &str) -> Result<Chosen> {
+    let advisor = ctx.section::<portcullis_advisor::EscalationAdvisorConfig>()?;
+    let needs = if stated.needs.is_empty() {
+        String::new()
+    } else {
+        format!(" It needs: {}.", stated.needs.join("; "))
+    };
+    let mut prompt = format!(
+        "A subagent of type `{agent_type}`, working for an orchestrating AI coding agent, stopped and reports \
+         {}: {}.{needs} Its report (cut):\n{}\n\nIn one or two sentences, say what the orchestrator should do \
+         next to unblock it: what to find out, from whom, or what to change. Answer with the advice only.",
+        stated.status.as_line(),
+        stated.reason,
+        route::excerpt(report, 4000)
+    );
+    let scanner =
+        portcullis_secrets::Scanner::new(portcullis_secrets::files::project_values(&ctx.project));
+    if let Some((clean, _)) = scanner.redact(&prompt) {
+        prompt = clean;
+    }
+    let timeout = std::time::Duration::from_secs(u64::from(advisor.timeout_secs))
+        .min(ctx.deadline.remaining());
+    Ok(
+        match portcullis_advisor::ask(&advisor.command, &prompt, &ctx.project, timeout) {
+            Ok(hint) => Chosen {
+                target: Target::Advisor,
+                row: None,
+                because: hint,
+            },
+            Err(why) => {
+                ctx.warn(&format!(
+                    "handoff-router: {why}; the handoff goes to the user"
+                ));
+                Chosen {
+                    target: Target::User,
+                    row: None,
+                    because: String::new(),
+                }
+            }
+        },
+    )
 }
 
 /// A reason as the decision log keeps it: at most 300 bytes.

@@ -245,6 +245,11 @@ pub fn advice(
                 ""
             }
         ),
+        Target::Advisor => format!(
+            "{head} Route: the advisor, asked what to do; it says: \"{}\" Act on that if it fits what you know; \
+             if it needs something only the user has, ask the user.",
+            chosen.because
+        ),
         // Resolved by `choose`.
         Target::Developer | Target::Architect => head,
     }

@@ -272,3 +272,43 @@ fn a_reviewers_verdict_is_a_finished_report_not_a_missing_status() {
         assert_eq!(detail["status"], "done", "{report}");
     }
 }
+
+#[test]
+fn an_advisor_route_gives_the_advisors_hint_and_falls_back_to_the_user() {
+    let p = project();
+    let asked = p.root.join("asked.txt");
+    let cfg = |command: Value| {
+        json!({
+            "handoff": {"routes": [{"status": ["blocked"], "to": "advisor"}]},
+            "escalation_advisor": {"command": command, "timeout_secs": 5},
+        })
+    };
+    let advisor = cfg(json!([
+        "sh",
+        "-c",
+        format!(
+            "cat > '{}'; echo 'Ask the DBA for a read replica.'",
+            asked.display()
+        )
+    ]));
+    let report = "Tried the migration with token ghp_R8v2kLq9ZxWm4Tn7Yp3Hs6Jd1Fg5Ac0Eb2Ku.\nSTATUS: BLOCKED — the orders table is locked";
+    decide(&p, &stop(&p, "backend-developer", "v1", report), &advisor);
+    let text = decide(&p, &result(&p, "v1", report), &advisor)
+        .context
+        .join("");
+    assert!(text.contains("Route: the advisor"), "{text}");
+    assert!(text.contains("Ask the DBA for a read replica."), "{text}");
+    let sent = std::fs::read_to_string(&asked).unwrap();
+    assert!(sent.contains("the orders table is locked"), "{sent}");
+    assert!(
+        !sent.contains("ghp_R8v2kLq9ZxWm4Tn7Yp3Hs6Jd1Fg5Ac0Eb2Ku"),
+        "the advisor is sent no secret: {sent}"
+    );
+    // An advisor that fails: the user, not silence.
+    let failing = cfg(json!(["false"]));
+    decide(&p, &stop(&p, "frontend-developer", "v2", report), &failing);
+    let text = decide(&p, &result(&p, "v2", report), &failing)
+        .context
+        .join("");
+    assert!(text.contains("Route: the user"), "{text}");
+}

@@ -1,11 +1,12 @@
-//! The `escalation_advisor` config section: owned here, checked by core's loader through [`Section`].
+//! The `escalation_advisor` config section (escalation-advisor's, and handoff-router's advisor route),
+//! checked by core's loader through [`Section`].
 
 use portcullis_core::config::{Config, Mode, Section};
 use serde::{Deserialize, Serialize};
 
-/// The longest `escalation_advisor.timeout_secs` may be: well inside the hook's deadline
-/// ([`crate::ADVISOR_HOOK_DEADLINE`]), leaving time to read the transcript before and to build the fallback
-/// after.
+/// The longest `escalation_advisor.timeout_secs` may be: well inside the deadline of the hooks that ask
+/// (escalation-advisor's and handoff-router's, 50 s), leaving time to gather the prompt before and to build
+/// a fallback after.
 pub const ADVISOR_MAX_TIMEOUT_SECS: u32 = 40;
 
 /// `escalation_advisor`: when an agent's stops keep being blocked, ask another model why.

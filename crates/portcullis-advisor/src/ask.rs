@@ -10,14 +10,14 @@ use portcullis_core::child;
 use portcullis_core::env_vars;
 
 /// The most bytes of the advisor's answer read (a hint is one sentence).
-pub(crate) const MAX_ANSWER_BYTES: usize = 64 * 1024;
+pub const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
 /// The longest hint passed on, in characters; a longer answer is cut at its first sentence that fits.
-pub(crate) const MAX_HINT_CHARS: usize = 400;
+pub const MAX_HINT_CHARS: usize = 400;
 
 /// Why the advisor gave no hint.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum AdvisorError {
+pub enum AdvisorError {
     /// The command could not be started.
     NotStarted(String),
     /// It ran past the limit and was killed.
@@ -44,7 +44,7 @@ impl fmt::Display for AdvisorError {
 }
 
 /// Runs `command` in `cwd` with `prompt` on stdin and the recursion guard set, for at most `timeout`.
-pub(crate) fn ask(
+pub fn ask(
     command: &[String],
     prompt: &str,
     cwd: &Path,
@@ -84,7 +84,7 @@ pub(crate) fn ask(
 /// The hint in an answer: UTF-8 text with at least one letter, whitespace collapsed, wrapping quotes and a
 /// `Hint:` label removed, at most [`MAX_HINT_CHARS`] characters (a longer answer keeps its leading
 /// sentences that fit). `Err` says why the answer is unusable.
-pub(crate) fn clean_hint(answer: &[u8]) -> Result<String, String> {
+pub fn clean_hint(answer: &[u8]) -> Result<String, String> {
     let text = std::str::from_utf8(answer).map_err(|_| "not UTF-8 text".to_owned())?;
     if text.contains('\0') {
         return Err("binary output".into());
