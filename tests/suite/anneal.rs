@@ -215,3 +215,43 @@ fn three_blocks_are_not_a_pattern_and_a_bad_date_is_refused() {
         "only 3 blocks from the 2nd on"
     );
 }
+
+#[test]
+fn the_advisor_sums_a_diagnosis_up_when_asked() {
+    let (_t, root, _) = project(4);
+    let asked = root.join("asked.txt");
+    let command = json!([
+        "sh",
+        "-c",
+        format!(
+            "cat > '{}'; echo 'It reports passing tests it never ran: run them and quote the summary.'",
+            asked.display()
+        )
+    ]);
+    std::fs::write(
+        root.join(".claude/portcullis.json"),
+        json!({"escalation_advisor": {"command": command}}).to_string(),
+    )
+    .unwrap();
+    let out = portcullis(&root, &["anneal", "--dry-run", "--advisor"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("Advisor's summary: It reports passing tests it never ran"),
+        "{text}"
+    );
+    let sent = std::fs::read_to_string(&asked).unwrap();
+    assert!(
+        sent.contains("feedback-loop held `backend-developer` 4 times"),
+        "{sent}"
+    );
+    // Without --advisor it is not asked.
+    std::fs::remove_file(&asked).unwrap();
+    let plain = portcullis(&root, &["anneal", "--dry-run"]);
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains("Advisor's summary"));
+    assert!(!asked.exists());
+}

@@ -380,7 +380,7 @@ enum Command {
         after_help = "Reads the decision log for gates that blocked one agent type more than 3 times, diagnoses each \
 from the agent's transcript, adds an Anti-patterns entry to its definition, checks the patch (audit, replay) \
 and commits it on a new branch portcullis/anneal-<date>-<n>. The current branch and working tree are not touched.\n\n\
-Examples:\n  portcullis anneal --dry-run\n  portcullis anneal --since 2026-12-01"
+Examples:\n  portcullis anneal --dry-run\n  portcullis anneal --since 2026-12-01 --advisor"
     )]
     Anneal {
         /// Only blocks from this day on (YYYY-MM-DD).
@@ -389,6 +389,9 @@ Examples:\n  portcullis anneal --dry-run\n  portcullis anneal --since 2026-12-01
         /// Print the diagnosis and the diff; write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Also ask the advisor (escalation_advisor.command) to sum each diagnosis up in one paragraph.
+        #[arg(long)]
+        advisor: bool,
         /// The project (default: the current one).
         #[arg(long, value_name = "DIR")]
         project: Option<PathBuf>,

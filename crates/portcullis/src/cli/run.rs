@@ -267,8 +267,9 @@ pub(super) fn report(command: Command, env: &Env) -> CmdResult {
         Command::Anneal {
             since,
             dry_run,
+            advisor,
             project,
-        } => anneal(since, dry_run, project, env),
+        } => anneal(since, dry_run, advisor, project, env),
         Command::Handoffs {
             session,
             json,
@@ -285,12 +286,19 @@ pub(super) fn report(command: Command, env: &Env) -> CmdResult {
     }
 }
 
-fn anneal(since: Option<String>, dry_run: bool, project: Option<PathBuf>, env: &Env) -> CmdResult {
+fn anneal(
+    since: Option<String>,
+    dry_run: bool,
+    advisor: bool,
+    project: Option<PathBuf>,
+    env: &Env,
+) -> CmdResult {
     commands::anneal(
         &commands::AnnealRequest {
             project: project_for(project, env)?,
             since,
             dry_run,
+            advisor,
         },
         env,
     )

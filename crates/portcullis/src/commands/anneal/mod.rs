@@ -13,7 +13,9 @@
 //!    `[Self-Annealing] …`, built with git2 from HEAD: the current branch, the index and the working tree
 //!    are not touched, and nothing is pushed. A report goes to `.claude/.output/annealing/<date>.md`.
 //!
-//! `--dry-run` prints the diagnosis and the diff and writes nothing.
+//! `--dry-run` prints the diagnosis and the diff and writes nothing. `--advisor` also asks the advisor
+//! (escalation-advisor's, `escalation_advisor.command`) to sum each diagnosis up in one paragraph, sent
+//! redacted of secrets; the deterministic diagnosis stands whatever it answers.
 
 mod diagnose;
 mod git;
@@ -38,6 +40,8 @@ pub struct AnnealRequest {
     pub since: Option<String>,
     /// Print the diagnosis and the diff; write nothing.
     pub dry_run: bool,
+    /// Also ask the advisor (`escalation_advisor.command`) to sum each diagnosis up in one paragraph.
+    pub advisor: bool,
 }
 
 /// The most files of HEAD written out for a replay check.
@@ -70,8 +74,14 @@ pub fn anneal(req: &AnnealRequest, env: &Env) -> CmdResult {
     let date = chrono::Utc::now().format("%Y-%m-%d").to_string();
     let mut report = format!("# [Self-Annealing] {date}\n\n");
     let mut patches: Vec<(String, String, String)> = Vec::new(); // (rel, before, after)
+    let advisor = advisor_config(req, env)?;
     for p in &patterns {
+        let start = report.len();
         diagnosis(&mut report, p);
+        if let Some(advisor) = &advisor {
+            let summary = summarise(advisor, &report[start..], &req.project);
+            let _ = writeln!(report, "{summary}\n");
+        }
         match patch_for(p, &catalog, &repo, &req.project) {
             Ok((rel, before, after)) => {
                 let _ = writeln!(report, "Patch: an anti-pattern entry in `{rel}`.\n");
@@ -92,27 +102,7 @@ pub fn anneal(req: &AnnealRequest, env: &Env) -> CmdResult {
     for (rel, before, after) in &patches {
         diff.push_str(&crate::diff::unified(before, after, rel, 3));
     }
-    if !patches.is_empty() {
-        let _ = writeln!(report, "## Verification\n");
-        let files: Vec<(String, String)> = patches
-            .iter()
-            .map(|(r, _, a)| (r.clone(), a.clone()))
-            .collect();
-        match verify_by_replay(&repo, &req.project, &patterns, &files, env) {
-            Ok(lines) => report.push_str(&lines),
-            Err(why) => {
-                let _ = writeln!(
-                    report,
-                    "- replay: the patch changed what the hooks decide, so it is not committed: {why}"
-                );
-                patches.clear();
-            }
-        }
-        let _ = writeln!(
-            report,
-            "- audit: no finding the definitions did not already have"
-        );
-    }
+    verify(&repo, req, &patterns, &mut patches, &mut report, env);
     if req.dry_run {
         return Ok(Report::ok(format!(
             "{report}\n{diff}(dry run: nothing written)\n"
@@ -137,6 +127,40 @@ pub fn anneal(req: &AnnealRequest, env: &Env) -> CmdResult {
         "{report}\nreport: {}\n",
         written.display()
     )))
+}
+
+/// The checks before a commit, written to the report; `patches` is emptied when the replay shows that the
+/// patch changes what the hooks decide.
+fn verify(
+    repo: &git2::Repository,
+    req: &AnnealRequest,
+    patterns: &[Pattern],
+    patches: &mut Vec<(String, String, String)>,
+    report: &mut String,
+    env: &Env,
+) {
+    if patches.is_empty() {
+        return;
+    }
+    let _ = writeln!(report, "## Verification\n");
+    let files: Vec<(String, String)> = patches
+        .iter()
+        .map(|(r, _, a)| (r.clone(), a.clone()))
+        .collect();
+    match verify_by_replay(repo, &req.project, patterns, &files, env) {
+        Ok(lines) => report.push_str(&lines),
+        Err(why) => {
+            let _ = writeln!(
+                report,
+                "- replay: the patch changed what the hooks decide, so it is not committed: {why}"
+            );
+            patches.clear();
+        }
+    }
+    let _ = writeln!(
+        report,
+        "- audit: no finding the definitions did not already have"
+    );
 }
 
 /// The diagnosis of one pattern, in the report.
@@ -173,6 +197,48 @@ fn diagnosis(report: &mut String, p: &Pattern) {
         );
     }
     report.push('\n');
+}
+
+/// The advisor's config, when `--advisor` asks for it.
+fn advisor_config(
+    req: &AnnealRequest,
+    env: &Env,
+) -> Result<Option<portcullis_advisor::EscalationAdvisorConfig>, String> {
+    if !req.advisor {
+        return Ok(None);
+    }
+    let sections = portcullis_suite::sections();
+    let config = portcullis_core::Config::load(
+        env,
+        &req.project,
+        portcullis_core::config::Schema::suite(&sections),
+    )
+    .map_err(|e| e.to_string())?;
+    config.section().map(Some).map_err(|e| e.to_string())
+}
+
+/// The advisor's one-paragraph summary of a diagnosis, sent redacted of secrets; when it gives none, a line
+/// saying why (the deterministic diagnosis above stands either way).
+fn summarise(
+    advisor: &portcullis_advisor::EscalationAdvisorConfig,
+    diagnosis: &str,
+    project: &Path,
+) -> String {
+    let mut prompt = format!(
+        "An AI coding agent keeps being held by a quality gate. Below is what the gate said each time and what \
+         the agent said just before. In one short paragraph, say what the agent keeps doing wrong and what it \
+         should do instead. Answer with the paragraph only.\n\n{diagnosis}"
+    );
+    let scanner =
+        portcullis_secrets::Scanner::new(portcullis_secrets::files::project_values(project));
+    if let Some((clean, _)) = scanner.redact(&prompt) {
+        prompt = clean;
+    }
+    let timeout = std::time::Duration::from_secs(u64::from(advisor.timeout_secs));
+    match portcullis_advisor::ask(&advisor.command, &prompt, project, timeout) {
+        Ok(hint) => format!("Advisor's summary: {hint}"),
+        Err(why) => format!("Advisor's summary: none ({why})."),
+    }
 }
 
 /// The entry one pattern adds.
