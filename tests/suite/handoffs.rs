@@ -128,6 +128,17 @@ fn handoffs_lists_a_sessions_statuses_and_routes() {
         "{text}"
     );
     assert!(text.contains("sent back for a status"), "{text}");
+    // The send-back is logged under handoff-router's own marker, and still as what held the agent, with
+    // its transcript (what `portcullis anneal` counts and reads); the plain DONE held nothing.
+    let log = std::fs::read_to_string(root.join(".claude/portcullis/log.jsonl")).unwrap();
+    let entries: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let by = |verdict: &str| entries.iter().find(|e| e["verdict"] == verdict).unwrap();
+    assert_eq!(by("handoff-missing")["held"], true, "{log}");
+    assert!(by("handoff-missing")["transcript"].is_string(), "{log}");
+    assert!(by("handoff").get("held").is_none(), "{log}");
     let none = portcullis(&root, &["handoffs", "--session", "ffff"]);
     assert!(none.status.success());
     assert!(String::from_utf8_lossy(&none.stdout).contains("no handoff recorded"));

@@ -29,6 +29,10 @@ pub struct LogEntry {
     /// The agent's type (`agent_type`), when the event names one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_type: Option<String>,
+    /// The verdict denied the call or held the stop, whatever its label (a hook's own marker, such as
+    /// `handoff-missing`, can be a block).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub held: bool,
     /// The transcript of the agent the verdict was about (a subagent's own at its stop), for
     /// `portcullis anneal` to read what the agent said before it was held.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -130,10 +130,13 @@ pub fn run_once<H: Hook>(
         record_with(
             &event,
             &ctx,
-            mark.verdict,
-            &text,
+            Logged {
+                verdict: mark.verdict,
+                reason: &text,
+                held: verdict.holds(),
+                detail: Some(mark.detail.clone()),
+            },
             started,
-            Some(mark.detail.clone()),
         );
     } else if verdict.is_silent() {
         if ctx.env.var(env_vars::PORTCULLIS_LOG_ALLOWS).is_some() {
@@ -151,7 +154,17 @@ pub fn run_once<H: Hook>(
         } else {
             verdict.reason_text()
         };
-        record(&event, &ctx, verdict.label(&name), &text, started);
+        record_with(
+            &event,
+            &ctx,
+            Logged {
+                verdict: verdict.label(&name),
+                reason: &text,
+                held: verdict.holds(),
+                detail: None,
+            },
+            started,
+        );
     }
     if let Some(line) = crate::warnings::one_line(H::NAME, &crate::warnings::take()) {
         let _ = writeln!(io::stderr().lock(), "{line}");
@@ -174,18 +187,37 @@ pub fn decide_with(
 /// Appends one entry to the decision log unless logging is off. A log failure costs one stderr line,
 /// never the verdict.
 fn record(event: &Event, ctx: &Ctx, verdict: &str, reason: &str, started: Instant) {
-    record_with(event, ctx, verdict, reason, started, None);
+    record_with(
+        event,
+        ctx,
+        Logged {
+            verdict,
+            reason,
+            held: false,
+            detail: None,
+        },
+        started,
+    );
 }
 
-/// [`record`] with a hook's details.
-fn record_with(
-    event: &Event,
-    ctx: &Ctx,
-    verdict: &str,
-    reason: &str,
-    started: Instant,
+/// What one log entry says of a verdict.
+struct Logged<'a> {
+    /// The label (`deny`, `block`, a hook's own marker).
+    verdict: &'a str,
+    reason: &'a str,
+    /// The verdict denied the call or held the stop, whatever its label.
+    held: bool,
     detail: Option<serde_json::Value>,
-) {
+}
+
+/// [`record`] with all of [`Logged`].
+fn record_with(event: &Event, ctx: &Ctx, logged: Logged<'_>, started: Instant) {
+    let Logged {
+        verdict,
+        reason,
+        held,
+        detail,
+    } = logged;
     if ctx.config().is_ok_and(|c| !c.log.enabled) {
         return;
     }
@@ -194,9 +226,10 @@ fn record_with(
         session: event.session_id.clone().unwrap_or_default(),
         agent: event.agent_key().to_owned(),
         agent_type: event.agent_type.clone(),
-        // Only for blocks, the entries `portcullis anneal` diagnoses: a path on every line would double
-        // the log of a busy session for nothing.
-        transcript: matches!(verdict, "block" | "deny")
+        held,
+        // Only for what held the agent, the entries `portcullis anneal` diagnoses: a path on every line
+        // would double the log of a busy session for nothing.
+        transcript: held
             .then(|| {
                 event
                     .agent_transcript_path

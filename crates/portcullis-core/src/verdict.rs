@@ -167,6 +167,12 @@ impl Verdict {
         self
     }
 
+    /// Whether it denies the call or holds the stop (the decision log's `held`).
+    #[must_use]
+    pub fn holds(&self) -> bool {
+        self.decision == Decision::Block
+    }
+
     /// True when rendering prints nothing.
     #[must_use]
     pub fn is_silent(&self) -> bool {

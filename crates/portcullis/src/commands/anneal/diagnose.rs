@@ -97,9 +97,10 @@ impl Pattern {
     }
 }
 
-/// Gates that block: a `block` or `deny` verdict. Hook-specific markers (notes, routes) are not blocks.
+/// Entries of a verdict that held the agent: `held` (a hook's own marker can be a block), or, in a log
+/// written before that field, a `block` or `deny` label.
 fn is_block(e: &LogEntry) -> bool {
-    matches!(e.verdict.as_str(), "block" | "deny")
+    e.held || matches!(e.verdict.as_str(), "block" | "deny")
 }
 
 /// The patterns in the decision log at `log_path`: more than [`MORE_THAN`] blocks of one gate on one
@@ -325,6 +326,23 @@ mod tests {
         for no in ["cargo build", "cat tests/x.rs", "git commit -m test"] {
             assert!(!runs_tests(no), "{no}");
         }
+    }
+
+    #[test]
+    fn a_block_is_what_held_the_agent_whatever_its_label() {
+        let entry = |verdict: &str, held: bool| LogEntry {
+            verdict: verdict.into(),
+            held,
+            ..LogEntry::default()
+        };
+        assert!(is_block(&entry("handoff-missing", true)));
+        assert!(is_block(&entry("skills-skipped", true)));
+        assert!(
+            is_block(&entry("deny", false)),
+            "a log written before `held`"
+        );
+        assert!(!is_block(&entry("handoff", false)));
+        assert!(!is_block(&entry("context", false)));
     }
 
     #[test]
