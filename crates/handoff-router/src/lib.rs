@@ -178,31 +178,24 @@ pub const HOW_TO_END: &str = "[handoff-router] End your final report with one li
 fn on_subagent_start(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     let config = ctx.section::<HandoffConfig>()?;
     let agent_type = event.agent_type.as_deref().unwrap_or("");
-    if config.mode == Mode::Off || !must_state(agent_type, &config, ctx) {
+    if !must_state(agent_type, &config, ctx) {
         return Ok(Verdict::allow());
     }
     Ok(Verdict::allow().with_context(HOW_TO_END))
 }
 
-/// The text an agent is sent back with when its report has no status.
+/// The text an agent is sent back with when its report has no status: [`HOW_TO_END`], after what is wrong.
 fn ask_for_status(unknown: Option<&str>) -> String {
     let what = match unknown {
         Some(word) => format!("Your report's status `{word}` is none of the four."),
         None => "Your report has no status.".to_owned(),
     };
-    format!(
-        "{what} Do not redo the work: end your report with one line `STATUS: <status> — <reason>`, the status one of \
-         DONE, DONE_WITH_CONCERNS, NEEDS_CONTEXT or BLOCKED (or a JSON handoff \
-         {{\"status\": \"blocked\", \"reason\": \"…\", \"needs\": \"…\"}}), and say in the reason what is missing \
-         or what blocks you."
-    )
+    let how = HOW_TO_END.trim_start_matches("[handoff-router] ");
+    format!("{what} Do not redo the work. {how}")
 }
 
 fn on_subagent_stop(event: &Event, ctx: &Ctx) -> Result<Verdict> {
     let config = ctx.section::<HandoffConfig>()?;
-    if config.mode == Mode::Off {
-        return Ok(Verdict::allow());
-    }
     let report = event.last_assistant_message.as_deref().unwrap_or("");
     let agent_type = event.agent_type.as_deref().unwrap_or("");
     let agent_id = event.agent_id.clone().unwrap_or_default();
