@@ -89,17 +89,23 @@ fn project(blocks: usize) -> (tempfile::TempDir, PathBuf, PathBuf) {
     (t, root, main)
 }
 
+/// `portcullis anneal ARGS` in `root`, which must succeed; its stdout.
+fn anneal(root: &Path, args: &[&str]) -> String {
+    let out = portcullis(root, args);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
 #[test]
 fn four_blocks_become_a_commit_on_a_new_branch_and_nothing_else_changes() {
     let (_t, root, _) = project(4);
     let head = git(&root, &["rev-parse", "HEAD"]);
-    let dry = portcullis(&root, &["anneal", "--dry-run"]);
-    let text = String::from_utf8_lossy(&dry.stdout);
-    assert!(
-        dry.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&dry.stderr)
-    );
+    let text = anneal(&root, &["anneal", "--dry-run"]);
     assert!(
         text.contains("feedback-loop held `backend-developer` 4 times"),
         "{text}"
@@ -123,13 +129,7 @@ fn four_blocks_become_a_commit_on_a_new_branch_and_nothing_else_changes() {
         "a dry run writes no report"
     );
 
-    let out = portcullis(&root, &["anneal"]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = anneal(&root, &["anneal"]);
     assert!(
         text.contains("replay of"),
         "the session was replayed: {text}"
@@ -233,13 +233,7 @@ fn the_advisor_sums_a_diagnosis_up_when_asked() {
         json!({"escalation_advisor": {"command": command}}).to_string(),
     )
     .unwrap();
-    let out = portcullis(&root, &["anneal", "--dry-run", "--advisor"]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = anneal(&root, &["anneal", "--dry-run", "--advisor"]);
     assert!(
         text.contains("Advisor's summary: It reports passing tests it never ran"),
         "{text}"
