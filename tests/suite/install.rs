@@ -462,6 +462,11 @@ fn doctor_says_what_will_and_will_not_be_enforced() {
         "{text}"
     );
     assert!(
+        text.lines()
+            .any(|l| l.starts_with("warn  handoff-router: asks no subagent for a status")),
+        "{text}"
+    );
+    assert!(
         text.lines().all(|l| l.len() < 600),
         "no line runs on: {text}"
     );
@@ -505,6 +510,12 @@ fn doctor_says_what_will_and_will_not_be_enforced() {
     );
     assert!(
         find("feedback-loop", "ok").is_some_and(|m| m.contains("code-reviewer")),
+        "{v}"
+    );
+    assert!(
+        find("handoff-router", "ok").is_some_and(|m| m.contains("backend-developer")
+            && m.contains("test-runner")
+            && m.contains("default table")),
         "{v}"
     );
     assert!(

@@ -1,14 +1,17 @@
 //! What the gates will enforce on this project, told truthfully: a gate that would enforce nothing is a
 //! warning that says why and what to do (issue 36: with no agents, with an `agent_pattern` that names no
-//! agent, or with a test command that cannot compile, doctor said all was well).
+//! agent, or with a test command that cannot compile, doctor said all was well), and which subagents
+//! handoff-router asks for a status.
 
 use std::path::Path;
 
 use agent_first::AgentFirstConfig;
 use feedback_loop::FeedbackLoopConfig;
+use handoff_router::HandoffConfig;
 use portcullis_core::Env;
+use portcullis_core::Mode;
 use portcullis_core::config::Config;
-use portcullis_domains::{AgentCatalog, DomainMap, DomainsConfig, FallbackDomain};
+use portcullis_domains::{AgentCatalog, AgentSource, DomainMap, DomainsConfig, FallbackDomain};
 
 /// Adds a line per gate to the report through `push(name, status, message)`.
 pub(super) fn check(
@@ -66,6 +69,68 @@ pub(super) fn check(
 
     if let Ok(fl) = config.section::<FeedbackLoopConfig>() {
         feedback_loop_check(&fl, &catalog, &names, &looked, push);
+    }
+    if let Ok(h) = config.section::<HandoffConfig>() {
+        handoff_check(&h, &catalog, &looked, push);
+    }
+}
+
+/// Which subagents handoff-router will ask for a status, and by which table it routes.
+fn handoff_check(
+    h: &HandoffConfig,
+    catalog: &AgentCatalog,
+    looked: &str,
+    push: &mut dyn FnMut(&str, &'static str, String),
+) {
+    if h.mode == Mode::Off {
+        return;
+    }
+    let table = match &h.routes {
+        Some(rows) => format!("routes by your table ({} rows)", rows.len()),
+        None => "routes by the default table".to_owned(),
+    };
+    match &h.required {
+        Some(globs) if globs.is_empty() => push(
+            "handoff-router",
+            "warn",
+            format!(
+                "asks no subagent for a status (`handoff.required` is empty); it {table} only the reports \
+                 that state one"
+            ),
+        ),
+        Some(globs) => push(
+            "handoff-router",
+            "ok",
+            format!(
+                "asks a status of agent types matching {}; {table}",
+                globs.join(", ")
+            ),
+        ),
+        None => {
+            let required: Vec<&str> = catalog
+                .agents
+                .iter()
+                .filter(|a| a.source == AgentSource::Project)
+                .map(|a| a.name.as_str())
+                .collect();
+            if required.is_empty() {
+                push(
+                    "handoff-router",
+                    "warn",
+                    format!(
+                        "asks no subagent for a status: none is defined in the project's .claude/agents/ \
+                         ({looked}); it {table} only the reports that state one. Define your agents there, \
+                         or set `handoff.required` to their types"
+                    ),
+                );
+            } else {
+                push(
+                    "handoff-router",
+                    "ok",
+                    format!("asks a status of {}; {table}", required.join(", ")),
+                );
+            }
+        }
     }
 }
 
