@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use portcullis_core::client::CodexSupport;
+use portcullis_core::client::ClientSupport;
 use portcullis_suite::HOOKS;
 
 fn root() -> &'static Path {
@@ -150,15 +150,16 @@ fn readme_tables_match_the_code() {
             .lines()
             .find(|l| l.starts_with(&format!("| `{}` |", h.name)))
             .unwrap_or_else(|| panic!("README's hook table lacks {}", h.name));
-        // The Codex column says what the hook's own constant says.
-        let codex = match h.codex {
-            CodexSupport::Yes => "yes".to_owned(),
-            CodexSupport::Partly(why) => format!("partly: {why}"),
-            CodexSupport::No(why) => format!("no: {why}"),
+        // The client columns say what the hook's own constants say.
+        let say = |support: ClientSupport| match support {
+            ClientSupport::Yes => "yes".to_owned(),
+            ClientSupport::Partly(why) => format!("partly: {why}"),
+            ClientSupport::No(why) => format!("no: {why}"),
         };
+        let (codex, gemini) = (say(h.codex), say(h.gemini));
         assert!(
-            row.ends_with(&format!("| {codex} |")),
-            "README's hook table: the Codex column of {} should read `{codex}`",
+            row.ends_with(&format!("| {codex} | {gemini} |")),
+            "README's hook table: the Codex and Gemini columns of {} should read `{codex}` and `{gemini}`",
             h.name
         );
     }

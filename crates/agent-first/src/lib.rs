@@ -16,7 +16,7 @@
 //! - **State**: `agent-catalog.json`, the agent catalog cached until an agent file changes (shared with
 //!   feedback-loop). Malformed agent files are noted in the decision log.
 
-use portcullis_core::client::CodexSupport;
+use portcullis_core::client::ClientSupport;
 use portcullis_core::config::{Mode, SectionSpec};
 use portcullis_core::event::ToolInput;
 use portcullis_core::{Ctx, Event, EventName, Failure, Hook, Registration, Result, Verdict};
@@ -38,10 +38,14 @@ impl Hook for AgentFirst {
         "Write|Edit|MultiEdit|NotebookEdit|Bash",
     )];
     const ON_ERROR: Failure = Failure::Open;
-    const CODEX: CodexSupport = CodexSupport::No(
+    const CODEX: ClientSupport = ClientSupport::No(
         "Codex 0.169's subagents take their roles from its own config.toml `[agents]`, not from \
          `.claude/agents/<domain>-developer.md`, and report them as `agent_type` only on their own events: \
          there is no named domain developer to delegate to",
+    );
+    const GEMINI: ClientSupport = ClientSupport::No(
+        "Gemini CLI 0.61 gives a subagent's tool calls the parent's session and no agent id, so the main \
+         thread's edits cannot be told from the delegated developer's: denying them would deny the developer too",
     );
     const SECTIONS: &'static [SectionSpec] = &[
         SectionSpec::of::<AgentFirstConfig>(),

@@ -116,6 +116,15 @@ fn measure_event(event: &Event, ctx: &Ctx, cfg: &CompactionGateConfig) -> Option
             ctx,
         );
     }
+    if event.client == portcullis_core::Client::Gemini {
+        // Gemini's subagents share the parent's session file as `transcript_path` (their own is not
+        // named in the event): the main thread's usage is what is measured.
+        return finish_measure(
+            Path::new(main),
+            context::gemini::measure_gemini(Path::new(main), cfg.window_tokens, &ctx.env),
+            ctx,
+        );
+    }
     let (path, scope) = match event.agent_id.as_deref().filter(|id| !id.is_empty()) {
         Some(id) => (
             context::subagent_transcript(Path::new(main), id),

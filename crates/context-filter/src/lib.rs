@@ -48,6 +48,10 @@ impl Hook for ContextFilter {
     fn decide(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         match event.name() {
             EventName::PostToolUse => post_tool_use(event, ctx),
+            // A failure that comes with its output (Gemini's) can have it replaced like a success's.
+            EventName::PostToolUseFailure if event.tool_response.is_some() => {
+                post_tool_use(event, ctx)
+            }
             EventName::PostToolUseFailure => failure(event, ctx),
             EventName::SessionEnd => {
                 // The saved outputs were for this session's agents; they go with it.

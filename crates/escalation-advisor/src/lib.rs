@@ -152,6 +152,7 @@ fn escalate(
     // The advisor of the client the agent runs in: that one is installed and signed in.
     let command = match event.client {
         portcullis_core::Client::Codex => &config.codex_command,
+        portcullis_core::Client::Gemini => &config.gemini_command,
         portcullis_core::Client::ClaudeCode => &config.command,
     };
     let asked = advisor::ask(command, &text, &ctx.project, timeout);

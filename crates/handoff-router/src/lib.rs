@@ -28,7 +28,7 @@ pub mod status;
 use std::collections::BTreeSet;
 
 use globset::Glob;
-use portcullis_core::client::CodexSupport;
+use portcullis_core::client::ClientSupport;
 use portcullis_core::config::SectionSpec;
 use portcullis_core::state::StateFile;
 use portcullis_core::{
@@ -126,9 +126,13 @@ impl Hook for HandoffRouter {
         SectionSpec::of::<DomainsConfig>(),
         SectionSpec::of::<FallbackDomain>(),
     ];
-    const CODEX: CodexSupport = CodexSupport::No(
+    const CODEX: ClientSupport = ClientSupport::No(
         "Codex 0.169's subagents report `agent_type: \"default\"` and their results reach the parent as \
          spawn_agent output with no stop event of their own to send back: there is no agent type to route by",
+    );
+    const GEMINI: ClientSupport = ClientSupport::No(
+        "Gemini CLI 0.61 fires no event when a subagent ends, and its tool calls carry no agent id: there is no \
+         report to send back before the parent reads it",
     );
 
     fn decide(event: &Event, ctx: &Ctx) -> Result<Verdict> {

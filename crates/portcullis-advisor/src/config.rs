@@ -26,6 +26,9 @@ pub struct EscalationAdvisorConfig {
     /// The advisor for a Codex CLI session, the same way. Default: `codex exec` reading the prompt from
     /// stdin, read-only, with no session file.
     pub codex_command: Vec<String>,
+    /// The advisor for a Gemini CLI session, the same way. Default: `gemini` headless in plan mode (read
+    /// only), the prompt on stdin (Gemini puts it before the `-p` text), plain text out.
+    pub gemini_command: Vec<String>,
     /// How long the advisor may take, in seconds (1 to 40; the hook itself gives up at 50). Default `25`.
     pub timeout_secs: u32,
     /// The most bytes of the prompt sent to the advisor (1024 to 262144). Default `24576`.
@@ -47,6 +50,17 @@ impl Default for EscalationAdvisorConfig {
                 "--no-session-persistence",
                 "--settings",
                 r#"{"disableAllHooks":true}"#,
+            ]
+            .map(String::from)
+            .to_vec(),
+            gemini_command: [
+                "gemini",
+                "--approval-mode",
+                "plan",
+                "--output-format",
+                "text",
+                "-p",
+                "Answer the request above as it asks: one line, nothing else.",
             ]
             .map(String::from)
             .to_vec(),
@@ -84,6 +98,7 @@ impl Section for EscalationAdvisorConfig {
         for (key, command) in [
             ("command", &self.command),
             ("codex_command", &self.codex_command),
+            ("gemini_command", &self.gemini_command),
         ] {
             if command.first().is_none_or(String::is_empty) {
                 return Err(format!("`escalation_advisor.{key}` must name a program"));

@@ -1,5 +1,5 @@
-//! How much of the context window a session uses, from its transcript (PROTOCOL.md §9), or from a Codex
-//! rollout ([`codex`]). One measure for compaction-gate (the hook, `status` and `statusline`), feature-progress's
+//! How much of the context window a session uses, from its transcript (PROTOCOL.md §9), from a Codex
+//! rollout ([`codex`]), or from a Gemini session file ([`gemini`]). One measure for compaction-gate (the hook, `status` and `statusline`), feature-progress's
 //! manifest and `portcullis progress`, so no hook crate depends on another.
 //!
 //! Used tokens are `input + cache_read + cache_creation + output` of the **last** assistant response of
@@ -24,6 +24,7 @@ use serde_json::Value;
 
 pub mod codex;
 pub mod env_vars;
+pub mod gemini;
 
 /// Every environment variable the measure reads ([`env_vars`]).
 pub const ENV_VARS: &[&str] = env_vars::ALL;
@@ -318,8 +319,8 @@ impl Evidence {
     }
 }
 
-/// Measures a main thread's own transcript as `client` writes it: a Claude Code session transcript, or a
-/// Codex rollout.
+/// Measures a main thread's own transcript as `client` writes it: a Claude Code session transcript, a
+/// Codex rollout, or a Gemini session file.
 pub fn measure_main(
     path: &Path,
     client: portcullis_core::Client,
@@ -328,6 +329,7 @@ pub fn measure_main(
 ) -> io::Result<Measure> {
     match client {
         portcullis_core::Client::Codex => codex::measure_codex(path, configured_window, env),
+        portcullis_core::Client::Gemini => gemini::measure_gemini(path, configured_window, env),
         portcullis_core::Client::ClaudeCode => measure(path, Scope::Main, configured_window, env),
     }
 }

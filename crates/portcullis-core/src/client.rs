@@ -1,13 +1,15 @@
-//! Which agent client sent an event: Claude Code (PROTOCOL.md) or OpenAI's Codex CLI (PROTOCOL-CODEX.md).
+//! Which agent client sent an event: Claude Code (PROTOCOL.md), OpenAI's Codex CLI (PROTOCOL-CODEX.md) or
+//! Google's Gemini CLI (PROTOCOL-GEMINI.md).
 //!
-//! The two speak nearly the same hook protocol, and every hook's `decide` is written once, against the
-//! normalised [`crate::Event`]. What differs is handled in two places only: [`crate::event`] reads a Codex
-//! event into the same shape (a patch becomes the files it writes, `turn_id` stands in for `prompt_id`,
-//! the spawn tool is `Agent`), and [`crate::verdict`] writes exactly the fields the client accepts (Codex
-//! refuses a whole answer that carries one field it does not know, and then lets the action run).
+//! Every hook's `decide` is written once, against the normalised [`crate::Event`]. What differs is handled
+//! in two places only: [`crate::event`] reads an event into the same shape (a Codex patch becomes the files
+//! it writes, `turn_id` stands in for `prompt_id`; a Gemini `BeforeTool` is a `PreToolUse` of `Bash` when
+//! the tool is `run_shell_command`, see [`crate::gemini`]), and [`crate::verdict`] writes exactly the
+//! fields the client accepts (Codex refuses a whole answer that carries one field it does not know; Gemini
+//! ignores Claude's `permissionDecision` and runs the tool).
 //!
-//! The client is known for certain when the registered command says so (`--client codex`, which
-//! `portcullis install --client codex` writes); otherwise it is recognised from the payload
+//! The client is known for certain when the registered command says so (`--client codex`, `--client
+//! gemini`, which `portcullis install --client …` writes); otherwise it is recognised from the payload
 //! ([`Client::detect`]).
 
 use std::fmt;
@@ -20,6 +22,8 @@ pub enum Client {
     ClaudeCode,
     /// OpenAI's Codex CLI (0.169).
     Codex,
+    /// Google's Gemini CLI (0.61).
+    Gemini,
 }
 
 /// The events Codex 0.169 fires (PROTOCOL-CODEX.md §3).
@@ -38,9 +42,25 @@ pub const CODEX_EVENTS: &[&str] = &[
     "Interrupt",
 ];
 
+/// The events Gemini CLI 0.61 fires, by the names portcullis reads them as (PROTOCOL-GEMINI.md §3;
+/// [`crate::gemini::canonical_event`]): `BeforeTool` is `PreToolUse`, `AfterTool` is `PostToolUse` (and
+/// `PostToolUseFailure` for a shell command that exited non-zero), `BeforeAgent` is `UserPromptSubmit`,
+/// `AfterAgent` is `Stop`, `PreCompress` is `PreCompact`.
+pub const GEMINI_EVENTS: &[&str] = &[
+    "SessionStart",
+    "UserPromptSubmit",
+    "PreToolUse",
+    "PostToolUse",
+    "PostToolUseFailure",
+    "Stop",
+    "PreCompact",
+    "SessionEnd",
+    "Notification",
+];
+
 impl Client {
     /// Every client, in the order the README lists them.
-    pub const ALL: [Self; 2] = [Self::ClaudeCode, Self::Codex];
+    pub const ALL: [Self; 3] = [Self::ClaudeCode, Self::Codex, Self::Gemini];
 
     /// The name used on command lines (`--client codex`) and in config.
     #[must_use]
@@ -48,6 +68,7 @@ impl Client {
         match self {
             Self::ClaudeCode => "claude",
             Self::Codex => "codex",
+            Self::Gemini => "gemini",
         }
     }
 
@@ -57,27 +78,37 @@ impl Client {
         match self {
             Self::ClaudeCode => "Claude Code",
             Self::Codex => "Codex CLI",
+            Self::Gemini => "Gemini CLI",
         }
     }
 
-    /// Parses a `--client` value (`claude`, `claude-code`, `codex`).
+    /// Parses a `--client` value (`claude`, `claude-code`, `codex`, `gemini`).
     #[must_use]
     pub fn parse(name: &str) -> Option<Self> {
         match name.trim().to_ascii_lowercase().as_str() {
             "claude" | "claude-code" | "claudecode" => Some(Self::ClaudeCode),
             "codex" | "codex-cli" => Some(Self::Codex),
+            "gemini" | "gemini-cli" => Some(Self::Gemini),
             _ => None,
         }
     }
 
-    /// Recognises the client from an event's payload: only Codex sends a `turn_id`, names its transcript
-    /// `rollout-*.jsonl`, and calls its edit tool `apply_patch`. Everything else is Claude Code.
+    /// Recognises the client from an event's payload: only Gemini names its events `BeforeTool`,
+    /// `AfterAgent`, … and keeps its transcript under `.gemini/tmp/<project>/chats/`; only Codex sends a
+    /// `turn_id`, names its transcript `rollout-*.jsonl`, and calls its edit tool `apply_patch`. Everything
+    /// else is Claude Code.
     #[must_use]
     pub fn detect(
+        event_name: Option<&str>,
         turn_id: Option<&str>,
         transcript_path: Option<&str>,
         tool: Option<&str>,
     ) -> Self {
+        if event_name.is_some_and(crate::gemini::is_native_event)
+            || transcript_path.is_some_and(crate::gemini::is_transcript_path)
+        {
+            return Self::Gemini;
+        }
         let rollout = transcript_path.is_some_and(|p| {
             let path = std::path::Path::new(p);
             path.extension().is_some_and(|x| x == "jsonl")
@@ -99,6 +130,7 @@ impl Client {
         match self {
             Self::ClaudeCode => true,
             Self::Codex => CODEX_EVENTS.contains(&event),
+            Self::Gemini => GEMINI_EVENTS.contains(&event),
         }
     }
 }
@@ -109,19 +141,20 @@ impl fmt::Display for Client {
     }
 }
 
-/// Whether a hook works in Codex, and why not when it does not (the README's hook table).
+/// Whether a hook works in a client besides Claude Code, and why not when it does not (the README's hook
+/// table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CodexSupport {
-    /// Registered for the Codex events it has.
+pub enum ClientSupport {
+    /// Registered for the events the client has.
     Yes,
     /// Registered, with this limit (e.g. "prompts only").
     Partly(&'static str),
-    /// Not registered in Codex, for this reason.
+    /// Not registered in the client, for this reason.
     No(&'static str),
 }
 
-impl CodexSupport {
-    /// True unless [`CodexSupport::No`].
+impl ClientSupport {
+    /// True unless [`ClientSupport::No`].
     #[must_use]
     pub const fn is_registered(self) -> bool {
         !matches!(self, Self::No(_))
@@ -217,19 +250,24 @@ mod tests {
 
     #[test]
     fn codex_is_recognised_by_turn_id_rollout_or_patch_tool() {
-        assert_eq!(Client::detect(None, None, None), Client::ClaudeCode);
+        assert_eq!(Client::detect(None, None, None, None), Client::ClaudeCode);
         assert_eq!(
             Client::detect(
+                None,
                 None,
                 Some("/home/u/.claude/projects/-p/511df9ea.jsonl"),
                 Some("Write")
             ),
             Client::ClaudeCode
         );
-        assert_eq!(Client::detect(Some("t"), None, None), Client::Codex);
-        assert_eq!(Client::detect(Some(""), None, None), Client::ClaudeCode);
+        assert_eq!(Client::detect(None, Some("t"), None, None), Client::Codex);
+        assert_eq!(
+            Client::detect(None, Some(""), None, None),
+            Client::ClaudeCode
+        );
         assert_eq!(
             Client::detect(
+                None,
                 None,
                 Some("/h/.codex/sessions/2026/12/01/rollout-2026-12-01T11-18-53-01a2.jsonl"),
                 None
@@ -237,7 +275,7 @@ mod tests {
             Client::Codex
         );
         assert_eq!(
-            Client::detect(None, None, Some("apply_patch")),
+            Client::detect(None, None, None, Some("apply_patch")),
             Client::Codex
         );
     }

@@ -234,6 +234,8 @@ pub struct Event {
     // Stop / SubagentStop.
     pub stop_hook_active: Option<bool>,
     pub last_assistant_message: Option<String>,
+    /// Gemini's `AfterAgent`: every answer of the prompt so far (read into `last_assistant_message`).
+    pub prompt_response: Option<String>,
     pub background_tasks: Option<Vec<BackgroundTask>>,
     pub session_crons: Option<Vec<Box<RawValue>>>,
     pub agent_transcript_path: Option<String>,
@@ -278,7 +280,7 @@ impl Event {
 
     /// [`Event::parse`] for a known client (`--client` on the registered command), or recognising it from
     /// the payload ([`Client::detect`]). A Codex event is normalised: its `turn_id` stands in for the
-    /// missing `prompt_id`.
+    /// missing `prompt_id`; a Gemini event is read into Claude Code's names ([`crate::gemini`]).
     pub fn parse_as(bytes: &[u8], client: Option<Client>) -> Result<Self> {
         let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
         match first {
@@ -296,6 +298,7 @@ impl Event {
         }
         event.client = client.unwrap_or_else(|| {
             Client::detect(
+                event.hook_event_name.as_deref(),
                 event.turn_id.as_deref(),
                 event.transcript_path.as_deref(),
                 event.tool_name.as_deref(),
@@ -303,6 +306,9 @@ impl Event {
         });
         if event.client == Client::Codex && event.prompt_id.is_none() {
             event.prompt_id.clone_from(&event.turn_id);
+        }
+        if event.client == Client::Gemini {
+            crate::gemini::normalise(&mut event);
         }
         Ok(event)
     }
@@ -370,8 +376,8 @@ impl Event {
             .collect())
     }
 
-    /// What a shell call printed, as text: Codex's `tool_response` string, or Claude Code's `stdout` and
-    /// `stderr`, followed by a failure's `error` text. Empty when the event carries none.
+    /// What a shell call printed, as text: Codex's `tool_response` string, Gemini's `llmContent`, or Claude
+    /// Code's `stdout` and `stderr`, followed by a failure's `error` text. Empty when the event carries none.
     #[must_use]
     pub fn tool_output_text(&self) -> String {
         let response = self
@@ -380,6 +386,9 @@ impl Event {
             .and_then(|r| serde_json::from_str::<serde_json::Value>(r.get()).ok());
         let mut out = match &response {
             Some(serde_json::Value::String(s)) => s.clone(),
+            Some(serde_json::Value::Object(o)) if o.contains_key("llmContent") => {
+                crate::gemini::response_text(o).unwrap_or_default()
+            }
             Some(r) => {
                 let field = |name: &str| r[name].as_str().unwrap_or_default().to_owned();
                 format!("{}\n{}", field("stdout"), field("stderr"))
@@ -394,11 +403,12 @@ impl Event {
     }
 
     /// Whether the event tells a failed call from a successful one: Claude Code fires
-    /// `PostToolUseFailure` for a failure; Codex fires `PostToolUse` for both and gives no exit code
-    /// (PROTOCOL-CODEX.md §1 item 6), so there only the output can tell.
+    /// `PostToolUseFailure` for a failure, and a Gemini failure is read as one ([`crate::gemini`]); Codex
+    /// fires `PostToolUse` for both and gives no exit code (PROTOCOL-CODEX.md §1 item 6), so there only the
+    /// output can tell.
     #[must_use]
     pub fn exit_status_known(&self) -> bool {
-        self.client == Client::ClaudeCode
+        self.client != Client::Codex
     }
 
     /// True if the event carries a running background task (the turn's end is not the end of the work).

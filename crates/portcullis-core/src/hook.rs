@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::budget;
-use crate::client::{Client, CodexSupport};
+use crate::client::{Client, ClientSupport};
 use crate::config::{Config, SectionSpec};
 use crate::ctx::Ctx;
 use crate::env::Env;
@@ -46,9 +46,9 @@ pub struct Registration {
     pub event: &'static str,
     /// The matcher (PROTOCOL.md §4), or `None` for every occurrence.
     pub matcher: Option<&'static str>,
-    /// Registered in Codex too (when Codex has the event and the hook works there). `false` for a
-    /// registration whose work needs what only Claude Code gives.
-    pub in_codex: bool,
+    /// Registered in the other clients too (Codex, Gemini: when the client has the event and the hook
+    /// works there). `false` for a registration whose work needs what only Claude Code gives.
+    pub beyond_claude: bool,
 }
 
 impl Registration {
@@ -58,7 +58,7 @@ impl Registration {
         Self {
             event,
             matcher: None,
-            in_codex: true,
+            beyond_claude: true,
         }
     }
 
@@ -68,15 +68,15 @@ impl Registration {
         Self {
             event,
             matcher: Some(matcher),
-            in_codex: true,
+            beyond_claude: true,
         }
     }
 
-    /// The same registration for Claude Code only: Codex does not get it.
+    /// The same registration for Claude Code only: Codex and Gemini do not get it.
     #[must_use]
     pub const fn claude_code_only(self) -> Self {
         Self {
-            in_codex: false,
+            beyond_claude: false,
             ..self
         }
     }
@@ -106,7 +106,9 @@ pub trait Hook {
     /// The environment variables the hook reads besides the chassis' own ([`crate::env_vars::ALL`]).
     const ENV_VARS: &'static [&'static str] = &[];
     /// Whether the hook works in Codex CLI (registered there for the events Codex has), and its limits.
-    const CODEX: CodexSupport = CodexSupport::Yes;
+    const CODEX: ClientSupport = ClientSupport::Yes;
+    /// Whether the hook works in Gemini CLI (registered there for the events Gemini has), and its limits.
+    const GEMINI: ClientSupport = ClientSupport::Yes;
 
     /// The decision: pure, all outside access through `ctx`.
     fn decide(event: &Event, ctx: &Ctx) -> Result<Verdict>;
@@ -164,7 +166,9 @@ pub struct HookSpec {
     /// Its own `portcullis doctor` line ([`Hook::doctor`]).
     pub doctor: fn(&Config, &Env) -> Option<DoctorNote>,
     /// Whether it works in Codex CLI ([`Hook::CODEX`]).
-    pub codex: CodexSupport,
+    pub codex: ClientSupport,
+    /// Whether it works in Gemini CLI ([`Hook::GEMINI`]).
+    pub gemini: ClientSupport,
     /// Its whole process, [`crate::run`]: what the suite's one installed binary runs when it is started
     /// under the hook's name.
     pub run: fn() -> std::process::ExitCode,
@@ -186,18 +190,28 @@ impl HookSpec {
             decide: H::decide,
             doctor: H::doctor,
             codex: H::CODEX,
+            gemini: H::GEMINI,
             run: crate::run::<H>,
         }
     }
 
-    /// The registrations `client` gets: all of them for Claude Code; for Codex, none when the hook does
-    /// not work there, else those of the events Codex fires.
+    /// The registrations `client` gets: all of them for Claude Code; for another client, none when the
+    /// hook does not work there, else those of the events it fires.
     pub fn registrations_for(&self, client: Client) -> impl Iterator<Item = &'static Registration> {
-        let codex_ok = self.codex.is_registered();
-        self.registrations.iter().filter(move |r| match client {
-            Client::ClaudeCode => true,
-            Client::Codex => codex_ok && r.in_codex && client.has_event(r.event),
+        let works = self.support(client).is_registered();
+        self.registrations.iter().filter(move |r| {
+            client == Client::ClaudeCode || (works && r.beyond_claude && client.has_event(r.event))
         })
+    }
+
+    /// Whether the hook works in `client` (always in Claude Code).
+    #[must_use]
+    pub const fn support(&self, client: Client) -> ClientSupport {
+        match client {
+            Client::ClaudeCode => ClientSupport::Yes,
+            Client::Codex => self.codex,
+            Client::Gemini => self.gemini,
+        }
     }
 
     /// Whether the hook is registered for `event`.

@@ -29,7 +29,8 @@
 //! Core knows no hook: each hook crate owns its config [`config::Section`], its events and its policies
 //! (the constants of [`Hook`]), and the suite's registry (the `portcullis-suite` crate) lists the hooks.
 //!
-//! Modules: [`event`] (what Claude Code sends, and Codex's events read into the same shape), [`client`]
+//! Modules: [`event`] (what Claude Code sends, and Codex's events read into the same shape), [`gemini`]
+//! (Gemini CLI's events read into it), [`continuation`] (Gemini's continuation of a held turn is no prompt), [`client`]
 //! (which client sent it), [`tool_input`] (the tool inputs hooks read), [`patch`] (a Codex patch as the
 //! files it writes), [`verdict`] (what we answer, in each client's dialect; the only stdout writer),
 //! [`hook`] (the trait, the failure policy and registration data), [`run`](mod@run) (the loop and exit
@@ -47,6 +48,7 @@ pub mod child;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod continuation;
 pub mod ctx;
 pub mod deadline;
 pub mod env;
@@ -54,6 +56,7 @@ pub mod env_vars;
 pub mod error;
 pub mod event;
 pub mod files;
+pub mod gemini;
 pub mod hook;
 pub mod json;
 pub mod log;

@@ -68,7 +68,7 @@ pub fn take_client_flag(args: &mut Vec<OsString>) -> Result<Option<Client>> {
             Some(v) => (v.to_owned(), 2),
             None => {
                 return Err(Error::Other(
-                    "--client needs a name: claude or codex".into(),
+                    "--client needs a name: claude, codex or gemini".into(),
                 ));
             }
         }
@@ -76,7 +76,9 @@ pub fn take_client_flag(args: &mut Vec<OsString>) -> Result<Option<Client>> {
         return Ok(None);
     };
     let client = Client::parse(&name).ok_or_else(|| {
-        Error::Other(format!("--client {name}: unknown client (claude or codex)"))
+        Error::Other(format!(
+            "--client {name}: unknown client (claude, codex or gemini)"
+        ))
     })?;
     args.drain(..used);
     Ok(Some(client))
@@ -172,14 +174,17 @@ pub fn run_once<H: Hook>(
     ExitCode::SUCCESS
 }
 
-/// What the run loop does with a parsed event short of rendering and logging: a tool event counts as the
-/// agent's progress, the hook decides, and a Stop verdict passes through the stop chain
-/// ([`crate::stop_chain`]). In-process callers (unit tests, the fuzzer) use it to get the binary's verdict.
+/// What the run loop does with a parsed event short of rendering and logging: a Gemini continuation of a
+/// held turn passes ([`crate::continuation`]), a tool event counts as the agent's progress, the hook
+/// decides, and a Stop verdict passes through the stop chain ([`crate::stop_chain`]). In-process callers (unit tests, the fuzzer) use it to get the binary's verdict.
 pub fn decide_with(
     decide: crate::hook::DecideFn,
     event: &Event,
     ctx: &Ctx,
 ) -> Result<crate::Verdict> {
+    if crate::continuation::before_agent(event, ctx) {
+        return Ok(crate::Verdict::allow());
+    }
     crate::stop_chain::progress(event, ctx);
     decide(event, ctx).map(|v| crate::stop_chain::apply(event, ctx, v))
 }

@@ -262,6 +262,7 @@ pub fn apply(event: &Event, ctx: &Ctx, verdict: Verdict) -> Verdict {
     // What a hook that only advises looks for: this stop is held.
     if answer.decision == Decision::Block {
         crate::stop_advice::mark_blocked(&state, agent, event, ctx);
+        crate::continuation::record_hold(&state, event, &answer, ctx);
     }
     answer
 }

@@ -33,6 +33,9 @@
 //! | SessionEnd, Claude-only events | no output (no output schema) | | | |
 //!
 //! A PreToolUse `updatedInput` needs `permissionDecision: "allow"` in Codex (an `allow` alone is refused).
+//!
+//! **Gemini** ([`Client::Gemini`]) reads decisions from the top-level `decision` only; its table is in
+//! the `gemini` submodule.
 
 use std::io::{self, Write};
 
@@ -42,6 +45,7 @@ use crate::client::Client;
 use crate::event::EventName;
 
 mod codex;
+mod gemini;
 
 /// How strict a verdict is. Ordered: when rules disagree, the greatest wins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
@@ -224,8 +228,10 @@ impl Verdict {
         if self.is_silent() {
             return None;
         }
-        if client == Client::Codex {
-            return self.render_codex(event);
+        match client {
+            Client::Codex => return self.render_codex(event),
+            Client::Gemini => return self.render_gemini(event),
+            Client::ClaudeCode => {}
         }
         let mut out = Map::new();
         let mut specific = Map::new();

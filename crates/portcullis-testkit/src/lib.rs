@@ -29,10 +29,13 @@ pub mod codex_contract;
 pub mod decide;
 pub mod e2e;
 pub mod e2e_codex;
+pub mod e2e_gemini;
 pub mod scenario;
+mod scenario_client;
 mod scenario_hooks;
 pub mod standin;
 pub mod standin_codex;
+pub mod standin_gemini;
 
 /// One case's `.toml`.
 #[derive(Debug, Default, Deserialize)]

@@ -3,7 +3,8 @@
 //!
 //! ```toml
 //! description = "what this proves"
-//! client = "codex"                        # the client: "claude" (default) or "codex" (tests/e2e-codex/)
+//! client = "codex"                        # the client: "claude" (default), "codex" (tests/e2e-codex/) or
+//!                                         # "gemini" (tests/e2e-gemini/)
 //! prompts = ["E2E-X: do it"]             # later prompts continue the session (`claude -p --continue`,
 //!                                         # `codex exec resume --last`)
 //! env = { PORTCULLIS_LOG_ALLOWS = "1" }   # extra environment for the client and so for every hook
@@ -49,6 +50,11 @@
 //! message, fork_turns = "none" }`, with `codex_features = ["multi_agent_v2"]`) and `wait_agent`. A
 //! subagent's script is keyed on a marker in its task message.
 //!
+//! With `client = "gemini"`, install is `portcullis install --client gemini --user` (after the offline
+//! settings, in the run's `~/.gemini/settings.json`, where extra `[[hooks]]` go too, by Gemini's event
+//! names), `transcript_*` read Gemini's session files, and steps name Gemini's tools (`run_shell_command`
+//! or `Bash`, `write_file` or `Write`, `replace` or `Edit`, with Gemini's inputs).
+//!
 //! Placeholders in strings: `{project}` (the project dir), `{events}` (the echo file), `{home}`, `{bin}`
 //! (the folder of the workspace's binaries, for agents that run portcullis commands).
 //! "Matches" is a subset test: every key of the pattern is present with an equal value (recursively);
@@ -68,7 +74,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::e2e::{Project, RunOptions};
-use crate::scenario_hooks::{add_codex_hooks, add_hooks};
+use crate::scenario_client::Kind;
 use crate::standin::{Scenario, Step, Usage};
 use crate::workspace_bin;
 
@@ -81,7 +87,7 @@ pub const RUN_TIMEOUT: Duration = Duration::from_secs(90);
 pub struct ScenarioFile {
     /// What the scenario proves (shown on failure).
     pub description: String,
-    /// The client: `claude` (default) or `codex`.
+    /// The client: `claude` (default), `codex` or `gemini`.
     #[serde(default)]
     pub client: Option<String>,
     /// The prompts, one client run each; the second and later continue the session.
@@ -299,22 +305,14 @@ fn execute(
     for (rel, content) in &spec.files {
         project.write(rel, &subst(content));
     }
-    let codex = spec.is_codex();
+    let kind = Kind::of(spec.client.as_deref());
     if spec.init {
         project.init();
     } else if spec.install {
-        if codex {
-            project.install_codex(client);
-        } else {
-            project.install();
-        }
+        kind.install(project, client);
     }
     if !spec.hooks.is_empty() {
-        if codex {
-            add_codex_hooks(project, &spec.hooks, subst)?;
-        } else {
-            add_hooks(project, &spec.hooks, subst)?;
-        }
+        kind.add_hooks(project, &spec.hooks, subst)?;
     }
     if spec.git {
         git_commit_all(&project.dir)?;
@@ -336,33 +334,19 @@ fn execute(
             model: spec.model.clone(),
             codex_features: spec.codex_features.clone(),
         };
-        let run = if codex {
-            project.run_codex(
-                client,
-                &subst(prompt),
-                scenario.clone(),
-                RUN_TIMEOUT,
-                &options,
-                !spec.hooks.is_empty(),
-            )
-        } else {
-            project.run_with(
-                client,
-                &subst(prompt),
-                scenario.clone(),
-                RUN_TIMEOUT,
-                &options,
-            )
-        };
+        let run = kind.run(
+            project,
+            client,
+            &subst(prompt),
+            scenario.clone(),
+            &options,
+            !spec.hooks.is_empty(),
+        );
         requests.extend(run.requests.iter().map(Value::to_string));
         last = Some(run);
     }
     let run = last.ok_or("a scenario needs at least one prompt")?;
-    let transcripts = if codex {
-        project.codex_rollouts()
-    } else {
-        project.all_transcripts()
-    };
+    let transcripts = kind.transcripts(project);
     Ok(Observed {
         code: run.code,
         stdout: run.stdout,

@@ -93,3 +93,49 @@ fn resolve_bin(name: &str) -> PathBuf {
     }
     workspace_bin(&format!("examples/{name}"))
 }
+
+/// Extra handlers in the user's `~/.gemini/settings.json` (events in Gemini's names, `AfterAgent`, …):
+/// Gemini runs the `command` through the shell, and counts `timeout` in milliseconds.
+pub(crate) fn add_gemini_hooks(
+    project: &Project,
+    hooks: &[ExtraHook],
+    subst: &dyn Fn(&str) -> String,
+) -> Result<(), String> {
+    project.write_gemini_settings();
+    let path = project.gemini_home().join("settings.json");
+    let text = fs::read_to_string(&path).unwrap_or_default();
+    let mut settings: Value = jsonc_value(&text).unwrap_or_else(|| serde_json::json!({}));
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    for (i, h) in hooks.iter().enumerate() {
+        let mut line = quote(&resolve_bin(&h.command).display().to_string());
+        for a in &h.args {
+            line.push(' ');
+            line.push_str(&quote(&subst(a)));
+        }
+        let mut group = serde_json::json!({"hooks": [{"name": format!("e2e-extra-{i}"), "type": "command", "command": line, "timeout": 30_000}]});
+        if let Some(m) = &h.matcher {
+            group["matcher"] = Value::String(m.clone());
+        }
+        let mut list = settings["hooks"][&h.event]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        list.push(group);
+        settings["hooks"][&h.event] = Value::Array(list);
+    }
+    fs::write(
+        &path,
+        serde_json::to_string_pretty(&settings).unwrap_or_default(),
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// A JSON text that may hold comments (as Gemini's settings do), as a value.
+fn jsonc_value(text: &str) -> Option<Value> {
+    let stripped: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    serde_json::from_str(&stripped).ok()
+}

@@ -8,6 +8,7 @@ pub mod codex;
 pub mod commands;
 pub mod diff;
 pub mod exec;
+pub mod gemini;
 pub mod matcher;
 mod projects;
 pub mod replay;

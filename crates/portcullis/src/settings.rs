@@ -1,9 +1,12 @@
-//! Editing Claude Code `settings.json` files, and Codex CLI `hooks.json` files, in place.
+//! Editing Claude Code `settings.json` files, Codex CLI `hooks.json` files and Gemini CLI `settings.json`
+//! files, in place.
 //!
-//! Both clients read the same `{"hooks": {EVENT: [{"matcher", "hooks": [handler]}]}}` shape. A Codex handler
-//! has no `args` and runs its `command` through the shell, so ours is `'<bin>' --client codex`; its
-//! registrations are the hook's Codex ones ([`HookSpec::registrations_for`]) with matchers written in Codex's
-//! tool names ([`codex_matcher`]).
+//! All three clients read the same `{"hooks": {EVENT: [{"matcher", "hooks": [handler]}]}}` shape. A Codex
+//! or Gemini handler has no `args` and runs its `command` through the shell, so ours is `'<bin>' --client
+//! codex` (or `gemini`); its registrations are the hook's ones for that client
+//! ([`HookSpec::registrations_for`]) with matchers written in the client's tool names ([`codex_matcher`],
+//! [`crate::gemini::registrations`], which also names Gemini's events its own way). Files may hold
+//! comments (Gemini's settings are JSON with comments).
 //!
 //! Our handlers are recognised by the file name of their `command` (one of [`portcullis_suite::binaries`]).
 //! Uninstall removes exactly those handlers, plus any matcher group or event list that is empty only
@@ -32,6 +35,10 @@ pub enum Scope {
     CodexProject(PathBuf),
     /// Codex: `$CODEX_HOME/hooks.json` (`CODEX_HOME` defaults to `~/.codex`).
     CodexUser(PathBuf),
+    /// Gemini: `<dir>/.gemini/settings.json` (loaded only in a trusted folder).
+    GeminiProject(PathBuf),
+    /// Gemini: `<gemini home>/settings.json` (`~/.gemini/`, see [`crate::gemini::gemini_home`]).
+    GeminiUser(PathBuf),
 }
 
 impl Scope {
@@ -44,6 +51,8 @@ impl Scope {
             Self::User(claude_home) => claude_home.join("settings.json"),
             Self::CodexProject(dir) => dir.join(".codex").join("hooks.json"),
             Self::CodexUser(codex_home) => codex_home.join("hooks.json"),
+            Self::GeminiProject(dir) => dir.join(".gemini").join("settings.json"),
+            Self::GeminiUser(gemini_home) => gemini_home.join("settings.json"),
         }
     }
 
@@ -53,6 +62,7 @@ impl Scope {
         match self {
             Self::Project(_) | Self::ProjectLocal(_) | Self::User(_) => Client::ClaudeCode,
             Self::CodexProject(_) | Self::CodexUser(_) => Client::Codex,
+            Self::GeminiProject(_) | Self::GeminiUser(_) => Client::Gemini,
         }
     }
 }
@@ -75,11 +85,14 @@ pub fn is_ours(command: &str) -> bool {
 }
 
 /// The program a handler's `command` runs: the whole command for Claude Code (its handlers carry their
-/// arguments apart), the unquoted first word of a Codex `… --client codex` shell command.
+/// arguments apart), the unquoted first word of a Codex or Gemini `… --client NAME` shell command.
 #[must_use]
 pub fn program(command: &str) -> String {
     let command = command.trim();
-    match command.strip_suffix(" --client codex") {
+    match command
+        .strip_suffix(" --client codex")
+        .or_else(|| command.strip_suffix(" --client gemini"))
+    {
         Some(program) => shell_word(program.trim_end()),
         None => command.to_owned(),
     }
@@ -112,12 +125,13 @@ fn shell_word(text: &str) -> String {
     out
 }
 
-/// Checks that `text` is a JSON object Claude Code would accept; the error names the file.
+/// Checks that `text` is a JSON object (comments allowed, as Gemini's settings have them); the error names
+/// the file.
 pub fn check_json(path: &Path, text: &str) -> Result<Value, SettingsError> {
     if text.trim().is_empty() {
         return Ok(Value::Object(serde_json::Map::new()));
     }
-    match serde_json::from_str::<Value>(text) {
+    match jsonc_value(text).map(|v| v.unwrap_or(Value::Null)) {
         Ok(v @ Value::Object(_)) => Ok(v),
         Ok(_) => Err(SettingsError(format!(
             "`{}` is not a JSON object; left untouched",
@@ -128,6 +142,20 @@ pub fn check_json(path: &Path, text: &str) -> Result<Value, SettingsError> {
             path.display()
         ))),
     }
+}
+
+/// A JSON text, comments allowed, as a value (`None` for an empty text).
+///
+/// # Errors
+/// The parser's message when the text is not JSON.
+pub fn jsonc_value(text: &str) -> Result<Option<Value>, String> {
+    jsonc_parser::parse_to_ast(
+        text,
+        &jsonc_parser::CollectOptions::default(),
+        &ParseOptions::default(),
+    )
+    .map(|r| r.value.map(Into::into))
+    .map_err(|e| e.to_string())
 }
 
 fn parse(path: &Path, text: &str) -> Result<CstRootNode, SettingsError> {
@@ -164,7 +192,8 @@ pub fn install(
     // Removing and appending again can reflow the text around our groups (a one-line file gains line
     // breaks): when the settings mean the same, the file is left as it is, byte for byte.
     let same = |a: &str, b: &str| {
-        serde_json::from_str::<Value>(a).ok() == serde_json::from_str::<Value>(b).ok()
+        let value = |t: &str| jsonc_value(t).ok().flatten();
+        value(a).is_some() && value(a) == value(b)
     };
     Ok(if !text.trim().is_empty() && same(&after, text) {
         text.to_owned()
@@ -194,14 +223,23 @@ fn groups(
     client: Client,
 ) -> Vec<(String, Option<String>, Vec<CstInputValue>)> {
     let mut out: Vec<(String, Option<String>, Vec<CstInputValue>)> = Vec::new();
+    let mut add = |event: &str, matcher: Option<String>, handler: CstInputValue| match out
+        .iter_mut()
+        .find(|(e, m, _)| e == event && *m == matcher)
+    {
+        Some((_, _, list)) => list.push(handler),
+        None => out.push((event.to_owned(), matcher, vec![handler])),
+    };
     for hook in hooks {
+        if client == Client::Gemini {
+            let binary = binary_path(bin_dir, hook.name);
+            for reg in crate::gemini::registrations(hook) {
+                add(reg.event, reg.matcher, gemini_handler(&binary, hook));
+            }
+            continue;
+        }
         for reg in hook.registrations_for(client) {
-            // An empty folder: the bare name, found on PATH (the shared settings of a team).
-            let binary = if bin_dir.as_os_str().is_empty() {
-                PathBuf::from(hook.name)
-            } else {
-                bin_dir.join(hook.name)
-            };
+            let binary = binary_path(bin_dir, hook.name);
             let handler = handler_value(&binary, hook.timeout_secs, client);
             let matcher = match (client, reg.matcher) {
                 (Client::Codex, Some(m)) => match codex_registration_matcher(reg.event, m) {
@@ -210,16 +248,40 @@ fn groups(
                 },
                 (_, m) => m.map(str::to_owned),
             };
-            match out
-                .iter_mut()
-                .find(|(e, m, _)| e == reg.event && *m == matcher)
-            {
-                Some((_, _, list)) => list.push(handler),
-                None => out.push((reg.event.to_owned(), matcher, vec![handler])),
-            }
+            add(reg.event, matcher, handler);
         }
     }
     out
+}
+
+/// A hook's binary in `bin_dir`; for an empty folder, the bare name, found on PATH (the shared settings
+/// of a team).
+fn binary_path(bin_dir: &Path, name: &str) -> PathBuf {
+    if bin_dir.as_os_str().is_empty() {
+        PathBuf::from(name)
+    } else {
+        bin_dir.join(name)
+    }
+}
+
+/// A Gemini handler: named (what Gemini's warnings and `hooksConfig.disabled` say), its timeout in
+/// milliseconds.
+fn gemini_handler(binary: &Path, hook: &HookSpec) -> CstInputValue {
+    CstInputValue::Object(vec![
+        (
+            "name".into(),
+            CstInputValue::String(crate::gemini::handler_name(hook.name)),
+        ),
+        ("type".into(), CstInputValue::String("command".into())),
+        (
+            "command".into(),
+            CstInputValue::String(shell_command(binary, Client::Gemini)),
+        ),
+        (
+            "timeout".into(),
+            CstInputValue::from(u64::from(hook.timeout_secs) * 1000),
+        ),
+    ])
 }
 
 fn handler_value(binary: &Path, timeout: u32, client: Client) -> CstInputValue {
@@ -248,15 +310,23 @@ fn handler_value(binary: &Path, timeout: u32, client: Client) -> CstInputValue {
 /// otherwise split or expand it, then `--client codex`.
 #[must_use]
 pub fn codex_command(binary: &Path) -> String {
+    shell_command(binary, Client::Codex)
+}
+
+/// The shell command a client that runs handlers through the shell (Codex, Gemini) runs for one of our
+/// binaries: the path, single-quoted when the shell would otherwise split or expand it, then `--client
+/// NAME`.
+#[must_use]
+pub fn shell_command(binary: &Path, client: Client) -> String {
     let path = binary.display().to_string();
     let plain = !path.is_empty()
         && path
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"/._-+,:@".contains(&b));
     if plain {
-        format!("{path} --client codex")
+        format!("{path} --client {client}")
     } else {
-        format!("'{}' --client codex", path.replace('\'', r"'\''"))
+        format!("'{}' --client {client}", path.replace('\'', r"'\''"))
     }
 }
 

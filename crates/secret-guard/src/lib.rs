@@ -57,6 +57,10 @@ impl Hook for SecretGuard {
         match event.name() {
             EventName::PreToolUse => pre_tool_use(event, ctx),
             EventName::PostToolUse => redact::post_tool_use(event, ctx),
+            // A failure that comes with its output (Gemini's) can have it replaced like a success's.
+            EventName::PostToolUseFailure if event.tool_response.is_some() => {
+                redact::post_tool_use(event, ctx)
+            }
             EventName::PostToolUseFailure => redact::failure(event, ctx),
             _ => Ok(Verdict::allow()),
         }

@@ -28,7 +28,7 @@ mod text;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use portcullis_core::client::CodexSupport;
+use portcullis_core::client::ClientSupport;
 use portcullis_core::config::SectionSpec;
 use portcullis_core::{
     Client, Ctx, Event, EventName, Failure, Hook, Mode, Registration, Result, Verdict,
@@ -62,8 +62,11 @@ impl Hook for SkillGateway {
     ];
     const ON_ERROR: Failure = Failure::Open;
     const SECTIONS: &'static [SectionSpec] = &[SectionSpec::of::<SkillsConfig>()];
-    const CODEX: CodexSupport = CodexSupport::Partly(
+    const CODEX: ClientSupport = ClientSupport::Partly(
         "prompts only: a Codex subagent's task is not rewritten, and its transcript is not read for compliance",
+    );
+    const GEMINI: ClientSupport = ClientSupport::Partly(
+        "prompts only: Gemini's subagents are invisible to hooks (no agent id, no start or stop event)",
     );
 
     fn decide(event: &Event, ctx: &Ctx) -> Result<Verdict> {

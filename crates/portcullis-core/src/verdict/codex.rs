@@ -99,9 +99,9 @@ impl Verdict {
     }
 }
 
-/// A replaced tool output as the text Codex shows the model: a string as it is, Claude Code's
-/// `{stdout, stderr}` joined, anything else as JSON.
-fn output_text(output: &Value) -> String {
+/// A replaced tool output as the text Codex (or Gemini) shows the model: a string as it is, Claude Code's
+/// `{stdout, stderr}` joined, Gemini's `llmContent`, anything else as JSON.
+pub(super) fn output_text(output: &Value) -> String {
     match output {
         Value::String(s) => s.clone(),
         Value::Object(o) if o.contains_key("stdout") || o.contains_key("stderr") => {
@@ -112,6 +112,9 @@ fn output_text(output: &Value) -> String {
             } else {
                 format!("{out}\n{err}")
             }
+        }
+        Value::Object(o) if o.contains_key("llmContent") => {
+            crate::gemini::response_text(o).unwrap_or_default()
         }
         other => other.to_string(),
     }

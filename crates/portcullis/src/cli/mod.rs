@@ -23,25 +23,26 @@ struct Cli {
 
 #[derive(Debug, clap::Args)]
 struct ScopeArgs {
-    /// The settings file: <DIR>/.claude/settings.json, or <DIR>/.codex/hooks.json with `--client codex`
-    /// (default: the current project).
+    /// The settings file: <DIR>/.claude/settings.json, <DIR>/.codex/hooks.json with `--client codex`, or
+    /// <DIR>/.gemini/settings.json with `--client gemini` (default: the current project).
     #[arg(long, value_name = "DIR", conflicts_with = "user")]
     project: Option<PathBuf>,
-    /// The user's settings instead: ~/.claude/settings.json, or $CODEX_HOME/hooks.json (default
-    /// ~/.codex) with `--client codex`.
+    /// The user's settings instead: ~/.claude/settings.json, $CODEX_HOME/hooks.json (default ~/.codex)
+    /// with `--client codex`, or ~/.gemini/settings.json with `--client gemini`.
     #[arg(long)]
     user: bool,
     /// This machine's project settings instead: <DIR>/.claude/settings.local.json, which is not
     /// committed (Claude Code only).
     #[arg(long, conflicts_with = "user")]
     local: bool,
-    /// The agent client: `claude` (Claude Code, the default) or `codex` (OpenAI's Codex CLI).
+    /// The agent client: `claude` (Claude Code, the default), `codex` (OpenAI's Codex CLI) or `gemini`
+    /// (Google's Gemini CLI).
     #[arg(long, value_name = "CLIENT", default_value = "claude", value_parser = parse_client)]
     client: Client,
 }
 
 fn parse_client(name: &str) -> Result<Client, String> {
-    Client::parse(name).ok_or_else(|| format!("unknown client `{name}` (claude or codex)"))
+    Client::parse(name).ok_or_else(|| format!("unknown client `{name}` (claude, codex or gemini)"))
 }
 
 /// The arguments of `portcullis audit`.
@@ -180,7 +181,7 @@ enum Command {
     Init(InitArgs),
     /// Merge the portcullis hooks into a settings.json, keeping everything else byte for byte.
     #[command(
-        after_help = "Examples:\n  portcullis install --project .\n  portcullis install --local --dry-run\n  portcullis install --client codex --user"
+        after_help = "Examples:\n  portcullis install --project .\n  portcullis install --local --dry-run\n  portcullis install --client codex --user\n  portcullis install --client gemini --user"
     )]
     Install {
         #[command(flatten)]
@@ -211,7 +212,7 @@ enum Command {
     },
     /// Check config, binaries, registration and the state folder; exits 1 when a check fails.
     #[command(
-        after_help = "Examples:\n  portcullis doctor\n  portcullis doctor --json | jq '.checks[] | select(.status != \"ok\")'\n  portcullis doctor --client codex"
+        after_help = "Examples:\n  portcullis doctor\n  portcullis doctor --json | jq '.checks[] | select(.status != \"ok\")'\n  portcullis doctor --client codex\n  portcullis doctor --client gemini"
     )]
     Doctor {
         /// The project to check (default: the current one).
@@ -220,7 +221,8 @@ enum Command {
         /// Where the hook binaries should be (default: beside this executable).
         #[arg(long, value_name = "DIR")]
         bin_dir: Option<PathBuf>,
-        /// The agent client: `claude` (the default) or `codex` (also checks that Codex trusts the hooks).
+        /// The agent client: `claude` (the default), `codex` (also checks that Codex trusts the hooks) or
+        /// `gemini` (also checks that Gemini runs them: trust, `hooksConfig`).
         #[arg(long, value_name = "CLIENT", default_value = "claude", value_parser = parse_client)]
         client: Client,
         /// Codex: the `codex` program that lists the handlers' trust (default: `codex` on PATH).

@@ -70,6 +70,22 @@ fn locks(
 }
 
 fn scope(args: ScopeArgs, env: &Env) -> Result<Scope, String> {
+    if args.client == Client::Gemini {
+        if args.local {
+            return Err(
+                "--local is Claude Code's .claude/settings.local.json; Gemini has no local hooks file"
+                    .into(),
+            );
+        }
+        if args.user {
+            return crate::gemini::gemini_home(env)
+                .map(Scope::GeminiUser)
+                .ok_or_else(|| "--user needs GEMINI_CLI_HOME or HOME to be set".into());
+        }
+        return Ok(Scope::GeminiProject(absolute(
+            args.project.unwrap_or_else(current_project),
+        )));
+    }
     if args.client == Client::Codex {
         if args.local {
             return Err(

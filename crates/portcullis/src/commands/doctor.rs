@@ -9,7 +9,7 @@ use portcullis_core::state::StateDir;
 use portcullis_core::{Client, Env};
 use portcullis_suite::HOOKS;
 
-use super::{CmdResult, Report, doctor_codex, is_executable, settings_files};
+use super::{CmdResult, Report, doctor_codex, doctor_gemini, is_executable, settings_files};
 use crate::settings;
 
 /// One line of the report.
@@ -112,6 +112,14 @@ pub fn doctor(
                 "codex trust",
                 doctor_codex::check_trust(project, env, codex_bin),
             );
+            None
+        }
+        Client::Gemini => {
+            checks.result(
+                "gemini hooks",
+                doctor_gemini::check_registered(project, env),
+            );
+            checks.result("gemini enabled", doctor_gemini::check_enabled(project, env));
             None
         }
     };

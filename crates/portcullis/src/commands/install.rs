@@ -1,5 +1,5 @@
 //! `portcullis install` and `uninstall`: the suite's hooks merged into (or removed from) a Claude Code
-//! settings.json or a Codex hooks.json, everything else kept byte for byte. For Codex, install also
+//! settings.json, a Codex hooks.json or a Gemini settings.json, everything else kept byte for byte. For Codex, install also
 //! records our handlers' trust ([`crate::codex`]), without which Codex skips them silently.
 
 use std::fmt::Write as _;
@@ -83,6 +83,18 @@ pub fn install(
         report
             .text
             .push_str(&codex_trust(scope, &path, codex_options, env));
+    }
+    if let Scope::GeminiProject(dir) = scope
+        && !crate::gemini::gemini_home(env)
+            .is_some_and(|home| crate::gemini::project_trusted(&home, dir, env))
+    {
+        let _ = writeln!(
+            report.text,
+            "note: Gemini CLI runs a project's hooks only in a trusted folder. Trust `{}` when Gemini asks on \
+             its first start there (or with `/permissions`); it then lists these hooks once and runs them. \
+             `portcullis install --client gemini --user` needs no trust.",
+            dir.display()
+        );
     }
     Ok(report)
 }

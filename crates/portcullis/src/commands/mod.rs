@@ -10,6 +10,7 @@ mod audit;
 mod doctor;
 mod doctor_codex;
 mod doctor_gates;
+mod doctor_gemini;
 mod domains;
 mod explain;
 mod filter_stats;
