@@ -14,8 +14,12 @@ mod bad_input;
 mod contract;
 #[path = "suite/contract_codex.rs"]
 mod contract_codex;
+#[path = "suite/contract_gemini.rs"]
+mod contract_gemini;
 #[path = "suite/domains.rs"]
 mod domains;
+#[path = "suite/gemini_prompts.rs"]
+mod gemini_prompts;
 #[path = "suite/handoffs.rs"]
 mod handoffs;
 #[path = "suite/init.rs"]
@@ -24,6 +28,8 @@ mod init;
 mod install;
 #[path = "suite/install_codex.rs"]
 mod install_codex;
+#[path = "suite/install_gemini.rs"]
+mod install_gemini;
 #[path = "suite/locks.rs"]
 mod locks;
 #[path = "suite/multicall.rs"]

@@ -151,11 +151,11 @@ fn install_into_a_fresh_project_then_doctor_passes() {
         4,
         "{report}"
     );
-    // The advisor line says whether the advisor programs (Claude Code's, Codex's) are there; neither is
-    // a note, not a failure.
+    // The advisor line says whether the advisor programs (Claude Code's, Codex's, Gemini's) are there;
+    // none is a note, not a failure.
     std::fs::write(
         p.join(".claude/portcullis.json"),
-        r#"{"escalation_advisor": {"command": ["/nonexistent/claude"], "codex_command": ["/nonexistent/codex"]}}"#,
+        r#"{"escalation_advisor": {"command": ["/nonexistent/claude"], "codex_command": ["/nonexistent/codex"], "gemini_command": ["/nonexistent/gemini"]}}"#,
     )
     .unwrap();
     let doctor = portcullis(&["doctor"], p);
@@ -163,8 +163,9 @@ fn install_into_a_fresh_project_then_doctor_passes() {
     assert!(doctor.status.success(), "{report}");
     assert!(
         report.contains(
-            "note  advisor: `/nonexistent/claude` (`escalation_advisor.command`) and `/nonexistent/codex` \
-             (`escalation_advisor.codex_command`) not found"
+            "note  advisor: `/nonexistent/claude` (`escalation_advisor.command`), `/nonexistent/codex` \
+             (`escalation_advisor.codex_command`) and `/nonexistent/gemini` (`escalation_advisor.gemini_command`) \
+             not found"
         ),
         "{report}"
     );

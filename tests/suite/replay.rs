@@ -448,6 +448,53 @@ fn a_codex_subagent_filed_under_the_next_day_is_followed_there() {
 }
 
 /// Replays `tests/replay/<name>` through Codex's installed handlers against its `expected.timeline`.
+/// A Gemini session file replays through the handlers `install --client gemini` writes, to its reviewed
+/// timeline: Gemini's own event and tool names, no AfterTool for the call the recorded hook refused, the
+/// held turn end and the continuation Gemini fires as a BeforeAgent.
+#[test]
+fn a_recorded_gemini_session_replays_to_its_expected_timeline() {
+    let name = "gemini-mixed";
+    let dir = fixture(name);
+    let p = project(name);
+    let bin = workspace_bin("portcullis");
+    let installed = Command::new(&bin)
+        .args(["install", "--client", "gemini", "--project"])
+        .arg(p.path())
+        .arg("--bin-dir")
+        .arg(bin.parent().unwrap())
+        .env("HOME", p.path().join("no-home"))
+        .env_remove("GEMINI_CLI_HOME")
+        .output()
+        .unwrap();
+    assert!(installed.status.success(), "{}", text(&installed));
+    let hooks = p.path().join(".gemini/settings.json");
+    let expected = dir.join("expected.timeline");
+    let mut args = vec![
+        "--hooks",
+        hooks.to_str().unwrap(),
+        "--expect",
+        expected.to_str().unwrap(),
+    ];
+    if std::env::var_os("PORTCULLIS_BLESS").is_some() {
+        args.push("--bless");
+    }
+    let out = replay(&args, &session(&dir), p.path());
+    assert!(out.status.success(), "{}", text(&out));
+    let t = std::fs::read_to_string(&expected).unwrap();
+    for shown in [
+        "BeforeTool run_shell_command `echo leaked > ../outside.txt`",
+        "AfterTool replace src/lib.rs",
+        "feedback-loop: block",
+        "BeforeAgent \"[feedback-loop] This turn changed code",
+    ] {
+        assert!(t.contains(shown), "{shown} not in {t}");
+    }
+    assert!(
+        !t.contains("AfterTool run_shell_command `echo leaked"),
+        "{t}"
+    );
+}
+
 fn replays_codex_fixture_to_its_timeline(name: &str) {
     replays_codex_to_timeline(name, &session(&fixture(name)));
 }

@@ -396,6 +396,7 @@ fn advisor_note(advisor: &EscalationAdvisorConfig, env: &Env) -> Option<DoctorNo
     for (client, key, command) in [
         ("Claude Code", "command", &advisor.command),
         ("Codex", "codex_command", &advisor.codex_command),
+        ("Gemini", "gemini_command", &advisor.gemini_command),
     ] {
         let program = command.first()?;
         match find(program) {
@@ -409,7 +410,7 @@ fn advisor_note(advisor: &EscalationAdvisorConfig, env: &Env) -> Option<DoctorNo
             ok: false,
             message: format!(
                 "{} not found; escalation-advisor will give its fallback hint from the decision log",
-                missing.join(" and ")
+                listed(&missing)
             ),
         }
     } else {
@@ -427,6 +428,15 @@ fn advisor_note(advisor: &EscalationAdvisorConfig, env: &Env) -> Option<DoctorNo
             },
         }
     })
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn listed(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 #[cfg(test)]

@@ -55,6 +55,7 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
         "decide" | "verdict" => {
             let mut v = list(root.join("fixtures/events"), "json");
             v.extend(list(root.join("fixtures/events-codex"), "json"));
+            v.extend(list(root.join("fixtures/events-gemini"), "json"));
             v
         }
         "transcript" => list(root.join("tests/replay/mixed"), "jsonl"),

@@ -209,6 +209,7 @@ pub fn verdict(bytes: &[u8]) -> Result<(), String> {
         v = v.with_updated_input(serde_json::json!({"command": parts.next().unwrap_or_default()}));
     }
     codex_dialect(&v)?;
+    gemini_dialect(&v)?;
     for name in EVENTS {
         let event = EventName::parse(name);
         let Some(json) = v.render(&event) else {
@@ -268,6 +269,41 @@ fn codex_dialect(v: &Verdict) -> Result<(), String> {
         };
         if reason.as_str().is_none_or(|r| r.trim().is_empty()) {
             return Err(format!("Codex {name}: {s} refuses without a reason"));
+        }
+    }
+    Ok(())
+}
+
+/// The Gemini dialect of `v` on every Gemini event: no Claude-only field (Gemini ignores them, and a
+/// `permissionDecision` deny runs the tool), a held call or turn end is a top-level decision with a
+/// non-empty reason, a prompt is never denied, and `hookEventName` is Gemini's name.
+fn gemini_dialect(v: &Verdict) -> Result<(), String> {
+    for name in portcullis_core::client::GEMINI_EVENTS {
+        let Some(json) = v.render_for(&EventName::parse(name), Client::Gemini) else {
+            if v.decision != Decision::Allow && matches!(*name, "PreToolUse" | "Stop") {
+                return Err(format!("Gemini {name}: a block rendered to nothing"));
+            }
+            continue;
+        };
+        let s = json.to_string();
+        if s.contains("\"permissionDecision\"") || s.contains("\"updatedToolOutput\"") {
+            return Err(format!("Gemini {name}: {s} holds a field Gemini ignores"));
+        }
+        let native = portcullis_core::gemini::native_event(name).unwrap_or_default();
+        if let Some(h) = json.get("hookSpecificOutput")
+            && h["hookEventName"] != native
+        {
+            return Err(format!(
+                "Gemini {name}: hookEventName {}",
+                h["hookEventName"]
+            ));
+        }
+        if json.get("decision").is_some() && *name == "UserPromptSubmit" {
+            return Err(format!("Gemini {name}: {s} would discard the prompt"));
+        }
+        let held = v.decision != Decision::Allow && matches!(*name, "PreToolUse" | "Stop");
+        if held && json["reason"].as_str().is_none_or(|r| r.trim().is_empty()) {
+            return Err(format!("Gemini {name}: {s} holds without a reason"));
         }
     }
     Ok(())

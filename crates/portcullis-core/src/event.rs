@@ -191,6 +191,14 @@ pub struct Event {
     /// The client that sent the event (not a field of the payload: see [`Event::parse_as`]).
     #[serde(skip)]
     pub client: Client,
+    /// The event name as the client sent it, when it reads it under another (Gemini's `BeforeTool` for
+    /// `PreToolUse`); `None` when the two are the same.
+    #[serde(skip)]
+    pub native_event_name: Option<String>,
+    /// The tool name as the client sent it, when it reads it under another (Gemini's
+    /// `run_shell_command` for `Bash`).
+    #[serde(skip)]
+    pub native_tool_name: Option<String>,
     pub permission_mode: Option<String>,
     /// Present only when fired inside a subagent.
     pub agent_id: Option<String>,
@@ -311,6 +319,23 @@ impl Event {
             crate::gemini::normalise(&mut event);
         }
         Ok(event)
+    }
+
+    /// The event's name as the client spells it (and matches hooks by, in its settings).
+    #[must_use]
+    pub fn client_event_name(&self) -> &str {
+        self.native_event_name
+            .as_deref()
+            .or(self.hook_event_name.as_deref())
+            .unwrap_or_default()
+    }
+
+    /// The tool's name as the client spells it (and matches hooks by).
+    #[must_use]
+    pub fn client_tool_name(&self) -> Option<&str> {
+        self.native_tool_name
+            .as_deref()
+            .or(self.tool_name.as_deref())
     }
 
     /// The event's name.

@@ -121,7 +121,9 @@ pub(crate) fn normalise(event: &mut Event) {
         let name = canonical_tool(&tool).to_owned();
         normalise_input(event, &tool);
         event.tool_name = Some(name);
+        event.native_tool_name = Some(tool);
     }
+    event.native_event_name = Some(native);
     match canonical.as_str() {
         "PostToolUse" => {
             if let Some(error) = failure(event) {

@@ -58,6 +58,20 @@ pub fn captured_codex(
     repointed(&path, root, session, rollout, changes)
 }
 
+/// The captured Gemini event `fixtures/events-gemini/<name>.json`, re-pointed at `root` (`cwd`, session
+/// `session`, `transcript` as its `transcript_path`), then `changes` applied as in [`captured`].
+#[must_use]
+pub fn captured_gemini(
+    name: &str,
+    root: &Path,
+    session: &str,
+    transcript: &Path,
+    changes: &Value,
+) -> Value {
+    let path = events_dir().join(format!("../events-gemini/{name}.json"));
+    repointed(&path, root, session, transcript, changes)
+}
+
 fn repointed(path: &Path, root: &Path, session: &str, transcript: &Path, changes: &Value) -> Value {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut e: Value =

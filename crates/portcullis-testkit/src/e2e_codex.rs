@@ -192,10 +192,15 @@ impl Project {
         cmd
     }
 
-    /// Copies the rollouts into `to` (flat, by file name), replacing the temp root by `/e2e` and this
-    /// checkout's path by `/portcullis` in their contents, as [`Project::record_transcripts`] does for
-    /// Claude Code. Earlier rollouts in `to` are removed; `project/` and other files stay.
+    /// Copies the rollouts into `to` (see [`Project::record_files`]).
     pub fn record_codex_rollouts(&self, to: &Path) -> Result<(), String> {
+        self.record_files(&self.codex_rollouts(), to)
+    }
+
+    /// Copies `files` into `to` (flat, by file name), replacing the temp root by `/e2e` and this
+    /// checkout's path by `/portcullis` in their contents, as [`Project::record_transcripts`] does for
+    /// Claude Code. Earlier `.jsonl` files in `to` are removed; `project/` and other files stay.
+    pub fn record_files(&self, files: &[PathBuf], to: &Path) -> Result<(), String> {
         let root = self
             .dir
             .parent()
@@ -213,13 +218,13 @@ impl Project {
             }
         }
         std::fs::create_dir_all(to).map_err(|e| e.to_string())?;
-        for rollout in self.codex_rollouts() {
-            let text = std::fs::read_to_string(&rollout).map_err(|e| e.to_string())?;
+        for file in files {
+            let text = std::fs::read_to_string(file).map_err(|e| e.to_string())?;
             let mut text = text.replace(&root, "/e2e");
             if !workspace.is_empty() {
                 text = text.replace(&workspace, "/portcullis");
             }
-            let name = rollout.file_name().unwrap_or_default();
+            let name = file.file_name().unwrap_or_default();
             std::fs::write(to.join(name), text).map_err(|e| e.to_string())?;
         }
         Ok(())

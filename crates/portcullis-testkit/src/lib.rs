@@ -30,6 +30,7 @@ pub mod decide;
 pub mod e2e;
 pub mod e2e_codex;
 pub mod e2e_gemini;
+pub mod gemini_contract;
 pub mod scenario;
 mod scenario_client;
 mod scenario_hooks;

@@ -222,14 +222,6 @@ struct Observed {
     log: Vec<Value>,
 }
 
-impl ScenarioFile {
-    /// True for a Codex scenario.
-    #[must_use]
-    pub fn is_codex(&self) -> bool {
-        self.client.as_deref() == Some("codex")
-    }
-}
-
 /// Parses and runs one scenario file with `client` (the Claude Code or the Codex binary, as the file's
 /// `client` says); `Err` is a report of every expectation that failed.
 pub fn run_file(path: &Path, client: &Path) -> Result<(), String> {
@@ -255,10 +247,10 @@ pub fn run_file(path: &Path, client: &Path) -> Result<(), String> {
             && std::env::var_os("PORTCULLIS_RECORD").is_some()
         {
             let to = path.parent().unwrap_or(Path::new(".")).join(dir);
-            if spec.is_codex() {
-                project.record_codex_rollouts(&to)?;
-            } else {
-                project.record_transcripts(&to)?;
+            match Kind::of(spec.client.as_deref()) {
+                Kind::Codex => project.record_codex_rollouts(&to)?,
+                Kind::Gemini => project.record_files(&project.gemini_sessions(), &to)?,
+                Kind::Claude => project.record_transcripts(&to)?,
             }
         }
         return Ok(());

@@ -50,8 +50,13 @@ impl Outcome {
             if let Some(d) = get(hso, "permissionDecision") {
                 return (d, get(hso, "permissionDecisionReason").unwrap_or_default());
             }
-            if get(Some(v), "decision").as_deref() == Some("block") {
-                return ("block".into(), get(Some(v), "reason").unwrap_or_default());
+            match get(Some(v), "decision").as_deref() {
+                Some("block") => {
+                    return ("block".into(), get(Some(v), "reason").unwrap_or_default());
+                }
+                // Gemini's deny: a refused call, or a tool result replaced by the reason.
+                Some("deny") => return ("deny".into(), get(Some(v), "reason").unwrap_or_default()),
+                _ => {}
             }
             if let Some(c) = get(hso, "additionalContext") {
                 return ("context".into(), c);

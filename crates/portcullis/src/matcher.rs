@@ -5,6 +5,9 @@
 //! - only `[A-Za-z0-9_|, -]`: a list split on `|` or `,`, compared exactly (legacy aliases count:
 //!   `Task` matches `Agent`);
 //! - anything else: an unanchored regular expression; an invalid one matches nothing.
+//!
+//! Gemini CLI matches only `BeforeTool`/`AfterTool`, by a regular expression on its own tool name
+//! (PROTOCOL-GEMINI.md §2).
 
 use portcullis_core::event::{Event, EventName};
 
@@ -48,6 +51,15 @@ const ALIASES: &[(&str, &str)] = &[
 /// True when a handler group with `matcher` runs for `event`.
 #[must_use]
 pub fn matches(matcher: Option<&str>, event: &Event) -> bool {
+    if event.client == portcullis_core::Client::Gemini {
+        // Gemini matches only its tool events, by a regular expression on its own tool name.
+        let tool_event = matches!(event.client_event_name(), "BeforeTool" | "AfterTool");
+        return match (tool_event, matcher.filter(|m| !m.is_empty() && *m != "*")) {
+            (true, Some(m)) => regex::Regex::new(m)
+                .is_ok_and(|re| re.is_match(event.client_tool_name().unwrap_or_default())),
+            _ => true,
+        };
+    }
     let Some(target) = target(event) else {
         return true; // this event ignores matchers
     };

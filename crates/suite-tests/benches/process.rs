@@ -20,6 +20,8 @@ mod budget;
 mod cases;
 #[path = "process_codex.rs"]
 mod codex;
+#[path = "process_gemini.rs"]
+mod gemini;
 #[path = "process_guards.rs"]
 mod guards;
 #[path = "process_handoff.rs"]
@@ -361,6 +363,7 @@ fn main() {
     cases.extend(skills::skill_gateway_cases(&rel, tmp.path()));
     cases.extend(handoff::handoff_router_cases(&rel, tmp.path()));
     cases.extend(codex::codex_cases(&rel, tmp.path()));
+    cases.extend(gemini::gemini_cases(&rel, tmp.path()));
     let wanted = |name: &str| {
         options
             .only

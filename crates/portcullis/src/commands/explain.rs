@@ -47,12 +47,12 @@ pub fn matching_handlers(event: &Event, project: &Path, env: &Env) -> Vec<Handle
 /// Our handlers among `settings` (settings.json or hooks.json shaped values) that run for `event`.
 #[must_use]
 pub fn matching_handlers_in(event: &Event, settings: &[Value]) -> Vec<Handler> {
-    let name = event.name();
+    let name = event.client_event_name();
     let mut out: Vec<Handler> = Vec::new();
     for value in settings {
         let groups = value
             .get("hooks")
-            .and_then(|h| h.get(name.as_str()))
+            .and_then(|h| h.get(name))
             .and_then(Value::as_array);
         for group in groups.into_iter().flatten() {
             let m = group.get("matcher").and_then(Value::as_str);
@@ -71,12 +71,18 @@ pub fn matching_handlers_in(event: &Event, settings: &[Value]) -> Vec<Handler> {
                 if !settings::is_ours(command) {
                     continue;
                 }
-                // A Codex handler is one shell command line: its program, and the flag that names the client.
-                let codex = settings::program(command) != command.trim();
+                // A Codex or Gemini handler is one shell command line: its program, and the flag that
+                // names the client.
+                let shell_line = settings::program(command) != command.trim();
+                let client = if command.trim_end().ends_with("--client gemini") {
+                    "gemini"
+                } else {
+                    "codex"
+                };
                 let handler = Handler {
                     command: settings::program(command),
-                    args: if codex {
-                        vec!["--client".into(), "codex".into()]
+                    args: if shell_line {
+                        vec!["--client".into(), client.into()]
                     } else {
                         h.get("args")
                             .and_then(Value::as_array)
@@ -88,7 +94,14 @@ pub fn matching_handlers_in(event: &Event, settings: &[Value]) -> Vec<Handler> {
                             })
                             .unwrap_or_default()
                     },
-                    timeout: h.get("timeout").and_then(Value::as_u64).unwrap_or(600),
+                    // Gemini counts the timeout in milliseconds.
+                    timeout: h.get("timeout").and_then(Value::as_u64).map_or(600, |t| {
+                        if client == "gemini" && shell_line {
+                            t.div_ceil(1000)
+                        } else {
+                            t
+                        }
+                    }),
                 };
                 if !out.contains(&handler) {
                     out.push(handler);

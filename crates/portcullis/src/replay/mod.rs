@@ -1,4 +1,5 @@
-//! `portcullis replay`: a recorded session through the hooks, as Claude Code would have fired them.
+//! `portcullis replay`: a recorded session through the hooks, as its client would have fired them: a
+//! Claude Code transcript, a Codex rollout ([`codex_synth`]) or a Gemini session file ([`gemini_synth`]).
 //!
 //! The transcript is streamed line by line (a line over [`MAX_LINE_BYTES`] is skipped without being held),
 //! so memory stays bounded whatever the file's size; a line that is not JSON is counted and skipped, never
@@ -7,6 +8,7 @@
 //! replay never touches the project's real state or decision log), and prints a timeline.
 
 pub mod codex_synth;
+pub mod gemini_synth;
 mod lines;
 mod render;
 mod subagents;
@@ -16,15 +18,16 @@ use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use portcullis_core::Env;
 use portcullis_core::ctx::find_project_root;
 use portcullis_core::env_vars;
 use portcullis_core::event::Event;
+use portcullis_core::{Client, Env};
 use serde_json::{Value, json};
 
 use crate::commands::{CmdResult, Handler, load_settings, matching_handlers_in};
 use crate::exec;
 use codex_synth::CodexSynthesizer;
+use gemini_synth::GeminiSynthesizer;
 use lines::{Line, append_line, open, read_line_bounded};
 use synth::{Emit, Synthesizer, Thread};
 
@@ -32,6 +35,7 @@ use synth::{Emit, Synthesizer, Thread};
 enum Source<'s> {
     Claude(&'s mut Synthesizer),
     Codex(&'s mut CodexSynthesizer),
+    Gemini(&'s mut GeminiSynthesizer),
 }
 
 impl Source<'_> {
@@ -39,6 +43,15 @@ impl Source<'_> {
         match self {
             Self::Claude(s) => s.entry(entry),
             Self::Codex(s) => s.entry(entry),
+            Self::Gemini(s) => s.entry(entry),
+        }
+    }
+
+    /// The events still due at the end of the file (a Gemini record may be rewritten until then).
+    fn finish(&mut self) -> Vec<Emit> {
+        match self {
+            Self::Gemini(s) => s.finish(),
+            Self::Claude(_) | Self::Codex(_) => Vec::new(),
         }
     }
 }
@@ -51,11 +64,6 @@ fn first_line(path: &Path) -> Option<Value> {
         Ok(Line::Complete) => serde_json::from_slice(&first).ok(),
         _ => None,
     }
-}
-
-/// True when the file's first line is a Codex rollout's.
-fn is_codex_rollout(path: &Path) -> bool {
-    first_line(path).is_some_and(|v| CodexSynthesizer::recognises(&v))
 }
 
 /// The longest transcript line replay reads; longer lines are skipped (and counted) without being held
@@ -105,10 +113,15 @@ pub fn replay(opts: &Options, env: &Env) -> CmdResult {
         |n| n.to_string_lossy().into_owned(),
     );
     let live = run.state.path().join("transcripts").join(name);
-    if is_codex_rollout(&opts.transcript) {
-        run.codex = true;
+    let first = first_line(&opts.transcript);
+    if first.as_ref().is_some_and(CodexSynthesizer::recognises) {
+        run.client = Client::Codex;
         let mut synth = CodexSynthesizer::new(&live.display().to_string());
         run.stream(file, Source::Codex(&mut synth), &live, 0)?;
+    } else if first.as_ref().is_some_and(GeminiSynthesizer::recognises) {
+        run.client = Client::Gemini;
+        let mut synth = GeminiSynthesizer::new(&live.display().to_string());
+        run.stream(file, Source::Gemini(&mut synth), &live, 0)?;
     } else {
         let mut synth = Synthesizer::new(Thread::Main, &live.display().to_string());
         run.stream(file, Source::Claude(&mut synth), &live, 0)?;
@@ -135,8 +148,8 @@ struct Run<'a> {
     stop_blocked: bool,
     /// Calls a replayed PreToolUse hook denied: the client would not have run them, so no Post event.
     denied: std::collections::HashSet<String>,
-    /// The transcript is a Codex rollout: the handlers are Codex's (`.codex/hooks.json`).
-    codex: bool,
+    /// The client whose session is replayed: its handlers are read from its own files.
+    client: Client,
 }
 
 impl<'a> Run<'a> {
@@ -145,8 +158,11 @@ impl<'a> Run<'a> {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| format!("reading `{}`: {e}", path.display()))?;
-                let value: Value = serde_json::from_str(&text)
-                    .map_err(|e| format!("`{}` is not valid JSON: {e}", path.display()))?;
+                // Gemini's settings hold comments.
+                let value: Value = crate::settings::jsonc_value(&text)
+                    .ok()
+                    .flatten()
+                    .ok_or_else(|| format!("`{}` is not valid JSON", path.display()))?;
                 Some(vec![value])
             }
             None => None,
@@ -170,7 +186,7 @@ impl<'a> Run<'a> {
             notes: Vec::new(),
             stop_blocked: false,
             denied: std::collections::HashSet::new(),
-            codex: false,
+            client: Client::ClaudeCode,
         })
     }
 
@@ -185,7 +201,14 @@ impl<'a> Run<'a> {
         let mut live_copy = None;
         loop {
             match read_line_bounded(&mut reader, &mut line, MAX_LINE_BYTES) {
-                Ok(Line::End) => return Ok(()),
+                Ok(Line::End) => {
+                    for emit in synth.finish() {
+                        if let Emit::Event(event) = emit {
+                            self.fire(event);
+                        }
+                    }
+                    return Ok(());
+                }
                 Ok(Line::TooLong) => self.skipped += 1,
                 Ok(Line::Complete) => {
                     if line.iter().all(u8::is_ascii_whitespace) {
@@ -239,7 +262,7 @@ impl<'a> Run<'a> {
     /// Claude Code transcripts (whose hooks read no paths from them), are copied as recorded.
     fn live_line<'l>(&self, line: &'l [u8]) -> std::borrow::Cow<'l, [u8]> {
         use std::borrow::Cow;
-        let (true, Some(project)) = (self.codex, self.project.as_ref()) else {
+        let (Client::Codex, Some(project)) = (self.client, self.project.as_ref()) else {
             return Cow::Borrowed(line);
         };
         let to = project.display().to_string();
@@ -293,7 +316,9 @@ impl<'a> Run<'a> {
             .as_str()
             .unwrap_or_default()
             .to_owned();
-        if name.starts_with("PostToolUse") && self.denied.remove(&tool_use_id) {
+        // The checks below read Claude Code's names; Gemini's are read as them.
+        let canonical = portcullis_core::gemini::canonical_event(&name).to_owned();
+        if canonical.starts_with("PostToolUse") && self.denied.remove(&tool_use_id) {
             return;
         }
         self.seq += 1;
@@ -302,8 +327,12 @@ impl<'a> Run<'a> {
         if !self.recorded_cwd.is_empty() && self.recorded_cwd != project_text {
             rewrite_paths(&mut event, &self.recorded_cwd, &project_text);
         }
-        match name.as_str() {
-            "UserPromptSubmit" => self.stop_blocked = false,
+        // Gemini flags a re-fired turn end only when no tool ran since the hold, and fires BeforeAgent for
+        // the hold's continuation too; Claude Code keeps the flag for the rest of the prompt.
+        let gemini = self.client == Client::Gemini;
+        match canonical.as_str() {
+            "UserPromptSubmit" if !gemini => self.stop_blocked = false,
+            "PreToolUse" if gemini => self.stop_blocked = false,
             "Stop" if self.stop_blocked => event["stop_hook_active"] = json!(true),
             _ => {}
         }
@@ -312,10 +341,10 @@ impl<'a> Run<'a> {
             return;
         };
         if self.settings.is_none() {
-            self.settings = Some(if self.codex {
-                codex_hook_files(&project, self.env)
-            } else {
-                load_settings(&project, self.env)
+            self.settings = Some(match self.client {
+                Client::Codex => codex_hook_files(&project, self.env),
+                Client::Gemini => gemini_settings_files(&project, self.env),
+                Client::ClaudeCode => load_settings(&project, self.env),
             });
         }
         let handlers = matching_handlers_in(&parsed, self.settings.as_deref().unwrap_or_default());
@@ -323,10 +352,10 @@ impl<'a> Run<'a> {
             .iter()
             .map(|h| self.run_handler(h, &input, &parsed, &project))
             .collect();
-        if name == "Stop" && runs.iter().any(|r| r.verdict == "block") {
+        if canonical == "Stop" && runs.iter().any(|r| r.verdict == "block") {
             self.stop_blocked = true;
         }
-        if name == "PreToolUse" && runs.iter().any(|r| r.verdict == "deny") {
+        if canonical == "PreToolUse" && runs.iter().any(|r| r.verdict == "deny") {
             self.denied.insert(tool_use_id);
         }
         self.render(&event, &name, &runs, &project_text);
@@ -380,6 +409,16 @@ fn codex_hook_files(project: &Path, env: &Env) -> Vec<Value> {
         .iter()
         .filter_map(|f| std::fs::read_to_string(f).ok())
         .filter_map(|t| serde_json::from_str(&t).ok())
+        .collect()
+}
+
+/// Gemini's settings files for `project` (the project's, then the user's), parsed as JSON with comments;
+/// unreadable or invalid ones are skipped.
+fn gemini_settings_files(project: &Path, env: &Env) -> Vec<Value> {
+    crate::gemini::settings_files(project, env)
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .filter_map(|t| crate::gemini::read_jsonc(&t))
         .collect()
 }
 
