@@ -1,8 +1,9 @@
 //! End-to-end: every scenario file in `tests/e2e/` runs the real Claude Code CLI, every one in
-//! `tests/e2e-codex/` the real Codex CLI, and every one in `tests/e2e-gemini/` the real Gemini CLI (all
+//! `tests/e2e-codex/` the real Codex CLI, every one in `tests/e2e-gemini/` the real Gemini CLI, and every one
+//! in `tests/e2e-copilot/` the real Copilot CLI (all
 //! pinned, cached outside the repo), against the stand-in model, with portcullis installed by `portcullis
-//! install` (`--client codex`, `--client gemini`). One named test per file (`codex/<name>`,
-//! `gemini/<name>`): `cargo test --test e2e -- agent-first` runs a subset. The file
+//! install` (`--client codex`, `--client gemini`, `--client copilot`). One named test per file
+//! (`codex/<name>`, `gemini/<name>`, `copilot/<name>`): `cargo test --test e2e -- agent-first` runs a subset. The file
 //! format is documented in `portcullis_testkit::scenario`.
 
 use std::path::{Path, PathBuf};
@@ -10,6 +11,7 @@ use std::path::{Path, PathBuf};
 use libtest_mimic::{Arguments, Failed, Trial};
 use portcullis_testkit::e2e::claude_or_skip;
 use portcullis_testkit::e2e_codex::codex_or_skip;
+use portcullis_testkit::e2e_copilot::copilot_or_skip;
 use portcullis_testkit::e2e_gemini::gemini_or_skip;
 use portcullis_testkit::scenario::{run_file, scenario_files};
 
@@ -45,5 +47,10 @@ fn main() -> std::process::ExitCode {
     let mut all = trials("../../tests/e2e", "", claude_or_skip);
     all.extend(trials("../../tests/e2e-codex", "codex/", codex_or_skip));
     all.extend(trials("../../tests/e2e-gemini", "gemini/", gemini_or_skip));
+    all.extend(trials(
+        "../../tests/e2e-copilot",
+        "copilot/",
+        copilot_or_skip,
+    ));
     libtest_mimic::run(&args, all).exit_code()
 }

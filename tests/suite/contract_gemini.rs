@@ -181,7 +181,7 @@ fn every_hook_answers_every_gemini_event_in_gemini_s_own_terms() {
             std::fs::write(s.project.join("src/lib.rs"), "pub fn f() {}\n").unwrap();
         }
         for hook in HOOKS {
-            if !portcullis::gemini::registrations(hook)
+            if !portcullis::registrations::registrations(hook, Client::Gemini)
                 .iter()
                 .any(|r| r.event == native)
             {

@@ -151,11 +151,11 @@ fn install_into_a_fresh_project_then_doctor_passes() {
         4,
         "{report}"
     );
-    // The advisor line says whether the advisor programs (Claude Code's, Codex's, Gemini's) are there;
+    // The advisor line says whether the advisor programs (Claude Code's, Codex's, Gemini's, Copilot's) are there;
     // none is a note, not a failure.
     std::fs::write(
         p.join(".claude/portcullis.json"),
-        r#"{"escalation_advisor": {"command": ["/nonexistent/claude"], "codex_command": ["/nonexistent/codex"], "gemini_command": ["/nonexistent/gemini"]}}"#,
+        r#"{"escalation_advisor": {"command": ["/nonexistent/claude"], "codex_command": ["/nonexistent/codex"], "gemini_command": ["/nonexistent/gemini"], "copilot_command": ["/nonexistent/copilot"]}}"#,
     )
     .unwrap();
     let doctor = portcullis(&["doctor"], p);
@@ -164,8 +164,8 @@ fn install_into_a_fresh_project_then_doctor_passes() {
     assert!(
         report.contains(
             "note  advisor: `/nonexistent/claude` (`escalation_advisor.command`), `/nonexistent/codex` \
-             (`escalation_advisor.codex_command`) and `/nonexistent/gemini` (`escalation_advisor.gemini_command`) \
-             not found"
+             (`escalation_advisor.codex_command`), `/nonexistent/gemini` (`escalation_advisor.gemini_command`) \
+             and `/nonexistent/copilot` (`escalation_advisor.copilot_command`) not found"
         ),
         "{report}"
     );

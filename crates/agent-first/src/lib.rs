@@ -47,6 +47,10 @@ impl Hook for AgentFirst {
         "Gemini CLI 0.61 gives a subagent's tool calls the parent's session and no agent id, so the main \
          thread's edits cannot be told from the delegated developer's: denying them would deny the developer too",
     );
+    const COPILOT: ClientSupport = ClientSupport::No(
+        "Copilot CLI 1.0.102's task tool spawns its own agent types (general-purpose, explore, task), not \
+         `.claude/agents/<domain>-developer.md`: there is no named domain developer to delegate to",
+    );
     const SECTIONS: &'static [SectionSpec] = &[
         SectionSpec::of::<AgentFirstConfig>(),
         SectionSpec::of::<DomainsConfig>(),

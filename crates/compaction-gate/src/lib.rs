@@ -103,6 +103,24 @@ impl Hook for CompactionGate {
 /// Measures the transcript that belongs to the event's thread; `None` (with one stderr line) when it
 /// cannot be read.
 fn measure_event(event: &Event, ctx: &Ctx, cfg: &CompactionGateConfig) -> Option<Measure> {
+    if event.client == portcullis_core::Client::Copilot {
+        // Copilot names its event log only at a Stop; it is always in the same place.
+        let path = event
+            .transcript_path
+            .as_deref()
+            .filter(|p| !p.is_empty())
+            .map(std::path::PathBuf::from)
+            .or_else(|| context::copilot::session_events(&ctx.env, event.session_id.as_deref()?));
+        let Some(path) = path else {
+            ctx.warn("the Copilot session's event log is not known; context not measured");
+            return None;
+        };
+        return finish_measure(
+            &path,
+            context::copilot::measure_copilot(&path, cfg.window_tokens, &ctx.env),
+            ctx,
+        );
+    }
     let Some(main) = event.transcript_path.as_deref().filter(|p| !p.is_empty()) else {
         ctx.warn("the event has no transcript_path; context not measured");
         return None;

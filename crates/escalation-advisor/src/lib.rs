@@ -153,6 +153,7 @@ fn escalate(
     let command = match event.client {
         portcullis_core::Client::Codex => &config.codex_command,
         portcullis_core::Client::Gemini => &config.gemini_command,
+        portcullis_core::Client::Copilot => &config.copilot_command,
         portcullis_core::Client::ClaudeCode => &config.command,
     };
     let asked = advisor::ask(command, &text, &ctx.project, timeout);
@@ -397,6 +398,7 @@ fn advisor_note(advisor: &EscalationAdvisorConfig, env: &Env) -> Option<DoctorNo
         ("Claude Code", "command", &advisor.command),
         ("Codex", "codex_command", &advisor.codex_command),
         ("Gemini", "gemini_command", &advisor.gemini_command),
+        ("Copilot", "copilot_command", &advisor.copilot_command),
     ] {
         let program = command.first()?;
         match find(program) {

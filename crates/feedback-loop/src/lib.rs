@@ -37,6 +37,7 @@ mod summary;
 use std::ffi::OsString;
 use std::process::ExitCode;
 
+use portcullis_core::client::ClientSupport;
 use portcullis_core::config::{Mode, SectionSpec};
 use portcullis_core::event::{FILE_EDIT_TOOLS, ToolInput};
 use portcullis_core::state::StateDir;
@@ -67,6 +68,10 @@ impl Hook for FeedbackLoop {
         Registration::every("Stop"),
     ];
     const ON_ERROR: Failure = Failure::Open;
+    const COPILOT: ClientSupport = ClientSupport::Partly(
+        "the main thread's edits and test runs only: Copilot CLI 1.0.102 gives a subagent's tool calls the \
+         subagent's id as their session, so its edits are not on the main thread's record",
+    );
     const SECTIONS: &'static [SectionSpec] = &[
         SectionSpec::of::<FeedbackLoopConfig>(),
         SectionSpec::of::<DomainsConfig>(),

@@ -134,6 +134,10 @@ impl Hook for HandoffRouter {
         "Gemini CLI 0.61 fires no event when a subagent ends, and its tool calls carry no agent id: there is no \
          report to send back before the parent reads it",
     );
+    const COPILOT: ClientSupport = ClientSupport::No(
+        "Copilot CLI 1.0.102 sends SubagentStart in its camelCase dialect whatever the configured case, so a \
+         subagent cannot be told how to end, and its own events carry its id as the session",
+    );
 
     fn decide(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         if event.client == Client::Codex {

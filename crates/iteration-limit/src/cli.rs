@@ -1,6 +1,7 @@
 //! `iteration-limit loop start | cancel | status`: completion-promise loops by hand (or by the agent, from
 //! a Bash call).
 
+use portcullis_core::client::COPILOT_STOP_CAP;
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -92,6 +93,23 @@ pub(crate) fn main_with(args: Vec<OsString>) -> ExitCode {
     )
 }
 
+/// Set by Copilot CLI in the environment of the commands it runs (PROTOCOL-COPILOT.md §2).
+const COPILOT_ENV: &str = "COPILOT_CLI";
+
+/// In Copilot CLI, which ends a turn itself after [`COPILOT_STOP_CAP`] held turn ends in one prompt, tool
+/// calls or not: how many iterations a loop gets there, when fewer than asked.
+fn copilot_note(env: &Env, max_iterations: u32) -> String {
+    let most = COPILOT_STOP_CAP - 1;
+    if env.var(COPILOT_ENV).is_none_or(|v| v != "1") || max_iterations <= most {
+        return String::new();
+    }
+    format!(
+        "Note: Copilot CLI ends a turn after {COPILOT_STOP_CAP} held turn ends in one prompt, whatever is done between \
+         them, so this loop runs at most {most} iterations in this prompt; portcullis lets it go at the {most}th with \
+         what is still open. Continue it with a new prompt.\n"
+    )
+}
+
 fn run(cli: Cli, env: &Env) -> Result<String, String> {
     let Top::Loop {
         command,
@@ -139,10 +157,12 @@ fn run(cli: Cli, env: &Env) -> Result<String, String> {
             };
             dir.update::<PromiseLoop, _>(&deadline, |l| *l = armed.clone())
                 .map_err(err)?;
-            Ok(format!(
+            let mut out = format!(
                 "Loop armed for {whose}: up to {max_iterations} iterations, until the answer is exactly <promise>{}</promise>.\n",
                 armed.promise
-            ))
+            );
+            out.push_str(&copilot_note(env, max_iterations));
+            Ok(out)
         }
         LoopCommand::Cancel => {
             let mut out = String::new();

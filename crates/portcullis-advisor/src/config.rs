@@ -29,6 +29,9 @@ pub struct EscalationAdvisorConfig {
     /// The advisor for a Gemini CLI session, the same way. Default: `gemini` headless in plan mode (read
     /// only), the prompt on stdin (Gemini puts it before the `-p` text), plain text out.
     pub gemini_command: Vec<String>,
+    /// The advisor for a Copilot CLI session, the same way. Default: `copilot` reading the prompt from
+    /// stdin, answer only (`-s`), never asking the user.
+    pub copilot_command: Vec<String>,
     /// How long the advisor may take, in seconds (1 to 40; the hook itself gives up at 50). Default `25`.
     pub timeout_secs: u32,
     /// The most bytes of the prompt sent to the advisor (1024 to 262144). Default `24576`.
@@ -64,6 +67,9 @@ impl Default for EscalationAdvisorConfig {
             ]
             .map(String::from)
             .to_vec(),
+            copilot_command: ["copilot", "-s", "--no-ask-user", "--no-color"]
+                .map(String::from)
+                .to_vec(),
             codex_command: [
                 "codex",
                 "exec",
@@ -99,6 +105,7 @@ impl Section for EscalationAdvisorConfig {
             ("command", &self.command),
             ("codex_command", &self.codex_command),
             ("gemini_command", &self.gemini_command),
+            ("copilot_command", &self.copilot_command),
         ] {
             if command.first().is_none_or(String::is_empty) {
                 return Err(format!("`escalation_advisor.{key}` must name a program"));

@@ -11,9 +11,13 @@ pub const CLAUDE_AUTOCOMPACT_PCT_OVERRIDE: &str = "CLAUDE_AUTOCOMPACT_PCT_OVERRI
 /// Claude Code's own: a smaller window for auto-compaction (tokens). compaction-gate reads it likewise.
 pub const CLAUDE_CODE_AUTO_COMPACT_WINDOW: &str = "CLAUDE_CODE_AUTO_COMPACT_WINDOW";
 
+/// Copilot CLI's own: its config folder (default `~/.copilot`), where a session's event log is.
+pub const COPILOT_HOME: &str = "COPILOT_HOME";
+
 /// All of the above.
 pub const ALL: &[&str] = &[
     PORTCULLIS_CONTEXT_WINDOW,
+    COPILOT_HOME,
     CLAUDE_CODE_DISABLE_1M_CONTEXT,
     CLAUDE_AUTOCOMPACT_PCT_OVERRIDE,
     CLAUDE_CODE_AUTO_COMPACT_WINDOW,

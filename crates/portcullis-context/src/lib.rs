@@ -23,6 +23,7 @@ use portcullis_core::transcript::{Entry, ReverseLines, contains_quoted};
 use serde_json::Value;
 
 pub mod codex;
+pub mod copilot;
 pub mod env_vars;
 pub mod gemini;
 
@@ -330,6 +331,7 @@ pub fn measure_main(
     match client {
         portcullis_core::Client::Codex => codex::measure_codex(path, configured_window, env),
         portcullis_core::Client::Gemini => gemini::measure_gemini(path, configured_window, env),
+        portcullis_core::Client::Copilot => copilot::measure_copilot(path, configured_window, env),
         portcullis_core::Client::ClaudeCode => measure(path, Scope::Main, configured_window, env),
     }
 }

@@ -24,6 +24,8 @@ pub enum Client {
     Codex,
     /// Google's Gemini CLI (0.61).
     Gemini,
+    /// GitHub's Copilot CLI (1.0.102), with PascalCase (Claude-shaped) event names.
+    Copilot,
 }
 
 /// The events Codex 0.169 fires (PROTOCOL-CODEX.md §3).
@@ -58,9 +60,28 @@ pub const GEMINI_EVENTS: &[&str] = &[
     "Notification",
 ];
 
+/// The events Copilot CLI 1.0.102 fires in its PascalCase dialect that portcullis registers for
+/// (PROTOCOL-COPILOT.md §3; `PostToolUseFailure` is a shell result with a non-zero exit, read so by
+/// [`crate::copilot`]). Its `SubagentStart` and `PermissionRequest` come in the camelCase dialect whatever
+/// the configured case, so they are not among them.
+pub const COPILOT_EVENTS: &[&str] = &[
+    "SessionStart",
+    "UserPromptSubmit",
+    "PreToolUse",
+    "PostToolUse",
+    "PostToolUseFailure",
+    "Stop",
+    "SubagentStop",
+    "SessionEnd",
+];
+
+/// How many held turn ends in a row Copilot CLI honours in one prompt; it ends the turn at the next one,
+/// whatever the hook answers, and tool calls do not restart the count (PROTOCOL-COPILOT.md §1.2, §7).
+pub const COPILOT_STOP_CAP: u32 = 8;
+
 impl Client {
     /// Every client, in the order the README lists them.
-    pub const ALL: [Self; 3] = [Self::ClaudeCode, Self::Codex, Self::Gemini];
+    pub const ALL: [Self; 4] = [Self::ClaudeCode, Self::Codex, Self::Gemini, Self::Copilot];
 
     /// The name used on command lines (`--client codex`) and in config.
     #[must_use]
@@ -69,6 +90,7 @@ impl Client {
             Self::ClaudeCode => "claude",
             Self::Codex => "codex",
             Self::Gemini => "gemini",
+            Self::Copilot => "copilot",
         }
     }
 
@@ -79,37 +101,39 @@ impl Client {
             Self::ClaudeCode => "Claude Code",
             Self::Codex => "Codex CLI",
             Self::Gemini => "Gemini CLI",
+            Self::Copilot => "Copilot CLI",
         }
     }
 
-    /// Parses a `--client` value (`claude`, `claude-code`, `codex`, `gemini`).
+    /// Parses a `--client` value (`claude`, `claude-code`, `codex`, `gemini`, `copilot`).
     #[must_use]
     pub fn parse(name: &str) -> Option<Self> {
         match name.trim().to_ascii_lowercase().as_str() {
             "claude" | "claude-code" | "claudecode" => Some(Self::ClaudeCode),
             "codex" | "codex-cli" => Some(Self::Codex),
             "gemini" | "gemini-cli" => Some(Self::Gemini),
+            "copilot" | "copilot-cli" => Some(Self::Copilot),
             _ => None,
         }
     }
 
     /// Recognises the client from an event's payload: only Gemini names its events `BeforeTool`,
     /// `AfterAgent`, … and keeps its transcript under `.gemini/tmp/<project>/chats/`; only Codex sends a
-    /// `turn_id`, names its transcript `rollout-*.jsonl`, and calls its edit tool `apply_patch`. Everything
-    /// else is Claude Code.
+    /// `turn_id`, names its transcript `rollout-*.jsonl`, and calls its edit tool `apply_patch`; of the
+    /// rest, only Copilot stamps its events with a `timestamp` (or sends a `tool_result`, or keeps its
+    /// transcript as `session-state/<id>/events.jsonl`). Everything else is Claude Code.
     #[must_use]
-    pub fn detect(
-        event_name: Option<&str>,
-        turn_id: Option<&str>,
-        transcript_path: Option<&str>,
-        tool: Option<&str>,
-    ) -> Self {
-        if event_name.is_some_and(crate::gemini::is_native_event)
-            || transcript_path.is_some_and(crate::gemini::is_transcript_path)
+    pub fn detect(event: &crate::event::Event) -> Self {
+        let transcript = event.transcript_path.as_deref();
+        if event
+            .hook_event_name
+            .as_deref()
+            .is_some_and(crate::gemini::is_native_event)
+            || transcript.is_some_and(crate::gemini::is_transcript_path)
         {
             return Self::Gemini;
         }
-        let rollout = transcript_path.is_some_and(|p| {
+        let rollout = transcript.is_some_and(|p| {
             let path = std::path::Path::new(p);
             path.extension().is_some_and(|x| x == "jsonl")
                 && path
@@ -117,11 +141,19 @@ impl Client {
                     .and_then(|f| f.to_str())
                     .is_some_and(|f| f.starts_with("rollout-"))
         });
-        if turn_id.is_some_and(|t| !t.is_empty()) || rollout || tool == Some("apply_patch") {
-            Self::Codex
-        } else {
-            Self::ClaudeCode
+        if event.turn_id.as_deref().is_some_and(|t| !t.is_empty())
+            || rollout
+            || event.tool_name.as_deref() == Some("apply_patch")
+        {
+            return Self::Codex;
         }
+        if event.timestamp.is_some()
+            || event.tool_result.is_some()
+            || transcript.is_some_and(crate::copilot::is_transcript_path)
+        {
+            return Self::Copilot;
+        }
+        Self::ClaudeCode
     }
 
     /// Whether the client fires `event` at all.
@@ -131,6 +163,7 @@ impl Client {
             Self::ClaudeCode => true,
             Self::Codex => CODEX_EVENTS.contains(&event),
             Self::Gemini => GEMINI_EVENTS.contains(&event),
+            Self::Copilot => COPILOT_EVENTS.contains(&event),
         }
     }
 }
@@ -249,39 +282,52 @@ mod tests {
     }
 
     #[test]
-    fn codex_is_recognised_by_turn_id_rollout_or_patch_tool() {
-        assert_eq!(Client::detect(None, None, None, None), Client::ClaudeCode);
+    fn each_client_is_recognised_by_what_only_it_sends() {
+        let detect = |json: &str| Event::parse(json.as_bytes()).unwrap().client;
+        assert_eq!(detect(r#"{"hook_event_name":"Stop"}"#), Client::ClaudeCode);
         assert_eq!(
-            Client::detect(
-                None,
-                None,
-                Some("/home/u/.claude/projects/-p/511df9ea.jsonl"),
-                Some("Write")
+            detect(
+                r#"{"hook_event_name":"PreToolUse","transcript_path":"/home/u/.claude/projects/-p/511df9ea.jsonl","tool_name":"Write"}"#
             ),
             Client::ClaudeCode
         );
-        assert_eq!(Client::detect(None, Some("t"), None, None), Client::Codex);
         assert_eq!(
-            Client::detect(None, Some(""), None, None),
+            detect(r#"{"hook_event_name":"Stop","turn_id":"t"}"#),
+            Client::Codex
+        );
+        assert_eq!(
+            detect(r#"{"hook_event_name":"Stop","turn_id":""}"#),
             Client::ClaudeCode
         );
         assert_eq!(
-            Client::detect(
-                None,
-                None,
-                Some("/h/.codex/sessions/2026/12/01/rollout-2026-12-01T11-18-53-01a2.jsonl"),
-                None
+            detect(
+                r#"{"hook_event_name":"Stop","transcript_path":"/h/.codex/sessions/2026/12/01/rollout-2026-12-01T11-18-53-01a2.jsonl"}"#
             ),
             Client::Codex
         );
         assert_eq!(
-            Client::detect(None, None, None, Some("apply_patch")),
+            detect(r#"{"hook_event_name":"PreToolUse","tool_name":"apply_patch"}"#),
             Client::Codex
+        );
+        assert_eq!(
+            detect(r#"{"hook_event_name":"AfterAgent"}"#),
+            Client::Gemini
+        );
+        assert_eq!(
+            detect(
+                r#"{"hook_event_name":"SessionEnd","timestamp":"2026-12-07T01:37:07.280Z","transcript_path":"/h/.gemini/tmp/p/chats/session-x.jsonl"}"#
+            ),
+            Client::Gemini
+        );
+        assert_eq!(
+            detect(r#"{"hook_event_name":"SessionEnd","timestamp":"2026-12-07T01:38:32.227Z"}"#),
+            Client::Copilot
         );
     }
 
     #[test]
     fn names_round_trip_and_codex_has_twelve_events() {
+        assert_eq!(Client::parse("copilot"), Some(Client::Copilot));
         for c in Client::ALL {
             assert_eq!(Client::parse(c.as_str()), Some(c));
         }

@@ -1,8 +1,9 @@
-//! Gemini's continuation of a held turn is not a prompt.
+//! Gemini's (and Copilot's) continuation of a held turn is not a prompt.
 //!
 //! When an `AfterAgent` hook holds the turn, Gemini CLI sends the hold's reason to the model as a new user
 //! message, and fires `BeforeAgent` for it with `prompt` set to that reason (PROTOCOL-GEMINI.md §3, and
-//! the 0.61 bundle's `sendMessageStream`). Read as a prompt, it would reset what a prompt resets
+//! the 0.61 bundle's `sendMessageStream`). Copilot CLI does the same with `UserPromptSubmit`
+//! (PROTOCOL-COPILOT.md §1.6), and refuses the prompt on a block there, ending the run. Read as a prompt, it would reset what a prompt resets
 //! (iteration-limit's attempt counts) and be offered skills; and a `BeforeAgent` deny would discard it,
 //! ending the turn the gate held. So every portcullis hook lets a continuation pass silently.
 //!
@@ -28,14 +29,21 @@ const CONTINUATION_WINDOW: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
 /// How much of a reason is recorded (enough to be unlike any prompt a person types).
 const SNIPPET_BYTES: usize = 160;
 
-/// The file holding the newest hold of a Gemini session's turn.
+/// The clients that fire their prompt event for a held turn's continuation, with the hold's reason as the
+/// prompt, and send no prompt id: Gemini (`BeforeAgent`) and Copilot (`UserPromptSubmit`,
+/// PROTOCOL-COPILOT.md §1.6).
+fn sends_continuations(client: Client) -> bool {
+    matches!(client, Client::Gemini | Client::Copilot)
+}
+
+/// The file holding the newest hold of a session's turn.
 fn held_file(state: &StateDir) -> std::path::PathBuf {
-    state.path().join("gemini-held.txt")
+    state.path().join("held-turn.txt")
 }
 
 /// Records that `verdict` holds a Gemini turn, for [`is_continuation`]. Nothing for another client.
 pub(crate) fn record_hold(state: &StateDir, event: &Event, verdict: &Verdict, ctx: &Ctx) {
-    if event.client != Client::Gemini {
+    if !sends_continuations(event.client) {
         return;
     }
     let reason = verdict.reason_text();
@@ -67,7 +75,7 @@ fn snippet(reason: &str) -> &str {
 /// other clients (Gemini sends none).
 #[must_use]
 pub fn before_agent(event: &Event, ctx: &Ctx) -> bool {
-    if event.client != Client::Gemini || event.name() != EventName::UserPromptSubmit {
+    if !sends_continuations(event.client) || event.name() != EventName::UserPromptSubmit {
         return false;
     }
     if is_continuation(event, ctx) {

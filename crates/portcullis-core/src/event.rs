@@ -200,6 +200,8 @@ pub struct Event {
     #[serde(skip)]
     pub native_tool_name: Option<String>,
     pub permission_mode: Option<String>,
+    /// Gemini and Copilot: when the event fired (ISO 8601; Copilot's camelCase events: milliseconds).
+    pub timestamp: Option<serde_json::Value>,
     /// Present only when fired inside a subagent.
     pub agent_id: Option<String>,
     /// With `agent_id` in subagents; alone on the main thread of `--agent` sessions.
@@ -210,6 +212,8 @@ pub struct Event {
     pub tool_name: Option<String>,
     pub tool_input: Option<Box<RawValue>>,
     pub tool_response: Option<Box<RawValue>>,
+    /// Copilot: the result (`{result_type, text_result_for_llm}`), read into `tool_response`.
+    pub tool_result: Option<Box<RawValue>>,
     pub tool_use_id: Option<String>,
     pub duration_ms: Option<u64>,
     pub mcp_server: Option<Box<RawValue>>,
@@ -241,6 +245,10 @@ pub struct Event {
 
     // Stop / SubagentStop.
     pub stop_hook_active: Option<bool>,
+    /// Copilot: why the turn ended (`end_turn`).
+    pub stop_reason: Option<String>,
+    /// Copilot: the agent that started a subagent.
+    pub parent_agent_id: Option<String>,
     pub last_assistant_message: Option<String>,
     /// Gemini's `AfterAgent`: every answer of the prompt so far (read into `last_assistant_message`).
     pub prompt_response: Option<String>,
@@ -304,19 +312,14 @@ impl Event {
         if event.hook_event_name.as_deref().is_none_or(str::is_empty) {
             return Err(Error::MissingField("hook_event_name"));
         }
-        event.client = client.unwrap_or_else(|| {
-            Client::detect(
-                event.hook_event_name.as_deref(),
-                event.turn_id.as_deref(),
-                event.transcript_path.as_deref(),
-                event.tool_name.as_deref(),
-            )
-        });
+        event.client = client.unwrap_or_else(|| Client::detect(&event));
         if event.client == Client::Codex && event.prompt_id.is_none() {
             event.prompt_id.clone_from(&event.turn_id);
         }
-        if event.client == Client::Gemini {
-            crate::gemini::normalise(&mut event);
+        match event.client {
+            Client::Gemini => crate::gemini::normalise(&mut event),
+            Client::Copilot => crate::copilot::normalise(&mut event),
+            Client::ClaudeCode | Client::Codex => {}
         }
         Ok(event)
     }
@@ -428,7 +431,7 @@ impl Event {
     }
 
     /// Whether the event tells a failed call from a successful one: Claude Code fires
-    /// `PostToolUseFailure` for a failure, and a Gemini failure is read as one ([`crate::gemini`]); Codex
+    /// `PostToolUseFailure` for a failure, and a Gemini or Copilot failure is read as one; Codex
     /// fires `PostToolUse` for both and gives no exit code (PROTOCOL-CODEX.md §1 item 6), so there only the
     /// output can tell.
     #[must_use]

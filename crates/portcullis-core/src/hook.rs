@@ -46,8 +46,8 @@ pub struct Registration {
     pub event: &'static str,
     /// The matcher (PROTOCOL.md §4), or `None` for every occurrence.
     pub matcher: Option<&'static str>,
-    /// Registered in the other clients too (Codex, Gemini: when the client has the event and the hook
-    /// works there). `false` for a registration whose work needs what only Claude Code gives.
+    /// Registered in the other clients too (Codex, Gemini, Copilot: when the client has the event and the
+    /// hook works there). `false` for a registration whose work needs what only Claude Code gives.
     pub beyond_claude: bool,
 }
 
@@ -72,7 +72,7 @@ impl Registration {
         }
     }
 
-    /// The same registration for Claude Code only: Codex and Gemini do not get it.
+    /// The same registration for Claude Code only: the other clients do not get it.
     #[must_use]
     pub const fn claude_code_only(self) -> Self {
         Self {
@@ -109,6 +109,8 @@ pub trait Hook {
     const CODEX: ClientSupport = ClientSupport::Yes;
     /// Whether the hook works in Gemini CLI (registered there for the events Gemini has), and its limits.
     const GEMINI: ClientSupport = ClientSupport::Yes;
+    /// Whether the hook works in Copilot CLI (registered there for the events Copilot has), and its limits.
+    const COPILOT: ClientSupport = ClientSupport::Yes;
 
     /// The decision: pure, all outside access through `ctx`.
     fn decide(event: &Event, ctx: &Ctx) -> Result<Verdict>;
@@ -169,6 +171,8 @@ pub struct HookSpec {
     pub codex: ClientSupport,
     /// Whether it works in Gemini CLI ([`Hook::GEMINI`]).
     pub gemini: ClientSupport,
+    /// Whether it works in Copilot CLI ([`Hook::COPILOT`]).
+    pub copilot: ClientSupport,
     /// Its whole process, [`crate::run`]: what the suite's one installed binary runs when it is started
     /// under the hook's name.
     pub run: fn() -> std::process::ExitCode,
@@ -191,6 +195,7 @@ impl HookSpec {
             doctor: H::doctor,
             codex: H::CODEX,
             gemini: H::GEMINI,
+            copilot: H::COPILOT,
             run: crate::run::<H>,
         }
     }
@@ -211,6 +216,7 @@ impl HookSpec {
             Client::ClaudeCode => ClientSupport::Yes,
             Client::Codex => self.codex,
             Client::Gemini => self.gemini,
+            Client::Copilot => self.copilot,
         }
     }
 

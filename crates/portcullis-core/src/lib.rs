@@ -30,7 +30,7 @@
 //! (the constants of [`Hook`]), and the suite's registry (the `portcullis-suite` crate) lists the hooks.
 //!
 //! Modules: [`event`] (what Claude Code sends, and Codex's events read into the same shape), [`gemini`]
-//! (Gemini CLI's events read into it), [`continuation`] (Gemini's continuation of a held turn is no prompt), [`client`]
+//! (Gemini CLI's events read into it), [`copilot`] (Copilot CLI's), [`continuation`] (Gemini's continuation of a held turn is no prompt), [`client`]
 //! (which client sent it), [`tool_input`] (the tool inputs hooks read), [`patch`] (a Codex patch as the
 //! files it writes), [`verdict`] (what we answer, in each client's dialect; the only stdout writer),
 //! [`hook`] (the trait, the failure policy and registration data), [`run`](mod@run) (the loop and exit
@@ -49,6 +49,7 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod continuation;
+pub mod copilot;
 pub mod ctx;
 pub mod deadline;
 pub mod env;

@@ -10,7 +10,9 @@
 //! | `PORTCULLIS_DISABLED` set | empty | empty | 0 |
 //!
 //! Exit 1 with empty stdout blocks nothing (Claude Code shows the user a notice and goes on; Codex marks
-//! the run failed and goes on). Exit 2 blocks the action and feeds stderr to the model in both clients.
+//! the run failed and goes on; Gemini warns and goes on). Exit 2 blocks the action and feeds stderr to the
+//! model. Copilot CLI differs: it denies a tool call whose hook exits 1 and hides an exit 2's reason, so
+//! there a failure exits 0 ([`fail_in`]).
 //! `--client codex` (what `portcullis install --client codex` registers) names the client for certain;
 //! without it the client is recognised from the event ([`crate::Client::detect`]). Any other arguments
 //! mean a person at a terminal: [`Hook::command`] handles them instead.
@@ -35,12 +37,15 @@ use crate::verdict;
 /// The entry point of every hook binary: `fn main() -> ExitCode { portcullis_core::run::<MyHook>() }`.
 #[must_use]
 pub fn run<H: Hook>() -> ExitCode {
-    install_panic_hook(H::NAME, H::ON_ERROR);
     let mut args: Vec<OsString> = std::env::args_os().skip(1).collect();
     let client = match take_client_flag(&mut args) {
         Ok(c) => c,
-        Err(e) => return fail(H::NAME, Failure::Open, &e),
+        Err(e) => {
+            install_panic_hook(H::NAME, H::ON_ERROR, None);
+            return fail(H::NAME, Failure::Open, &e);
+        }
     };
+    install_panic_hook(H::NAME, H::ON_ERROR, client);
     if !args.is_empty() {
         return H::command(args);
     }
@@ -96,14 +101,14 @@ pub fn run_once<H: Hook>(
     let deadline = Deadline::after(H::DEADLINE);
     let event = match read_capped(input, cap).and_then(|bytes| Event::parse_as(&bytes, client)) {
         Ok(e) => e,
-        Err(e) => return fail(H::NAME, H::ON_ERROR, &e),
+        Err(e) => return fail_in(H::NAME, H::ON_ERROR, &e, client),
     };
     let ctx = Ctx::for_event(H::NAME, &event, env, deadline).with_sections(H::SECTIONS);
     let verdict = match decide_with(H::decide, &event, &ctx) {
         Ok(v) => v,
         Err(e) => {
             record(&event, &ctx, "error", &e.to_string(), started);
-            return fail(H::NAME, H::ON_ERROR, &e);
+            return fail_in(H::NAME, H::ON_ERROR, &e, Some(event.client));
         }
     };
     for note in ctx.take_notes() {
@@ -114,10 +119,11 @@ pub fn run_once<H: Hook>(
         && let Err(e) = verdict::emit(&json)
     {
         // Claude Code closed our stdout: nobody is listening for a verdict anymore.
-        return fail(
+        return fail_in(
             H::NAME,
             H::ON_ERROR,
             &Error::Other(format!("writing verdict: {e}")),
+            Some(event.client),
         );
     }
     if let Some(mark) = &verdict.log_mark {
@@ -277,10 +283,42 @@ pub fn read_capped(input: &mut dyn Read, cap: u64) -> Result<Vec<u8>> {
 /// far are dropped: the failure line says what went wrong.
 #[must_use]
 pub fn fail(hook: &str, policy: Failure, error: &Error) -> ExitCode {
+    fail_in(hook, policy, error, None)
+}
+
+/// [`fail`] in `client`'s terms. Copilot CLI denies a tool call whose hook exits 1 ("hook errored") and
+/// hides the reason of an exit 2, and a Stop hook's exit code never holds the turn (PROTOCOL-COPILOT.md
+/// §5): there a hook that fails open exits 0 with nothing on stdout (the stderr line stays), and one that
+/// fails closed answers a deny and a hold with its reason ([`closed_answer`]) and exits 0.
+#[must_use]
+pub fn fail_in(hook: &str, policy: Failure, error: &Error, client: Option<Client>) -> ExitCode {
     let _ = crate::warnings::take();
     let line = failure_line(hook, policy, &error.to_string());
     let _ = writeln!(io::stderr().lock(), "{line}");
-    ExitCode::from(policy.code())
+    exit_for(policy, client, &line)
+}
+
+/// The exit code of a failure under `policy` in `client` (see [`fail_in`]); in Copilot, a closed failure's
+/// answer is written to stdout first.
+fn exit_for(policy: Failure, client: Option<Client>, line: &str) -> ExitCode {
+    if client != Some(Client::Copilot) {
+        return ExitCode::from(policy.code());
+    }
+    if policy == Failure::Closed {
+        let _ = verdict::emit(&closed_answer(line));
+    }
+    ExitCode::SUCCESS
+}
+
+/// What a hook that fails closed answers Copilot, whatever the event: a PreToolUse deny (read from
+/// `hookSpecificOutput`) and a top-level block (read at Stop and PostToolUse), both with the reason.
+#[must_use]
+pub fn closed_answer(reason: &str) -> serde_json::Value {
+    serde_json::json!({
+        "decision": "block",
+        "reason": reason,
+        "hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "deny", "permissionDecisionReason": reason},
+    })
 }
 
 /// The one stderr line for a failure (newlines folded so it stays one line).
@@ -296,7 +334,7 @@ pub fn failure_line(hook: &str, policy: Failure, cause: &str) -> String {
     }
 }
 
-fn install_panic_hook(hook: &'static str, policy: Failure) {
+fn install_panic_hook(hook: &'static str, policy: Failure, client: Option<Client>) {
     std::panic::set_hook(Box::new(move |info| {
         let what = info
             .payload()
@@ -308,15 +346,20 @@ fn install_panic_hook(hook: &'static str, policy: Failure) {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        let _ = writeln!(
-            io::stderr().lock(),
-            "{}",
-            failure_line(hook, policy, &format!("internal error: {what}{at}"))
-        );
+        let line = failure_line(hook, policy, &format!("internal error: {what}{at}"));
+        let _ = writeln!(io::stderr().lock(), "{line}");
+        let code = if client == Some(Client::Copilot) {
+            if policy == Failure::Closed {
+                let _ = verdict::emit(&closed_answer(&line));
+            }
+            0
+        } else {
+            i32::from(policy.code())
+        };
         // The one place that exits directly: the policy's code must win over the default panic exit (101,
         // or SIGABRT under panic = "abort"). Release builds unwind so that portcullis-shell can catch its
         // parser's panics, which it does with this hook swapped out.
         #[allow(clippy::exit)]
-        std::process::exit(i32::from(policy.code()));
+        std::process::exit(code);
     }));
 }

@@ -67,6 +67,11 @@ pub struct AgentChain {
     /// when they first record at a later stop (which the client flags). Cleared by a tool call: from then
     /// on every hook records every stop of the prompt.
     pub opened_unflagged: bool,
+    /// Hook → how many of the agent's stops in this prompt that hook decided, tool calls or not: Copilot
+    /// CLI counts held turn ends so ([`crate::client::COPILOT_STOP_CAP`]). Not cleared by a tool call;
+    /// kept only for a client with such a cap ([`prompt_cap`]).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub prompt_seen: BTreeMap<String, u32>,
 }
 
 impl AgentChain {
@@ -84,6 +89,24 @@ impl AgentChain {
             .max()
             .unwrap_or(0);
         self.base.saturating_add(own.max(others))
+    }
+
+    /// `hook` decided one more of the agent's stops in this prompt (for [`prompt_cap`]).
+    pub fn count_in_prompt(&mut self, hook: &str) {
+        let n = self.prompt_seen.entry(hook.to_owned()).or_default();
+        *n = n.saturating_add(1);
+    }
+
+    /// How many of the agent's stops in this prompt came before the one being decided, tool calls or not
+    /// (after the deciding hook counted it with [`AgentChain::count_in_prompt`]).
+    #[must_use]
+    pub fn earlier_in_prompt(&self) -> u32 {
+        self.prompt_seen
+            .values()
+            .max()
+            .copied()
+            .unwrap_or(0)
+            .saturating_sub(1)
     }
 
     /// Whether anything is counted (a tool call has something to reset).
@@ -137,6 +160,7 @@ pub fn step(
             base: u32::from(stop_hook_active),
             seen: BTreeMap::new(),
             opened_unflagged: !stop_hook_active,
+            prompt_seen: BTreeMap::new(),
         },
     };
     chain.join(hook, stop_hook_active);
@@ -145,6 +169,15 @@ pub fn step(
     let n = chain.seen.entry(hook.to_owned()).or_default();
     *n = n.saturating_add(1);
     (chain, earlier, let_go)
+}
+
+/// The most earlier stops in a prompt, tool calls or not, a block is honoured after in `client`: in
+/// Copilot, one less than its own cap ([`crate::client::COPILOT_STOP_CAP`]), so a loop that works gets
+/// every iteration Copilot allows and is let go with its reason before Copilot ends it without one;
+/// `None` for the clients whose cap a tool call restarts.
+#[must_use]
+pub fn prompt_cap(client: crate::Client) -> Option<u32> {
+    (client == crate::Client::Copilot).then_some(crate::client::COPILOT_STOP_CAP - 1)
 }
 
 /// The most earlier stops a block is honoured after: `stop.max_consecutive_blocks`, kept below the
@@ -241,8 +274,9 @@ pub fn apply(event: &Event, ctx: &Ctx, verdict: Verdict) -> Verdict {
         return verdict;
     }
     let max = max_blocks(ctx);
+    let cap = prompt_cap(event.client);
     let updated = state.update::<StopChains, _>(&ctx.deadline, |chains| {
-        let (chain, earlier, let_go) = step(
+        let (mut chain, earlier, let_go) = step(
             chains.agents.get(agent),
             prompt,
             ctx.hook,
@@ -250,12 +284,18 @@ pub fn apply(event: &Event, ctx: &Ctx, verdict: Verdict) -> Verdict {
             wants_block,
             max,
         );
+        if cap.is_some() {
+            chain.count_in_prompt(ctx.hook);
+        }
+        let in_prompt = chain.earlier_in_prompt();
+        let capped = wants_block && cap.is_some_and(|c| in_prompt >= c);
         chains.agents.insert(agent.to_owned(), chain);
         forget_oldest(chains, agent);
-        (earlier, let_go)
+        (earlier, let_go, capped.then_some(in_prompt))
     });
     let answer = match updated {
-        Ok((earlier, true)) => let_go(event, ctx, earlier, &verdict),
+        Ok((_, _, Some(in_prompt))) => let_go_at_cap(event, ctx, in_prompt, &verdict),
+        Ok((earlier, true, None)) => let_go(event, ctx, earlier, &verdict),
         Ok(_) => verdict,
         Err(e) => without_state(event, ctx, verdict, &e),
     };
@@ -273,15 +313,16 @@ pub fn apply(event: &Event, ctx: &Ctx, verdict: Verdict) -> Verdict {
 fn without_state(event: &Event, ctx: &Ctx, verdict: Verdict, error: &crate::Error) -> Verdict {
     ctx.warn(&format!("stop chain: {error}"));
     let wants_block = verdict.decision == Decision::Block || !verdict.context.is_empty();
-    let client_caps = event.client == crate::Client::ClaudeCode && client_cap(ctx) != Some(0);
+    let client_caps = event.client == crate::Client::Copilot
+        || (event.client == crate::Client::ClaudeCode && client_cap(ctx) != Some(0));
     if wants_block && !client_caps && event.stop_hook_active.unwrap_or(false) {
         return let_go(event, ctx, 1, &verdict);
     }
     verdict
 }
 
-/// A tool call of the event's agent: its chain starts over. Called by the run loop for every tool event;
-/// writes only when the agent has a chain open.
+/// A tool call of the event's agent: its chain starts over (its count in the prompt stays). Called by the
+/// run loop for every tool event; writes only when the agent has a chain open.
 pub fn progress(event: &Event, ctx: &Ctx) {
     if !matches!(
         event.name(),
@@ -327,6 +368,20 @@ fn forget_oldest(chains: &mut StopChains, keep: &str) {
     }
 }
 
+/// The allow that replaces a block at Copilot's count of held turn ends in a prompt (tool calls or not),
+/// one before Copilot would end the turn without a word: the user is told what the hook still wanted.
+fn let_go_at_cap(event: &Event, ctx: &Ctx, earlier: u32, verdict: &Verdict) -> Verdict {
+    let mut out = let_go(event, ctx, earlier, verdict);
+    if let Some(first) = out.user_messages.first_mut() {
+        *first = first.replacen(
+            &format!("after {earlier} blocked stops in a row with no tool call between them"),
+            &format!("after {earlier} held turn ends in this prompt"),
+            1,
+        );
+    }
+    out
+}
+
 /// The allow that replaces a block at the cap: the user is told what the hook still wanted.
 fn let_go(event: &Event, ctx: &Ctx, earlier: u32, verdict: &Verdict) -> Verdict {
     let who = if event.is_subagent() {
@@ -338,6 +393,10 @@ fn let_go(event: &Event, ctx: &Ctx, earlier: u32, verdict: &Verdict) -> Verdict 
         "the turn".to_owned()
     };
     let client = match client_cap(ctx) {
+        _ if event.client == crate::Client::Copilot => format!(
+            "Copilot CLI ends a turn itself after {} held turn ends in a prompt",
+            crate::client::COPILOT_STOP_CAP
+        ),
         _ if event.client != crate::Client::ClaudeCode => {
             "the client has no cap of its own".to_owned()
         }
@@ -364,222 +423,5 @@ fn let_go(event: &Event, ctx: &Ctx, earlier: u32, verdict: &Verdict) -> Verdict 
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Runs one stop through the chain for `hooks` (each with its wish), keeping the record as `apply`
-    /// does; returns which hooks were let go.
-    fn stop(chain: &mut Option<AgentChain>, active: bool, hooks: &[(&str, bool)]) -> Vec<bool> {
-        hooks
-            .iter()
-            .map(|(hook, block)| {
-                let (next, _, let_go) = step(chain.as_ref(), Some("p"), hook, active, *block, 6);
-                *chain = Some(next);
-                let_go
-            })
-            .collect()
-    }
-
-    fn tool_call(chain: &mut Option<AgentChain>) {
-        if let Some(c) = chain.as_mut() {
-            c.base = 0;
-            c.seen.clear();
-            c.opened_unflagged = false;
-        }
-    }
-
-    #[test]
-    fn six_blocks_without_a_tool_call_then_let_go() {
-        let mut c = None;
-        for i in 0..6 {
-            assert_eq!(
-                stop(&mut c, i > 0, &[("a", true)]),
-                [false],
-                "block {i} is kept"
-            );
-        }
-        assert_eq!(
-            stop(&mut c, true, &[("a", true)]),
-            [true],
-            "the seventh stop is let go"
-        );
-    }
-
-    #[test]
-    fn a_tool_call_between_stops_starts_the_count_again() {
-        let mut c = None;
-        for round in 0..100 {
-            assert_eq!(
-                stop(&mut c, round > 0, &[("a", true)]),
-                [false],
-                "round {round}"
-            );
-            tool_call(&mut c);
-        }
-    }
-
-    #[test]
-    fn the_client_flag_is_not_needed() {
-        let mut c = None;
-        for _ in 0..6 {
-            assert_eq!(stop(&mut c, false, &[("a", true)]), [false]);
-        }
-        assert_eq!(stop(&mut c, false, &[("a", true)]), [true]);
-    }
-
-    #[test]
-    fn hooks_taking_turns_count_one_chain() {
-        // a blocks even stops, b odd ones; each alone would be at 3 when the chain is at 6.
-        let mut c = None;
-        for i in 0..6 {
-            let wishes = [("a", i % 2 == 0), ("b", i % 2 == 1)];
-            assert_eq!(stop(&mut c, i > 0, &wishes), [false, false], "stop {i}");
-        }
-        assert_eq!(
-            stop(&mut c, true, &[("a", true), ("b", false)]),
-            [true, false]
-        );
-    }
-
-    #[test]
-    fn the_order_hooks_decide_a_stop_in_does_not_matter() {
-        let mut c = None;
-        for i in 0..6 {
-            let order: &[(&str, bool)] = if i % 2 == 0 {
-                &[("a", true), ("b", true)]
-            } else {
-                &[("b", true), ("a", true)]
-            };
-            assert_eq!(stop(&mut c, i > 0, order), [false, false], "stop {i}");
-        }
-        assert_eq!(
-            stop(&mut c, true, &[("b", true), ("a", true)]),
-            [true, true]
-        );
-    }
-
-    #[test]
-    fn a_hook_that_missed_the_opening_stop_is_credited_with_it() {
-        // `late` allowed the first stop before any chain existed, so it recorded nothing there; at every
-        // later stop it decides first, before `a`.
-        let mut c = None;
-        stop(&mut c, false, &[("a", true)]);
-        for i in 1..6 {
-            let (next, earlier, _) = step(c.as_ref(), Some("p"), "late", true, false, 6);
-            assert_eq!(earlier, i, "stop {i}: the same count as `a` will see");
-            c = Some(next);
-            stop(&mut c, true, &[("a", true)]);
-        }
-        let (next, earlier, let_go) = step(c.as_ref(), Some("p"), "late", true, true, 6);
-        assert_eq!((earlier, let_go), (6, true));
-        c = Some(next);
-        let (_, earlier, let_go) = step(c.as_ref(), Some("p"), "a", true, true, 6);
-        assert_eq!((earlier, let_go), (6, true), "both let go at the same stop");
-    }
-
-    #[test]
-    fn a_sibling_after_the_opener_at_the_opening_stop_is_not_credited() {
-        let mut c = None;
-        stop(&mut c, false, &[("a", true)]);
-        let (_, earlier, _) = step(c.as_ref(), Some("p"), "b", false, true, 6);
-        assert_eq!(earlier, 0);
-    }
-
-    #[test]
-    fn a_foreign_block_before_the_record_counts_once() {
-        let mut c = None;
-        // Another hook blocked the first stop; portcullis first records the second (flag set).
-        let (next, earlier, _) = step(c.as_ref(), Some("p"), "a", true, false, 6);
-        c = Some(next);
-        assert_eq!(earlier, 1);
-        let (_, earlier, _) = step(c.as_ref(), Some("p"), "a", true, true, 6);
-        assert_eq!(earlier, 2);
-    }
-
-    #[test]
-    fn context_on_a_stop_no_gate_holds_goes_to_the_user() {
-        let t = tempfile::tempdir().unwrap();
-        let ctx = Ctx::for_test("noter", t.path(), crate::Config::default());
-        let e = r#"{"session_id":"s","prompt_id":"p","hook_event_name":"Stop","stop_hook_active":false}"#;
-        let note = Verdict::allow().with_context("you look stuck");
-        let v = apply(&Event::parse(e.as_bytes()).unwrap(), &ctx, note);
-        assert!(v.context.is_empty(), "{v:?}");
-        assert_eq!(v.user_messages, ["you look stuck"]);
-    }
-
-    #[test]
-    fn context_while_a_foreign_hook_holds_counts_as_a_block_and_goes_to_the_user_at_the_cap() {
-        let t = tempfile::tempdir().unwrap();
-        let ctx = Ctx::for_test("noter", t.path(), crate::Config::default());
-        let stop = || {
-            let e = r#"{"session_id":"s","prompt_id":"p","hook_event_name":"Stop","stop_hook_active":true}"#;
-            let note = Verdict::allow().with_context("you look stuck");
-            apply(&Event::parse(e.as_bytes()).unwrap(), &ctx, note)
-        };
-        // The first flagged stop opens the chain for the hook outside portcullis that blocked before (that
-        // stop and this one count); four more are held, and the sixth earlier stop lets the agent go.
-        let _ = stop();
-        for i in 0..4 {
-            assert_eq!(stop().context, ["you look stuck"], "stop {i}");
-        }
-        let v = stop();
-        assert!(v.context.is_empty(), "{v:?}");
-        assert!(
-            v.user_messages[0].contains("Still open: you look stuck"),
-            "{v:?}"
-        );
-    }
-
-    #[test]
-    fn each_agent_has_its_own_chain_and_only_its_own_tool_calls_reset_it() {
-        let t = tempfile::tempdir().unwrap();
-        let ctx = Ctx::for_test("blocker", t.path(), crate::Config::default());
-        let agent = |id: &str| {
-            if id == "main" {
-                String::new()
-            } else {
-                format!(r#""agent_id":"{id}","agent_type":"backend-developer","#)
-            }
-        };
-        let stop = |id: &str, active: bool| {
-            let name = if id == "main" { "Stop" } else { "SubagentStop" };
-            let e = format!(
-                r#"{{"session_id":"s","prompt_id":"p",{}"hook_event_name":"{name}","stop_hook_active":{active}}}"#,
-                agent(id)
-            );
-            let v = apply(
-                &Event::parse(e.as_bytes()).unwrap(),
-                &ctx,
-                Verdict::block("not yet"),
-            );
-            v.decision == Decision::Block
-        };
-        let tool = |id: &str| {
-            let e = format!(
-                r#"{{"session_id":"s","prompt_id":"p",{}"hook_event_name":"PostToolUse","tool_name":"Bash"}}"#,
-                agent(id)
-            );
-            progress(&Event::parse(e.as_bytes()).unwrap(), &ctx);
-        };
-        for i in 0..6 {
-            assert!(stop("main", i > 0) && stop("sub-1", i > 0), "stop {i}");
-            tool("sub-2");
-        }
-        // A background subagent's tool calls reset neither chain.
-        assert!(!stop("main", true) && !stop("sub-1", true));
-        // The subagent's own tool call resets its chain only.
-        tool("sub-1");
-        assert!(stop("sub-1", true));
-        assert!(!stop("main", true));
-    }
-
-    #[test]
-    fn a_new_prompt_starts_over() {
-        let mut c = None;
-        for _ in 0..5 {
-            stop(&mut c, true, &[("a", true)]);
-        }
-        let (_, earlier, _) = step(c.as_ref(), Some("q"), "a", false, true, 6);
-        assert_eq!(earlier, 0);
-    }
-}
+#[path = "stop_chain_tests.rs"]
+mod tests;

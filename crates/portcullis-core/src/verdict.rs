@@ -35,7 +35,8 @@
 //! A PreToolUse `updatedInput` needs `permissionDecision: "allow"` in Codex (an `allow` alone is refused).
 //!
 //! **Gemini** ([`Client::Gemini`]) reads decisions from the top-level `decision` only; its table is in
-//! the `gemini` submodule.
+//! the `gemini` submodule. **Copilot** ([`Client::Copilot`]) reads most verdicts from top-level fields
+//! only; its table is in the `copilot` submodule.
 
 use std::io::{self, Write};
 
@@ -45,6 +46,7 @@ use crate::client::Client;
 use crate::event::EventName;
 
 mod codex;
+mod copilot;
 mod gemini;
 
 /// How strict a verdict is. Ordered: when rules disagree, the greatest wins.
@@ -231,6 +233,7 @@ impl Verdict {
         match client {
             Client::Codex => return self.render_codex(event),
             Client::Gemini => return self.render_gemini(event),
+            Client::Copilot => return self.render_copilot(event),
             Client::ClaudeCode => {}
         }
         let mut out = Map::new();

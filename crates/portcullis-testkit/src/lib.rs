@@ -29,6 +29,7 @@ pub mod codex_contract;
 pub mod decide;
 pub mod e2e;
 pub mod e2e_codex;
+pub mod e2e_copilot;
 pub mod e2e_gemini;
 pub mod gemini_contract;
 pub mod scenario;

@@ -53,7 +53,10 @@
 //! With `client = "gemini"`, install is `portcullis install --client gemini --user` (after the offline
 //! settings, in the run's `~/.gemini/settings.json`, where extra `[[hooks]]` go too, by Gemini's event
 //! names), `transcript_*` read Gemini's session files, and steps name Gemini's tools (`run_shell_command`
-//! or `Bash`, `write_file` or `Write`, `replace` or `Edit`, with Gemini's inputs).
+//! or `Bash`, `write_file` or `Write`, `replace` or `Edit`, with Gemini's inputs). With `client =
+//! "copilot"`, install is `portcullis install --client copilot --user` (`$COPILOT_HOME/settings.json`, where
+//! extra `[[hooks]]` go too), the stand-in is Claude Code's (Copilot's `anthropic` provider), and steps name
+//! Copilot's model tools (`bash`, `create`, `edit`, `view`, `task`).
 //!
 //! Placeholders in strings: `{project}` (the project dir), `{events}` (the echo file), `{home}`, `{bin}`
 //! (the folder of the workspace's binaries, for agents that run portcullis commands).
@@ -87,7 +90,7 @@ pub const RUN_TIMEOUT: Duration = Duration::from_secs(90);
 pub struct ScenarioFile {
     /// What the scenario proves (shown on failure).
     pub description: String,
-    /// The client: `claude` (default), `codex` or `gemini`.
+    /// The client: `claude` (default), `codex`, `gemini` or `copilot`.
     #[serde(default)]
     pub client: Option<String>,
     /// The prompts, one client run each; the second and later continue the session.
@@ -250,6 +253,7 @@ pub fn run_file(path: &Path, client: &Path) -> Result<(), String> {
             match Kind::of(spec.client.as_deref()) {
                 Kind::Codex => project.record_codex_rollouts(&to)?,
                 Kind::Gemini => project.record_files(&project.gemini_sessions(), &to)?,
+                Kind::Copilot => project.record_files(&project.copilot_sessions(), &to)?,
                 Kind::Claude => project.record_transcripts(&to)?,
             }
         }

@@ -1,9 +1,9 @@
-//! What a scenario does differently per client: install, extra handlers, the run, and where the client
+//! What a scenario does differently per client (Claude Code, Codex, Gemini, Copilot): install, extra handlers, the run, and where the client
 //! keeps its transcripts.
 
 use crate::e2e::{Project, RunOptions, RunResult};
 use crate::scenario::{ExtraHook, RUN_TIMEOUT};
-use crate::scenario_hooks::{add_codex_hooks, add_gemini_hooks, add_hooks};
+use crate::scenario_hooks::{add_codex_hooks, add_copilot_hooks, add_gemini_hooks, add_hooks};
 use crate::standin::Scenario;
 use std::path::{Path, PathBuf};
 
@@ -13,14 +13,16 @@ pub(crate) enum Kind {
     Claude,
     Codex,
     Gemini,
+    Copilot,
 }
 
 impl Kind {
-    /// The kind of a scenario's `client` field.
+    /// The kind of a scenario's `client` field (`claude`, `codex`, `gemini`, `copilot`).
     pub(crate) fn of(client: Option<&str>) -> Self {
         match client {
             Some("codex") => Self::Codex,
             Some("gemini") => Self::Gemini,
+            Some("copilot") => Self::Copilot,
             _ => Self::Claude,
         }
     }
@@ -31,6 +33,7 @@ impl Kind {
             Self::Claude => project.install(),
             Self::Codex => project.install_codex(client),
             Self::Gemini => project.install_gemini(),
+            Self::Copilot => project.install_copilot(),
         }
     }
 
@@ -45,6 +48,7 @@ impl Kind {
             Self::Claude => add_hooks(project, hooks, subst),
             Self::Codex => add_codex_hooks(project, hooks, subst),
             Self::Gemini => add_gemini_hooks(project, hooks, subst),
+            Self::Copilot => add_copilot_hooks(project, hooks, subst),
         }
     }
 
@@ -65,6 +69,7 @@ impl Kind {
                 project.run_codex(client, prompt, scenario, RUN_TIMEOUT, options, extra_hooks)
             }
             Self::Gemini => project.run_gemini(client, prompt, scenario, RUN_TIMEOUT, options),
+            Self::Copilot => project.run_copilot(client, prompt, scenario, RUN_TIMEOUT, options),
         }
     }
 
@@ -74,6 +79,7 @@ impl Kind {
             Self::Claude => project.all_transcripts(),
             Self::Codex => project.codex_rollouts(),
             Self::Gemini => project.gemini_sessions(),
+            Self::Copilot => project.copilot_sessions(),
         }
     }
 }

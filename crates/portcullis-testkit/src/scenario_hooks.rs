@@ -139,3 +139,42 @@ fn jsonc_value(text: &str) -> Option<Value> {
         .join("\n");
     serde_json::from_str(&stripped).ok()
 }
+
+/// Extra handlers in `$COPILOT_HOME/settings.json` (events in Claude Code's PascalCase names): Copilot
+/// runs the `bash` command line through the shell, and counts `timeoutSec` in seconds.
+pub(crate) fn add_copilot_hooks(
+    project: &Project,
+    hooks: &[ExtraHook],
+    subst: &dyn Fn(&str) -> String,
+) -> Result<(), String> {
+    let path = project.copilot_home().join("settings.json");
+    let mut settings: Value = fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_else(|| serde_json::json!({}));
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    for h in hooks {
+        let mut line = quote(&resolve_bin(&h.command).display().to_string());
+        for a in &h.args {
+            line.push(' ');
+            line.push_str(&quote(&subst(a)));
+        }
+        let mut group =
+            serde_json::json!({"hooks": [{"type": "command", "bash": line, "timeoutSec": 30}]});
+        if let Some(m) = &h.matcher {
+            group["matcher"] = Value::String(m.clone());
+        }
+        let mut list = settings["hooks"][&h.event]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        list.push(group);
+        settings["hooks"][&h.event] = Value::Array(list);
+    }
+    fs::create_dir_all(project.copilot_home()).map_err(|e| e.to_string())?;
+    fs::write(
+        &path,
+        serde_json::to_string_pretty(&settings).unwrap_or_default(),
+    )
+    .map_err(|e| e.to_string())
+}

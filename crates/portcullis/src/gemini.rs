@@ -5,14 +5,11 @@
 //! trusted folder. The file is JSON with comments, edited through the same concrete syntax tree as Claude
 //! Code's, so comments and foreign settings stay. A handler is `{"name", "type": "command", "command":
 //! "'<bin>' --client gemini", "timeout": <ms>}` (Gemini runs it through `bash -c` and counts its timeout in
-//! milliseconds). Its events are Gemini's names ([`portcullis_core::gemini::native_event`]); a tool
-//! matcher is an anchored regex of Gemini's tool names; one hook's registrations that land on one Gemini
-//! event (`PostToolUse` and `PostToolUseFailure` are both `AfterTool`) are one handler, whose matcher is
-//! the union, so the hook runs once per event.
+//! milliseconds), registered as [`crate::registrations`] says.
 
 use std::path::{Path, PathBuf};
 
-use portcullis_core::gemini::{native_event, native_tools};
+use jsonc_parser::cst::CstInputValue;
 use portcullis_core::{Client, Env, HookSpec};
 use serde_json::Value;
 
@@ -40,92 +37,24 @@ pub fn command(binary: &Path) -> String {
     crate::settings::shell_command(binary, Client::Gemini)
 }
 
-/// One handler's registration in Gemini: its event, and the matcher (`None`: every occurrence).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GeminiRegistration {
-    /// Gemini's event name.
-    pub event: &'static str,
-    /// An anchored regex of Gemini tool names, for `BeforeTool`/`AfterTool`.
-    pub matcher: Option<String>,
-}
-
-/// What `hook` is registered for in Gemini (see the module docs): one entry per Gemini event.
-#[must_use]
-pub fn registrations(hook: &HookSpec) -> Vec<GeminiRegistration> {
-    // Gemini event → the tools (None: all of them).
-    let mut by_event: Vec<(&'static str, Option<Vec<&'static str>>)> = Vec::new();
-    for reg in hook.registrations_for(Client::Gemini) {
-        let Some(event) = native_event(reg.event) else {
-            continue;
-        };
-        let tools = match (event, reg.matcher) {
-            ("BeforeTool" | "AfterTool", Some(m)) => {
-                let tools = tools_of(m);
-                if tools.is_empty() {
-                    continue; // none of the tools exists in Gemini
-                }
-                Some(tools)
-            }
-            // Gemini's SessionStart sources are startup, resume and clear: a registration for others
-            // (`compact`) never fires there. Other events take no matcher.
-            ("SessionStart", Some(m))
-                if !m
-                    .split('|')
-                    .any(|s| matches!(s, "startup" | "resume" | "clear")) =>
-            {
-                continue;
-            }
-            _ => None,
-        };
-        match by_event.iter_mut().find(|(e, _)| *e == event) {
-            Some((_, merged)) => {
-                *merged = match (merged.take(), tools) {
-                    (Some(mut a), Some(b)) => {
-                        for t in b {
-                            if !a.contains(&t) {
-                                a.push(t);
-                            }
-                        }
-                        Some(a)
-                    }
-                    _ => None,
-                };
-            }
-            None => by_event.push((event, tools)),
-        }
-    }
-    by_event
-        .into_iter()
-        .map(|(event, tools)| GeminiRegistration {
-            event,
-            matcher: tools.map(|t| format!("^({})$", t.join("|"))),
-        })
-        .collect()
-}
-
-/// The Gemini tool names (or patterns) of a Claude Code tool matcher: the file edits are `write_file` and
-/// `replace`, `Agent` is `invoke_agent`, MCP tools are `mcp_<server>_<tool>`; tools Gemini lacks
-/// (`NotebookEdit`, …) are left out.
-fn tools_of(matcher: &str) -> Vec<&'static str> {
-    let inner = matcher
-        .strip_prefix("^(")
-        .and_then(|m| m.strip_suffix(")$"))
-        .unwrap_or(matcher);
-    let mut out: Vec<&'static str> = Vec::new();
-    for name in inner.split('|').map(str::trim) {
-        let names = match name {
-            "MultiEdit" => native_tools("Edit"),
-            "Task" => native_tools("Agent"),
-            n if n.starts_with("mcp__") => vec!["mcp_.*"],
-            n => native_tools(n),
-        };
-        for n in names {
-            if !out.contains(&n) {
-                out.push(n);
-            }
-        }
-    }
-    out
+/// A Gemini handler: named (what Gemini's warnings and `hooksConfig.disabled` say), its timeout in
+/// milliseconds.
+pub(crate) fn handler(binary: &Path, hook: &HookSpec) -> CstInputValue {
+    CstInputValue::Object(vec![
+        (
+            "name".into(),
+            CstInputValue::String(handler_name(hook.name)),
+        ),
+        ("type".into(), CstInputValue::String("command".into())),
+        (
+            "command".into(),
+            CstInputValue::String(crate::settings::shell_command(binary, Client::Gemini)),
+        ),
+        (
+            "timeout".into(),
+            CstInputValue::from(u64::from(hook.timeout_secs) * 1000),
+        ),
+    ])
 }
 
 /// The name a handler of `hook` has in Gemini: what its warnings and `hooksConfig.disabled` say.
@@ -188,6 +117,8 @@ pub fn read_jsonc(text: &str) -> Option<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registrations::{ClientRegistration, registrations};
+    use portcullis_core::HookSpec;
 
     fn spec(name: &str) -> HookSpec {
         *portcullis_suite::HOOKS
@@ -198,7 +129,7 @@ mod tests {
 
     #[test]
     fn a_hook_on_both_tool_results_is_one_after_tool_handler() {
-        let regs = registrations(&spec("feedback-loop"));
+        let regs = registrations(&spec("feedback-loop"), Client::Gemini);
         let after: Vec<_> = regs.iter().filter(|r| r.event == "AfterTool").collect();
         assert_eq!(after.len(), 1, "{regs:?}");
         assert_eq!(
@@ -207,15 +138,15 @@ mod tests {
         );
         assert!(regs.iter().any(|r| r.event == "AfterAgent"));
         assert!(!regs.iter().any(|r| r.event == "SubagentStop"));
-        let secret = registrations(&spec("secret-guard"));
+        let secret = registrations(&spec("secret-guard"), Client::Gemini);
         assert_eq!(
             secret,
             vec![
-                GeminiRegistration {
+                ClientRegistration {
                     event: "BeforeTool",
                     matcher: Some("^(read_file|grep_search|run_shell_command)$".into())
                 },
-                GeminiRegistration {
+                ClientRegistration {
                     event: "AfterTool",
                     matcher: None
                 },
@@ -225,26 +156,17 @@ mod tests {
 
     #[test]
     fn hooks_that_do_not_work_in_gemini_get_nothing() {
-        assert!(registrations(&spec("agent-first")).is_empty());
-        assert!(registrations(&spec("handoff-router")).is_empty());
-        let skills = registrations(&spec("skill-gateway"));
+        assert!(registrations(&spec("agent-first"), Client::Gemini).is_empty());
+        assert!(registrations(&spec("handoff-router"), Client::Gemini).is_empty());
+        let skills = registrations(&spec("skill-gateway"), Client::Gemini);
         assert_eq!(
             skills,
-            vec![GeminiRegistration {
+            vec![ClientRegistration {
                 event: "BeforeAgent",
                 matcher: None
             }],
             "prompts only; SessionStart `compact` never fires in Gemini"
         );
-    }
-
-    #[test]
-    fn mcp_and_missing_tools() {
-        assert_eq!(
-            tools_of("^(Bash|WebFetch|mcp__.*)$"),
-            vec!["run_shell_command", "web_fetch", "mcp_.*"]
-        );
-        assert!(tools_of("NotebookEdit").is_empty());
     }
 
     #[test]

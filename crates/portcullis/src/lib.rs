@@ -6,10 +6,12 @@
 pub mod cli;
 pub mod codex;
 pub mod commands;
+pub mod copilot;
 pub mod diff;
 pub mod exec;
 pub mod gemini;
 pub mod matcher;
 mod projects;
+pub mod registrations;
 pub mod replay;
 pub mod settings;

@@ -39,6 +39,10 @@ pub enum Scope {
     GeminiProject(PathBuf),
     /// Gemini: `<gemini home>/settings.json` (`~/.gemini/`, see [`crate::gemini::gemini_home`]).
     GeminiUser(PathBuf),
+    /// Copilot: `<dir>/.github/hooks/portcullis.json` (loaded only in a trusted folder).
+    CopilotProject(PathBuf),
+    /// Copilot: `$COPILOT_HOME/settings.json` (default `~/.copilot`).
+    CopilotUser(PathBuf),
 }
 
 impl Scope {
@@ -53,6 +57,8 @@ impl Scope {
             Self::CodexUser(codex_home) => codex_home.join("hooks.json"),
             Self::GeminiProject(dir) => dir.join(".gemini").join("settings.json"),
             Self::GeminiUser(gemini_home) => gemini_home.join("settings.json"),
+            Self::CopilotProject(dir) => dir.join(".github").join("hooks").join("portcullis.json"),
+            Self::CopilotUser(copilot_home) => copilot_home.join("settings.json"),
         }
     }
 
@@ -63,6 +69,7 @@ impl Scope {
             Self::Project(_) | Self::ProjectLocal(_) | Self::User(_) => Client::ClaudeCode,
             Self::CodexProject(_) | Self::CodexUser(_) => Client::Codex,
             Self::GeminiProject(_) | Self::GeminiUser(_) => Client::Gemini,
+            Self::CopilotProject(_) | Self::CopilotUser(_) => Client::Copilot,
         }
     }
 }
@@ -92,6 +99,7 @@ pub fn program(command: &str) -> String {
     match command
         .strip_suffix(" --client codex")
         .or_else(|| command.strip_suffix(" --client gemini"))
+        .or_else(|| command.strip_suffix(" --client copilot"))
     {
         Some(program) => shell_word(program.trim_end()),
         None => command.to_owned(),
@@ -182,6 +190,11 @@ pub fn install(
 ) -> Result<String, SettingsError> {
     let root = parse(path, text)?;
     remove_ours(&root);
+    if client == Client::Copilot && text.trim().is_empty() {
+        // A new hooks file of Copilot's says its format's version, as its documented files do.
+        root.object_value_or_set()
+            .append("version", CstInputValue::from(1_u32));
+    }
     append_groups(
         &root.object_value_or_set().object_value_or_set("hooks"),
         hooks,
@@ -231,10 +244,15 @@ fn groups(
         None => out.push((event.to_owned(), matcher, vec![handler])),
     };
     for hook in hooks {
-        if client == Client::Gemini {
+        if matches!(client, Client::Gemini | Client::Copilot) {
             let binary = binary_path(bin_dir, hook.name);
-            for reg in crate::gemini::registrations(hook) {
-                add(reg.event, reg.matcher, gemini_handler(&binary, hook));
+            for reg in crate::registrations::registrations(hook, client) {
+                let handler = if client == Client::Gemini {
+                    crate::gemini::handler(&binary, hook)
+                } else {
+                    crate::copilot::handler(&binary, hook)
+                };
+                add(reg.event, reg.matcher, handler);
             }
             continue;
         }
@@ -262,26 +280,6 @@ fn binary_path(bin_dir: &Path, name: &str) -> PathBuf {
     } else {
         bin_dir.join(name)
     }
-}
-
-/// A Gemini handler: named (what Gemini's warnings and `hooksConfig.disabled` say), its timeout in
-/// milliseconds.
-fn gemini_handler(binary: &Path, hook: &HookSpec) -> CstInputValue {
-    CstInputValue::Object(vec![
-        (
-            "name".into(),
-            CstInputValue::String(crate::gemini::handler_name(hook.name)),
-        ),
-        ("type".into(), CstInputValue::String("command".into())),
-        (
-            "command".into(),
-            CstInputValue::String(shell_command(binary, Client::Gemini)),
-        ),
-        (
-            "timeout".into(),
-            CstInputValue::from(u64::from(hook.timeout_secs) * 1000),
-        ),
-    ])
 }
 
 fn handler_value(binary: &Path, timeout: u32, client: Client) -> CstInputValue {
@@ -440,13 +438,17 @@ fn remove_from_event(list: &CstArray) -> bool {
 }
 
 fn handler_is_ours(handler: &CstNode) -> bool {
-    handler
-        .as_object()
-        .and_then(|o: CstObject| o.get("command"))
-        .and_then(|p| p.value())
-        .and_then(|v| v.to_serde_value())
-        .and_then(|v| v.as_str().map(is_ours))
-        .unwrap_or(false)
+    let Some(obj) = handler.as_object() else {
+        return false;
+    };
+    // Copilot names the command line `bash`.
+    ["command", "bash"].iter().any(|key| {
+        obj.get(key)
+            .and_then(|p| p.value())
+            .and_then(|v| v.to_serde_value())
+            .and_then(|v| v.as_str().map(is_ours))
+            .unwrap_or(false)
+    })
 }
 
 /// Our handlers registered in a parsed settings value: (event, matcher, command) triples.
@@ -468,7 +470,10 @@ pub fn registered(settings: &Value) -> Vec<(String, Option<String>, String)> {
                 .into_iter()
                 .flatten()
             {
-                if let Some(cmd) = h.get("command").and_then(Value::as_str)
+                if let Some(cmd) = h
+                    .get("command")
+                    .or_else(|| h.get("bash"))
+                    .and_then(Value::as_str)
                     && is_ours(cmd)
                 {
                     out.push((event.clone(), matcher.clone(), cmd.to_owned()));

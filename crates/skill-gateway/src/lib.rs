@@ -68,6 +68,9 @@ impl Hook for SkillGateway {
     const GEMINI: ClientSupport = ClientSupport::Partly(
         "prompts only: Gemini's subagents are invisible to hooks (no agent id, no start or stop event)",
     );
+    const COPILOT: ClientSupport = ClientSupport::Partly(
+        "prompts only: a Copilot subagent's task is not rewritten, and its transcript is not read for compliance",
+    );
 
     fn decide(event: &Event, ctx: &Ctx) -> Result<Verdict> {
         // Codex honours updatedInput only as verified for shell commands, and its rollouts name no Skill

@@ -70,6 +70,22 @@ fn locks(
 }
 
 fn scope(args: ScopeArgs, env: &Env) -> Result<Scope, String> {
+    if args.client == Client::Copilot {
+        if args.local {
+            return Err(
+                "--local is Claude Code's .claude/settings.local.json; Copilot has no local hooks file"
+                    .into(),
+            );
+        }
+        if args.user {
+            return crate::copilot::copilot_home(env)
+                .map(Scope::CopilotUser)
+                .ok_or_else(|| "--user needs COPILOT_HOME or HOME to be set".into());
+        }
+        return Ok(Scope::CopilotProject(absolute(
+            args.project.unwrap_or_else(current_project),
+        )));
+    }
     if args.client == Client::Gemini {
         if args.local {
             return Err(

@@ -9,7 +9,7 @@ use portcullis_core::state::StateDir;
 use portcullis_core::{Client, Env};
 use portcullis_suite::HOOKS;
 
-use super::{CmdResult, Report, doctor_codex, doctor_gemini, is_executable, settings_files};
+use super::{CmdResult, Report, doctor_clients, doctor_codex, is_executable, settings_files};
 use crate::settings;
 
 /// One line of the report.
@@ -100,29 +100,7 @@ pub fn doctor(
         },
     );
 
-    let registered = match client {
-        Client::ClaudeCode => {
-            let (result, registered) = check_registered(project, env);
-            checks.result("settings", result);
-            Some(registered)
-        }
-        Client::Codex => {
-            checks.result("codex hooks", doctor_codex::check_registered(project, env));
-            checks.result(
-                "codex trust",
-                doctor_codex::check_trust(project, env, codex_bin),
-            );
-            None
-        }
-        Client::Gemini => {
-            checks.result(
-                "gemini hooks",
-                doctor_gemini::check_registered(project, env),
-            );
-            checks.result("gemini enabled", doctor_gemini::check_enabled(project, env));
-            None
-        }
-    };
+    let registered = client_checks(&mut checks, project, env, client, codex_bin);
 
     checks.result("state", state_check(env, project));
     if let Ok(config) = &config {
@@ -257,6 +235,54 @@ fn domain_notes(config: &Config, project: &Path, env: &Env) -> Vec<String> {
 
 /// One of our handlers found in a hook file: event, matcher, command, and the file.
 pub(super) type Found = (String, Option<String>, String, PathBuf);
+
+/// The checks of `client`'s own hook files: how many hooks Claude Code's settings register (`None` for the
+/// other clients, whose files are checked here in their own terms).
+fn client_checks(
+    checks: &mut Checks,
+    project: &Path,
+    env: &Env,
+    client: Client,
+    codex_bin: Option<&Path>,
+) -> Option<usize> {
+    match client {
+        Client::ClaudeCode => {
+            let (result, registered) = check_registered(project, env);
+            checks.result("settings", result);
+            Some(registered)
+        }
+        Client::Codex => {
+            checks.result("codex hooks", doctor_codex::check_registered(project, env));
+            checks.result(
+                "codex trust",
+                doctor_codex::check_trust(project, env, codex_bin),
+            );
+            None
+        }
+        Client::Gemini => {
+            checks.result(
+                "gemini hooks",
+                doctor_clients::check_registered(project, env, client),
+            );
+            checks.result(
+                "gemini enabled",
+                doctor_clients::check_enabled(project, env),
+            );
+            None
+        }
+        Client::Copilot => {
+            checks.result(
+                "copilot hooks",
+                doctor_clients::check_registered(project, env, client),
+            );
+            checks.result(
+                "copilot enabled",
+                doctor_clients::check_copilot_enabled(project, env),
+            );
+            None
+        }
+    }
+}
 
 /// Our handlers in each of `files` that exists; a file that is not valid JSON is an error naming it.
 pub(super) fn registered_in(files: &[PathBuf]) -> Result<Vec<Found>, String> {

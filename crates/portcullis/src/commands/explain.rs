@@ -65,7 +65,12 @@ pub fn matching_handlers_in(event: &Event, settings: &[Value]) -> Vec<Handler> {
                 .into_iter()
                 .flatten()
             {
-                let Some(command) = h.get("command").and_then(Value::as_str) else {
+                // Copilot names the command line `bash`.
+                let Some(command) = h
+                    .get("command")
+                    .or_else(|| h.get("bash"))
+                    .and_then(Value::as_str)
+                else {
                     continue;
                 };
                 if !settings::is_ours(command) {
@@ -74,11 +79,10 @@ pub fn matching_handlers_in(event: &Event, settings: &[Value]) -> Vec<Handler> {
                 // A Codex or Gemini handler is one shell command line: its program, and the flag that
                 // names the client.
                 let shell_line = settings::program(command) != command.trim();
-                let client = if command.trim_end().ends_with("--client gemini") {
-                    "gemini"
-                } else {
-                    "codex"
-                };
+                let client = command
+                    .trim_end()
+                    .rsplit_once("--client ")
+                    .map_or("codex", |(_, c)| c.trim());
                 let handler = Handler {
                     command: settings::program(command),
                     args: if shell_line {
@@ -95,13 +99,17 @@ pub fn matching_handlers_in(event: &Event, settings: &[Value]) -> Vec<Handler> {
                             .unwrap_or_default()
                     },
                     // Gemini counts the timeout in milliseconds.
-                    timeout: h.get("timeout").and_then(Value::as_u64).map_or(600, |t| {
-                        if client == "gemini" && shell_line {
-                            t.div_ceil(1000)
-                        } else {
-                            t
-                        }
-                    }),
+                    timeout: h
+                        .get("timeout")
+                        .or_else(|| h.get("timeoutSec"))
+                        .and_then(Value::as_u64)
+                        .map_or(600, |t| {
+                            if client == "gemini" && shell_line {
+                                t.div_ceil(1000)
+                            } else {
+                                t
+                            }
+                        }),
                 };
                 if !out.contains(&handler) {
                     out.push(handler);

@@ -84,6 +84,17 @@ pub fn install(
             .text
             .push_str(&codex_trust(scope, &path, codex_options, env));
     }
+    if let Scope::CopilotProject(dir) = scope
+        && !crate::copilot::repository_hooks_trusted(env)
+    {
+        let _ = writeln!(
+            report.text,
+            "note: Copilot CLI loads a repository's hooks (`.github/hooks/*.json`) only in a trusted folder, and \
+             skips them without a word otherwise: start it in `{}` with `--trust-folder`, or set \
+             `COPILOT_ALLOW_ALL=true`. `portcullis install --client copilot --user` needs no trust.",
+            dir.display()
+        );
+    }
     if let Scope::GeminiProject(dir) = scope
         && !crate::gemini::gemini_home(env)
             .is_some_and(|home| crate::gemini::project_trusted(&home, dir, env))

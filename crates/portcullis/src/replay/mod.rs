@@ -344,6 +344,7 @@ impl<'a> Run<'a> {
             self.settings = Some(match self.client {
                 Client::Codex => codex_hook_files(&project, self.env),
                 Client::Gemini => gemini_settings_files(&project, self.env),
+                Client::Copilot => copilot_hook_files(&project, self.env),
                 Client::ClaudeCode => load_settings(&project, self.env),
             });
         }
@@ -409,6 +410,16 @@ fn codex_hook_files(project: &Path, env: &Env) -> Vec<Value> {
         .iter()
         .filter_map(|f| std::fs::read_to_string(f).ok())
         .filter_map(|t| serde_json::from_str(&t).ok())
+        .collect()
+}
+
+/// Copilot's hook files for `project` (the repository's, then the user's), parsed; unreadable or invalid
+/// ones are skipped.
+fn copilot_hook_files(project: &Path, env: &Env) -> Vec<Value> {
+    crate::copilot::hook_files(project, env)
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .filter_map(|t| crate::settings::jsonc_value(&t).ok().flatten())
         .collect()
 }
 

@@ -1,22 +1,32 @@
-//! `portcullis doctor --client gemini`: our handlers in Gemini CLI's settings files, and whether Gemini will
-//! run them: a project's file only in a trusted folder, and none of them switched off by `hooksConfig`
-//! (`enabled: false`, or its name in `disabled`). Gemini skips them without a word in both cases.
+//! `portcullis doctor --client gemini|copilot`: our handlers in the client's hook files, and whether it
+//! will run them. Gemini: a project's file only in a trusted folder, and none switched off by
+//! `hooksConfig` (`enabled: false`, or its name in `disabled`). Copilot: no `disableAllHooks`, and a
+//! repository's file only in a trusted folder. Both skip them without a word otherwise.
 
 use std::path::Path;
 
-use portcullis_core::Env;
+use portcullis_core::{Client, Env};
 use portcullis_suite::HOOKS;
 
 use super::is_executable;
-use crate::{gemini, settings};
+use crate::{copilot, gemini, settings};
 
-/// Every hook that works in Gemini registered with the right matcher in one of Gemini's settings files;
-/// the commands exist. `Ok` names the files.
-pub(crate) fn check_registered(project: &Path, env: &Env) -> Result<String, String> {
-    let found = super::doctor::registered_in(&gemini::settings_files(project, env))?;
+/// Every hook that works in `client` (Gemini or Copilot) registered with the right matcher in one of its
+/// hook files; the commands exist. `Ok` names the files.
+pub(crate) fn check_registered(
+    project: &Path,
+    env: &Env,
+    client: Client,
+) -> Result<String, String> {
+    let files = if client == Client::Gemini {
+        gemini::settings_files(project, env)
+    } else {
+        copilot::hook_files(project, env)
+    };
+    let found = super::doctor::registered_in(&files)?;
     let mut problems = Vec::new();
     for hook in HOOKS {
-        for reg in gemini::registrations(hook) {
+        for reg in crate::registrations::registrations(hook, client) {
             let hit = found.iter().find(|(e, m, c, _)| {
                 e == reg.event && *m == reg.matcher && settings::program_name(c) == hook.name
             });
@@ -35,7 +45,7 @@ pub(crate) fn check_registered(project: &Path, env: &Env) -> Result<String, Stri
     problems.dedup();
     if !problems.is_empty() {
         return Err(format!(
-            "{} (run `portcullis install --client gemini --user`, or `--project {}`)",
+            "{} (run `portcullis install --client {client} --user`, or `--project {}`)",
             problems.join("; "),
             project.display()
         ));
@@ -47,6 +57,39 @@ pub(crate) fn check_registered(project: &Path, env: &Env) -> Result<String, Stri
         found.len(),
         files.into_iter().collect::<Vec<_>>().join(", ")
     ))
+}
+
+/// Whether Copilot will run our handlers: no `disableAllHooks` in a file that holds them, and a
+/// repository's file only where repository hooks load.
+pub(crate) fn check_copilot_enabled(project: &Path, env: &Env) -> Result<String, String> {
+    let mut in_repository = false;
+    for file in copilot::hook_files(project, env) {
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        let Some(value) = gemini::read_jsonc(&text) else {
+            continue;
+        };
+        if copilot::all_disabled(&value) {
+            return Err(format!(
+                "`{}` sets `disableAllHooks: true`: Copilot runs no hook from it",
+                file.display()
+            ));
+        }
+        in_repository |= file.starts_with(project) && text.contains("--client copilot");
+    }
+    Ok(if !in_repository {
+        "on (user settings need no trust)".to_owned()
+    } else if copilot::repository_hooks_trusted(env) {
+        "on (COPILOT_ALLOW_ALL=true loads the repository's hooks)".to_owned()
+    } else {
+        // Not a failure: the folder is trusted per run (`--trust-folder`), which doctor cannot see.
+        format!(
+            "the repository's hooks load only in a trusted folder: start Copilot in `{}` with `--trust-folder`, \
+             or set COPILOT_ALLOW_ALL=true; without either it skips them without a word",
+            project.display()
+        )
+    })
 }
 
 /// Whether Gemini will run our handlers: not switched off by `hooksConfig` in any settings file, and a
