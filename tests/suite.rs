@@ -14,6 +14,8 @@ mod bad_input;
 mod contract;
 #[path = "suite/contract_codex.rs"]
 mod contract_codex;
+#[path = "suite/contract_copilot.rs"]
+mod contract_copilot;
 #[path = "suite/contract_gemini.rs"]
 mod contract_gemini;
 #[path = "suite/domains.rs"]
@@ -28,6 +30,8 @@ mod init;
 mod install;
 #[path = "suite/install_codex.rs"]
 mod install_codex;
+#[path = "suite/install_copilot.rs"]
+mod install_copilot;
 #[path = "suite/install_gemini.rs"]
 mod install_gemini;
 #[path = "suite/locks.rs"]

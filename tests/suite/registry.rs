@@ -156,10 +156,11 @@ fn readme_tables_match_the_code() {
             ClientSupport::Partly(why) => format!("partly: {why}"),
             ClientSupport::No(why) => format!("no: {why}"),
         };
-        let (codex, gemini) = (say(h.codex), say(h.gemini));
+        let (codex, gemini, copilot) = (say(h.codex), say(h.gemini), say(h.copilot));
         assert!(
-            row.ends_with(&format!("| {codex} | {gemini} |")),
-            "README's hook table: the Codex and Gemini columns of {} should read `{codex}` and `{gemini}`",
+            row.ends_with(&format!("| {codex} | {gemini} | {copilot} |")),
+            "README's hook table: the Codex, Gemini and Copilot columns of {} should read `{codex}`, `{gemini}` \
+             and `{copilot}`",
             h.name
         );
     }

@@ -495,6 +495,50 @@ fn a_recorded_gemini_session_replays_to_its_expected_timeline() {
     );
 }
 
+/// A Copilot event log replays through the handlers `install --client copilot` writes, to its reviewed
+/// timeline: Copilot's hook tool names, no PostToolUse for the call the recorded hook refused, the held turn
+/// end and the continuation Copilot fires as a UserPromptSubmit.
+#[test]
+fn a_recorded_copilot_session_replays_to_its_expected_timeline() {
+    let name = "copilot-mixed";
+    let dir = fixture(name);
+    let p = project(name);
+    let bin = workspace_bin("portcullis");
+    let installed = Command::new(&bin)
+        .args(["install", "--client", "copilot", "--project"])
+        .arg(p.path())
+        .arg("--bin-dir")
+        .arg(bin.parent().unwrap())
+        .env("HOME", p.path().join("no-home"))
+        .env_remove("COPILOT_HOME")
+        .output()
+        .unwrap();
+    assert!(installed.status.success(), "{}", text(&installed));
+    let hooks = p.path().join(".github/hooks/portcullis.json");
+    let expected = dir.join("expected.timeline");
+    let mut args = vec![
+        "--hooks",
+        hooks.to_str().unwrap(),
+        "--expect",
+        expected.to_str().unwrap(),
+    ];
+    if std::env::var_os("PORTCULLIS_BLESS").is_some() {
+        args.push("--bless");
+    }
+    let out = replay(&args, &session(&dir), p.path());
+    assert!(out.status.success(), "{}", text(&out));
+    let t = std::fs::read_to_string(&expected).unwrap();
+    for shown in [
+        "PreToolUse Bash `echo leaked > ../outside.txt`",
+        "PostToolUse Edit",
+        "feedback-loop: block",
+        "UserPromptSubmit \"[output-location]",
+    ] {
+        assert!(t.contains(shown), "{shown} not in {t}");
+    }
+    assert!(!t.contains("PostToolUse Bash `echo leaked"), "{t}");
+}
+
 fn replays_codex_fixture_to_its_timeline(name: &str) {
     replays_codex_to_timeline(name, &session(&fixture(name)));
 }

@@ -56,6 +56,7 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
             let mut v = list(root.join("fixtures/events"), "json");
             v.extend(list(root.join("fixtures/events-codex"), "json"));
             v.extend(list(root.join("fixtures/events-gemini"), "json"));
+            v.extend(list(root.join("fixtures/events-copilot"), "json"));
             v
         }
         "transcript" => list(root.join("tests/replay/mixed"), "jsonl"),

@@ -210,6 +210,7 @@ pub fn verdict(bytes: &[u8]) -> Result<(), String> {
     }
     codex_dialect(&v)?;
     gemini_dialect(&v)?;
+    copilot_dialect(&v)?;
     for name in EVENTS {
         let event = EventName::parse(name);
         let Some(json) = v.render(&event) else {
@@ -304,6 +305,40 @@ fn gemini_dialect(v: &Verdict) -> Result<(), String> {
         let held = v.decision != Decision::Allow && matches!(*name, "PreToolUse" | "Stop");
         if held && json["reason"].as_str().is_none_or(|r| r.trim().is_empty()) {
             return Err(format!("Gemini {name}: {s} holds without a reason"));
+        }
+    }
+    Ok(())
+}
+
+/// The Copilot dialect of `v` on every Copilot event: a held call is a `permissionDecision` deny with a
+/// reason, a held stop a top-level block with one, a prompt is never refused (Copilot would end the run),
+/// and `hookSpecificOutput` appears on PreToolUse alone (Copilot reads it nowhere else).
+fn copilot_dialect(v: &Verdict) -> Result<(), String> {
+    for name in portcullis_core::client::COPILOT_EVENTS {
+        let Some(json) = v.render_for(&EventName::parse(name), Client::Copilot) else {
+            if v.decision != Decision::Allow && matches!(*name, "PreToolUse" | "Stop") {
+                return Err(format!("Copilot {name}: a block rendered to nothing"));
+            }
+            continue;
+        };
+        let s = json.to_string();
+        if json.get("hookSpecificOutput").is_some() && *name != "PreToolUse" {
+            return Err(format!("Copilot {name}: {s} holds a field Copilot ignores"));
+        }
+        if json.get("decision").is_some() && matches!(*name, "UserPromptSubmit" | "PreToolUse") {
+            return Err(format!(
+                "Copilot {name}: {s} would end the run or be ignored"
+            ));
+        }
+        let reason = match *name {
+            "PreToolUse" if v.decision != Decision::Allow => {
+                &json["hookSpecificOutput"]["permissionDecisionReason"]
+            }
+            "Stop" | "SubagentStop" if v.decision != Decision::Allow => &json["reason"],
+            _ => continue,
+        };
+        if reason.as_str().is_none_or(|r| r.trim().is_empty()) {
+            return Err(format!("Copilot {name}: {s} holds without a reason"));
         }
     }
     Ok(())

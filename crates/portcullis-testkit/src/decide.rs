@@ -72,6 +72,28 @@ pub fn captured_gemini(
     repointed(&path, root, session, transcript, changes)
 }
 
+/// The captured Copilot event `fixtures/events-copilot/<name>.json`, re-pointed at `root` (`cwd`, session
+/// `session`), then `changes` applied as in [`captured`]. Its `transcript_path` is kept only where Copilot
+/// sends one (Stop), set to `events`.
+#[must_use]
+pub fn captured_copilot(
+    name: &str,
+    root: &Path,
+    session: &str,
+    events: &Path,
+    changes: &Value,
+) -> Value {
+    let path = events_dir().join(format!("../events-copilot/{name}.json"));
+    let mut e = repointed(&path, root, session, events, changes);
+    if e["hook_event_name"] != "Stop"
+        && changes.get("transcript_path").is_none()
+        && let Some(o) = e.as_object_mut()
+    {
+        o.remove("transcript_path");
+    }
+    e
+}
+
 fn repointed(path: &Path, root: &Path, session: &str, transcript: &Path, changes: &Value) -> Value {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut e: Value =

@@ -26,6 +26,7 @@ use std::process::{Command, Stdio};
 use serde::Deserialize;
 
 pub mod codex_contract;
+pub mod copilot_contract;
 pub mod decide;
 pub mod e2e;
 pub mod e2e_codex;

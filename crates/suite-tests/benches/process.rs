@@ -20,6 +20,8 @@ mod budget;
 mod cases;
 #[path = "process_codex.rs"]
 mod codex;
+#[path = "process_copilot.rs"]
+mod copilot;
 #[path = "process_gemini.rs"]
 mod gemini;
 #[path = "process_guards.rs"]
@@ -364,6 +366,7 @@ fn main() {
     cases.extend(handoff::handoff_router_cases(&rel, tmp.path()));
     cases.extend(codex::codex_cases(&rel, tmp.path()));
     cases.extend(gemini::gemini_cases(&rel, tmp.path()));
+    cases.extend(copilot::copilot_cases(&rel, tmp.path()));
     let wanted = |name: &str| {
         options
             .only

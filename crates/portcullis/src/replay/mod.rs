@@ -1,5 +1,6 @@
 //! `portcullis replay`: a recorded session through the hooks, as its client would have fired them: a
-//! Claude Code transcript, a Codex rollout ([`codex_synth`]) or a Gemini session file ([`gemini_synth`]).
+//! Claude Code transcript, a Codex rollout ([`codex_synth`]), a Gemini session file ([`gemini_synth`]) or a
+//! Copilot event log ([`copilot_synth`]).
 //!
 //! The transcript is streamed line by line (a line over [`MAX_LINE_BYTES`] is skipped without being held),
 //! so memory stays bounded whatever the file's size; a line that is not JSON is counted and skipped, never
@@ -8,6 +9,7 @@
 //! replay never touches the project's real state or decision log), and prints a timeline.
 
 pub mod codex_synth;
+pub mod copilot_synth;
 pub mod gemini_synth;
 mod lines;
 mod render;
@@ -27,6 +29,7 @@ use serde_json::{Value, json};
 use crate::commands::{CmdResult, Handler, load_settings, matching_handlers_in};
 use crate::exec;
 use codex_synth::CodexSynthesizer;
+use copilot_synth::CopilotSynthesizer;
 use gemini_synth::GeminiSynthesizer;
 use lines::{Line, append_line, open, read_line_bounded};
 use synth::{Emit, Synthesizer, Thread};
@@ -36,6 +39,7 @@ enum Source<'s> {
     Claude(&'s mut Synthesizer),
     Codex(&'s mut CodexSynthesizer),
     Gemini(&'s mut GeminiSynthesizer),
+    Copilot(&'s mut CopilotSynthesizer),
 }
 
 impl Source<'_> {
@@ -44,6 +48,7 @@ impl Source<'_> {
             Self::Claude(s) => s.entry(entry),
             Self::Codex(s) => s.entry(entry),
             Self::Gemini(s) => s.entry(entry),
+            Self::Copilot(s) => s.entry(entry),
         }
     }
 
@@ -51,7 +56,7 @@ impl Source<'_> {
     fn finish(&mut self) -> Vec<Emit> {
         match self {
             Self::Gemini(s) => s.finish(),
-            Self::Claude(_) | Self::Codex(_) => Vec::new(),
+            Self::Claude(_) | Self::Codex(_) | Self::Copilot(_) => Vec::new(),
         }
     }
 }
@@ -118,6 +123,10 @@ pub fn replay(opts: &Options, env: &Env) -> CmdResult {
         run.client = Client::Codex;
         let mut synth = CodexSynthesizer::new(&live.display().to_string());
         run.stream(file, Source::Codex(&mut synth), &live, 0)?;
+    } else if first.as_ref().is_some_and(CopilotSynthesizer::recognises) {
+        run.client = Client::Copilot;
+        let mut synth = CopilotSynthesizer::new(&live.display().to_string());
+        run.stream(file, Source::Copilot(&mut synth), &live, 0)?;
     } else if first.as_ref().is_some_and(GeminiSynthesizer::recognises) {
         run.client = Client::Gemini;
         let mut synth = GeminiSynthesizer::new(&live.display().to_string());
@@ -327,11 +336,13 @@ impl<'a> Run<'a> {
         if !self.recorded_cwd.is_empty() && self.recorded_cwd != project_text {
             rewrite_paths(&mut event, &self.recorded_cwd, &project_text);
         }
-        // Gemini flags a re-fired turn end only when no tool ran since the hold, and fires BeforeAgent for
-        // the hold's continuation too; Claude Code keeps the flag for the rest of the prompt.
+        // Gemini flags a re-fired turn end only when no tool ran since the hold; Gemini and Copilot fire
+        // their prompt event for the hold's continuation too; Claude Code and Copilot keep the flag for the
+        // rest of the prompt.
         let gemini = self.client == Client::Gemini;
+        let prompt_per_hold = matches!(self.client, Client::Gemini | Client::Copilot);
         match canonical.as_str() {
-            "UserPromptSubmit" if !gemini => self.stop_blocked = false,
+            "UserPromptSubmit" if !prompt_per_hold => self.stop_blocked = false,
             "PreToolUse" if gemini => self.stop_blocked = false,
             "Stop" if self.stop_blocked => event["stop_hook_active"] = json!(true),
             _ => {}
