@@ -4,11 +4,10 @@
 //! run, so this is what keeps a deny a deny, and a held turn a held turn, there. And a hook that cannot
 //! decide never denies the user's call (Copilot denies on exit 1).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use portcullis_core::{Client, EventName, Verdict};
+use portcullis_core::{Client, EventName};
 use portcullis_suite::HOOKS;
 use portcullis_testkit::copilot_contract::breaks;
 use portcullis_testkit::workspace_bin;
@@ -16,20 +15,7 @@ use serde_json::{Value, json};
 
 #[test]
 fn every_verdict_renders_what_copilot_accepts_for_every_copilot_event() {
-    let verdicts = [
-        Verdict::deny("d"),
-        Verdict::deny(""),
-        Verdict::ask("a"),
-        Verdict::block("b").with_context("c").with_user_message("u"),
-        Verdict::allow().with_context("c"),
-        Verdict::allow().with_user_message("u"),
-        Verdict::allow().with_updated_input(json!({"command": "ls"})),
-        Verdict::allow().with_updated_tool_output(json!("[REDACTED]")),
-        Verdict::allow()
-            .with_updated_tool_output(json!(""))
-            .with_context("c"),
-        Verdict::deny("d").with_updated_input(json!({"command": "ls"})),
-    ];
+    let verdicts = crate::support::sample_verdicts(&json!("[REDACTED]"));
     let mut rendered = 0;
     for event in portcullis_core::client::COPILOT_EVENTS {
         // Copilot fires PostToolUse for a failed call too; that is the event it reads the answer of.
@@ -151,28 +137,15 @@ impl Scratch {
         ]
     }
 
-    fn run(&self, bin: &Path, event: &Value, env: &[(&str, &str)]) -> std::process::Output {
-        let mut child = Command::new(bin)
-            .args(["--client", "copilot"])
-            .current_dir(&self.project)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", &self.home)
-            .env("TMPDIR", &self.home)
-            .env("CLAUDE_PROJECT_DIR", &self.project)
-            .env("COPILOT_PROJECT_DIR", &self.project)
-            .envs(env.iter().copied())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let _ = child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(event.to_string().as_bytes());
-        child.wait_with_output().unwrap()
+    fn run(&self, bin: &Path, event: &Value, extra: &[(&str, &str)]) -> std::process::Output {
+        let mut env: Vec<(&str, &std::ffi::OsStr)> = vec![
+            ("HOME", self.home.as_os_str()),
+            ("TMPDIR", self.home.as_os_str()),
+            ("CLAUDE_PROJECT_DIR", self.project.as_os_str()),
+            ("COPILOT_PROJECT_DIR", self.project.as_os_str()),
+        ];
+        env.extend(extra.iter().map(|(k, v)| (*k, std::ffi::OsStr::new(*v))));
+        crate::support::run_as_client(bin, "copilot", &self.project, &env, event)
     }
 }
 
@@ -273,21 +246,14 @@ fn a_hook_that_cannot_decide_never_denies_in_copilot() {
         String::from_utf8_lossy(&out.stdout)
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("portcullis workspace-guard:"));
-    let claude = Command::new(workspace_bin("workspace-guard"))
-        .current_dir(&s.project)
+    let mut as_claude = event.clone();
+    as_claude.as_object_mut().unwrap().remove("timestamp");
+    let mut cmd = Command::new(workspace_bin("workspace-guard"));
+    cmd.current_dir(&s.project)
         .env("HOME", &s.home)
-        .env("CLAUDE_PROJECT_DIR", &s.project)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .and_then(|mut c| {
-            let mut e = event.clone();
-            e.as_object_mut().unwrap().remove("timestamp");
-            let _ = c.stdin.take().unwrap().write_all(e.to_string().as_bytes());
-            c.wait_with_output()
-        })
-        .unwrap();
+        .env("CLAUDE_PROJECT_DIR", &s.project);
+    let claude =
+        portcullis_testkit::run_with_stdin(&mut cmd, as_claude.to_string().as_bytes()).unwrap();
     assert_eq!(
         claude.status.code(),
         Some(1),

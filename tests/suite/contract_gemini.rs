@@ -2,11 +2,10 @@
 //! means ([`portcullis_testkit::gemini_contract`]): Gemini reads any JSON, and ignores what it does not
 //! know (a Claude-style `permissionDecision` deny runs the tool), so this is what keeps a deny a deny there.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use portcullis_core::{Client, EventName, Verdict};
+use portcullis_core::{Client, EventName};
 use portcullis_suite::HOOKS;
 use portcullis_testkit::gemini_contract::breaks;
 use portcullis_testkit::workspace_bin;
@@ -14,21 +13,8 @@ use serde_json::{Value, json};
 
 #[test]
 fn every_verdict_renders_what_gemini_accepts_for_every_gemini_event() {
-    let verdicts = [
-        Verdict::deny("d"),
-        Verdict::deny(""),
-        Verdict::ask("a"),
-        Verdict::block("b").with_context("c").with_user_message("u"),
-        Verdict::allow().with_context("c"),
-        Verdict::allow().with_user_message("u"),
-        Verdict::allow().with_updated_input(json!({"command": "ls"})),
-        Verdict::allow()
-            .with_updated_tool_output(json!({"llmContent": "[REDACTED]", "returnDisplay": "x"})),
-        Verdict::allow()
-            .with_updated_tool_output(json!(""))
-            .with_context("c"),
-        Verdict::deny("d").with_updated_input(json!({"command": "ls"})),
-    ];
+    let verdicts =
+        crate::support::sample_verdicts(&json!({"llmContent": "[REDACTED]", "returnDisplay": "x"}));
     let mut rendered = 0;
     for event in portcullis_core::client::GEMINI_EVENTS {
         let native = portcullis_core::gemini::native_event(event).unwrap();
@@ -145,26 +131,13 @@ impl Scratch {
     }
 
     fn run(&self, bin: &Path, event: &Value) -> std::process::Output {
-        let mut child = Command::new(bin)
-            .args(["--client", "gemini"])
-            .current_dir(&self.project)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", &self.elsewhere)
-            .env("TMPDIR", &self.elsewhere)
-            .env("GEMINI_PROJECT_DIR", &self.project)
-            .env("CLAUDE_PROJECT_DIR", &self.project)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let _ = child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(event.to_string().as_bytes());
-        child.wait_with_output().unwrap()
+        let env: [(&str, &std::ffi::OsStr); 4] = [
+            ("HOME", self.elsewhere.as_os_str()),
+            ("TMPDIR", self.elsewhere.as_os_str()),
+            ("GEMINI_PROJECT_DIR", self.project.as_os_str()),
+            ("CLAUDE_PROJECT_DIR", self.project.as_os_str()),
+        ];
+        crate::support::run_as_client(bin, "gemini", &self.project, &env, event)
     }
 }
 

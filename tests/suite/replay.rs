@@ -453,34 +453,7 @@ fn a_codex_subagent_filed_under_the_next_day_is_followed_there() {
 /// held turn end and the continuation Gemini fires as a BeforeAgent.
 #[test]
 fn a_recorded_gemini_session_replays_to_its_expected_timeline() {
-    let name = "gemini-mixed";
-    let dir = fixture(name);
-    let p = project(name);
-    let bin = workspace_bin("portcullis");
-    let installed = Command::new(&bin)
-        .args(["install", "--client", "gemini", "--project"])
-        .arg(p.path())
-        .arg("--bin-dir")
-        .arg(bin.parent().unwrap())
-        .env("HOME", p.path().join("no-home"))
-        .env_remove("GEMINI_CLI_HOME")
-        .output()
-        .unwrap();
-    assert!(installed.status.success(), "{}", text(&installed));
-    let hooks = p.path().join(".gemini/settings.json");
-    let expected = dir.join("expected.timeline");
-    let mut args = vec![
-        "--hooks",
-        hooks.to_str().unwrap(),
-        "--expect",
-        expected.to_str().unwrap(),
-    ];
-    if std::env::var_os("PORTCULLIS_BLESS").is_some() {
-        args.push("--bless");
-    }
-    let out = replay(&args, &session(&dir), p.path());
-    assert!(out.status.success(), "{}", text(&out));
-    let t = std::fs::read_to_string(&expected).unwrap();
+    let t = replays_installed_to_timeline("gemini-mixed", "gemini", ".gemini/settings.json");
     for shown in [
         "BeforeTool run_shell_command `echo leaked > ../outside.txt`",
         "AfterTool replace src/lib.rs",
@@ -500,21 +473,38 @@ fn a_recorded_gemini_session_replays_to_its_expected_timeline() {
 /// end and the continuation Copilot fires as a UserPromptSubmit.
 #[test]
 fn a_recorded_copilot_session_replays_to_its_expected_timeline() {
-    let name = "copilot-mixed";
+    let t =
+        replays_installed_to_timeline("copilot-mixed", "copilot", ".github/hooks/portcullis.json");
+    for shown in [
+        "PreToolUse Bash `echo leaked > ../outside.txt`",
+        "PostToolUse Edit",
+        "feedback-loop: block",
+        "UserPromptSubmit \"[output-location]",
+    ] {
+        assert!(t.contains(shown), "{shown} not in {t}");
+    }
+    assert!(!t.contains("PostToolUse Bash `echo leaked"), "{t}");
+}
+
+/// Replays fixture `name`'s session through the handlers `install --client CLIENT --project` writes into a
+/// copy of its project (at `hooks`, relative to it), against the fixture's `expected.timeline` (re-blessed
+/// with `PORTCULLIS_BLESS`); returns the timeline.
+fn replays_installed_to_timeline(name: &str, client: &str, hooks: &str) -> String {
     let dir = fixture(name);
     let p = project(name);
     let bin = workspace_bin("portcullis");
     let installed = Command::new(&bin)
-        .args(["install", "--client", "copilot", "--project"])
+        .args(["install", "--client", client, "--project"])
         .arg(p.path())
         .arg("--bin-dir")
         .arg(bin.parent().unwrap())
         .env("HOME", p.path().join("no-home"))
+        .env_remove("GEMINI_CLI_HOME")
         .env_remove("COPILOT_HOME")
         .output()
         .unwrap();
     assert!(installed.status.success(), "{}", text(&installed));
-    let hooks = p.path().join(".github/hooks/portcullis.json");
+    let hooks = p.path().join(hooks);
     let expected = dir.join("expected.timeline");
     let mut args = vec![
         "--hooks",
@@ -527,16 +517,7 @@ fn a_recorded_copilot_session_replays_to_its_expected_timeline() {
     }
     let out = replay(&args, &session(&dir), p.path());
     assert!(out.status.success(), "{}", text(&out));
-    let t = std::fs::read_to_string(&expected).unwrap();
-    for shown in [
-        "PreToolUse Bash `echo leaked > ../outside.txt`",
-        "PostToolUse Edit",
-        "feedback-loop: block",
-        "UserPromptSubmit \"[output-location]",
-    ] {
-        assert!(t.contains(shown), "{shown} not in {t}");
-    }
-    assert!(!t.contains("PostToolUse Bash `echo leaked"), "{t}");
+    std::fs::read_to_string(&expected).unwrap()
 }
 
 fn replays_codex_fixture_to_its_timeline(name: &str) {

@@ -23,6 +23,46 @@ pub(crate) fn run_hook(hook: &str, root: &Path, input: &[u8]) -> Output {
     out
 }
 
+/// Runs the hook binary `bin` as a client that runs it through the shell would: `--client CLIENT`, a
+/// cleared environment but PATH and `env`, in `project`, with `event` on stdin (no trailing newline, as the
+/// clients write it). Its exit status is the caller's to judge.
+pub(crate) fn run_as_client(
+    bin: &Path,
+    client: &str,
+    project: &Path,
+    env: &[(&str, &std::ffi::OsStr)],
+    event: &serde_json::Value,
+) -> Output {
+    let mut cmd = Command::new(bin);
+    cmd.args(["--client", client])
+        .current_dir(project)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .envs(env.iter().copied());
+    portcullis_testkit::run_with_stdin(&mut cmd, event.to_string().as_bytes()).unwrap()
+}
+
+/// The verdicts every client's renderer is checked on: each decision, with and without a reason, context,
+/// messages, a rewritten input and a replaced output (in the shape `output` gives).
+pub(crate) fn sample_verdicts(output: &serde_json::Value) -> Vec<portcullis_core::Verdict> {
+    use portcullis_core::Verdict;
+    use serde_json::json;
+    vec![
+        Verdict::deny("d"),
+        Verdict::deny(""),
+        Verdict::ask("a"),
+        Verdict::block("b").with_context("c").with_user_message("u"),
+        Verdict::allow().with_context("c"),
+        Verdict::allow().with_user_message("u"),
+        Verdict::allow().with_updated_input(json!({"command": "ls"})),
+        Verdict::allow().with_updated_tool_output(output.clone()),
+        Verdict::allow()
+            .with_updated_tool_output(json!(""))
+            .with_context("c"),
+        Verdict::deny("d").with_updated_input(json!({"command": "ls"})),
+    ]
+}
+
 /// A small deterministic generator (xorshift64); tests print the seed with every failure.
 pub(crate) struct Rng(pub(crate) u64);
 

@@ -7,7 +7,6 @@ use portcullis_core::transcript::{ReverseLines, contains_quoted};
 use portcullis_core::{Env, budget};
 use serde_json::Value;
 
-use crate::env_vars;
 use crate::{Evidence, Measure};
 
 /// Codex's window when its rollout names none.
@@ -80,16 +79,7 @@ pub fn measure_codex(
     env: &Env,
 ) -> io::Result<Measure> {
     let ev = scan_codex(path, budget::TRANSCRIPT_SCAN_BYTES)?;
-    let from_env = env
-        .var(env_vars::PORTCULLIS_CONTEXT_WINDOW)
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .filter(|w| *w > 0);
-    let window = match (from_env, configured_window, ev.window) {
-        (Some(w), _, _) => (w, "PORTCULLIS_CONTEXT_WINDOW"),
-        (None, Some(w), _) => (w, "config"),
-        (None, None, Some(w)) => (w, "model_context_window"),
-        (None, None, None) => (CODEX_DEFAULT_WINDOW, "default"),
-    };
+    let window = crate::chosen_window(env, configured_window, ev.window, CODEX_DEFAULT_WINDOW);
     let autocompact = window.0 / 10 * 9;
     Ok(ev.into_measure(path, window, autocompact, portcullis_core::Client::Codex))
 }

@@ -15,24 +15,29 @@ use crate::{Evidence, Measure};
 /// offers take 200,000 tokens, and its log names no window.
 pub const COPILOT_DEFAULT_WINDOW: u64 = 200_000;
 
-/// A Copilot session's event log: `$COPILOT_HOME/session-state/<session>/events.jsonl` (`~/.copilot`
-/// when `COPILOT_HOME` is unset). Copilot names it only on Stop events; the others are measured by it too.
+/// Copilot's config folder: `$COPILOT_HOME`, else `~/.copilot`.
 #[must_use]
-pub fn session_events(env: &Env, session: &str) -> Option<PathBuf> {
-    if session.is_empty() || session.contains(['/', '\\']) || session.starts_with('.') {
-        return None;
-    }
-    let home = env
-        .var(env_vars::COPILOT_HOME)
+pub fn copilot_home(env: &Env) -> Option<PathBuf> {
+    env.var(env_vars::COPILOT_HOME)
         .filter(|h| !h.is_empty())
         .map(PathBuf::from)
         .or_else(|| {
             env.var("HOME")
                 .filter(|h| !h.is_empty())
                 .map(|h| Path::new(&h).join(".copilot"))
-        })?;
+        })
+}
+
+/// A Copilot session's event log: `session-state/<session>/events.jsonl` in [`copilot_home`]. Copilot
+/// names it only on Stop events; the others are measured by it too.
+#[must_use]
+pub fn session_events(env: &Env, session: &str) -> Option<PathBuf> {
+    if session.is_empty() || session.contains(['/', '\\']) || session.starts_with('.') {
+        return None;
+    }
     Some(
-        home.join("session-state")
+        copilot_home(env)?
+            .join("session-state")
             .join(session)
             .join("events.jsonl"),
     )
@@ -77,15 +82,7 @@ pub fn measure_copilot(
     env: &Env,
 ) -> io::Result<Measure> {
     let ev = scan_copilot(path, budget::TRANSCRIPT_SCAN_BYTES)?;
-    let from_env = env
-        .var(env_vars::PORTCULLIS_CONTEXT_WINDOW)
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .filter(|w| *w > 0);
-    let window = match (from_env, configured_window) {
-        (Some(w), _) => (w, "PORTCULLIS_CONTEXT_WINDOW"),
-        (None, Some(w)) => (w, "config"),
-        (None, None) => (COPILOT_DEFAULT_WINDOW, "default"),
-    };
+    let window = crate::chosen_window(env, configured_window, None, COPILOT_DEFAULT_WINDOW);
     let autocompact = window.0 / 10 * 9;
     Ok(ev.into_measure(path, window, autocompact, portcullis_core::Client::Copilot))
 }

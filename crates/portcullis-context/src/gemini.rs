@@ -7,7 +7,6 @@ use portcullis_core::transcript::{ReverseLines, contains_quoted};
 use portcullis_core::{Env, budget};
 use serde_json::Value;
 
-use crate::env_vars;
 use crate::{Evidence, Measure};
 
 /// The window of Gemini's 2.5 models (1,048,576 tokens), when neither the environment nor config names one.
@@ -56,15 +55,7 @@ pub fn measure_gemini(
     env: &Env,
 ) -> io::Result<Measure> {
     let ev = scan_gemini(path, budget::TRANSCRIPT_SCAN_BYTES)?;
-    let from_env = env
-        .var(env_vars::PORTCULLIS_CONTEXT_WINDOW)
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .filter(|w| *w > 0);
-    let window = match (from_env, configured_window) {
-        (Some(w), _) => (w, "PORTCULLIS_CONTEXT_WINDOW"),
-        (None, Some(w)) => (w, "config"),
-        (None, None) => (GEMINI_DEFAULT_WINDOW, "default"),
-    };
+    let window = crate::chosen_window(env, configured_window, None, GEMINI_DEFAULT_WINDOW);
     let autocompact = window.0 / 2;
     Ok(ev.into_measure(path, window, autocompact, portcullis_core::Client::Gemini))
 }

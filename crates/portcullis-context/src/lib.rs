@@ -336,6 +336,27 @@ pub fn measure_main(
     }
 }
 
+/// The window a measure uses, and where it came from: `PORTCULLIS_CONTEXT_WINDOW`, then config, then what
+/// the client's own file names (`detected`), then the client's `default`.
+#[must_use]
+pub fn chosen_window(
+    env: &Env,
+    configured: Option<u64>,
+    detected: Option<u64>,
+    default: u64,
+) -> (u64, &'static str) {
+    let from_env = env
+        .var(env_vars::PORTCULLIS_CONTEXT_WINDOW)
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|w| *w > 0);
+    match (from_env, configured, detected) {
+        (Some(w), _, _) => (w, "PORTCULLIS_CONTEXT_WINDOW"),
+        (None, Some(w), _) => (w, "config"),
+        (None, None, Some(w)) => (w, "model_context_window"),
+        (None, None, None) => (default, "default"),
+    }
+}
+
 /// `used / window` in percent, one decimal's worth of precision.
 #[must_use]
 pub fn percent(used: u64, window: u64) -> f64 {

@@ -74,24 +74,12 @@ fn normalise_input(event: &mut Event, tool: &str) {
         "Read" => &[("path", "file_path")],
         _ => return,
     };
-    let Some(raw) = &event.tool_input else { return };
-    let Ok(Value::Object(mut input)) = serde_json::from_str::<Value>(raw.get()) else {
-        return;
-    };
-    let mut changed = false;
-    for (from, to) in renames {
-        if !input.contains_key(*to)
-            && let Some(v) = input.remove(*from)
-        {
-            input.insert((*to).to_owned(), v);
-            changed = true;
-        }
-    }
-    if changed
-        && let Ok(text) = serde_json::to_string(&Value::Object(input))
-        && let Ok(raw) = serde_json::value::RawValue::from_string(text)
+    if let Some(renamed) = event
+        .tool_input
+        .as_deref()
+        .and_then(|raw| crate::json::rename_keys(raw, renames))
     {
-        event.tool_input = Some(raw);
+        event.tool_input = Some(renamed);
     }
 }
 

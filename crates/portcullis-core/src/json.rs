@@ -78,6 +78,35 @@ fn unicode_escape(bytes: &[u8], at: usize) -> Option<u32> {
     u32::from_str_radix(hex, 16).ok()
 }
 
+/// `raw`, a JSON object, with each `(from, to)` key of `renames` renamed (unless `to` is there already);
+/// `None` when it is not an object or nothing was renamed. How a client's tool input is read with Claude
+/// Code's field names.
+#[must_use]
+pub fn rename_keys(
+    raw: &serde_json::value::RawValue,
+    renames: &[(&str, &str)],
+) -> Option<Box<serde_json::value::RawValue>> {
+    let Ok(serde_json::Value::Object(mut object)) =
+        serde_json::from_str::<serde_json::Value>(raw.get())
+    else {
+        return None;
+    };
+    let mut changed = false;
+    for (from, to) in renames {
+        if !object.contains_key(*to)
+            && let Some(v) = object.remove(*from)
+        {
+            object.insert((*to).to_owned(), v);
+            changed = true;
+        }
+    }
+    if !changed {
+        return None;
+    }
+    let text = serde_json::to_string(&serde_json::Value::Object(object)).ok()?;
+    serde_json::value::RawValue::from_string(text).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -283,14 +283,29 @@ impl Verdict {
         if !self.context.is_empty() && takes_additional_context(event) {
             specific.insert("additionalContext".into(), json!(self.context.join("\n\n")));
         }
-        assemble(event, out, specific, &user)
+        assemble(event.as_str(), out, specific, &user)
+    }
+
+    /// What the other dialects start from: the messages for the user, the reason (never empty: the
+    /// clients refuse or ignore a hold without one) and the context as one text.
+    fn dialect_parts(&self) -> (Vec<String>, String, String) {
+        let mut reason = self.reason_text();
+        if reason.trim().is_empty() {
+            "portcullis refused this".clone_into(&mut reason);
+        }
+        (
+            self.user_messages.clone(),
+            reason,
+            self.context.join("\n\n"),
+        )
     }
 }
 
-/// The answer from its parts, in both dialects: `systemMessage` from the user's messages, the
-/// event-specific fields under `hookSpecificOutput` with `hookEventName`; `None` when nothing is left.
+/// The answer from its parts, in every dialect: `systemMessage` from the user's messages, the
+/// event-specific fields under `hookSpecificOutput` with `hookEventName` (the event as the client names
+/// it); `None` when nothing is left.
 fn assemble(
-    event: &EventName,
+    event_name: &str,
     mut out: Map<String, Value>,
     specific: Map<String, Value>,
     user: &[String],
@@ -300,7 +315,7 @@ fn assemble(
     }
     if !specific.is_empty() {
         let mut hso = Map::new();
-        hso.insert("hookEventName".into(), json!(event.as_str()));
+        hso.insert("hookEventName".into(), json!(event_name));
         hso.extend(specific);
         out.insert("hookSpecificOutput".into(), Value::Object(hso));
     }

@@ -111,19 +111,41 @@ pub(crate) fn fetch_npm(
 /// Panics with the reason otherwise.
 #[must_use]
 pub fn claude_or_skip() -> Option<PathBuf> {
-    match claude_binary() {
+    or_skip("the Claude Code client", claude_binary())
+}
+
+/// A fetched client (`client` names it in messages), or `None` when the test should be skipped: only with
+/// `PORTCULLIS_E2E_SKIP=1` set outside CI. Panics with the reason otherwise.
+pub(crate) fn or_skip(client: &str, fetched: Result<PathBuf, String>) -> Option<PathBuf> {
+    match fetched {
         Ok(b) => Some(b),
         Err(why)
             if std::env::var_os("PORTCULLIS_E2E_SKIP").is_some()
                 && std::env::var_os("CI").is_none() =>
         {
-            let _ = writeln!(std::io::stderr(), "skipping end-to-end test: {why}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipping end-to-end test ({client}): {why}"
+            );
             None
         }
         Err(why) => panic!(
-            "the Claude Code client is needed for end-to-end tests: {why} (PORTCULLIS_E2E_SKIP=1 skips locally)"
+            "{client} is needed for end-to-end tests: {why} (PORTCULLIS_E2E_SKIP=1 skips locally)"
         ),
     }
+}
+
+/// Where the client `name` (`codex`, `gemini`, `copilot`) is cached: `~/.cache/portcullis/<name>`, or
+/// `$PORTCULLIS_E2E_CACHE/<name>`; outside the repo.
+pub(crate) fn client_cache(name: &str) -> PathBuf {
+    std::env::var_os("PORTCULLIS_E2E_CACHE").map_or_else(
+        || {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/portcullis")
+                .join(name)
+        },
+        |c| PathBuf::from(c).join(name),
+    )
 }
 
 /// A temp project (real git repo) and a temp HOME.

@@ -6,7 +6,6 @@
 //! keeping only what `codex exec` runs (the binary, its bundled `rg` and bubblewrap). As for Claude Code,
 //! a failed fetch fails the tests unless `PORTCULLIS_E2E_SKIP=1` is set outside CI.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -22,13 +21,7 @@ pub const CODEX_VERSION: &str = "0.169.0";
 const VENDOR: &str = "package/vendor/x86_64-unknown-linux-musl";
 
 fn cache_dir() -> PathBuf {
-    std::env::var_os("PORTCULLIS_E2E_CACHE").map_or_else(
-        || {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/portcullis/codex")
-        },
-        |c| PathBuf::from(c).join("codex"),
-    )
+    crate::e2e::client_cache("codex")
 }
 
 /// The cached `codex` binary, fetching it on first use. `Err` says why it could not be had.
@@ -50,19 +43,7 @@ pub fn codex_binary() -> Result<PathBuf, String> {
 /// The client, or `None` when the test should be skipped (only with `PORTCULLIS_E2E_SKIP=1` outside CI).
 #[must_use]
 pub fn codex_or_skip() -> Option<PathBuf> {
-    match codex_binary() {
-        Ok(b) => Some(b),
-        Err(why)
-            if std::env::var_os("PORTCULLIS_E2E_SKIP").is_some()
-                && std::env::var_os("CI").is_none() =>
-        {
-            let _ = writeln!(std::io::stderr(), "skipping Codex end-to-end test: {why}");
-            None
-        }
-        Err(why) => panic!(
-            "the Codex CLI is needed for end-to-end tests: {why} (PORTCULLIS_E2E_SKIP=1 skips locally)"
-        ),
-    }
+    crate::e2e::or_skip("the Codex CLI", codex_binary())
 }
 
 impl Project {

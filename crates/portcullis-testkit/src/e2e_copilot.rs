@@ -8,7 +8,6 @@
 //! Copilot unpacks its app there too, once (`COPILOT_CACHE_HOME`). As for the other clients, a failed
 //! fetch fails the tests unless `PORTCULLIS_E2E_SKIP=1` is set outside CI.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -21,13 +20,7 @@ use crate::workspace_bin;
 pub const COPILOT_VERSION: &str = "1.0.102";
 
 fn cache_dir() -> PathBuf {
-    std::env::var_os("PORTCULLIS_E2E_CACHE").map_or_else(
-        || {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/portcullis/copilot")
-        },
-        |c| PathBuf::from(c).join("copilot"),
-    )
+    crate::e2e::client_cache("copilot")
 }
 
 /// The cached `copilot` binary, fetching it on first use. `Err` says why it could not be had.
@@ -48,19 +41,7 @@ pub fn copilot_binary() -> Result<PathBuf, String> {
 /// The client, or `None` when the test should be skipped (only with `PORTCULLIS_E2E_SKIP=1` outside CI).
 #[must_use]
 pub fn copilot_or_skip() -> Option<PathBuf> {
-    match copilot_binary() {
-        Ok(b) => Some(b),
-        Err(why)
-            if std::env::var_os("PORTCULLIS_E2E_SKIP").is_some()
-                && std::env::var_os("CI").is_none() =>
-        {
-            let _ = writeln!(std::io::stderr(), "skipping Copilot end-to-end test: {why}");
-            None
-        }
-        Err(why) => panic!(
-            "the Copilot CLI is needed for end-to-end tests: {why} (PORTCULLIS_E2E_SKIP=1 skips locally)"
-        ),
-    }
+    crate::e2e::or_skip("the Copilot CLI", copilot_binary())
 }
 
 impl Project {

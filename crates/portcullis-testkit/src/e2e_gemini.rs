@@ -12,7 +12,6 @@
 //! gemini --user`, our hooks; the folder is trusted by `GEMINI_CLI_TRUST_WORKSPACE=true`, and `--yolo`
 //! offers the shell tool headless.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -28,13 +27,7 @@ pub const GEMINI_VERSION: &str = "0.61.0";
 const MODEL: &str = "gemini-2.5-pro";
 
 fn cache_dir() -> PathBuf {
-    std::env::var_os("PORTCULLIS_E2E_CACHE").map_or_else(
-        || {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/portcullis/gemini")
-        },
-        |c| PathBuf::from(c).join("gemini"),
-    )
+    crate::e2e::client_cache("gemini")
 }
 
 /// The cached `gemini.js`, fetching the package on first use. `Err` says why it could not be had.
@@ -49,19 +42,7 @@ pub fn gemini_script() -> Result<PathBuf, String> {
 /// The client, or `None` when the test should be skipped (only with `PORTCULLIS_E2E_SKIP=1` outside CI).
 #[must_use]
 pub fn gemini_or_skip() -> Option<PathBuf> {
-    match gemini_script() {
-        Ok(b) => Some(b),
-        Err(why)
-            if std::env::var_os("PORTCULLIS_E2E_SKIP").is_some()
-                && std::env::var_os("CI").is_none() =>
-        {
-            let _ = writeln!(std::io::stderr(), "skipping Gemini end-to-end test: {why}");
-            None
-        }
-        Err(why) => panic!(
-            "the Gemini CLI is needed for end-to-end tests: {why} (PORTCULLIS_E2E_SKIP=1 skips locally)"
-        ),
-    }
+    crate::e2e::or_skip("the Gemini CLI", gemini_script())
 }
 
 /// The settings a run needs offline, kept by install (which edits around them).

@@ -59,24 +59,10 @@ pub(crate) fn add_codex_hooks(
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_else(|| serde_json::json!({}));
-    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
     for h in hooks {
-        let mut line = quote(&resolve_bin(&h.command).display().to_string());
-        for a in &h.args {
-            line.push(' ');
-            line.push_str(&quote(&subst(a)));
-        }
-        let mut group =
-            serde_json::json!({"hooks": [{"type": "command", "command": line, "timeout": 30}]});
-        if let Some(m) = &h.matcher {
-            group["matcher"] = Value::String(m.clone());
-        }
-        let mut list = settings["hooks"][&h.event]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        list.push(group);
-        settings["hooks"][&h.event] = Value::Array(list);
+        let handler =
+            serde_json::json!({"type": "command", "command": shell_line(h, subst), "timeout": 30});
+        push_group(&mut settings, h, handler);
     }
     fs::create_dir_all(project.codex_home()).map_err(|e| e.to_string())?;
     fs::write(
@@ -84,6 +70,33 @@ pub(crate) fn add_codex_hooks(
         serde_json::to_string_pretty(&settings).unwrap_or_default(),
     )
     .map_err(|e| e.to_string())
+}
+
+/// An extra hook as one shell command line (the clients that run handlers through the shell): the binary
+/// and its arguments, each single-quoted.
+fn shell_line(h: &ExtraHook, subst: &dyn Fn(&str) -> String) -> String {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let mut line = quote(&resolve_bin(&h.command).display().to_string());
+    for a in &h.args {
+        line.push(' ');
+        line.push_str(&quote(&subst(a)));
+    }
+    line
+}
+
+/// Appends a matcher group of `handler` to `settings.hooks[h.event]`.
+fn push_group(settings: &mut Value, h: &ExtraHook, handler: Value) {
+    let mut group = serde_json::json!({});
+    group["hooks"] = Value::Array(vec![handler]);
+    if let Some(m) = &h.matcher {
+        group["matcher"] = Value::String(m.clone());
+    }
+    let mut list = settings["hooks"][&h.event]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    list.push(group);
+    settings["hooks"][&h.event] = Value::Array(list);
 }
 
 fn resolve_bin(name: &str) -> PathBuf {
@@ -105,23 +118,10 @@ pub(crate) fn add_gemini_hooks(
     let path = project.gemini_home().join("settings.json");
     let text = fs::read_to_string(&path).unwrap_or_default();
     let mut settings: Value = jsonc_value(&text).unwrap_or_else(|| serde_json::json!({}));
-    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
     for (i, h) in hooks.iter().enumerate() {
-        let mut line = quote(&resolve_bin(&h.command).display().to_string());
-        for a in &h.args {
-            line.push(' ');
-            line.push_str(&quote(&subst(a)));
-        }
-        let mut group = serde_json::json!({"hooks": [{"name": format!("e2e-extra-{i}"), "type": "command", "command": line, "timeout": 30_000}]});
-        if let Some(m) = &h.matcher {
-            group["matcher"] = Value::String(m.clone());
-        }
-        let mut list = settings["hooks"][&h.event]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        list.push(group);
-        settings["hooks"][&h.event] = Value::Array(list);
+        let handler = serde_json::json!({"name": format!("e2e-extra-{i}"), "type": "command",
+            "command": shell_line(h, subst), "timeout": 30_000});
+        push_group(&mut settings, h, handler);
     }
     fs::write(
         &path,
@@ -152,24 +152,10 @@ pub(crate) fn add_copilot_hooks(
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_else(|| serde_json::json!({}));
-    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
     for h in hooks {
-        let mut line = quote(&resolve_bin(&h.command).display().to_string());
-        for a in &h.args {
-            line.push(' ');
-            line.push_str(&quote(&subst(a)));
-        }
-        let mut group =
-            serde_json::json!({"hooks": [{"type": "command", "bash": line, "timeoutSec": 30}]});
-        if let Some(m) = &h.matcher {
-            group["matcher"] = Value::String(m.clone());
-        }
-        let mut list = settings["hooks"][&h.event]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        list.push(group);
-        settings["hooks"][&h.event] = Value::Array(list);
+        let handler =
+            serde_json::json!({"type": "command", "bash": shell_line(h, subst), "timeoutSec": 30});
+        push_group(&mut settings, h, handler);
     }
     fs::create_dir_all(project.copilot_home()).map_err(|e| e.to_string())?;
     fs::write(

@@ -13,18 +13,7 @@ use jsonc_parser::cst::CstInputValue;
 use portcullis_core::{Client, Env, HookSpec};
 use serde_json::Value;
 
-/// `$COPILOT_HOME`, else `~/.copilot`.
-#[must_use]
-pub fn copilot_home(env: &Env) -> Option<PathBuf> {
-    env.var("COPILOT_HOME")
-        .filter(|h| !h.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| {
-            env.var("HOME")
-                .filter(|h| !h.is_empty())
-                .map(|h| Path::new(&h).join(".copilot"))
-        })
-}
+pub use portcullis_context::copilot::copilot_home;
 
 /// Copilot's hook files for `project`, most specific first: the repository's `.github/hooks/*.json`,
 /// then the user's `settings.json` and `hooks/*.json`.

@@ -12,12 +12,7 @@ impl Verdict {
         use EventName as E;
         let mut out = Map::new();
         let mut specific = Map::new();
-        let mut user = self.user_messages.clone();
-        let mut reason = self.reason_text();
-        if reason.trim().is_empty() {
-            "portcullis refused this".clone_into(&mut reason);
-        }
-        let context = self.context.join("\n\n");
+        let (mut user, mut reason, context) = self.dialect_parts();
         match event {
             E::PreToolUse => {
                 if self.decision == Decision::Allow {
@@ -95,7 +90,7 @@ impl Verdict {
             }
             _ => return None,
         }
-        super::assemble(event, out, specific, &user)
+        super::assemble(event.as_str(), out, specific, &user)
     }
 }
 

@@ -25,12 +25,7 @@ impl Verdict {
         }
         let mut out = Map::new();
         let mut specific = Map::new();
-        let mut user = self.user_messages.clone();
-        let mut reason = self.reason_text();
-        if reason.trim().is_empty() {
-            "portcullis refused this".clone_into(&mut reason);
-        }
-        let context = self.context.join("\n\n");
+        let (mut user, mut reason, context) = self.dialect_parts();
         let held = self.decision != Decision::Allow;
         let mut notes: Vec<String> = Vec::new();
         match event {
@@ -103,16 +98,7 @@ impl Verdict {
         if !notes.is_empty() {
             out.insert("additionalContext".into(), json!(notes.join("\n\n")));
         }
-        if !user.is_empty() {
-            out.insert("systemMessage".into(), json!(user.join("\n")));
-        }
-        if !specific.is_empty() {
-            let mut hso = Map::new();
-            hso.insert("hookEventName".into(), json!(event.as_str()));
-            hso.extend(specific);
-            out.insert("hookSpecificOutput".into(), Value::Object(hso));
-        }
-        (!out.is_empty()).then_some(Value::Object(out))
+        super::assemble(event.as_str(), out, specific, &user)
     }
 }
 

@@ -24,12 +24,7 @@ impl Verdict {
         let native = crate::gemini::native_event(event.as_str())?;
         let mut out = Map::new();
         let mut specific = Map::new();
-        let mut user = self.user_messages.clone();
-        let mut reason = self.reason_text();
-        if reason.trim().is_empty() {
-            "portcullis refused this".clone_into(&mut reason);
-        }
-        let context = self.context.join("\n\n");
+        let (mut user, mut reason, context) = self.dialect_parts();
         let held = self.decision != Decision::Allow;
         match event {
             E::PreToolUse => {
@@ -104,16 +99,7 @@ impl Verdict {
                 }
             }
         }
-        if !user.is_empty() {
-            out.insert("systemMessage".into(), json!(user.join("\n")));
-        }
-        if !specific.is_empty() {
-            let mut hso = Map::new();
-            hso.insert("hookEventName".into(), json!(native));
-            hso.extend(specific);
-            out.insert("hookSpecificOutput".into(), Value::Object(hso));
-        }
-        (!out.is_empty()).then_some(Value::Object(out))
+        super::assemble(native, out, specific, &user)
     }
 }
 

@@ -70,53 +70,33 @@ fn locks(
 }
 
 fn scope(args: ScopeArgs, env: &Env) -> Result<Scope, String> {
-    if args.client == Client::Copilot {
+    let client = args.client;
+    if client != Client::ClaudeCode {
         if args.local {
-            return Err(
-                "--local is Claude Code's .claude/settings.local.json; Copilot has no local hooks file"
-                    .into(),
-            );
+            return Err(format!(
+                "--local is Claude Code's .claude/settings.local.json; {} has no local hooks file",
+                client.display_name()
+            ));
         }
-        if args.user {
-            return crate::copilot::copilot_home(env)
-                .map(Scope::CopilotUser)
-                .ok_or_else(|| "--user needs COPILOT_HOME or HOME to be set".into());
+        if !args.user {
+            let dir = absolute(args.project.unwrap_or_else(current_project));
+            return Ok(match client {
+                Client::Gemini => Scope::GeminiProject(dir),
+                Client::Copilot => Scope::CopilotProject(dir),
+                _ => Scope::CodexProject(dir),
+            });
         }
-        return Ok(Scope::CopilotProject(absolute(
-            args.project.unwrap_or_else(current_project),
-        )));
-    }
-    if args.client == Client::Gemini {
-        if args.local {
-            return Err(
-                "--local is Claude Code's .claude/settings.local.json; Gemini has no local hooks file"
-                    .into(),
-            );
-        }
-        if args.user {
-            return crate::gemini::gemini_home(env)
-                .map(Scope::GeminiUser)
-                .ok_or_else(|| "--user needs GEMINI_CLI_HOME or HOME to be set".into());
-        }
-        return Ok(Scope::GeminiProject(absolute(
-            args.project.unwrap_or_else(current_project),
-        )));
-    }
-    if args.client == Client::Codex {
-        if args.local {
-            return Err(
-                "--local is Claude Code's .claude/settings.local.json; Codex has no local hooks file"
-                    .into(),
-            );
-        }
-        if args.user {
-            return crate::codex::codex_home(env)
-                .map(Scope::CodexUser)
-                .ok_or_else(|| "--user needs CODEX_HOME or HOME to be set".into());
-        }
-        return Ok(Scope::CodexProject(absolute(
-            args.project.unwrap_or_else(current_project),
-        )));
+        let (home, needs) = match client {
+            Client::Gemini => (crate::gemini::gemini_home(env), "GEMINI_CLI_HOME or HOME"),
+            Client::Copilot => (crate::copilot::copilot_home(env), "COPILOT_HOME or HOME"),
+            _ => (crate::codex::codex_home(env), "CODEX_HOME or HOME"),
+        };
+        let home = home.ok_or_else(|| format!("--user needs {needs} to be set"))?;
+        return Ok(match client {
+            Client::Gemini => Scope::GeminiUser(home),
+            Client::Copilot => Scope::CopilotUser(home),
+            _ => Scope::CodexUser(home),
+        });
     }
     if args.user {
         return env

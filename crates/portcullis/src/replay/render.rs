@@ -132,9 +132,11 @@ fn subject(event: &Value, project: &str) -> String {
     };
     let input = &event["tool_input"];
     let tool = event["tool_name"].as_str().unwrap_or_default();
+    // Copilot's file tools name theirs `path`.
     if let Some(path) = input["file_path"]
         .as_str()
         .or(input["notebook_path"].as_str())
+        .or(input["path"].as_str())
     {
         let rel = path
             .strip_prefix(project)
