@@ -27,7 +27,7 @@ pub(crate) const CHECK_BLOCK_EXIT: u8 = 3;
     version,
     about,
     long_about = None,
-    after_help = "Hook mode: the client runs it with one hook event as JSON on stdin.\n\nUsage: compaction-gate [--client claude|codex|gemini] < EVENT.json\n  --client NAME  the client the event comes from (recognised from the event when left out)\n\nExamples:\n  compaction-gate status\n  compaction-gate statusline"
+    after_help = "Hook mode: the client runs it with one hook event as JSON on stdin.\n\nUsage: compaction-gate [--client claude|codex|gemini|copilot] < EVENT.json\n  --client NAME  the client the event comes from (recognised from the event when left out)\n\nExamples:\n  compaction-gate status\n  compaction-gate statusline"
 )]
 struct Cli {
     #[command(subcommand)]

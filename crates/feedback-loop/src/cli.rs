@@ -27,7 +27,7 @@ use crate::rules::{self, Need, Rules};
     version,
     about,
     long_about = None,
-    after_help = "Hook mode: the client runs it with one hook event as JSON on stdin.\n\nUsage: feedback-loop [--client claude|codex|gemini] < EVENT.json\n  --client NAME  the client the event comes from (recognised from the event when left out)\n\nExamples:\n  feedback-loop status\n  feedback-loop record --domain backend --phase testing --result pass"
+    after_help = "Hook mode: the client runs it with one hook event as JSON on stdin.\n\nUsage: feedback-loop [--client claude|codex|gemini|copilot] < EVENT.json\n  --client NAME  the client the event comes from (recognised from the event when left out)\n\nExamples:\n  feedback-loop status\n  feedback-loop record --domain backend --phase testing --result pass"
 )]
 struct Cli {
     #[command(subcommand)]

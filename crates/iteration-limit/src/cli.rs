@@ -28,7 +28,7 @@ pub(crate) const SESSION_ENV: &str = "CLAUDE_CODE_SESSION_ID";
     version,
     about,
     long_about = None,
-    after_help = "Hook mode: the client runs it with one hook event as JSON on stdin.\n\nUsage: iteration-limit [--client claude|codex|gemini] < EVENT.json\n  --client NAME  the client the event comes from (recognised from the event when left out)\n\nExamples:\n  iteration-limit loop start --promise DONE -- \"migrate every module\""
+    after_help = "Hook mode: the client runs it with one hook event as JSON on stdin.\n\nUsage: iteration-limit [--client claude|codex|gemini|copilot] < EVENT.json\n  --client NAME  the client the event comes from (recognised from the event when left out)\n\nExamples:\n  iteration-limit loop start --promise DONE -- \"migrate every module\""
 )]
 struct Cli {
     #[command(subcommand)]

@@ -83,8 +83,8 @@ pub fn default_command(name: &str, args: &[OsString]) -> ExitCode {
         "--help" | "-h" => {
             let _ = writeln!(
                 io::stdout().lock(),
-                "{name}: a portcullis hook for coding-agent clients (Claude Code, Codex CLI, Gemini CLI).\n\n\
-                 Usage: {name} [--client claude|codex|gemini] < EVENT.json\n       {name} --help | --version\n\n\
+                "{name}: a portcullis hook for coding-agent clients (Claude Code, Codex CLI, Gemini CLI, Copilot CLI).\n\n\
+                 Usage: {name} [--client claude|codex|gemini|copilot] < EVENT.json\n       {name} --help | --version\n\n\
                  The client runs it with one hook event as JSON on stdin; it prints a verdict as JSON, or \
                  nothing for an allow.\n\
                  --client NAME  the client the event comes from (recognised from the event when left out)\n\n\

@@ -73,7 +73,7 @@ pub fn take_client_flag(args: &mut Vec<OsString>) -> Result<Option<Client>> {
             Some(v) => (v.to_owned(), 2),
             None => {
                 return Err(Error::Other(
-                    "--client needs a name: claude, codex or gemini".into(),
+                    "--client needs a name: claude, codex, gemini or copilot".into(),
                 ));
             }
         }
@@ -82,7 +82,7 @@ pub fn take_client_flag(args: &mut Vec<OsString>) -> Result<Option<Client>> {
     };
     let client = Client::parse(&name).ok_or_else(|| {
         Error::Other(format!(
-            "--client {name}: unknown client (claude, codex or gemini)"
+            "--client {name}: unknown client (claude, codex, gemini or copilot)"
         ))
     })?;
     args.drain(..used);

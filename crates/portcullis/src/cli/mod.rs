@@ -23,26 +23,29 @@ struct Cli {
 
 #[derive(Debug, clap::Args)]
 struct ScopeArgs {
-    /// The settings file: <DIR>/.claude/settings.json, <DIR>/.codex/hooks.json with `--client codex`, or
-    /// <DIR>/.gemini/settings.json with `--client gemini` (default: the current project).
+    /// The settings file: <DIR>/.claude/settings.json, <DIR>/.codex/hooks.json with `--client codex`,
+    /// <DIR>/.gemini/settings.json with `--client gemini`, or <DIR>/.github/hooks/portcullis.json with
+    /// `--client copilot` (default: the current project).
     #[arg(long, value_name = "DIR", conflicts_with = "user")]
     project: Option<PathBuf>,
     /// The user's settings instead: ~/.claude/settings.json, $CODEX_HOME/hooks.json (default ~/.codex)
-    /// with `--client codex`, or ~/.gemini/settings.json with `--client gemini`.
+    /// with `--client codex`, ~/.gemini/settings.json with `--client gemini`, or
+    /// $COPILOT_HOME/settings.json (default ~/.copilot) with `--client copilot`.
     #[arg(long)]
     user: bool,
     /// This machine's project settings instead: <DIR>/.claude/settings.local.json, which is not
     /// committed (Claude Code only).
     #[arg(long, conflicts_with = "user")]
     local: bool,
-    /// The agent client: `claude` (Claude Code, the default), `codex` (OpenAI's Codex CLI) or `gemini`
-    /// (Google's Gemini CLI).
+    /// The agent client: `claude` (Claude Code, the default), `codex` (OpenAI's Codex CLI), `gemini`
+    /// (Google's Gemini CLI) or `copilot` (GitHub's Copilot CLI).
     #[arg(long, value_name = "CLIENT", default_value = "claude", value_parser = parse_client)]
     client: Client,
 }
 
 fn parse_client(name: &str) -> Result<Client, String> {
-    Client::parse(name).ok_or_else(|| format!("unknown client `{name}` (claude, codex or gemini)"))
+    Client::parse(name)
+        .ok_or_else(|| format!("unknown client `{name}` (claude, codex, gemini or copilot)"))
 }
 
 /// The arguments of `portcullis audit`.
@@ -181,7 +184,7 @@ enum Command {
     Init(InitArgs),
     /// Merge the portcullis hooks into a settings.json, keeping everything else byte for byte.
     #[command(
-        after_help = "Examples:\n  portcullis install --project .\n  portcullis install --local --dry-run\n  portcullis install --client codex --user\n  portcullis install --client gemini --user"
+        after_help = "Examples:\n  portcullis install --project .\n  portcullis install --local --dry-run\n  portcullis install --client codex --user\n  portcullis install --client gemini --user\n  portcullis install --client copilot --user"
     )]
     Install {
         #[command(flatten)]
@@ -212,7 +215,7 @@ enum Command {
     },
     /// Check config, binaries, registration and the state folder; exits 1 when a check fails.
     #[command(
-        after_help = "Examples:\n  portcullis doctor\n  portcullis doctor --json | jq '.checks[] | select(.status != \"ok\")'\n  portcullis doctor --client codex\n  portcullis doctor --client gemini"
+        after_help = "Examples:\n  portcullis doctor\n  portcullis doctor --json | jq '.checks[] | select(.status != \"ok\")'\n  portcullis doctor --client codex\n  portcullis doctor --client gemini\n  portcullis doctor --client copilot"
     )]
     Doctor {
         /// The project to check (default: the current one).
@@ -221,8 +224,9 @@ enum Command {
         /// Where the hook binaries should be (default: beside this executable).
         #[arg(long, value_name = "DIR")]
         bin_dir: Option<PathBuf>,
-        /// The agent client: `claude` (the default), `codex` (also checks that Codex trusts the hooks) or
-        /// `gemini` (also checks that Gemini runs them: trust, `hooksConfig`).
+        /// The agent client: `claude` (the default), `codex` (also checks that Codex trusts the hooks),
+        /// `gemini` (also checks that Gemini runs them: trust, `hooksConfig`) or `copilot` (also checks
+        /// `disableAllHooks` and repository trust).
         #[arg(long, value_name = "CLIENT", default_value = "claude", value_parser = parse_client)]
         client: Client,
         /// Codex: the `codex` program that lists the handlers' trust (default: `codex` on PATH).
