@@ -145,6 +145,16 @@ fn gemini_install_keeps_comments_and_foreign_hooks_and_uninstall_removes_only_ou
         "{ok} {out}"
     );
     assert!(out.contains("user settings need no trust"), "{out}");
+    // A gate Gemini does not run is not reported as a gate there, and says why.
+    assert!(
+        out.contains("note  agent-first: not run in Gemini CLI: "),
+        "{out}"
+    );
+    assert!(!out.contains("warn  agent-first"), "{out}");
+    assert!(
+        out.contains("note  skill-gateway: partly in Gemini CLI: prompts only"),
+        "{out}"
+    );
     // Uninstall leaves what was there.
     let (ok, out) = s.portcullis(&["uninstall", "--client", "gemini", "--user"], &[]);
     assert!(ok, "{out}");

@@ -4,6 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use portcullis_core::client::ClientSupport;
 use portcullis_core::config::{Config, Schema};
 use portcullis_core::state::StateDir;
 use portcullis_core::{Client, Env};
@@ -104,9 +105,32 @@ pub fn doctor(
 
     checks.result("state", state_check(env, project));
     if let Ok(config) = &config {
+        // A gate the client does not run enforces nothing there: said once, below, instead.
+        let not_run = |name: &str| {
+            HOOKS
+                .iter()
+                .any(|h| h.name == name && !h.support(client).is_registered())
+        };
         crate::commands::doctor_gates::check(config, project, env, &mut |name, status, message| {
-            checks.push(name, status, message);
+            if !not_run(name) {
+                checks.push(name, status, message);
+            }
         });
+        for hook in HOOKS {
+            match hook.support(client) {
+                ClientSupport::Yes => {}
+                ClientSupport::Partly(why) => checks.push(
+                    hook.name,
+                    "note",
+                    format!("partly in {}: {why}", client.display_name()),
+                ),
+                ClientSupport::No(why) => checks.push(
+                    hook.name,
+                    "note",
+                    format!("not run in {}: {why}", client.display_name()),
+                ),
+            }
+        }
         // The user's own domain table and the domains agents declare: rules that can never win.
         for note in domain_notes(config, project, env) {
             checks.push("domains", "note", note);
