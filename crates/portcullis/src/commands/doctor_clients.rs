@@ -23,23 +23,37 @@ pub(crate) fn check_registered(
     } else {
         copilot::hook_files(project, env)
     };
-    let found = super::doctor::registered_in(&files)?;
+    let expected = HOOKS.iter().flat_map(|hook| {
+        crate::registrations::registrations(hook, client)
+            .into_iter()
+            .map(|r| (hook.name, r.event, r.matcher))
+    });
+    check_expected(&files, expected, project, client)
+}
+
+/// The registrations a client's hook files must hold, `(hook, event, matcher)`, each found with a command
+/// that exists; `Ok` names the files. Shared by every client whose files doctor reads in its own terms.
+pub(crate) fn check_expected(
+    files: &[std::path::PathBuf],
+    expected: impl Iterator<Item = (&'static str, &'static str, Option<String>)>,
+    project: &Path,
+    client: Client,
+) -> Result<String, String> {
+    let found = super::doctor::registered_in(files)?;
     let mut problems = Vec::new();
-    for hook in HOOKS {
-        for reg in crate::registrations::registrations(hook, client) {
-            let hit = found.iter().find(|(e, m, c, _)| {
-                e == reg.event && *m == reg.matcher && settings::program_name(c) == hook.name
-            });
-            match hit {
-                None => problems.push(format!("{} is not registered for {}", hook.name, reg.event)),
-                Some((_, _, c, f)) if !is_executable(Path::new(&settings::program(c))) => {
-                    problems.push(format!(
-                        "`{}` registers `{c}`, which does not exist",
-                        f.display()
-                    ));
-                }
-                Some(_) => {}
+    for (hook, event, matcher) in expected {
+        let hit = found
+            .iter()
+            .find(|(e, m, c, _)| e == event && *m == matcher && settings::program_name(c) == hook);
+        match hit {
+            None => problems.push(format!("{hook} is not registered for {event}")),
+            Some((_, _, c, f)) if !is_executable(Path::new(&settings::program(c))) => {
+                problems.push(format!(
+                    "`{}` registers `{c}`, which does not exist",
+                    f.display()
+                ));
             }
+            Some(_) => {}
         }
     }
     problems.dedup();

@@ -8,53 +8,26 @@ use std::path::Path;
 use portcullis_core::{Client, Env};
 use portcullis_suite::HOOKS;
 
-use super::is_executable;
 use crate::{codex, settings};
 
 /// Every hook registered for Codex, with the right matcher, in one of Codex's hook files; the commands
 /// exist. `Ok` names the files.
 pub(crate) fn check_registered(project: &Path, env: &Env) -> Result<String, String> {
-    let found = super::doctor::registered_in(&codex::hook_files(project, env))?;
-    let mut problems = Vec::new();
-    for hook in HOOKS {
-        for reg in hook.registrations_for(Client::Codex) {
+    let expected = HOOKS.iter().flat_map(|hook| {
+        hook.registrations_for(Client::Codex).filter_map(|reg| {
             let matcher = match reg.matcher {
-                Some(m) => match settings::codex_registration_matcher(reg.event, m) {
-                    Some(m) => Some(m),
-                    None => continue,
-                },
+                Some(m) => Some(settings::codex_registration_matcher(reg.event, m)?),
                 None => None,
             };
-            let hit = found.iter().find(|(e, m, c, _)| {
-                e == reg.event && *m == matcher && settings::program_name(c) == hook.name
-            });
-            match hit {
-                None => problems.push(format!("{} is not registered for {}", hook.name, reg.event)),
-                Some((_, _, c, f)) if !is_executable(Path::new(&settings::program(c))) => {
-                    problems.push(format!(
-                        "`{}` registers `{c}`, which does not exist",
-                        f.display()
-                    ));
-                }
-                Some(_) => {}
-            }
-        }
-    }
-    problems.dedup();
-    if !problems.is_empty() {
-        return Err(format!(
-            "{} (run `portcullis install --client codex --user`, or `--project {}`)",
-            problems.join("; "),
-            project.display()
-        ));
-    }
-    let files: std::collections::BTreeSet<String> =
-        found.iter().map(|f| f.3.display().to_string()).collect();
-    Ok(format!(
-        "{} registrations found in {}",
-        found.len(),
-        files.into_iter().collect::<Vec<_>>().join(", ")
-    ))
+            Some((hook.name, reg.event, matcher))
+        })
+    });
+    super::doctor_clients::check_expected(
+        &codex::hook_files(project, env),
+        expected,
+        project,
+        Client::Codex,
+    )
 }
 
 /// Whether Codex will run our handlers: each trusted, and a project's own file in a trusted project.
