@@ -119,9 +119,10 @@ impl Client {
 
     /// Recognises the client from an event's payload: only Gemini names its events `BeforeTool`,
     /// `AfterAgent`, … and keeps its transcript under `.gemini/tmp/<project>/chats/`; only Codex sends a
-    /// `turn_id`, names its transcript `rollout-*.jsonl`, and calls its edit tool `apply_patch`; of the
-    /// rest, only Copilot stamps its events with a `timestamp` (or sends a `tool_result`, or keeps its
-    /// transcript as `session-state/<id>/events.jsonl`). Everything else is Claude Code.
+    /// `turn_id`, names its transcript `rollout-*.jsonl`, and calls its edit tool `apply_patch`; only Copilot
+    /// sends a `tool_result`, keeps its transcript as `session-state/<id>/events.jsonl`, or stamps an event
+    /// with a `timestamp` and names no transcript (Claude Code names one on every event). Everything else
+    /// is Claude Code.
     #[must_use]
     pub fn detect(event: &crate::event::Event) -> Self {
         let transcript = event.transcript_path.as_deref();
@@ -147,9 +148,11 @@ impl Client {
         {
             return Self::Codex;
         }
-        if event.timestamp.is_some()
-            || event.tool_result.is_some()
+        // Claude Code names its transcript on every event; Copilot only on a Stop, where it is its own
+        // event log. So a stamp alone is not enough should Claude Code ever add one.
+        if event.tool_result.is_some()
             || transcript.is_some_and(crate::copilot::is_transcript_path)
+            || (event.timestamp.is_some() && transcript.is_none())
         {
             return Self::Copilot;
         }
@@ -322,6 +325,11 @@ mod tests {
         assert_eq!(
             detect(r#"{"hook_event_name":"SessionEnd","timestamp":"2026-12-07T01:38:32.227Z"}"#),
             Client::Copilot
+        );
+        assert_eq!(
+            detect(r#"{"hook_event_name":"PreToolUse","timestamp":"2026-12-07T01:38:32.227Z","transcript_path":"/home/u/.claude/projects/-p/511df9ea.jsonl"}"#),
+            Client::ClaudeCode,
+            "a stamp on a Claude Code event, which names its transcript, does not make it Copilot's"
         );
     }
 

@@ -245,10 +245,6 @@ pub struct Event {
 
     // Stop / SubagentStop.
     pub stop_hook_active: Option<bool>,
-    /// Copilot: why the turn ended (`end_turn`).
-    pub stop_reason: Option<String>,
-    /// Copilot: the agent that started a subagent.
-    pub parent_agent_id: Option<String>,
     pub last_assistant_message: Option<String>,
     /// Gemini's `AfterAgent`: every answer of the prompt so far (read into `last_assistant_message`).
     pub prompt_response: Option<String>,
