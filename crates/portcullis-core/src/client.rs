@@ -327,7 +327,9 @@ mod tests {
             Client::Copilot
         );
         assert_eq!(
-            detect(r#"{"hook_event_name":"PreToolUse","timestamp":"2026-12-07T01:38:32.227Z","transcript_path":"/home/u/.claude/projects/-p/511df9ea.jsonl"}"#),
+            detect(
+                r#"{"hook_event_name":"PreToolUse","timestamp":"2026-12-07T01:38:32.227Z","transcript_path":"/home/u/.claude/projects/-p/511df9ea.jsonl"}"#
+            ),
             Client::ClaudeCode,
             "a stamp on a Claude Code event, which names its transcript, does not make it Copilot's"
         );

@@ -3,17 +3,19 @@
 //! When an `AfterAgent` hook holds the turn, Gemini CLI sends the hold's reason to the model as a new user
 //! message, and fires `BeforeAgent` for it with `prompt` set to that reason (PROTOCOL-GEMINI.md §3, and
 //! the 0.61 bundle's `sendMessageStream`). Copilot CLI does the same with `UserPromptSubmit`
-//! (PROTOCOL-COPILOT.md §1.6), and refuses the prompt on a block there, ending the run. Read as a prompt, it would reset what a prompt resets
-//! (iteration-limit's attempt counts) and be offered skills; and a `BeforeAgent` deny would discard it,
-//! ending the turn the gate held. So every portcullis hook lets a continuation pass silently.
+//! (PROTOCOL-COPILOT.md §1.6), and refuses the prompt on a block there, ending the run. Read as a prompt,
+//! it would reset what a prompt resets (iteration-limit's attempt counts) and be offered skills; and a deny
+//! there would discard it, ending the turn the gate held. So every portcullis hook lets a continuation
+//! pass silently.
 //!
-//! A user's prompt, on the other hand, starts the main thread's stop chain afresh: Gemini sends no prompt id,
-//! so without this a chain let go in one prompt would let the next prompt's first hold go at once.
+//! A user's prompt, on the other hand, starts the main thread's stop chain afresh: neither client sends a
+//! prompt id, so without this a chain let go in one prompt would let the next prompt's first hold go at once.
 //!
-//! A continuation is recognised by its text: a Stop verdict that holds a Gemini turn records the start of
-//! its reason, and a `BeforeAgent` whose prompt contains the recorded text, within
-//! [`CONTINUATION_WINDOW`], is the continuation of that hold. Gemini merges the reasons of hooks that
-//! block together, so each hook's own text is in the prompt whichever hook recorded last.
+//! A continuation is recognised by its text: a Stop verdict that holds the turn records the start of its
+//! reason, and a prompt event whose prompt contains the recorded text, within [`CONTINUATION_WINDOW`], is
+//! the continuation of that hold. Gemini merges the reasons of hooks that block together, so each hook's
+//! own text is in the prompt; Copilot passes one of them on. So each hook records its own hold, and a prompt
+//! holding any recent one is the continuation.
 
 use std::io::{Read, Write};
 
@@ -36,12 +38,14 @@ fn sends_continuations(client: Client) -> bool {
     matches!(client, Client::Gemini | Client::Copilot)
 }
 
-/// The file holding the newest hold of a session's turn.
-fn held_file(state: &StateDir) -> std::path::PathBuf {
-    state.path().join("held-turn.txt")
+/// The file holding `hook`'s newest hold of a session's turn (one a hook: hooks that hold the same stop
+/// run in parallel, and each writes only its own).
+fn held_file(state: &StateDir, hook: &str) -> std::path::PathBuf {
+    state.path().join(format!("held-turn.{hook}.txt"))
 }
 
-/// Records that `verdict` holds a Gemini turn, for [`is_continuation`]. Nothing for another client.
+/// Records that `verdict` holds a Gemini or Copilot turn, for [`is_continuation`]. Nothing for another
+/// client.
 pub(crate) fn record_hold(state: &StateDir, event: &Event, verdict: &Verdict, ctx: &Ctx) {
     if !sends_continuations(event.client) {
         return;
@@ -53,9 +57,11 @@ pub(crate) fn record_hold(state: &StateDir, event: &Event, verdict: &Verdict, ct
     }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
-    if let Ok(mut f) =
-        crate::files::open_own_or_replace(&held_file(state), &options, "continuation marker")
-    {
+    if let Ok(mut f) = crate::files::open_own_or_replace(
+        &held_file(state, ctx.hook),
+        &options,
+        "continuation marker",
+    ) {
         let _ = write!(f, "{}\n{snippet}", ctx.now.timestamp_millis());
     }
 }
@@ -70,9 +76,9 @@ fn snippet(reason: &str) -> &str {
     &line[..end]
 }
 
-/// At a Gemini `BeforeAgent`: true for the continuation of a held turn, which every hook lets pass (see
-/// the module docs). A user's prompt ends the main thread's stop chain here, as a new prompt id does in the
-/// other clients (Gemini sends none).
+/// At a Gemini `BeforeAgent` or a Copilot `UserPromptSubmit`: true for the continuation of a held turn,
+/// which every hook lets pass (see the module docs). A user's prompt ends the main thread's stop chain here,
+/// as a new prompt id does in the other clients.
 #[must_use]
 pub fn before_agent(event: &Event, ctx: &Ctx) -> bool {
     if !sends_continuations(event.client) || event.name() != EventName::UserPromptSubmit {
@@ -85,7 +91,7 @@ pub fn before_agent(event: &Event, ctx: &Ctx) -> bool {
     false
 }
 
-/// A user's prompt of a client that sends no prompt id (Gemini): the main thread's chain ends, as a new
+/// A user's prompt of a client that sends no prompt id (Gemini, Copilot): the main thread's chain ends, as a new
 /// `prompt_id` ends it elsewhere. Writes only when the main thread has a chain open.
 fn prompt_started(event: &Event, ctx: &Ctx) {
     let Ok(state) = event.session().and_then(|s| ctx.state().session(s)) else {
@@ -101,7 +107,7 @@ fn prompt_started(event: &Event, ctx: &Ctx) {
     }
 }
 
-/// True for a Gemini `BeforeAgent` that continues a turn a portcullis hook held.
+/// True for a prompt event that continues a turn a portcullis hook held.
 fn is_continuation(event: &Event, ctx: &Ctx) -> bool {
     let Some(prompt) = event.prompt.as_deref() else {
         return false;
@@ -109,20 +115,29 @@ fn is_continuation(event: &Event, ctx: &Ctx) -> bool {
     let Ok(state) = event.session().and_then(|s| ctx.state().session(s)) else {
         return false;
     };
-    let Ok(f) = crate::files::open_regular(&held_file(&state)) else {
+    let since = (ctx.now - CONTINUATION_WINDOW).timestamp_millis();
+    let Ok(entries) = std::fs::read_dir(state.path()) else {
         return false;
     };
-    let mut text = String::new();
-    if f.take(4096).read_to_string(&mut text).is_err() {
-        return false;
-    }
-    let Some((time, snippet)) = text.split_once('\n') else {
-        return false;
-    };
-    let recent = time
-        .parse::<i64>()
-        .is_ok_and(|t| t >= (ctx.now - CONTINUATION_WINDOW).timestamp_millis());
-    recent && !snippet.is_empty() && prompt.contains(snippet)
+    entries.flatten().any(|entry| {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with("held-turn.") && name.ends_with(".txt")) {
+            return false;
+        }
+        let Ok(f) = crate::files::open_regular(&entry.path()) else {
+            return false;
+        };
+        let mut text = String::new();
+        if f.take(4096).read_to_string(&mut text).is_err() {
+            return false;
+        }
+        text.split_once('\n').is_some_and(|(time, snippet)| {
+            time.parse::<i64>().is_ok_and(|t| t >= since)
+                && !snippet.is_empty()
+                && prompt.contains(snippet)
+        })
+    })
 }
 
 #[cfg(test)]

@@ -180,9 +180,10 @@ pub fn run_once<H: Hook>(
     ExitCode::SUCCESS
 }
 
-/// What the run loop does with a parsed event short of rendering and logging: a Gemini continuation of a
-/// held turn passes ([`crate::continuation`]), a tool event counts as the agent's progress, the hook
-/// decides, and a Stop verdict passes through the stop chain ([`crate::stop_chain`]). In-process callers (unit tests, the fuzzer) use it to get the binary's verdict.
+/// What the run loop does with a parsed event short of rendering and logging: the continuation of a held
+/// turn passes (Gemini, Copilot: [`crate::continuation`]), a tool event counts as the agent's progress,
+/// the hook decides, and a Stop verdict passes through the stop chain ([`crate::stop_chain`]). In-process
+/// callers (unit tests, the fuzzer) use it to get the binary's verdict.
 pub fn decide_with(
     decide: crate::hook::DecideFn,
     event: &Event,
@@ -301,13 +302,18 @@ pub fn fail_in(hook: &str, policy: Failure, error: &Error, client: Option<Client
 /// The exit code of a failure under `policy` in `client` (see [`fail_in`]); in Copilot, a closed failure's
 /// answer is written to stdout first.
 fn exit_for(policy: Failure, client: Option<Client>, line: &str) -> ExitCode {
+    ExitCode::from(failure_code(policy, client, line))
+}
+
+/// [`exit_for`] as a number, for the panic hook, which exits by itself.
+fn failure_code(policy: Failure, client: Option<Client>, line: &str) -> u8 {
     if client != Some(Client::Copilot) {
-        return ExitCode::from(policy.code());
+        return policy.code();
     }
     if policy == Failure::Closed {
         let _ = verdict::emit(&closed_answer(line));
     }
-    ExitCode::SUCCESS
+    0
 }
 
 /// What a hook that fails closed answers Copilot, whatever the event: a PreToolUse deny (read from
@@ -348,14 +354,7 @@ fn install_panic_hook(hook: &'static str, policy: Failure, client: Option<Client
             .unwrap_or_default();
         let line = failure_line(hook, policy, &format!("internal error: {what}{at}"));
         let _ = writeln!(io::stderr().lock(), "{line}");
-        let code = if client == Some(Client::Copilot) {
-            if policy == Failure::Closed {
-                let _ = verdict::emit(&closed_answer(&line));
-            }
-            0
-        } else {
-            i32::from(policy.code())
-        };
+        let code = i32::from(failure_code(policy, client, &line));
         // The one place that exits directly: the policy's code must win over the default panic exit (101,
         // or SIGABRT under panic = "abort"). Release builds unwind so that portcullis-shell can catch its
         // parser's panics, which it does with this hook swapped out.
